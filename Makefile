@@ -1,0 +1,37 @@
+# Mendel: two commands.
+#   make run   set up everything and serve the site on http://127.0.0.1:8000
+#   make test  set up everything and run the whole suite
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean-db help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    set up and serve Mendel on http://127.0.0.1:8000"
+	@echo "make test   set up and run ruff and the whole test suite"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# torch first: the pinned CPU build; then the project and its dev tools.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m mendel.serve
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/render.py
+
+clean-db:
+	rm -rf var/pgdata

@@ -1,0 +1,71 @@
+"""The studio socket, ``/ws/studio/``: one per open studio tab of a logged-in breeder.
+
+Protocol (JSON text frames):
+- server → client on connect: ``{"type": "hello", "user": <username>}``
+- client → server: ``{"type": "ping", "id": <any short string or number>}``
+  server → client: ``{"type": "pong", "id": <same>}``
+- server → client: events for this user (render and job progress), as sent by
+  ``breeding.events.send_to_user``
+- anything malformed: ``{"type": "error", "message": "..."}``; the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from breeding.events import studio_group
+
+MAX_MESSAGE_BYTES = 16 * 1024
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class StudioConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.send_json({"type": "error", "message": "Log in to use the studio."})
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = studio_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user": user.get_username()})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            return await self.error("Messages must be JSON text, not binary.")
+        if len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            return await self.error(f"Message too large (limit {MAX_MESSAGE_BYTES} bytes).")
+        try:
+            content = json.loads(text_data)
+        except json.JSONDecodeError:
+            return await self.error("Messages must be valid JSON.")
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return await self.error('Messages must be JSON objects with a "type".')
+        kind = content["type"]
+        if kind == "ping":
+            ping_id = content.get("id")
+            if ping_id is not None and not (
+                isinstance(ping_id, int | float) or (isinstance(ping_id, str) and len(ping_id) <= 64)
+            ):
+                return await self.error('"id" must be a number or a string of at most 64 characters.')
+            return await self.send_json({"type": "pong", "id": ping_id})
+        await self.error(f"Unknown message type {kind[:40]!r}.")
+
+    async def error(self, message: str) -> None:
+        await self.send_json({"type": "error", "message": message})
+
+    async def studio_event(self, event: dict) -> None:
+        await self.send_json(event["payload"])

@@ -1,0 +1,27 @@
+"""Events for a breeder's studio socket, sent after the surrounding transaction commits.
+
+This module is the only place that sends to studio groups (see ``consumers.py``).
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def studio_group(user_id: int) -> str:
+    """The channel-layer group of one user's studio sockets (all their tabs and devices)."""
+    return f"studio.user.{int(user_id)}"
+
+
+def send_to_user(user_id: int, payload: dict) -> None:
+    """Deliver ``payload`` to every studio socket of the user, once the transaction commits."""
+    group = studio_group(user_id)
+
+    def send() -> None:
+        async_to_sync(get_channel_layer().group_send)(
+            group, {"type": "studio.event", "payload": payload}
+        )
+
+    transaction.on_commit(send)

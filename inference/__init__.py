@@ -1,0 +1,1 @@
+"""Latent spaces and their rendering. Pure torch and numpy: no Django here."""

@@ -1,0 +1,34 @@
+"""The ASGI application: HTTP through Django, WebSockets through Channels.
+
+``application`` also answers the ASGI lifespan protocol, which is where the in-process
+procrastinate worker of the embedded run starts and stops with the server.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+# Consumers import models: only after the app registry is ready.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from breeding.routing import websocket_urlpatterns as breeding_websockets  # noqa: E402
+from mendel.lifespan import Lifespan  # noqa: E402
+
+router = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([*breeding_websockets]))
+        ),
+    }
+)
+
+application = Lifespan(router)

@@ -1,0 +1,66 @@
+"""``make run``: migrate, then serve Mendel (HTTP and WebSocket) with a job worker inside.
+
+Unless ``DATABASE_URL`` is set, the embedded PostgreSQL starts first and stops when the
+server stops (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def main() -> int:
+    started = time.monotonic()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
+    os.environ.setdefault("INPROCESS_WORKER", "1")
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mendel.env import env_int
+
+    try:
+        host = os.environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
+        port = env_int("PORT", 8000, low=1, high=65535)
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"Mendel cannot start: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+    from django.core.management import call_command
+
+    from mendel import embedded
+
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("setup_mendel")
+        display_host = f"[{host}]" if ":" in host else host
+        print(
+            f"\n  Mendel is running at http://{display_host}:{port}/"
+            f"  (ready in {time.monotonic() - started:.1f} s; Ctrl-C stops it)\n",
+            flush=True,
+        )
+        config = uvicorn.Config(
+            "mendel.asgi:application",
+            host=host,
+            port=port,
+            lifespan="on",
+            log_level="info",
+            access_log=False,
+        )
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedded.stop()
+    print("Mendel stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

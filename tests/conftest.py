@@ -1,0 +1,72 @@
+"""Fixtures shared by the whole suite.
+
+The people in these tests: Alice owns things, Bob is another breeder who should have no
+access to Alice's private things, and anonymous visitors are not logged in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+import pytest
+
+# Torch on a shared 2-core machine: pin the threads so runs are comparable and polite.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings):
+    """Tests talk to the in-memory channel layer unless they ask for Redis themselves."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.org", "correct horse 1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.org", "battery staple 2")
+
+
+def redis_available(url: str = REDIS_URL) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client.ping()
+        client.close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def redis_url():
+    """The real Redis; a test needing it skips without it, except in CI where it fails."""
+    if not redis_available():
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but {REDIS_URL} did not answer.")
+        pytest.skip(f"Redis at {REDIS_URL} did not answer")
+    return REDIS_URL
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Test helpers poll servers over HTTP; their request log is noise in a failure report.
+logging.getLogger("httpx").setLevel(logging.WARNING)

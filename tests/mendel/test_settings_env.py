@@ -1,0 +1,102 @@
+"""Settings come from the environment and fail loudly, naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from mendel.env import database_config, env_bool, env_int, env_list, env_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("raw,expected", [("1", True), ("yes", True), ("off", False), ("", False)])
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("DEBUG", raw)
+    assert env_bool("DEBUG", not expected) is expected
+
+
+def test_a_malformed_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG.*'maybe'"):
+        env_bool("DEBUG", False)
+
+
+def test_a_port_must_be_a_number_in_range(monkeypatch):
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(ImproperlyConfigured, match="PORT must be a whole number"):
+        env_int("PORT", 8000, low=1, high=65535)
+    monkeypatch.setenv("PORT", "70000")
+    with pytest.raises(ImproperlyConfigured, match="PORT must be between 1 and 65535"):
+        env_int("PORT", 8000, low=1, high=65535)
+
+
+def test_allowed_hosts_reject_empty_entries(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "example.org,,www.example.org")
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        env_list("ALLOWED_HOSTS", [])
+    monkeypatch.setenv("ALLOWED_HOSTS", "example.org, www.example.org")
+    assert env_list("ALLOWED_HOSTS", []) == ["example.org", "www.example.org"]
+
+
+@pytest.mark.parametrize(
+    "name,raw,schemes",
+    [
+        ("REDIS_URL", "http://127.0.0.1:6379", ("redis", "rediss", "unix")),
+        ("REDIS_URL", "redis://127.0.0.1:port", ("redis", "rediss", "unix")),
+        ("INFERENCE_URL", "gpu-node-1:9000", ("http", "https")),
+        ("INFERENCE_URL", "http://", ("http", "https")),
+    ],
+)
+def test_malformed_urls_name_the_variable(monkeypatch, name, raw, schemes):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        env_url(name, schemes)
+
+
+def test_a_database_url_must_be_postgres(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/mendel")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL must be a PostgreSQL URL"):
+        database_config("DATABASE_URL", tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example.org:5433/gallery")
+    config = database_config("DATABASE_URL", tmp_path)
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.example.org", 5433, "gallery")
+
+
+def _load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Load the real settings module in a fresh interpreter with the given environment."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DEBUG", "DATABASE_URL")}
+    clean.update(env)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CHANNEL_LAYERS['default']['BACKEND']); print(settings.DEBUG)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_settings_module_refuses_a_malformed_value_by_name():
+    result = _load_settings(DEBUG="sometimes")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG must be true or false" in result.stderr
+
+
+def test_a_shared_deployment_must_set_its_secret_key():
+    result = _load_settings(DATABASE_URL="postgres://u:p@db.example.org/gallery")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DATABASE_URL is set" in result.stderr
+
+
+def test_redis_url_selects_the_redis_channel_layer():
+    with_redis = _load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert with_redis.returncode == 0, with_redis.stderr
+    assert with_redis.stdout.split()[0] == "channels_redis.core.RedisChannelLayer"
+    without = _load_settings()
+    assert without.returncode == 0, without.stderr
+    assert without.stdout.split() == ["channels.layers.InMemoryChannelLayer", "False"]
