@@ -1,0 +1,314 @@
+"""The ``abstract`` space: a style-modulated CPPN that paints soft abstract pictures on a CPU.
+
+Components (all fixed, loaded from ``weights/abstract.safetensors``, made by
+``make_abstract_weights.py``):
+
+- a per-image coordinate transform (zoom, rotation, stretch, offset) from latent layer 0;
+- Fourier features of the transformed coordinates in three frequency bands, with phases
+  and band gains from latent layers 1 and 7 (fine detail);
+- three hidden layers whose weights are modulated and demodulated per image by latent
+  layers 1–3 (as in StyleGAN2), and an output layer modulated by layer 4, giving two scalar
+  fields per pixel;
+- a palette of five OKLab colours from layers 5 and 6, indexed by the first field (a smooth
+  gradient map) and shaded by the second.
+
+Layers 0–3 decide composition ("content"), 4–7 colour and texture ("style"), so crossing
+can take the shapes of one parent and the colours of another.
+
+Rendering is resolution independent: a pixel's value depends only on its position in the
+unit square, and each image's fields are normalised with statistics from a fixed 48 × 48
+probe, never from the pixels being rendered. Each image is computed in spans of ``SPAN``
+pixels (the last one padded), so every matrix product has the same shape whatever the batch
+or the size: memory stays bounded at any size, and a picture comes out the same, bit for
+bit, alone or in a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+
+from inference.color import oklch_to_srgb
+from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
+
+WEIGHTS = Path(__file__).parent / "weights" / "abstract.safetensors"
+
+SPAN = 4096  # pixels of one image per forward step: (SPAN, width) matrices stay in cache
+PROBE = 64  # side of the grid whose field statistics normalise an image (one span)
+LUT = 1024  # entries of each image's palette gradient
+SUPERSAMPLE_BELOW = 256  # smaller renders are computed at twice the size and averaged
+
+
+def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """In place, a smooth periodic wave close to sin(2 pi x) / 8, with x counted in periods.
+
+    After wrapping x to t in [-1/2, 1/2], t - 2 t |t| is the parabolic approximation of
+    sin(2 pi t) / 8 (within 1 % of the peak). torch's sin costs about twenty times a
+    multiply on this kind of CPU; these four passes keep the look and leave the time to the
+    matrix products. The factor 8 goes into the next layer's weights (``PSIN_GAIN``).
+    ``scratch`` (same shape) avoids allocating, which costs page faults at these sizes.
+    """
+    scratch = torch.empty_like(x) if scratch is None else scratch
+    torch.round(x, out=scratch)
+    x.sub_(scratch)
+    torch.abs(x, out=scratch)
+    return x.addcmul_(x, scratch, value=-2.0)
+
+
+PSIN_GAIN = 8.0
+
+
+
+def soft_clamp(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """In place, a smooth saturating curve: x - x^3 / 3 on x clamped to [-1, 1]."""
+    scratch = torch.empty_like(x) if scratch is None else scratch
+    x.clamp_(-1.0, 1.0)
+    torch.mul(x, x, out=scratch)
+    return x.addcmul_(x, scratch, value=-1.0 / 3.0)
+
+
+@dataclass
+class _Styles:
+    """Everything per image that the pixel loop needs, derived once from the latents.
+
+    Every tensor has the image as its first dimension.
+    """
+
+    args: torch.Tensor  # (n, 3, F + 4): [x, y, 1] -> Fourier arguments in periods, u, v, 0, 0
+    weights: list[torch.Tensor]  # (n, F + 4, H), (n, H, H), (n, H, H), (n, 2, H)
+    biases: list[torch.Tensor]  # None, (n, H), (n, H), (n, 2, 1)
+    contrast: torch.Tensor  # (n,)
+    shade: torch.Tensor  # (n,)
+    ripple: torch.Tensor  # (n,) strength of the contour ripples
+    ripple_freq: torch.Tensor  # (n,) ripples per unit of the normalised first field
+    lut: torch.Tensor  # (n, LUT, 3) palette gradients in sRGB [0, 1]
+    norm: torch.Tensor | None = None  # (n, 4): mean and std of both fields from the probe
+
+
+class _Buffers:
+    """Scratch matrices for one span, reused for every span of a render."""
+
+    def __init__(self, n_fourier: int, width: int) -> None:
+        self.grid = torch.empty(SPAN, 3)
+        self.grid[:, 2] = 1.0
+        self.offsets = torch.arange(SPAN)
+        self.args = torch.empty(SPAN, n_fourier + 4)
+        self.args_scratch = torch.empty(SPAN, n_fourier + 4)
+        self.h = [torch.empty(SPAN, width) for _ in range(3)]
+        self.scratch = torch.empty(SPAN, width)
+        self.fields = torch.empty(2, SPAN)
+
+
+class AbstractSpace:
+    """A CPPN with per-layer styles; latents are (8, 64) draws from N(0, I)."""
+
+    slug = "abstract"
+    layers = 8
+    dim = 64
+    prior = "gaussian"
+    coarse_layers = 4
+
+    def __init__(self, path: Path = WEIGHTS) -> None:
+        raw = path.read_bytes()
+        self.version = hashlib.sha256(raw).hexdigest()[:12]
+        with safe_open(str(path), framework="pt") as f:
+            self.tune = json.loads(f.metadata()["tuning"])
+            self.w = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
+        self.stats: SpaceStats = gaussian_stats(self.layers, self.dim)
+        self.freq = self.w["fourier.freq"]  # (2, F) in cycles per unit
+        self.band = self.w["fourier.band"].long()  # (F,) 0 low, 1 mid, 2 high
+        self.width = self.w["layer1.weight"].shape[0]
+
+    # -- the prior ---------------------------------------------------------------------
+
+    def sample(self, n: int, seed: int) -> torch.Tensor:
+        check_count(n)
+        generator = torch.Generator().manual_seed(int(seed))
+        return torch.randn(n, self.layers, self.dim, generator=generator)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
+        """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
+        # 1. Check inputs
+        latents = check_latents(latents, self.layers, self.dim)
+        size = check_size(size)
+        n = latents.shape[0]
+        # 2. Per-image styles, and the field statistics of the probe grid
+        styles = self._styles(latents)
+        buffers = _Buffers(self.freq.shape[1], self.width)
+        self._grid(buffers, 0, PROBE)
+        probe = torch.stack([self._fields(styles, buffers, b).clone() for b in range(n)])
+        styles.norm = torch.cat([probe.mean(dim=2), probe.std(dim=2).clamp_min(1e-6)], dim=1)
+        # 3. Pixels, supersampled below SUPERSAMPLE_BELOW to keep fine detail from aliasing
+        work = size * 2 if size < SUPERSAMPLE_BELOW else size
+        out = torch.empty(n, work * work, 3, dtype=torch.uint8)
+        fields = torch.empty(n, 2, SPAN)
+        for start in range(0, work * work, SPAN):
+            end = min(start + SPAN, work * work)
+            self._grid(buffers, start, work)
+            for b in range(n):
+                fields[b] = self._fields(styles, buffers, b)
+            out[:, start:end] = self._paint(styles, fields)[:, : end - start]
+        out = out.view(n, work, work, 3)
+        if work != size:
+            out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
+            out = out.permute(0, 2, 3, 1).contiguous()
+        return out
+
+    def _styles(self, z: torch.Tensor) -> _Styles:
+        t, w, n = self.tune, self.w, z.shape[0]
+        root = math.sqrt(self.dim)
+        # Composition from layer 0: zoom, rotation, stretch, offset.
+        zoom = torch.exp(t["zoom_spread"] * z[:, 0, 0] + t["zoom_bias"])
+        angle = torch.atan2(z[:, 0, 2], z[:, 0, 1])
+        stretch = torch.exp(t["stretch_spread"] * torch.tanh(z[:, 0, 3]))
+        offset = t["offset_spread"] * z[:, 0, 4:6]
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        affine = torch.stack(
+            [
+                torch.stack([cos * zoom * stretch, -sin * zoom / stretch], dim=1),
+                torch.stack([sin * zoom * stretch, cos * zoom / stretch], dim=1),
+            ],
+            dim=1,
+        )  # (n, 2, 2): rotation @ diag(zoom * stretch, zoom / stretch)
+        # [x, y, 1] @ uv -> (u, v) = affine @ (x, y) + offset
+        uv = torch.cat([affine.transpose(1, 2), offset.unsqueeze(1)], dim=1)  # (n, 3, 2)
+        # Fourier arguments in periods (psin's unit): (u, v) . freq + phase, then u and v
+        # themselves and two spare columns (see _fields).
+        phase = 0.5 * (z[:, 1] @ w["phase.map"]) / root  # (n, F)
+        args = uv @ self.freq  # (n, 3, F)
+        args[:, 2] += phase
+        args = torch.cat([args, uv, torch.zeros(n, 3, 2)], dim=2).contiguous()
+
+        # Band gains: coarse structure from layer 1, fine detail from layer 7.
+        gains = torch.stack(
+            [
+                torch.exp(t["band_spread"] * torch.tanh(z[:, 1, 0]) + t["band_bias"][0]),
+                torch.exp(t["band_spread"] * torch.tanh(z[:, 1, 1]) + t["band_bias"][1]),
+                torch.exp(t["detail_spread"] * torch.tanh(z[:, 7, 0]) + t["band_bias"][2]),
+            ],
+            dim=1,
+        )  # (n, 3)
+        input_gain = torch.cat(
+            [torch.full((n, 3), t["coord_gain"]), PSIN_GAIN * gains[:, self.band]], dim=1
+        )  # (n, 3 + F): u, v, r, then each Fourier feature by its band
+        # Fine detail from layer 7: how many times the hidden layers fold the plane.
+        folds = torch.exp(t["fold_spread"] * torch.tanh(z[:, 7, 3]))  # (n,)
+
+        weights, biases = [], []
+        for i, layer in enumerate((1, 2, 3, 4)):  # the latent layer styling each network layer
+            zl = z[:, layer]
+            base, bias = w[f"layer{i}.weight"], w[f"layer{i}.bias"]
+            scale = torch.exp(t["mod_strength"] * (zl @ w[f"layer{i}.mod"]) / root)  # (n, in)
+            if i == 0:
+                scale = scale * input_gain
+            # Modulate each input channel, then demodulate each output (StyleGAN2, eq. 1 and 3).
+            wi = base.unsqueeze(0) * scale.unsqueeze(2)
+            wi = wi / torch.linalg.vector_norm(wi, dim=1, keepdim=True).clamp_min(1e-8)
+            wi = wi * t["omega"][i]
+            bi = bias + t["bias_strength"][i] * (zl @ w[f"layer{i}.bias_mod"]) / root
+            if i < 2:  # pre-activations of psin are counted in periods
+                wi, bi = wi / (2 * math.pi), bi / (2 * math.pi)
+            if i in (1, 2):  # inputs come from psin, whose factor 8 is folded in here
+                wi = wi * (PSIN_GAIN * folds[:, None, None])
+            weights.append(wi)
+            biases.append(bi)
+        # First layer, rows in the order of _fields' input: the waves, the radius, then
+        # [x, y, 1], through which the (u, v) terms and the bias act.
+        through_xy = uv @ weights[0][:, 0:2]
+        through_xy[:, 2] += biases[0]
+        weights[0] = torch.cat(
+            [weights[0][:, 3:], weights[0][:, 2:3], through_xy], dim=1
+        ).contiguous()
+        biases[0] = None
+        weights[3] = weights[3].transpose(1, 2).contiguous()  # (n, 2, H): fields come out as rows
+        biases[3] = biases[3].unsqueeze(2)
+
+        contrast = t["contrast"] * torch.exp(t["contrast_spread"] * torch.tanh(z[:, 7, 1]))
+        shade = t["shade"] * torch.sigmoid(z[:, 7, 2] + t["shade_bias"])
+        # Fine ripples along the contours of the first field (marbling), from layer 7.
+        ripple = t["ripple"][0] * torch.sigmoid(z[:, 7, 4] + t["ripple"][1])
+        ripple_freq = t["ripple_freq"][0] * torch.exp(t["ripple_freq"][1] * torch.tanh(z[:, 7, 5]))
+        return _Styles(
+            args, weights, biases, contrast, shade, ripple, ripple_freq, self._palettes(z)
+        )
+
+    def _palettes(self, z: torch.Tensor) -> torch.Tensor:
+        """Five OKLCh stops per image from layers 5 and 6, spread into a LUT-entry gradient."""
+        t = self.tune
+        k = torch.arange(5, dtype=torch.float32)
+        hue0 = torch.atan2(z[:, 5, 1], z[:, 5, 0])
+        spread = t["hue_spread"][0] + t["hue_spread"][1] * torch.sigmoid(z[:, 5, 2])
+        hues = hue0[:, None] + spread[:, None] * (k - 2) / 2 + t["hue_jitter"] * z[:, 5, 3:8]
+        low = t["light_low"][0] + t["light_low"][1] * torch.sigmoid(z[:, 6, 0])
+        high = t["light_high"][0] + t["light_high"][1] * torch.sigmoid(z[:, 6, 1])
+        curve = torch.exp(0.35 * torch.tanh(z[:, 6, 2]))
+        light = low[:, None] + (high - low)[:, None] * (k / 4)[None, :] ** curve[:, None]
+        chroma = t["chroma"][0] + t["chroma"][1] * torch.sigmoid(
+            z[:, 6, 3:4] + t["chroma_jitter"] * z[:, 6, 4:9]
+        )
+        # Interpolate stops in OKLab (Cartesian), with eased segments, onto LUT entries.
+        lab = torch.stack([light, chroma * torch.cos(hues), chroma * torch.sin(hues)], dim=2)
+        pos = torch.linspace(0, 4, LUT)
+        lo = pos.floor().clamp(max=3).long()
+        frac = pos - lo
+        frac = frac * frac * (3 - 2 * frac)
+        grad = lab[:, lo] * (1 - frac)[None, :, None] + lab[:, lo + 1] * frac[None, :, None]
+        lightness, a, b = grad.unbind(dim=2)
+        rgb = oklch_to_srgb(lightness, torch.hypot(a, b), torch.atan2(b, a))
+        return rgb.contiguous()
+
+    @staticmethod
+    def _grid(buf: _Buffers, start: int, size: int) -> None:
+        """Fill ``buf.grid`` with [x, y, 1] of pixels [start, start + SPAN) of a size x size
+        picture, x and y in [-1, 1] at pixel centres."""
+        pix = buf.offsets + start
+        buf.grid[:, 0] = (pix % size).float().add_(0.5).mul_(2.0 / size).sub_(1.0)
+        buf.grid[:, 1] = torch.div(pix, size, rounding_mode="floor").float()
+        buf.grid[:, 1].add_(0.5).mul_(2.0 / size).sub_(1.0)
+
+    def _fields(self, s: _Styles, buf: _Buffers, b: int) -> torch.Tensor:
+        """Both raw fields of image ``b`` on the pixels of ``buf.grid``, as a (2, SPAN) view of
+        ``buf.fields`` (valid until the next call)."""
+        # Layer 0 input: [waves of (u, v) (F), |(u, v)|, x, y, 1].
+        x = torch.mm(buf.grid, s.args[b], out=buf.args)  # [args (F), u, v, 0, 0]
+        radius = torch.linalg.vector_norm(x[:, -4:-2], dim=1)
+        psin(x, buf.args_scratch)
+        x[:, -4] = radius
+        x[:, -3:] = buf.grid
+        h = torch.mm(x, s.weights[0][b], out=buf.h[0])
+        psin(h, buf.scratch)
+        # Layers 1 and 2: modulated, with psin and a soft clamp.
+        h = torch.addmm(s.biases[1][b], h, s.weights[1][b], out=buf.h[1])
+        psin(h, buf.scratch)
+        h = torch.addmm(s.biases[2][b], h, s.weights[2][b], out=buf.h[2])
+        soft_clamp(h, buf.scratch)
+        # Output: two fields, computed transposed (a 2-column product is slow the other way).
+        return torch.addmm(s.biases[3][b], s.weights[3][b], h.t(), out=buf.fields)
+
+    @staticmethod
+    def _paint(s: _Styles, fields: torch.Tensor) -> torch.Tensor:
+        """(n, SPAN, 3) uint8 colours from (n, 2, SPAN) raw fields, all images at once."""
+        n = fields.shape[0]
+        column = (slice(None), None)
+        f1 = fields[:, 0].sub_(s.norm[:, 0:1]).div_(s.norm[:, 2:3])
+        f2 = fields[:, 1].sub_(s.norm[:, 1:2]).div_(s.norm[:, 3:4])
+        # Ripples along the contours of the first field; soft shading by the second.
+        ripples = psin(f1 * s.ripple_freq[column]).mul_(PSIN_GAIN * s.ripple[column])
+        light = soft_clamp(f2.mul_(0.5)).mul_(1.5 * s.shade[column]).add_(ripples).add_(1.0)
+        # The first field picks a colour on the image's palette gradient.
+        position = torch.sigmoid_(f1.mul_(s.contrast[column]))
+        index = position.mul_(LUT - 1).round_().long()
+        index += (torch.arange(n) * LUT)[column]
+        rgb = s.lut.view(n * LUT, 3)[index]  # (n, SPAN, 3)
+        rgb.mul_(light.unsqueeze(2)).clamp_(0.0, 1.0).mul_(255.0).round_()
+        return rgb.to(torch.uint8)

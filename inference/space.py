@@ -1,0 +1,105 @@
+"""What every latent space offers, and the registry that finds them by slug."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+
+MIN_SIZE = 16
+MAX_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class SpaceStats:
+    """Per-dimension statistics of the prior, shape (layers, dim); mutation scales by ``std``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+@runtime_checkable
+class Space(Protocol):
+    slug: str
+    layers: int
+    dim: int
+    version: str
+    stats: SpaceStats
+    #: "gaussian" when latents are drawn from N(0, I): crossing and morphing then use slerp.
+    prior: str
+    #: Layers [0, coarse_layers) carry composition ("content"); the rest carry style.
+    coarse_layers: int
+
+    def sample(self, n: int, seed: int) -> torch.Tensor: ...
+
+    def render(self, latents: torch.Tensor, size: int) -> torch.Tensor: ...
+
+
+def check_size(size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValueError(f"size must be a whole number of pixels, got {size!r}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
+    return size
+
+
+def check_latents(latents: object, layers: int, dim: int) -> torch.Tensor:
+    """A float32 tensor of shape (n, layers, dim) with finite values, or ValueError."""
+    import torch
+
+    if not isinstance(latents, torch.Tensor):
+        raise ValueError(f"latents must be a torch.Tensor, got {type(latents).__name__}")
+    if latents.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        raise ValueError(f"latents must be floating point, got dtype {latents.dtype}")
+    if latents.dim() == 2:
+        latents = latents.unsqueeze(0)
+    if latents.dim() != 3 or tuple(latents.shape[1:]) != (layers, dim) or latents.shape[0] == 0:
+        raise ValueError(
+            f"latents must have shape (n, {layers}, {dim}) with n >= 1, got {tuple(latents.shape)}"
+        )
+    latents = latents.to(torch.float32)
+    bad = ~torch.isfinite(latents)
+    if bad.any():
+        where = tuple(int(i) for i in bad.nonzero()[0])
+        raise ValueError(f"latents must be finite, got {latents[where].item()} at index {where}")
+    return latents.contiguous()
+
+
+def check_count(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive whole number, got {n!r}")
+    return n
+
+
+_REGISTRY: dict[str, str] = {}
+_LOADED: dict[str, Space] = {}
+
+
+def register(slug: str, target: str) -> None:
+    """Make a space available by slug; ``target`` is "module:Class", built on first use."""
+    _REGISTRY[slug] = target
+    _LOADED.pop(slug, None)
+
+
+def get_space(slug: str) -> Space:
+    """The space registered as ``slug`` (one shared instance per process)."""
+    if slug not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise KeyError(f"unknown space {slug!r} (known: {known})")
+    if slug not in _LOADED:
+        module, _, name = _REGISTRY[slug].partition(":")
+        _LOADED[slug] = getattr(importlib.import_module(module), name)()
+    return _LOADED[slug]
+
+
+def space_slugs() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def gaussian_stats(layers: int, dim: int) -> SpaceStats:
+    import torch
+
+    return SpaceStats(mean=torch.zeros(layers, dim), std=torch.ones(layers, dim))
