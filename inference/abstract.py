@@ -169,7 +169,7 @@ class AbstractSpace:
         root = math.sqrt(self.dim)
         # Composition from layer 0: zoom, rotation, stretch, offset.
         zoom = torch.exp(t["zoom_spread"] * z[:, 0, 0] + t["zoom_bias"])
-        angle = torch.atan2(z[:, 0, 2], z[:, 0, 1])
+        angle = t["rotation_spread"] * z[:, 0, 1]
         stretch = torch.exp(t["stretch_spread"] * torch.tanh(z[:, 0, 3]))
         offset = t["offset_spread"] * z[:, 0, 4:6]
         cos, sin = torch.cos(angle), torch.sin(angle)
@@ -184,7 +184,7 @@ class AbstractSpace:
         uv = torch.cat([affine.transpose(1, 2), offset.unsqueeze(1)], dim=1)  # (n, 3, 2)
         # Fourier arguments in periods (psin's unit): (u, v) . freq + phase, then u and v
         # themselves and two spare columns (see _fields).
-        phase = 0.5 * (z[:, 1] @ w["phase.map"]) / root  # (n, F)
+        phase = t["phase_spread"] * (z[:, 1] @ w["phase.map"]) / root  # (n, F)
         args = uv @ self.freq  # (n, 3, F)
         args[:, 2] += phase
         args = torch.cat([args, uv, torch.zeros(n, 3, 2)], dim=2).contiguous()

@@ -25,20 +25,22 @@ HIDDEN = 80
 
 TUNING = {
     # composition
-    "zoom_spread": 0.30,
+    "zoom_spread": 0.15,
+    "rotation_spread": 0.4,
     "zoom_bias": 0.0,
     "stretch_spread": 0.35,
-    "offset_spread": 0.35,
+    "offset_spread": 0.15,
     "coord_gain": 1.5,
     # structure: band gains (log) and how much latents move them
     "band_bias": [0.0, -1.5, -6.0],
-    "band_spread": 0.7,
+    "band_spread": 0.5,
     "detail_spread": 0.5,
-    "fold_spread": 0.5,
+    "fold_spread": 0.35,
     # per-layer modulation (log-scale of input channels) and bias shift
-    "mod_strength": 0.55,
-    "bias_strength": [1.0, 1.0, 0.8, 0.6],
-    "omega": [1.5, 2.0, 2.0, 1.0],
+    "mod_strength": 0.18,
+    "phase_spread": 0.2,
+    "bias_strength": [0.35, 0.4, 0.4, 0.4],
+    "omega": [1.2, 1.5, 1.5, 1.0],
     # colour
     "contrast": 1.3,
     "contrast_spread": 0.35,
@@ -50,7 +52,7 @@ TUNING = {
     "hue_jitter": 0.18,
     "light_low": [0.20, 0.25],
     "light_high": [0.70, 0.24],
-    "chroma": [0.025, 0.14],
+    "chroma": [0.02, 0.10],
     "chroma_jitter": 0.3,
 }
 
