@@ -28,6 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +44,42 @@ from inference.space import SpaceStats, check_count, check_latents, check_size, 
 WEIGHTS = Path(__file__).parent / "weights" / "abstract.safetensors"
 
 SPAN = 4096  # pixels of one image per forward step: (SPAN, width) matrices stay in cache
-PROBE = 64  # side of the grid whose field statistics normalise an image (one span)
+PROBE = 64  # side of the grid whose field statistics normalise an image (whole spans)
 LUT = 1024  # entries of each image's palette gradient
 SUPERSAMPLE_BELOW = 256  # smaller renders are computed at twice the size and averaged
+
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = 1
+_pool: ThreadPoolExecutor | None = None
+
+
+@contextmanager
+def _span_workers():
+    """Yield how many threads to render with, each running torch single-threaded.
+
+    Spans are small matrices: one thread per span beats two threads on every small
+    operation (whose start-up costs more than the work). torch's thread count is
+    process-wide, so it is 1 while any render runs and restored after the last one.
+    """
+    global _threads_users, _threads_saved, _pool
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users += 1
+        workers = _threads_saved
+        if _pool is None or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="abstract-span")
+        pool = _pool
+    try:
+        yield workers, pool
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_saved)
 
 
 def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
@@ -81,9 +117,10 @@ class _Styles:
     Every tensor has the image as its first dimension.
     """
 
-    args: torch.Tensor  # (n, 3, F + 4): [x, y, 1] -> Fourier arguments in periods, u, v, 0, 0
-    weights: list[torch.Tensor]  # (n, F + 4, H), (n, H, H), (n, H, H), (n, 2, H)
-    biases: list[torch.Tensor]  # None, (n, H), (n, H), (n, 2, 1)
+    args: torch.Tensor  # (n, F + 4, 3): [x, y, 1] -> Fourier arguments in periods, u, v, 0, 0
+    # Per layer, (n, out, in), with the bias folded in through a constant channel (see
+    # _fold_biases): (n, H + 1, F + 4), (n, H + 1, H + 1), (n, H + 1, 2H + 2), (n, 2, H + 1).
+    weights: list[torch.Tensor]
     contrast: torch.Tensor  # (n,)
     shade: torch.Tensor  # (n,)
     ripple: torch.Tensor  # (n,) strength of the contour ripples
@@ -92,17 +129,66 @@ class _Styles:
     norm: torch.Tensor | None = None  # (n, 4): mean and std of both fields from the probe
 
 
+def _contrast(z: torch.Tensor, t: dict) -> torch.Tensor:
+    """How steeply the first field runs through the palette, from latent layer 7."""
+    return t["contrast"] * torch.exp(t["contrast_spread"] * torch.tanh(z[:, 7, 1]))
+
+
+#: The constant channel's values after each activation: psin(1/4) and soft_clamp(1/2).
+CONST_PRE = (0.25, 0.25, 0.5)
+
+
+def _const_after(layer: int) -> float:
+    x = torch.tensor([CONST_PRE[layer]])
+    return float(psin(x) if layer < 2 else soft_clamp(x))
+
+
+def _fold_biases(first, hidden_weights, hidden_biases) -> list[torch.Tensor]:
+    """Append a constant channel to every hidden layer so biases ride in the products.
+
+    The first layer's input ends in a column of ones; its extra output is set to
+    ``CONST_PRE[0]`` and, after the activation, is a constant c. The next layer reads its
+    bias from that channel (row = bias / c) and passes a new constant on, and so on. Adding
+    a bias would cost a pass over every activation; as an extra row it costs almost nothing.
+    """
+    n, width = first.shape[0], first.shape[2] + 1
+    folded = [torch.zeros(n, first.shape[1], width)]
+    folded[0][:, :, :-1] = first
+    folded[0][:, -1, -1] = CONST_PRE[0]  # the input's last column is the ones of [x, y, 1]
+    hidden = width - 1
+    for i, (w, b) in enumerate(zip(hidden_weights, hidden_biases, strict=True), start=1):
+        c = _const_after(i - 1)
+        out = w.shape[2]
+        # Layer 2 reads [layer 1; layer 0], each block ending in its constant channel.
+        ext = torch.zeros(n, width * (2 if i == 2 else 1), out + (1 if i < 3 else 0))
+        ext[:, :hidden, :out] = w[:, :hidden]
+        ext[:, hidden, :out] = b / c
+        if i == 2:
+            ext[:, width : width + hidden, :out] = w[:, hidden:]
+        if i < 3:
+            ext[:, -1, -1] = CONST_PRE[i] / c
+        folded.append(ext)
+    # Pixels run along rows (see _fields): every layer multiplies from the left.
+    return [f.transpose(1, 2).contiguous() for f in folded]
+
+
 class _Buffers:
-    """Scratch matrices for one span, reused for every span of a render."""
+    """Scratch matrices for one span, reused for every span of a render.
+
+    Activations are stored channels by pixels, (channels, SPAN): each layer is one product
+    W @ h from the left, each channel a contiguous row.
+    """
 
     def __init__(self, n_fourier: int, width: int) -> None:
-        self.grid = torch.empty(SPAN, 3)
-        self.grid[:, 2] = 1.0
+        self.grid = torch.empty(3, SPAN)
+        self.grid[2] = 1.0
         self.offsets = torch.arange(SPAN)
-        self.args = torch.empty(SPAN, n_fourier + 4)
-        self.args_scratch = torch.empty(SPAN, n_fourier + 4)
-        self.h = [torch.empty(SPAN, width) for _ in range(3)]
-        self.scratch = torch.empty(SPAN, width)
+        self.args = torch.empty(n_fourier + 4, SPAN)
+        self.args_scratch = torch.empty(n_fourier + 4, SPAN)
+        # Layers 1 and 0 stacked, the input of layer 2 (a skip connection).
+        self.h01 = torch.empty(2 * width, SPAN)
+        self.h = [self.h01[width:], self.h01[:width], torch.empty(width, SPAN)]
+        self.scratch = torch.empty(width, SPAN)
         self.fields = torch.empty(2, SPAN)
 
 
@@ -124,7 +210,8 @@ class AbstractSpace:
         self.stats: SpaceStats = gaussian_stats(self.layers, self.dim)
         self.freq = self.w["fourier.freq"]  # (2, F) in cycles per unit
         self.band = self.w["fourier.band"].long()  # (F,) 0 low, 1 mid, 2 high
-        self.width = self.w["layer1.weight"].shape[0]
+        # Hidden width plus the constant channel that carries the biases.
+        self.width = self.w["layer1.weight"].shape[0] + 1
 
     # -- the prior ---------------------------------------------------------------------
 
@@ -135,6 +222,16 @@ class AbstractSpace:
 
     # -- rendering -----------------------------------------------------------------------
 
+    def matmul_flops(self, n: int, size: int) -> int:
+        """Multiply-add FLOPs (2 per multiply-add) of the matrix products in ``render(n, size)``,
+        padding and the probe included: what a benchmark divides by time."""
+        work = size * 2 if size < SUPERSAMPLE_BELOW else size
+        spans = math.ceil(work * work / SPAN) + PROBE * PROBE // SPAN  # picture's and probe's
+        n_in = self.freq.shape[1] + 4
+        h = self.width
+        widths = [(3, n_in), (n_in, h), (h, h), (2 * h, h), (h, 2)]
+        return 2 * SPAN * n * spans * sum(k * m for k, m in widths)
+
     @torch.no_grad()
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
@@ -142,22 +239,27 @@ class AbstractSpace:
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
         n = latents.shape[0]
-        # 2. Per-image styles, and the field statistics of the probe grid
-        styles = self._styles(latents)
-        buffers = _Buffers(self.freq.shape[1], self.width)
-        self._grid(buffers, 0, PROBE)
-        probe = torch.stack([self._fields(styles, buffers, b).clone() for b in range(n)])
-        styles.norm = torch.cat([probe.mean(dim=2), probe.std(dim=2).clamp_min(1e-6)], dim=1)
-        # 3. Pixels, supersampled below SUPERSAMPLE_BELOW to keep fine detail from aliasing
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
-        fields = torch.empty(n, 2, SPAN)
-        for start in range(0, work * work, SPAN):
-            end = min(start + SPAN, work * work)
-            self._grid(buffers, start, work)
-            for b in range(n):
-                fields[b] = self._fields(styles, buffers, b)
-            out[:, start:end] = self._paint(styles, fields)[:, : end - start]
+        with _span_workers() as (workers, pool):
+            # 2. Per-image styles, and the field statistics of the probe grid
+            styles = self._styles(latents)
+            buffers = _Buffers(self.freq.shape[1], self.width)
+            probe = torch.empty(n, 2, PROBE * PROBE)
+            for start in range(0, PROBE * PROBE, SPAN):
+                self._grid(buffers, start, PROBE)
+                for b in range(n):
+                    probe[b, :, start : start + SPAN] = self._fields(styles, buffers, b)
+            styles.norm = torch.cat([probe.mean(dim=2), probe.std(dim=2).clamp_min(1e-6)], dim=1)
+            # 3. Pixels, span by span, spans shared out among the workers. Below
+            # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
+            starts = range(0, work * work, SPAN)
+            jobs = [
+                pool.submit(self._paint_spans, styles, starts[k::workers], work, out)
+                for k in range(min(workers, len(starts)))
+            ]
+            for job in jobs:
+                job.result()
         out = out.view(n, work, work, 3)
         if work != size:
             out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
@@ -187,7 +289,7 @@ class AbstractSpace:
         phase = t["phase_spread"] * (z[:, 1] @ w["phase.map"]) / root  # (n, F)
         args = uv @ self.freq  # (n, 3, F)
         args[:, 2] += phase
-        args = torch.cat([args, uv, torch.zeros(n, 3, 2)], dim=2).contiguous()
+        args = torch.cat([args, uv, torch.zeros(n, 3, 2)], dim=2).transpose(1, 2).contiguous()
 
         # Band gains: coarse structure from layer 1, fine detail from layer 7.
         gains = torch.stack(
@@ -207,8 +309,11 @@ class AbstractSpace:
         weights, biases = [], []
         for i, layer in enumerate((1, 2, 3, 4)):  # the latent layer styling each network layer
             zl = z[:, layer]
-            base, bias = w[f"layer{i}.weight"], w[f"layer{i}.bias"]
-            scale = torch.exp(t["mod_strength"] * (zl @ w[f"layer{i}.mod"]) / root)  # (n, in)
+            base, bias, mod = w[f"layer{i}.weight"], w[f"layer{i}.bias"], w[f"layer{i}.mod"]
+            if i == 2:  # layer 2 also reads layer 0's output (a skip connection)
+                base = torch.cat([base, w["layer2.skip"]], dim=0)
+                mod = torch.cat([mod, w["layer2.skip_mod"]], dim=1)
+            scale = torch.exp(t["mod_strength"] * (zl @ mod) / root)  # (n, in)
             if i == 0:
                 scale = scale * input_gain
             # Modulate each input channel, then demodulate each output (StyleGAN2, eq. 1 and 3).
@@ -226,21 +331,19 @@ class AbstractSpace:
         # [x, y, 1], through which the (u, v) terms and the bias act.
         through_xy = uv @ weights[0][:, 0:2]
         through_xy[:, 2] += biases[0]
-        weights[0] = torch.cat(
-            [weights[0][:, 3:], weights[0][:, 2:3], through_xy], dim=1
-        ).contiguous()
-        biases[0] = None
-        weights[3] = weights[3].transpose(1, 2).contiguous()  # (n, 2, H): fields come out as rows
-        biases[3] = biases[3].unsqueeze(2)
+        first = torch.cat([weights[0][:, 3:], weights[0][:, 2:3], through_xy], dim=1)
+        return _Styles(
+            args, _fold_biases(first, weights[1:], biases[1:]), _contrast(z, t),
+            *self._colour_styles(z), self._palettes(z),
+        )
 
-        contrast = t["contrast"] * torch.exp(t["contrast_spread"] * torch.tanh(z[:, 7, 1]))
+    def _colour_styles(self, z: torch.Tensor):
+        t = self.tune
         shade = t["shade"] * torch.sigmoid(z[:, 7, 2] + t["shade_bias"])
         # Fine ripples along the contours of the first field (marbling), from layer 7.
         ripple = t["ripple"][0] * torch.sigmoid(z[:, 7, 4] + t["ripple"][1])
         ripple_freq = t["ripple_freq"][0] * torch.exp(t["ripple_freq"][1] * torch.tanh(z[:, 7, 5]))
-        return _Styles(
-            args, weights, biases, contrast, shade, ripple, ripple_freq, self._palettes(z)
-        )
+        return shade, ripple, ripple_freq
 
     def _palettes(self, z: torch.Tensor) -> torch.Tensor:
         """Five OKLCh stops per image from layers 5 and 6, spread into a LUT-entry gradient."""
@@ -267,33 +370,42 @@ class AbstractSpace:
         rgb = oklch_to_srgb(lightness, torch.hypot(a, b), torch.atan2(b, a))
         return rgb.contiguous()
 
+    def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
+        n = out.shape[0]
+        buffers = _Buffers(self.freq.shape[1], self.width)
+        fields = torch.empty(n, 2, SPAN)
+        for start in starts:
+            end = min(start + SPAN, size * size)
+            self._grid(buffers, start, size)
+            for b in range(n):
+                fields[b] = self._fields(s, buffers, b)
+            out[:, start:end] = self._paint(s, fields)[:, : end - start]
+
     @staticmethod
     def _grid(buf: _Buffers, start: int, size: int) -> None:
-        """Fill ``buf.grid`` with [x, y, 1] of pixels [start, start + SPAN) of a size x size
-        picture, x and y in [-1, 1] at pixel centres."""
+        """Fill ``buf.grid`` with rows x, y, 1 for pixels [start, start + SPAN) of a
+        size x size picture, x and y in [-1, 1] at pixel centres."""
         pix = buf.offsets + start
-        buf.grid[:, 0] = (pix % size).float().add_(0.5).mul_(2.0 / size).sub_(1.0)
-        buf.grid[:, 1] = torch.div(pix, size, rounding_mode="floor").float()
-        buf.grid[:, 1].add_(0.5).mul_(2.0 / size).sub_(1.0)
+        buf.grid[0] = (pix % size).float().add_(0.5).mul_(2.0 / size).sub_(1.0)
+        buf.grid[1] = torch.div(pix, size, rounding_mode="floor").float()
+        buf.grid[1].add_(0.5).mul_(2.0 / size).sub_(1.0)
 
     def _fields(self, s: _Styles, buf: _Buffers, b: int) -> torch.Tensor:
         """Both raw fields of image ``b`` on the pixels of ``buf.grid``, as a (2, SPAN) view of
         ``buf.fields`` (valid until the next call)."""
-        # Layer 0 input: [waves of (u, v) (F), |(u, v)|, x, y, 1].
-        x = torch.mm(buf.grid, s.args[b], out=buf.args)  # [args (F), u, v, 0, 0]
-        radius = torch.linalg.vector_norm(x[:, -4:-2], dim=1)
+        # Layer 0 input, by rows: waves of (u, v) (F), |(u, v)|, x, y, 1.
+        x = torch.mm(s.args[b], buf.grid, out=buf.args)  # rows: args (F), u, v, 0, 0
+        radius = torch.hypot(x[-4], x[-3])
         psin(x, buf.args_scratch)
-        x[:, -4] = radius
-        x[:, -3:] = buf.grid
-        h = torch.mm(x, s.weights[0][b], out=buf.h[0])
-        psin(h, buf.scratch)
-        # Layers 1 and 2: modulated, with psin and a soft clamp.
-        h = torch.addmm(s.biases[1][b], h, s.weights[1][b], out=buf.h[1])
-        psin(h, buf.scratch)
-        h = torch.addmm(s.biases[2][b], h, s.weights[2][b], out=buf.h[2])
-        soft_clamp(h, buf.scratch)
-        # Output: two fields, computed transposed (a 2-column product is slow the other way).
-        return torch.addmm(s.biases[3][b], s.weights[3][b], h.t(), out=buf.fields)
+        x[-4] = radius
+        x[-3:] = buf.grid
+        h = psin(torch.mm(s.weights[0][b], x, out=buf.h[0]), buf.scratch)
+        # Layer 1, then layer 2 on layers 1 and 0 together: modulated, psin, soft clamp.
+        psin(torch.mm(s.weights[1][b], h, out=buf.h[1]), buf.scratch)
+        h = soft_clamp(torch.mm(s.weights[2][b], buf.h01, out=buf.h[2]), buf.scratch)
+        # Output: two fields, one row each.
+        return torch.mm(s.weights[3][b], h, out=buf.fields)
 
     @staticmethod
     def _paint(s: _Styles, fields: torch.Tensor) -> torch.Tensor:

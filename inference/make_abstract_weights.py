@@ -21,7 +21,7 @@ SEED = 20261126
 DIM = 64
 FOURIER = (10, 6, 0)  # features in the low, mid and high bands
 BANDS = ((0.35, 1.2), (1.2, 3.5), (3.5, 9.0))  # cycles per unit of the transformed plane
-HIDDEN = 80
+HIDDEN = 63  # plus the constant channel that carries biases: 64-wide products
 
 TUNING = {
     # composition
@@ -76,6 +76,9 @@ def make(seed: int = SEED) -> dict[str, torch.Tensor]:
         tensors[f"layer{i}.bias"] = torch.randn(fan_out, generator=g) * 0.5
         tensors[f"layer{i}.mod"] = torch.randn(DIM, fan_in, generator=g)
         tensors[f"layer{i}.bias_mod"] = torch.randn(DIM, fan_out, generator=g)
+    # Layer 2 also reads layer 0's output.
+    tensors["layer2.skip"] = torch.randn(HIDDEN, HIDDEN, generator=g) / math.sqrt(HIDDEN)
+    tensors["layer2.skip_mod"] = torch.randn(DIM, HIDDEN, generator=g)
     return {name: t.contiguous() for name, t in tensors.items()}
 
 
