@@ -128,6 +128,18 @@ class _Styles:
     lut: torch.Tensor  # (n, LUT, 3) palette gradients in sRGB [0, 1]
     norm: torch.Tensor | None = None  # (n, 4): mean and std of both fields from the probe
 
+    @classmethod
+    def stack(cls, parts: list[_Styles]) -> _Styles:
+        """One _Styles for all images from one per image."""
+        def cat(name):
+            return torch.cat([getattr(p, name) for p in parts])
+
+        weights = [torch.cat([p.weights[i] for p in parts]) for i in range(len(parts[0].weights))]
+        return cls(
+            cat("args"), weights, cat("contrast"), cat("shade"), cat("ripple"),
+            cat("ripple_freq"), cat("lut"),
+        )
+
 
 def _contrast(z: torch.Tensor, t: dict) -> torch.Tensor:
     """How steeply the first field runs through the palette, from latent layer 7."""
@@ -242,15 +254,18 @@ class AbstractSpace:
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
         with _span_workers() as (workers, pool):
-            # 2. Per-image styles, and the field statistics of the probe grid
-            styles = self._styles(latents)
+            # 2. Per-image styles, and the field statistics of the probe grid. Each image is
+            # worked out on its own: products over a batch may round differently.
+            styles = _Styles.stack([self._styles(latents[b : b + 1]) for b in range(n)])
             buffers = _Buffers(self.freq.shape[1], self.width)
             probe = torch.empty(n, 2, PROBE * PROBE)
             for start in range(0, PROBE * PROBE, SPAN):
                 self._grid(buffers, start, PROBE)
                 for b in range(n):
                     probe[b, :, start : start + SPAN] = self._fields(styles, buffers, b)
-            styles.norm = torch.cat([probe.mean(dim=2), probe.std(dim=2).clamp_min(1e-6)], dim=1)
+            styles.norm = torch.stack(
+                [torch.cat([p.mean(dim=1), p.std(dim=1).clamp_min(1e-6)]) for p in probe]
+            )
             # 3. Pixels, span by span, spans shared out among the workers. Below
             # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
             starts = range(0, work * work, SPAN)

@@ -35,9 +35,11 @@ def colourfulness(image) -> float:
 
 def high_frequency_share(image, cutoff: float = 0.25) -> float:
     """Share of the luma's spectral energy (mean removed) above ``cutoff`` of the Nyquist
-    frequency. Noise soup sits near 0.5 and above; a smooth gradient near 0."""
+    frequency. Noise soup sits near 0.5 and above; a smooth gradient near 0. A Hann window
+    keeps the picture's edges (a wrap-around jump to the FFT) from counting as detail."""
     y = luma(image)
     y = y - y.mean()
+    y = y * np.outer(np.hanning(y.shape[0]), np.hanning(y.shape[1]))
     power = np.abs(np.fft.rfft2(y)) ** 2
     fy = np.fft.fftfreq(y.shape[0])[:, None]
     fx = np.fft.rfftfreq(y.shape[1])[None, :]
