@@ -1,12 +1,24 @@
 """Breeding math on latents: pure functions with an explicit seed (no Django here).
 
 Latents are float32 tensors of shape (layers, dim). Every operation can be reproduced from
-its inputs and its recorded seed.
+its inputs and its recorded seed. Where a space's prior is Gaussian, mixing uses spherical
+interpolation: a straight average of two N(0, I) draws has a smaller norm than either and
+lands in a low-density, washed-out region; slerp stays on the shell where samples live
+(Shoemake 1985; White, "Sampling Generative Networks", 2016).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
+
+MAX_CHAOS = 10.0
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(seed))
 
 
 def children(parent: torch.Tensor, n: int, chaos: float, seed: int, std: torch.Tensor) -> torch.Tensor:
@@ -18,8 +30,117 @@ def children(parent: torch.Tensor, n: int, chaos: float, seed: int, std: torch.T
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    if not 0.0 <= chaos <= 10.0:
-        raise ValueError(f"chaos must be between 0 and 10, got {chaos}")
-    generator = torch.Generator().manual_seed(int(seed))
-    noise = torch.randn((n, *parent.shape), generator=generator)
+    if not (0.0 <= chaos <= MAX_CHAOS):
+        raise ValueError(f"chaos must be between 0 and {MAX_CHAOS}, got {chaos}")
+    noise = torch.randn((n, *parent.shape), generator=_generator(seed))
     return parent.unsqueeze(0) + chaos * std.unsqueeze(0) * noise
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation of two vectors (last dimension), t in [0, 1].
+
+    Angle and norm are interpolated separately, so the result keeps the typical norm of
+    Gaussian samples; t = 0 and t = 1 return ``a`` and ``b`` exactly.
+    """
+    if t == 0:
+        return a.clone()
+    if t == 1:
+        return b.clone()
+    na = torch.linalg.vector_norm(a, dim=-1, keepdim=True)
+    nb = torch.linalg.vector_norm(b, dim=-1, keepdim=True)
+    ua, ub = a / na.clamp_min(1e-12), b / nb.clamp_min(1e-12)
+    cos = (ua * ub).sum(dim=-1, keepdim=True).clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    sin = torch.sin(omega)
+    near = sin.abs() < 1e-6  # (anti)parallel: fall back to a straight line
+    wa = torch.where(near, torch.full_like(sin, 1 - t), torch.sin((1 - t) * omega) / sin)
+    wb = torch.where(near, torch.full_like(sin, t), torch.sin(t * omega) / sin)
+    direction = wa * ua + wb * ub
+    direction = direction / torch.linalg.vector_norm(direction, dim=-1, keepdim=True).clamp_min(1e-12)
+    return direction * ((1 - t) * na + t * nb)
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, t: float, gaussian: bool = True) -> torch.Tensor:
+    """The latent a fraction ``t`` of the way from ``a`` to ``b`` (per layer), for morphs."""
+    if not (0.0 <= t <= 1.0) or math.isnan(t):
+        raise ValueError(f"t must be between 0 and 1, got {t}")
+    if a.shape != b.shape:
+        raise ValueError(f"latents must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return slerp(a, b, t) if gaussian else torch.lerp(a, b, t)
+
+
+def _mix(latents: Sequence[torch.Tensor], weights: Sequence[float], gaussian: bool) -> torch.Tensor:
+    """Weighted mix of same-shape latents, folding in one parent at a time.
+
+    Folding keeps slerp's exactness: a parent with all the weight is returned unchanged,
+    parents with no weight change nothing.
+    """
+    result, total = latents[0].clone(), float(weights[0])
+    for latent, weight in zip(latents[1:], weights[1:], strict=True):
+        if weight == 0:
+            continue
+        t = weight / (total + weight)
+        result = slerp(result, latent, t) if gaussian else torch.lerp(result, latent, t)
+        total += weight
+    return result
+
+
+def cross(
+    parents: Sequence[torch.Tensor],
+    content_weights: Sequence[float],
+    style_weights: Sequence[float],
+    seed: int,
+    mutation: float = 0.0,
+    *,
+    coarse_layers: int,
+    std: torch.Tensor,
+    gaussian: bool = True,
+) -> torch.Tensor:
+    """A child of several parents, per layer: content weights decide the coarse layers
+    [0, coarse_layers), style weights the rest (Artbreeder's two sliders per parent).
+
+    Each layer is a weighted spherical mix of the parents' layers (see ``_mix``); then an
+    optional mutation of strength ``mutation`` as in ``children``.
+    """
+    k = len(parents)
+    if k < 1:
+        raise ValueError("a cross needs at least one parent")
+    if len(content_weights) != k or len(style_weights) != k:
+        raise ValueError(
+            f"need one content and one style weight per parent ({k}), "
+            f"got {len(content_weights)} and {len(style_weights)}"
+        )
+    for name, weights in (("content", content_weights), ("style", style_weights)):
+        for w in weights:
+            if not math.isfinite(w) or w < 0:
+                raise ValueError(f"{name} weights must be finite and not negative, got {w}")
+        if sum(weights) <= 0:
+            raise ValueError(f"{name} weights must not all be zero")
+    shape = parents[0].shape
+    if any(p.shape != shape for p in parents):
+        raise ValueError("all parents must come from the same space (same latent shape)")
+    if not 0 <= coarse_layers <= shape[0]:
+        raise ValueError(f"coarse_layers must be between 0 and {shape[0]}, got {coarse_layers}")
+    layers = []
+    for layer in range(shape[0]):
+        weights = content_weights if layer < coarse_layers else style_weights
+        layers.append(_mix([p[layer] for p in parents], weights, gaussian))
+    child = torch.stack(layers)
+    if mutation:
+        child = children(child, 1, mutation, seed, std)[0]
+    return child
+
+
+def edit(latent: torch.Tensor, moves: Sequence[tuple[torch.Tensor, float]]) -> torch.Tensor:
+    """p + sum of amount * direction over the genes moved."""
+    result = latent.clone()
+    for direction, amount in moves:
+        if not math.isfinite(amount):
+            raise ValueError(f"gene amounts must be finite, got {amount}")
+        if direction.shape != latent.shape:
+            raise ValueError(
+                f"a gene's direction must have the latent's shape {tuple(latent.shape)}, "
+                f"got {tuple(direction.shape)}"
+            )
+        result += amount * direction
+    return result

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mendel.env import database_config, env_bool, env_list, env_path, env_url
+from mendel.env import database_config, env_bool, env_int, env_list, env_path, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
     "mendel",
     "inference",
@@ -139,11 +140,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mendel.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mendel API",
     "DESCRIPTION": "Breed pictures in a shared latent space.",
     "VERSION": "0.1.0",
+    # Swagger UI from Mendel itself, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The in-process worker is started by `make run` (mendel.serve); web-only processes
@@ -167,3 +175,14 @@ LOGGING = {
 # processes (`manage.py procrastinate worker`), on any number of machines.
 INPROCESS_WORKER = env_bool("INPROCESS_WORKER", False)
 INPROCESS_WORKER_CONCURRENCY = 2
+
+# Rendering: requests arriving within RENDER_MAX_WAIT_MS share one forward pass.
+RENDER_MAX_BATCH = 16
+RENDER_MAX_WAIT_MS = 4.0
+
+# Breeding: drafts never kept are removed after DRAFT_TTL_HOURS; BREED_RATE limits
+# breeding requests per user ("N/minute").
+DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
+BREED_RATE = os.environ.get("BREED_RATE", "120/min")
+# JSON bodies are small; anything bigger is refused before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -14,4 +14,16 @@ class Command(BaseCommand):
             step(self.stdout)
 
 
-STEPS: list = []
+def sync_spaces(stdout) -> None:
+    from breeding.actions import sync_spaces as sync
+
+    sync()
+
+
+def ensure_genes(stdout) -> None:
+    from breeding.tasks import ensure_genes as ensure
+
+    ensure(stdout)
+
+
+STEPS: list = [sync_spaces, ensure_genes]

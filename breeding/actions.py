@@ -1,0 +1,182 @@
+"""Everything that creates or changes creations goes through here.
+
+``do_*`` functions write, in one transaction, and start the new pictures rendering once it
+commits; callers validate first (serializers) and pass model instances.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from breeding import genetics, images
+from breeding.models import Creation, Gene, Origin, Parentage, Space, Visibility, latent_sha
+
+PREVIEW_TTL_S = 15 * 60
+
+
+def new_seed() -> int:
+    return secrets.randbits(31)
+
+
+def sync_spaces() -> list[Space]:
+    """Create or update a Space row for every space in the inference registry."""
+    from inference import get_space, space_slugs
+
+    rows = []
+    for slug in space_slugs():
+        space = get_space(slug)
+        row, _ = Space.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "kind": type(space).__name__,
+                "version": space.version,
+                "layers": space.layers,
+                "dim": space.dim,
+                "coarse_layers": space.coarse_layers,
+                "gaussian": space.prior == "gaussian",
+            },
+        )
+        rows.append(row)
+    return rows
+
+
+def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int | None,
+            parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
+            ) -> list[Creation]:
+    depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
+    with transaction.atomic():
+        made = Creation.objects.bulk_create(
+            Creation(
+                owner=owner,
+                space=space,
+                latent=latent.flatten().tolist(),
+                latent_sha=latent_sha(space.slug, space.version, latent),
+                origin=origin,
+                seed=seed,
+                genes=genes or {},
+                depth=depth,
+            )
+            for latent in latents
+        )
+        Parentage.objects.bulk_create(
+            Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw,
+                      position=i)
+            for creation in made
+            for i, (parent, cw, sw) in enumerate(parents)
+        )
+        pending = [(c.latent_sha, latent) for c, latent in zip(made, latents, strict=True)]
+        transaction.on_commit(
+            lambda: [images.prefetch(space.slug, sha, latent) for sha, latent in pending]
+        )
+    return made
+
+
+def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Creation]:
+    seed = new_seed() if seed is None else seed
+    latents = space.generator().sample(n, seed)
+    return _create(owner, space, latents, Origin.RANDOM, seed)
+
+
+def do_children(owner, parent: Creation, n: int, chaos: float, seed: int | None = None) -> list[Creation]:
+    seed = new_seed() if seed is None else seed
+    generator = parent.space.generator()
+    latents = genetics.children(parent.tensor(), n, chaos, seed, generator.stats.std)
+    return _create(owner, parent.space, latents, Origin.CHILDREN, seed, [(parent, 1.0, 1.0)])
+
+
+@dataclass
+class ParentWeight:
+    creation: Creation
+    content: float
+    style: float
+
+
+def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float = 0.0,
+             seed: int | None = None) -> list[Creation]:
+    seed = new_seed() if seed is None else seed
+    space = parents[0].creation.space
+    generator = space.generator()
+    latents = torch.stack([
+        genetics.cross(
+            [p.creation.tensor() for p in parents],
+            [p.content for p in parents],
+            [p.style for p in parents],
+            seed + i,
+            mutation,
+            coarse_layers=space.coarse_layers,
+            std=generator.stats.std,
+            gaussian=space.gaussian,
+        )
+        for i in range(n)
+    ])
+    links = [(p.creation, p.content, p.style) for p in parents]
+    return _create(owner, space, latents, Origin.CROSS, seed, links)
+
+
+def edited_latent(source: Creation, amounts: dict[str, float], genes: dict[str, Gene]) -> torch.Tensor:
+    return genetics.edit(source.tensor(), [(genes[slug].tensor(), a) for slug, a in amounts.items()])
+
+
+def do_edit(owner, source: Creation, amounts: dict[str, float], genes: dict[str, Gene]) -> Creation:
+    latent = edited_latent(source, amounts, genes)
+    merged = {**source.genes, **amounts} if source.origin == Origin.EDIT else dict(amounts)
+    return _create(owner, source.space, latent[None], Origin.EDIT, None, [(source, 1.0, 1.0)],
+                   genes=merged)[0]
+
+
+def preview(user, source: Creation, amounts: dict[str, float], genes: dict[str, Gene], size: int) -> str:
+    """Start rendering an edit that is not saved; returns its picture's URL.
+
+    The latent is kept in the cache for a while, for this user only: the image view finds
+    it there (``preview_latent``).
+    """
+    latent = edited_latent(source, amounts, genes)
+    sha = latent_sha(source.space.slug, source.space.version, latent)
+    cache.set(f"preview:{source.space.slug}:{sha}", (user.pk, latent.flatten().tolist()), PREVIEW_TTL_S)
+    images.request(source.space.slug, sha, latent, size)
+    return images.url(source.space.slug, sha, size)
+
+
+def preview_latent(space: Space, sha: str, user) -> torch.Tensor | None:
+    entry = cache.get(f"preview:{space.slug}:{sha}")
+    if entry is None or user is None or not user.is_authenticated or entry[0] != user.pk:
+        return None
+    return torch.tensor(entry[1], dtype=torch.float32).view(space.layers, space.dim)
+
+
+def do_update(creation: Creation, *, title: str | None = None, visibility: str | None = None) -> Creation:
+    fields = []
+    if title is not None:
+        creation.title = title
+        fields.append("title")
+    if visibility is not None and visibility != creation.visibility:
+        if creation.visibility == Visibility.DRAFT:
+            creation.kept_at = timezone.now()
+            fields.append("kept_at")
+        creation.visibility = visibility
+        fields.append("visibility")
+    if fields:
+        creation.save(update_fields=fields)
+    return creation
+
+
+def do_remove(creation: Creation) -> None:
+    """Remove a creation from view; its children and their lineage stay intact."""
+    Creation.objects.filter(pk=creation.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+
+
+def purge_drafts(older_than: timedelta | None = None) -> int:
+    """Delete drafts nobody kept; links from their children stay, pointing nowhere."""
+    older_than = older_than or timedelta(hours=settings.DRAFT_TTL_HOURS)
+    cutoff = timezone.now() - older_than
+    deleted, _ = Creation.objects.filter(visibility=Visibility.DRAFT, created__lt=cutoff).delete()
+    return deleted

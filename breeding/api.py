@@ -1,0 +1,370 @@
+"""The breeding REST API (documented at /api/docs/)."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from breeding import actions, images
+from breeding.genetics import MAX_CHAOS
+from breeding.models import MAX_LINEAGE_DEPTH, Creation, Gene, Parentage, Space, Visibility, lineage
+
+MAX_N = 16
+MAX_CROSS_N = 8
+MAX_CHILD_CHAOS = 1.5
+MAX_WEIGHT = 100.0
+assert MAX_CHILD_CHAOS <= MAX_CHAOS  # the math accepts everything the API does
+
+
+class BreedThrottle(UserRateThrottle):
+    """Breeding requests per user per minute (``BREED_RATE``)."""
+
+    scope = "breed"
+
+    def get_rate(self):
+        return settings.BREED_RATE
+
+
+class FiniteFloat(serializers.FloatField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise ValidationError("must be a finite number.")
+        return value
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+class CreationSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    space = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    images = serializers.SerializerMethodField()
+    parents = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Creation
+        fields = ["id", "space", "owner", "title", "visibility", "origin", "seed", "genes",
+                  "depth", "created", "kept_at", "images", "parents"]
+
+    def get_images(self, creation) -> dict[str, str]:
+        return images.urls(creation.space.slug, creation.latent_sha)
+
+    def get_parents(self, creation) -> list[dict]:
+        """Parents the viewer may see; a purged or hidden one shows only as such."""
+        viewer = self.context.get("viewer")
+        out = []
+        for link in creation.parent_links.all():
+            parent = link.parent
+            if parent is None or parent.is_removed:
+                out.append({"removed": True})
+            elif parent.can_be_seen_by(viewer):
+                out.append({"id": parent.public_id, "content_weight": link.content_weight,
+                            "style_weight": link.style_weight})
+        return out
+
+
+def creation_queryset():
+    parents = Parentage.objects.select_related("parent")
+    return Creation.objects.select_related("space", "owner").prefetch_related(
+        Prefetch("parent_links", queryset=parents)
+    )
+
+
+def respond(creations, request, status_code=status.HTTP_200_OK, many=True) -> Response:
+    # Re-read with what the serializer needs in as few queries as possible.
+    if many:
+        ids = [c.pk for c in creations]
+        creations = sorted(creation_queryset().filter(pk__in=ids), key=lambda c: ids.index(c.pk))
+    serializer = CreationSerializer(creations, many=many, context={"viewer": request.user})
+    return Response(serializer.data, status=status_code)
+
+
+class SpaceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Space
+        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers"]
+
+
+class GeneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Gene
+        fields = ["slug", "label", "source", "low", "high", "rho"]
+
+
+# -- input ----------------------------------------------------------------------------
+
+
+class RandomIn(serializers.Serializer):
+    n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=1)
+    seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+
+
+class ChildrenIn(serializers.Serializer):
+    n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=8)
+    chaos = FiniteFloat(min_value=0.0, max_value=MAX_CHILD_CHAOS, default=0.3)
+    seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+
+
+class ParentIn(serializers.Serializer):
+    id = serializers.CharField(max_length=16)
+    content = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
+    style = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
+
+
+class CrossIn(serializers.Serializer):
+    parents = ParentIn(many=True)
+    n = serializers.IntegerField(min_value=1, max_value=MAX_CROSS_N, default=1)
+    mutation = FiniteFloat(min_value=0.0, max_value=0.5, default=0.0)
+    seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+
+    def validate_parents(self, parents):
+        if not 2 <= len(parents) <= 6:
+            raise ValidationError(f"a cross takes 2 to 6 parents, got {len(parents)}.")
+        if sum(p["content"] for p in parents) <= 0:
+            raise ValidationError("content weights must not all be zero.")
+        if sum(p["style"] for p in parents) <= 0:
+            raise ValidationError("style weights must not all be zero.")
+        return parents
+
+
+class GenesIn(serializers.Serializer):
+    genes = serializers.DictField(child=FiniteFloat(), allow_empty=True)
+    size = serializers.ChoiceField(choices=images.SIZES, default=256)
+
+
+class UpdateIn(serializers.Serializer):
+    title = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    visibility = serializers.ChoiceField(
+        choices=[Visibility.PRIVATE, Visibility.UNLISTED, Visibility.PUBLIC], required=False
+    )
+
+
+def parse(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def visible_creation(request, public_id: str) -> Creation:
+    creation = creation_queryset().filter(public_id=public_id).first()
+    if creation is None or not creation.can_be_seen_by(request.user):
+        raise NotFound(f"No creation with id {public_id!r}.")
+    return creation
+
+
+def owned_creation(request, public_id: str) -> Creation:
+    creation = visible_creation(request, public_id)
+    if creation.owner_id != request.user.pk:
+        raise PermissionDenied("Only the owner can change this creation.")
+    return creation
+
+
+def checked_genes(space: Space, amounts: dict[str, float]) -> dict[str, Gene]:
+    genes = {g.slug: g for g in Gene.objects.filter(space=space, slug__in=list(amounts))}
+    for slug, amount in amounts.items():
+        if slug not in genes:
+            raise ValidationError({"genes": [f"unknown gene {slug!r} in space {space.slug}."]})
+        gene = genes[slug]
+        if not gene.low * 2 <= amount <= gene.high * 2:
+            raise ValidationError({"genes": [
+                f"{slug} must be between {gene.low * 2:g} and {gene.high * 2:g}, got {amount:g}."
+            ]})
+    return genes
+
+
+# -- views ----------------------------------------------------------------------------
+
+
+class Breeding(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [BreedThrottle]
+
+
+class SpaceList(APIView):
+    @extend_schema(responses=SpaceSerializer(many=True))
+    def get(self, request):
+        return Response(SpaceSerializer(Space.objects.all(), many=True).data)
+
+
+class SpaceGenes(APIView):
+    @extend_schema(responses=GeneSerializer(many=True))
+    def get(self, request, slug):
+        space = get_object_or_404(Space, slug=slug)
+        genes = Gene.objects.filter(space=space, version=space.version)
+        return Response(GeneSerializer(genes, many=True).data)
+
+
+class RandomCreations(Breeding):
+    @extend_schema(request=RandomIn, responses={201: CreationSerializer(many=True)})
+    def post(self, request, slug):
+        space = Space.objects.filter(slug=slug).first()
+        if space is None:
+            raise NotFound(f"No space {slug!r}.")
+        data = parse(RandomIn, request)
+        made = actions.do_random(request.user, space, data["n"], data.get("seed"))
+        return respond(made, request, status.HTTP_201_CREATED)
+
+
+class Children(Breeding):
+    @extend_schema(request=ChildrenIn, responses={201: CreationSerializer(many=True)})
+    def post(self, request, public_id):
+        parent = visible_creation(request, public_id)
+        data = parse(ChildrenIn, request)
+        made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
+        return respond(made, request, status.HTTP_201_CREATED)
+
+
+class Cross(Breeding):
+    @extend_schema(request=CrossIn, responses={201: CreationSerializer(many=True)})
+    def post(self, request):
+        data = parse(CrossIn, request)
+        ids = [p["id"] for p in data["parents"]]
+        found = {c.public_id: c for c in creation_queryset().filter(public_id__in=ids)}
+        parents = []
+        for i, p in enumerate(data["parents"]):
+            creation = found.get(p["id"])
+            if creation is None or not creation.can_be_seen_by(request.user):
+                raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
+            parents.append(actions.ParentWeight(creation, p["content"], p["style"]))
+        spaces = {p.creation.space_id for p in parents}
+        if len(spaces) > 1:
+            raise ValidationError({"parents": ["all parents must come from the same space."]})
+        made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
+        return respond(made, request, status.HTTP_201_CREATED)
+
+
+class EditPreview(Breeding):
+    @extend_schema(request=GenesIn, responses={200: dict})
+    def post(self, request, public_id):
+        source = visible_creation(request, public_id)
+        data = parse(GenesIn, request)
+        genes = checked_genes(source.space, data["genes"])
+        image = actions.preview(request.user, source, data["genes"], genes, data["size"])
+        return Response({"image": image})
+
+
+class EditKeep(Breeding):
+    @extend_schema(request=GenesIn, responses={201: CreationSerializer})
+    def post(self, request, public_id):
+        source = visible_creation(request, public_id)
+        data = parse(GenesIn, request)
+        genes = checked_genes(source.space, data["genes"])
+        made = actions.do_edit(request.user, source, data["genes"], genes)
+        return respond([made], request, status.HTTP_201_CREATED)
+
+
+class CreationDetail(APIView):
+    @extend_schema(responses=CreationSerializer)
+    def get(self, request, public_id):
+        return respond(visible_creation(request, public_id), request, many=False)
+
+    @extend_schema(request=UpdateIn, responses=CreationSerializer)
+    def patch(self, request, public_id):
+        if not request.user.is_authenticated:
+            raise NotFound(f"No creation with id {public_id!r}.")
+        creation = owned_creation(request, public_id)
+        data = parse(UpdateIn, request)
+        actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
+        return respond(creation, request, many=False)
+
+    def delete(self, request, public_id):
+        if not request.user.is_authenticated:
+            raise NotFound(f"No creation with id {public_id!r}.")
+        actions.do_remove(owned_creation(request, public_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyCreations(APIView):
+    """The logged-in breeder's library: drafts and kept works, newest first."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=CreationSerializer(many=True))
+    def get(self, request):
+        qs = creation_queryset().filter(owner=request.user).alive()
+        if space := request.query_params.get("space"):
+            qs = qs.filter(space__slug=space)
+        if visibility := request.query_params.get("visibility"):
+            if visibility not in Visibility.values:
+                raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
+            qs = qs.filter(visibility=visibility)
+        serializer = CreationSerializer(qs[:200], many=True, context={"viewer": request.user})
+        return Response(serializer.data)
+
+
+class Lineage(APIView):
+    @extend_schema(responses=dict)
+    def get(self, request, public_id):
+        creation = visible_creation(request, public_id)
+        direction = request.query_params.get("direction", "up")
+        if direction not in ("up", "down"):
+            raise ValidationError({"direction": ["must be up or down."]})
+        try:
+            depth = int(request.query_params.get("depth", 3))
+        except ValueError:
+            raise ValidationError({"depth": ["must be a whole number."]}) from None
+        if not 1 <= depth <= MAX_LINEAGE_DEPTH:
+            raise ValidationError({"depth": [f"must be between 1 and {MAX_LINEAGE_DEPTH}."]})
+        return Response(lineage_tree(creation, direction, depth, request.user))
+
+
+def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
+    """Nodes and links of a family tree, as the viewer may see it.
+
+    Others' drafts and private works are left out, and so is everything reached only
+    through them; a removed or purged creation shows as a bare "removed" node, and the
+    tree goes on through it.
+    """
+    rows = lineage(root, direction, depth)
+    ids = {r["node"] for r in rows if r["node"] is not None}
+    by_pk = {c.pk: c for c in Creation.objects.select_related("space", "owner").filter(pk__in=ids)}
+    nodes: dict = {root.pk: node_of(root)}
+    links = []
+    removed = 0
+    for r in rows:
+        near = nodes.get(r["via"])
+        if near is None:
+            continue  # reached only through something hidden
+        creation = by_pk.get(r["node"]) if r["node"] is not None else None
+        if creation is not None and not creation.is_removed:
+            if not creation.can_be_seen_by(viewer):
+                continue
+            key = creation.pk
+            node = nodes.get(key) or {**node_of(creation), "generation": r["generation"]}
+        else:
+            removed += 1
+            key = creation.pk if creation is not None else f"purged-{removed}"
+            node = nodes.get(key) or {
+                "id": f"removed-{removed}", "removed": True, "generation": r["generation"],
+            }
+        nodes[key] = node
+        child, parent = (near, node) if direction == "up" else (node, near)
+        links.append({"child": child["id"], "parent": parent["id"]})
+    return {
+        "root": root.public_id,
+        "direction": direction,
+        "depth": depth,
+        "nodes": list(nodes.values()),
+        "links": links,
+    }
+
+
+def node_of(creation: Creation) -> dict:
+    return {
+        "id": creation.public_id,
+        "title": creation.title,
+        "owner": creation.owner.username,
+        "generation": 0,
+        "images": images.urls(creation.space.slug, creation.latent_sha),
+    }

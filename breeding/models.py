@@ -1,0 +1,215 @@
+"""Spaces, creations, their parentage, and genes. Latents live in pgvector columns."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+
+import numpy as np
+import torch
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+from pgvector.django import VectorField
+
+PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
+PUBLIC_ID_LENGTH = 10
+MAX_LINEAGE_DEPTH = 12
+
+
+def new_public_id() -> str:
+    """A short, unguessable public id (36^10 ~ 3.7e15 values)."""
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def latent_sha(space_slug: str, version: str, latent: torch.Tensor) -> str:
+    """The content address of a picture: space, weights version and latent, hashed.
+
+    Images are cached under this key; a new version of a space's weights gives new keys,
+    so an image URL never changes its picture.
+    """
+    digest = hashlib.sha256(f"{space_slug}:{version}:".encode())
+    digest.update(latent.detach().to(torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+class Space(models.Model):
+    """A latent space known to this site, synced from the inference registry."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    kind = models.CharField(max_length=40)
+    version = models.CharField(max_length=64)
+    layers = models.PositiveIntegerField()
+    dim = models.PositiveIntegerField()
+    coarse_layers = models.PositiveIntegerField()
+    gaussian = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def latent_size(self) -> int:
+        return self.layers * self.dim
+
+    def generator(self):
+        from inference import get_space
+
+        return get_space(self.slug)
+
+
+class Visibility(models.TextChoices):
+    DRAFT = "draft", "Draft"  # bred, not kept yet; removed after a while
+    PRIVATE = "private", "Private"
+    UNLISTED = "unlisted", "Unlisted"  # anyone with the link
+    PUBLIC = "public", "Public"
+
+
+class Origin(models.TextChoices):
+    RANDOM = "random", "Random"
+    CHILDREN = "children", "Child"
+    CROSS = "cross", "Cross"
+    EDIT = "edit", "Edit"
+    UPLOAD = "upload", "Upload"
+
+
+class CreationQuerySet(models.QuerySet):
+    def alive(self) -> CreationQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+    def visible_to(self, user) -> CreationQuerySet:
+        """What ``user`` may see: their own (not removed), and others' public or unlisted."""
+        shared = models.Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+        if user is not None and user.is_authenticated:
+            shared |= models.Q(owner=user)
+        return self.alive().filter(shared)
+
+
+class Creation(models.Model):
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creations")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="creations")
+    # Dimensions differ per space; nearest-neighbour indexes are per space (partial, expression).
+    latent = VectorField()
+    latent_sha = models.CharField(max_length=32, db_index=True)
+    origin = models.CharField(max_length=12, choices=Origin.choices)
+    seed = models.BigIntegerField(null=True, blank=True)
+    genes = models.JSONField(default=dict, blank=True)  # gene slug -> amount, for edits
+    title = models.CharField(max_length=120, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.DRAFT)
+    depth = models.PositiveIntegerField(default=0)  # generations from a random ancestor
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CreationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            # the breeder's library: their drafts and kept works, newest first
+            models.Index(fields=["owner", "visibility", "-created"], name="creation_library"),
+            # the draft clean-up job
+            models.Index(fields=["visibility", "created"], name="creation_drafts",
+                         condition=models.Q(visibility="draft")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.public_id
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    def tensor(self) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(self.latent, dtype=np.float32).copy()).view(
+            self.space.layers, self.space.dim
+        )
+
+    def can_be_seen_by(self, user) -> bool:
+        if self.is_removed:
+            return False
+        if self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+            return True
+        return user is not None and user.is_authenticated and user.pk == self.owner_id
+
+
+class Parentage(models.Model):
+    child = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="parent_links")
+    # A purged draft leaves its children intact: the link stays, pointing nowhere.
+    parent = models.ForeignKey(
+        Creation, on_delete=models.SET_NULL, null=True, related_name="child_links"
+    )
+    content_weight = models.FloatField(default=1.0)
+    style_weight = models.FloatField(default=1.0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["child", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "position"], name="parentage_position"),
+        ]
+        indexes = [models.Index(fields=["parent"], name="parentage_parent")]
+
+
+class Gene(models.Model):
+    """A named direction in a space: moving along it changes the picture steadily."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="genes")
+    version = models.CharField(max_length=64)  # the space version it was found for
+    slug = models.SlugField(max_length=40)
+    label = models.CharField(max_length=80)
+    source = models.CharField(max_length=20)  # "attribute" or "pca"
+    direction = VectorField()
+    low = models.FloatField()
+    high = models.FloatField()
+    rho = models.FloatField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["space", "position"]
+        constraints = [models.UniqueConstraint(fields=["space", "slug"], name="gene_slug")]
+
+    def __str__(self) -> str:
+        return f"{self.space.slug}:{self.slug}"
+
+    def tensor(self) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(self.direction, dtype=np.float32).copy()).view(
+            self.space.layers, self.space.dim
+        )
+
+
+def lineage(creation: Creation, direction: str, depth: int) -> list[dict]:
+    """Ancestors (``up``) or descendants (``down``) of a creation, ``depth`` generations.
+
+    One recursive query, parameterised; rows are (creation id or None for a purged one,
+    the id of the node it links from, generation). Cycles cannot happen (a child is always
+    newer than its parents) but the depth bound would stop one anyway.
+    """
+    if direction not in ("up", "down"):
+        raise ValueError(f"direction must be up or down, got {direction!r}")
+    if not 1 <= depth <= MAX_LINEAGE_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_LINEAGE_DEPTH}, got {depth}")
+    near, far = ("child_id", "parent_id") if direction == "up" else ("parent_id", "child_id")
+    table = Parentage._meta.db_table
+    sql = f"""
+        WITH RECURSIVE tree(node, via, generation, position) AS (
+            SELECT p.{far}, p.{near}, 1, p.position FROM {table} p WHERE p.{near} = %s
+            UNION ALL
+            SELECT p.{far}, p.{near}, t.generation + 1, p.position
+            FROM {table} p JOIN tree t ON p.{near} = t.node
+            WHERE t.generation < %s
+        )
+        SELECT node, via, generation, position FROM tree ORDER BY generation, via, position
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [creation.pk, depth])
+        return [
+            {"node": node, "via": via, "generation": generation, "position": position}
+            for node, via, generation, position in cursor.fetchall()
+        ]

@@ -1,0 +1,58 @@
+"""Durable jobs of the breeding app (procrastinate)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from procrastinate.contrib.django import app
+
+from breeding import actions
+from breeding.models import Gene, Space
+
+log = logging.getLogger(__name__)
+
+
+@app.task(queueing_lock="discover-genes", retry=2)
+def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> int:
+    """Find and validate the genes of a space for its current weights; idempotent.
+
+    Replaces the space's genes in one transaction, so readers see either the old set or
+    the new one.
+    """
+    from breeding.genes import discover_genes as discover
+
+    space = Space.objects.get(slug=space_slug)
+    found = discover(space.generator(), samples=samples, held_out=held_out)
+    with transaction.atomic():
+        Gene.objects.filter(space=space).delete()
+        Gene.objects.bulk_create(
+            Gene(space=space, version=space.version, slug=g.slug, label=g.label, source=g.source,
+                 direction=g.direction.flatten().tolist(), low=g.low, high=g.high, rho=g.rho,
+                 position=i)
+            for i, g in enumerate(found)
+        )
+    log.info("%s: %d genes for version %s", space_slug, len(found), space.version)
+    return len(found)
+
+
+@app.periodic(cron="17 * * * *", periodic_id="purge-drafts")
+@app.task(queueing_lock="purge-drafts")
+def purge_drafts(timestamp: int) -> int:
+    """Hourly: delete drafts older than DRAFT_TTL_HOURS that nobody kept."""
+    return actions.purge_drafts()
+
+
+def ensure_genes(stdout=None) -> None:
+    """Start gene discovery for every space whose current weights have no genes yet."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    for space in Space.objects.all():
+        if Gene.objects.filter(space=space, version=space.version).exists():
+            continue
+        try:
+            discover_genes.defer(space_slug=space.slug)
+        except AlreadyEnqueued:
+            continue
+        if stdout:
+            stdout.write(f"Discovering the genes of the {space.slug} space in the background.")

@@ -1,0 +1,62 @@
+"""One error shape for the whole API: ``{"error": "a sentence a person understands"}``,
+plus ``"fields"`` (field -> messages) when the request body was invalid."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):  # an item of a list field
+                fields.update(_flatten(value, f"{prefix}[{key}]"))
+                continue
+            name = key if key != "non_field_errors" else ""
+            fields.update(_flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+    elif isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            fields[prefix] = [str(item) for item in detail]
+        else:
+            for i, item in enumerate(detail):
+                fields.update(_flatten(item, f"{prefix}[{i}]"))
+    else:
+        fields[prefix] = [str(detail)]
+    return {k: v for k, v in fields.items() if v}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return Response({"error": f"The request body is too large (limit {limit} KB)."},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handler answers
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first_field, messages = next(iter(fields.items()), ("", ["Invalid request."]))
+        message = f"{first_field}: {messages[0]}" if first_field else messages[0]
+        response.data = {"error": message, "fields": fields}
+    elif isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        response.data = {
+            "error": f"Too many breeding requests. Try again in {wait} second{'s' if wait != 1 else ''}.",
+            "retry_after": wait,
+        }
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        response.data = {"error": "Log in first: this needs an account."}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = {"error": str(detail)}
+    return response
+
+
+def json_error(message: str, status_code: int = status.HTTP_400_BAD_REQUEST) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status_code)
