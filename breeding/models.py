@@ -156,6 +156,9 @@ class Parentage(models.Model):
         ]
         indexes = [models.Index(fields=["parent"], name="parentage_parent")]
 
+    def __str__(self) -> str:
+        return f"{self.parent_id} -> {self.child_id}"
+
 
 class Gene(models.Model):
     """A named direction in a space: moving along it changes the picture steadily."""
