@@ -53,30 +53,34 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
             parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
             ) -> list[Creation]:
     depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
+    shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
+    # Start rendering now, before the rows are even written: pictures are a cache keyed by
+    # content, served only once a visible creation points at them, so a rolled-back
+    # transaction costs a wasted render and nothing else.
+    for sha, latent in zip(shas, latents, strict=True):
+        images.prefetch(space.slug, sha, latent)
     with transaction.atomic():
         made = Creation.objects.bulk_create(
             Creation(
                 owner=owner,
                 space=space,
                 latent=latent.flatten().tolist(),
-                latent_sha=latent_sha(space.slug, space.version, latent),
+                latent_sha=sha,
                 origin=origin,
                 seed=seed,
                 genes=genes or {},
                 depth=depth,
             )
-            for latent in latents
+            for sha, latent in zip(shas, latents, strict=True)
         )
-        Parentage.objects.bulk_create(
-            Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw,
-                      position=i)
+        links = [
+            Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw, position=i)
             for creation in made
             for i, (parent, cw, sw) in enumerate(parents)
-        )
-        pending = [(c.latent_sha, latent) for c, latent in zip(made, latents, strict=True)]
-        transaction.on_commit(
-            lambda: [images.prefetch(space.slug, sha, latent) for sha, latent in pending]
-        )
+        ]
+        Parentage.objects.bulk_create(links)
+    for creation in made:  # what the API answers with, without reading it back
+        creation.prefetched_parent_links = [link for link in links if link.child is creation]
     return made
 
 

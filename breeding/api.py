@@ -64,7 +64,8 @@ class CreationSerializer(serializers.ModelSerializer):
         """Parents the viewer may see; a purged or hidden one shows only as such."""
         viewer = self.context.get("viewer")
         out = []
-        for link in creation.parent_links.all():
+        links = getattr(creation, "prefetched_parent_links", None)
+        for link in links if links is not None else creation.parent_links.all():
             parent = link.parent
             if parent is None or parent.is_removed:
                 out.append({"removed": True})
@@ -82,10 +83,6 @@ def creation_queryset():
 
 
 def respond(creations, request, status_code=status.HTTP_200_OK, many=True) -> Response:
-    # Re-read with what the serializer needs in as few queries as possible.
-    if many:
-        ids = [c.pk for c in creations]
-        creations = sorted(creation_queryset().filter(pk__in=ids), key=lambda c: ids.index(c.pk))
     serializer = CreationSerializer(creations, many=many, context={"viewer": request.user})
     return Response(serializer.data, status=status_code)
 

@@ -254,5 +254,10 @@ def test_openapi_schema_and_docs_are_served(api):
 def test_token_authentication_works(api, alice, space):
     token = api.post("/api/token/", {"username": "alice", "password": "correct horse 1"}, format="json").json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert api.post("/api/spaces/abstract/random/", {}, format="json").status_code == 201
-    assert Visibility.DRAFT == "draft"
+    made = api.post("/api/spaces/abstract/random/", {}, format="json")
+    assert made.status_code == 201
+    assert made.json()[0]["visibility"] == Visibility.DRAFT
+    # A token client sees its own drafts' pictures too; a wrong token does not.
+    assert api.get(made.json()[0]["images"]["64"]).status_code == 200
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert api.get(made.json()[0]["images"]["64"]).status_code == 404

@@ -1,0 +1,143 @@
+"""Breeding latency end to end through the API, on the embedded default.
+
+    .venv/bin/python bench/breed.py [--json] [--requests 100] [--warmup 10]
+
+One request = "8 children of a creation, and their 256 px pictures ready": POST
+/api/creations/<id>/children/ with n=8, then GET the eight 256 px pictures concurrently,
+as the studio does. Measured against a real server (uvicorn, one process, in-process
+inference on the CPU) on the embedded PostgreSQL. Baseline: the same request with the
+pictures already rendered (the API and storage alone), in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def setup_user():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from breeding import actions
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-breeder")
+    token, _ = Token.objects.get_or_create(user=user)
+    space = actions.sync_spaces()[0]
+    parent = actions.do_random(user, space, 1, seed=12345)[0]
+    return token.key, parent.public_id
+
+
+async def one_request(client, parent: str, seed: int | None):
+    started = time.perf_counter()
+    body = {"n": 8, "chaos": 0.3} | ({"seed": seed} if seed is not None else {})
+    response = await client.post(f"/api/creations/{parent}/children/", json=body)
+    response.raise_for_status()
+    urls = [c["images"]["256"] for c in response.json()]
+    pictures = await asyncio.gather(*(client.get(url) for url in urls))
+    for picture in pictures:
+        picture.raise_for_status()
+    return time.perf_counter() - started
+
+
+async def run(base: str, token: str, parent: str, requests: int, warmup: int):
+    import httpx
+
+    headers = {"Authorization": f"Token {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        for _ in range(warmup):
+            await one_request(client, parent, None)
+        fresh = [await one_request(client, parent, None) for _ in range(requests)]
+        # Baseline: the same children again (same seed), pictures already stored.
+        await one_request(client, parent, 99)
+        cached = [await one_request(client, parent, 99) for _ in range(min(requests, 30))]
+    return fresh, cached
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    token, parent = setup_user()
+    port = free_port()
+    env = {**os.environ, "BREED_RATE": "100000/min", "INPROCESS_WORKER": "0",
+           "OMP_NUM_THREADS": str(args.threads)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        import httpx
+
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        fresh, cached = asyncio.run(run(base, token, parent, args.requests, args.warmup))
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    ms = lambda s: round(s * 1000, 1)  # noqa: E731
+    result = {
+        "children8_p50_ms": ms(statistics.median(fresh)),
+        "children8_p95_ms": ms(percentile(fresh, 95)),
+        "cached_p50_ms": ms(statistics.median(cached)),
+        "cached_p95_ms": ms(percentile(cached, 95)),
+        "requests": len(fresh),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"8 children + their 256 px pictures, {len(fresh)} requests after {args.warmup} warm-up")
+    print(f"{'':<32} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'rendered on demand (goal p95 300)':<32} {result['children8_p50_ms']:>8} {result['children8_p95_ms']:>8}")
+    print(f"{'pictures already stored':<32} {result['cached_p50_ms']:>8} {result['cached_p95_ms']:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""Genes: directions in a latent space that move a picture steadily in one way.
+
+Two kinds of candidate are found, then each is kept only if it passes validation on
+held-out latents:
+
+- attribute genes, after InterFaceGAN (Shen et al. 2020, "Interpreting the Latent Space of
+  GANs for Semantic Face Editing"): a linear model of a measurable attribute (brightness,
+  warmth, ...) on the latents; its normal is the direction of "more of it";
+- PCA genes, after GANSpace (Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN
+  Controls"): the principal components of sampled latents, the directions along which the
+  samples vary most.
+
+A direction is validated by walking held-out latents along it and checking, with a
+Spearman rank correlation, that the measured attribute rises with the amount. Pure torch,
+numpy and scipy: no Django here.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from inference.metrics import ATTRIBUTES
+from inference.space import check_latents, check_size
+
+DEFAULT_BATCH = 64
+#: Seed offset of the held-out latents: validation never sees the fitting samples.
+HELD_OUT_SEED_OFFSET = 1
+#: Share of the progress bar given to the main passes; the last share is the retry pass
+#: of directions that failed over the full range and are tried over half of it.
+MAIN_SHARE = 0.9
+
+ProgressFn = Callable[[float, str], None]
+#: Measures one (size, size, 3) uint8 picture; ``None`` measures the distance from the
+#: unmoved picture instead (used for PCA genes, whose sign is arbitrary).
+AttributeFn = Callable[[np.ndarray], float]
+
+
+# eq=False: the dataclass's generated __eq__ would compare tensors, which is ambiguous.
+@dataclass(eq=False)
+class DiscoveredGene:
+    """A validated direction. ``amount`` in [low, high] moves a picture steadily along it."""
+
+    slug: str  # "brightness", "pc-1"
+    label: str  # "Brightness", "Variation 1"
+    source: str  # "attribute" or "pca"
+    direction: torch.Tensor  # (layers, dim) float32, unit L2 norm over all elements
+    low: float
+    high: float
+    rho: float  # mean Spearman correlation on held-out latents, over [low, high]
+
+
+def discover_genes(
+    space,
+    *,
+    samples: int = 1024,
+    held_out: int = 32,
+    size: int = 64,
+    components: int = 6,
+    amount: float = 3.0,
+    steps: int = 7,
+    min_rho: float = 0.8,
+    seed: int = 0,
+    batch: int = DEFAULT_BATCH,
+    on_progress: ProgressFn | None = None,
+) -> list[DiscoveredGene]:
+    """Find attribute and PCA genes of ``space`` and keep those that validate.
+
+    Returns attribute genes first, in the order of ``inference.metrics.ATTRIBUTES``, then
+    PCA genes ("pc-1", ...), each with ``rho >= min_rho``. Everything is reproducible from
+    ``seed``: the fitting samples are ``space.sample(samples, seed)``, the held-out latents
+    ``space.sample(held_out, seed + 1)``.
+    """
+    # 1. Check inputs
+    _check_whole("samples", samples, minimum=2)
+    _check_whole("held_out", held_out, minimum=1)
+    size = check_size(size)
+    _check_whole("components", components, minimum=0)
+    if components > samples - 1:
+        raise ValueError(
+            f"components must be at most samples - 1 = {samples - 1} (the rank of the "
+            f"centred samples), got {components}"
+        )
+    _check_amount(amount)
+    _check_whole("steps", steps, minimum=3)
+    if isinstance(min_rho, bool) or not -1.0 <= min_rho <= 1.0:
+        raise ValueError(f"min_rho must be between -1 and 1, got {min_rho!r}")
+    _check_whole("batch", batch, minimum=1)
+
+    features = space.layers * space.dim
+    n_candidates = len(ATTRIBUTES) + components
+    planned = samples + held_out + n_candidates * held_out * steps
+    progress = _Progress(on_progress, planned)
+
+    # 2. Sample and measure every attribute of every sample.
+    latents = space.sample(samples, seed)
+    measured = np.empty((samples, len(ATTRIBUTES)))
+    for start, images in _render_batches(space, latents, size, batch):
+        for k, image in enumerate(images):
+            measured[start + k] = [fn(image) for fn in ATTRIBUTES.values()]
+        progress.advance(len(images), "rendering samples")
+
+    # 3. Candidates: one ridge direction per attribute, then the principal components.
+    flat = latents.reshape(samples, features).double().numpy()
+    slugs, labels, sources, directions, measures = [], [], [], [], []
+    for column, (slug, fn) in enumerate(ATTRIBUTES.items()):
+        direction = _ridge_direction(flat, measured[:, column])
+        if direction is None:  # the attribute never varied: nothing to regress on
+            continue
+        slugs.append(slug)
+        labels.append(slug.replace("_", " ").capitalize())
+        sources.append("attribute")
+        directions.append(direction)
+        measures.append(fn)
+    for k, direction in enumerate(_principal_directions(flat, components), start=1):
+        slugs.append(f"pc-{k}")
+        labels.append(f"Variation {k}")
+        sources.append("pca")
+        directions.append(direction)
+        measures.append(None)
+    directions = [
+        torch.from_numpy(d).to(torch.float32).reshape(space.layers, space.dim) for d in directions
+    ]
+
+    # 4. Validate over the full range on held-out latents.
+    held = space.sample(held_out, seed + HELD_OUT_SEED_OFFSET)
+    rhos = _validate_many(
+        space, directions, measures, held, amount, steps, size, batch, progress.advance
+    )
+    ranges = [amount] * len(directions)
+
+    # 5. A direction that fails over the full range may still move pictures steadily over
+    # a narrower one (attributes saturate: a picture cannot get brighter than white).
+    retry = [i for i, rho in enumerate(rhos) if rho < min_rho]
+    if retry:
+        base_renders = held_out if any(measures[i] is None for i in retry) else 0
+        progress.retry(len(retry) * held_out * steps + base_renders)
+        half = amount / 2
+        retried = _validate_many(
+            space,
+            [directions[i] for i in retry],
+            [measures[i] for i in retry],
+            held,
+            half,
+            steps,
+            size,
+            batch,
+            progress.advance,
+        )
+        for i, rho in zip(retry, retried, strict=True):
+            rhos[i], ranges[i] = rho, half
+
+    genes = [
+        DiscoveredGene(
+            slug=slugs[i],
+            label=labels[i],
+            source=sources[i],
+            direction=directions[i],
+            low=-ranges[i],
+            high=ranges[i],
+            rho=rhos[i],
+        )
+        for i in range(len(directions))
+        if rhos[i] >= min_rho
+    ]
+    progress.done(f"found {len(genes)} genes")
+    return genes
+
+
+def validate_direction(
+    space,
+    direction: torch.Tensor,
+    attribute_fn: AttributeFn | None,
+    latents: torch.Tensor,
+    amount: float,
+    steps: int,
+    size: int,
+    *,
+    batch: int = DEFAULT_BATCH,
+) -> float:
+    """Mean Spearman rho of ``attribute_fn`` against the amount a, over ``latents``.
+
+    Each latent z is rendered at z + a * direction for ``steps`` amounts a evenly spaced in
+    [-amount, amount]; per latent, the rank correlation between a and the attribute is
+    computed (NaN, e.g. for a constant attribute, counts as 0) and the mean returned.
+
+    With ``attribute_fn=None`` the attribute is the distance of the moved picture from the
+    unmoved one (mean absolute difference of the pixel values). Its sign says nothing, so
+    it is correlated with |a| on each side separately (amounts in [0, amount] and in
+    [-amount, 0], the unmoved picture counting as distance 0), and the two rhos averaged.
+    With ``steps`` of 3 each side has just two points and always passes: use 5 or more.
+
+    ``direction`` is used as given (not normalised): a is in units of its length.
+    """
+    latents = check_latents(latents, space.layers, space.dim)
+    direction = _check_direction(direction, space.layers, space.dim)
+    _check_amount(amount)
+    _check_whole("steps", steps, minimum=3)
+    size = check_size(size)
+    _check_whole("batch", batch, minimum=1)
+    (rho,) = _validate_many(space, [direction], [attribute_fn], latents, amount, steps, size, batch)
+    return rho
+
+
+# -- candidates -------------------------------------------------------------------------
+
+
+def _ridge_direction(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Unit normal of the ridge regression of attribute ``y`` (n,) on latents ``x`` (n, d).
+
+    InterFaceGAN (Shen et al. 2020, sec. 2.2) takes the unit normal n of a hyperplane that
+    separates the attribute in latent space as the editing direction, z' = z + a n. Our
+    attributes are continuous, so the hyperplane comes from a linear regression instead of
+    an SVM. With y standardised and x centred, ridge regression has the closed form
+
+        w = (X^T X + alpha I)^-1 X^T y = X^T (X X^T + alpha I)^-1 y,
+
+    the second (dual) form being cheaper when n < d (Hastie, Tibshirani and Friedman, "The
+    Elements of Statistical Learning", 2nd ed., eq. 3.44 and exercise 18.4).
+
+    alpha = d. Seen as a Bayesian model (ESL sec. 3.4.1), ridge is the posterior mean with
+    w ~ N(0, tau^2 I) and noise variance sigma^2, where alpha = sigma^2 / tau^2. For a
+    standardised y spread over d coefficients of unit-variance latents, with about half
+    of its variance explained linearly, tau^2 = 0.5 / d and sigma^2 = 0.5: alpha = d. That
+    shrinks well when n < d (where plain least squares interpolates noise), and as alpha
+    grows w tends to X^T y, which for Gaussian latents estimates E[grad y] by Stein's lemma
+    (Stein 1981, lemma 1): the average direction of "more", a sound limit either way.
+    Only the direction of w is kept, so alpha's scale matters only relative to X^T X ~ n I.
+
+    The sign points to more of the attribute. Returns None if y is constant.
+    """
+    n, d = x.shape
+    spread = y.std()
+    if not np.isfinite(spread) or spread == 0:
+        return None
+    y = (y - y.mean()) / spread
+    x = x - x.mean(axis=0)
+    alpha = float(d)
+    if n < d:
+        w = x.T @ np.linalg.solve(x @ x.T + alpha * np.eye(n), y)
+    else:
+        w = np.linalg.solve(x.T @ x + alpha * np.eye(d), x.T @ y)
+    norm = np.linalg.norm(w)
+    return w / norm if norm > 0 else None
+
+
+def _principal_directions(x: np.ndarray, k: int) -> list[np.ndarray]:
+    """The top ``k`` principal components of ``x`` (n, d), unit norm.
+
+    GANSpace (Härkönen et al. 2020, sec. 2.2) computes PCA of sampled latents and edits
+    along the components, z' = z + a v_i. Here from the SVD of the centred samples,
+    X = U S V^T, whose rows of V^T are the components, by decreasing variance. A
+    component's sign is arbitrary; it is fixed so that its largest entry is positive, so
+    the same samples give the same directions whatever the LAPACK.
+    """
+    if k == 0:
+        return []
+    _, _, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    out = []
+    for v in vt[:k]:
+        v = v / np.linalg.norm(v)
+        out.append(v if v[np.argmax(np.abs(v))] > 0 else -v)
+    return out
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _validate_many(
+    space,
+    directions: Sequence[torch.Tensor],
+    measures: Sequence[AttributeFn | None],
+    latents: torch.Tensor,
+    amount: float,
+    steps: int,
+    size: int,
+    batch: int,
+    advance: Callable[[int, str], None] | None = None,
+) -> list[float]:
+    """``validate_direction`` for many directions, all pictures rendered in shared batches."""
+    held, layers, dim = latents.shape
+    amounts = np.linspace(-amount, amount, steps)
+    needs_base = any(m is None for m in measures)
+    total = len(directions) * held * steps + (held if needs_base else 0)
+    done = 0
+
+    def tick(count: int) -> None:
+        nonlocal done
+        done += count
+        if advance is not None:
+            advance(count, f"validating genes ({done}/{total} pictures)")
+
+    base = None
+    if needs_base:  # the unmoved pictures, to measure distances from
+        base = np.empty((held, size, size, 3), dtype=np.uint8)
+        for start, images in _render_batches(space, latents, size, batch):
+            base[start : start + len(images)] = images
+            tick(len(images))
+
+    # (candidates, held, steps, layers, dim): every latent at every amount along every direction.
+    steps_t = torch.from_numpy(amounts).to(torch.float32)[:, None, None]
+    moved = torch.stack([latents[:, None] + steps_t * d for d in directions])
+    values = np.empty(len(directions) * held * steps)
+    for start, images in _render_batches(space, moved.reshape(-1, layers, dim), size, batch):
+        for k, image in enumerate(images):
+            c, i, _ = np.unravel_index(start + k, (len(directions), held, steps))
+            measure = measures[c]
+            if measure is None:
+                values[start + k] = np.abs(image.astype(np.float32) - base[i]).mean()
+            else:
+                values[start + k] = measure(image)
+        tick(len(images))
+
+    values = values.reshape(len(directions), held, steps)
+    return [
+        _mean_rho(amounts, rows, one_sided=measure is None)
+        for rows, measure in zip(values, measures, strict=True)
+    ]
+
+
+def _mean_rho(amounts: np.ndarray, rows: np.ndarray, *, one_sided: bool) -> float:
+    """Mean over rows (one per held-out latent) of the Spearman rho of values and amounts."""
+    rhos = []
+    for row in rows:
+        if not one_sided:
+            rhos.append(_spearman(amounts, row))
+            continue
+        sides = []
+        for mask in (amounts >= 0, amounts <= 0):
+            x, y = np.abs(amounts[mask]), row[mask]
+            if not np.any(x == 0):  # an even number of steps: add the unmoved picture
+                x, y = np.append(0.0, x), np.append(0.0, y)
+            sides.append(_spearman(x, y))
+        rhos.append(sum(sides) / 2)
+    return float(np.mean(rhos))
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (scipy), with NaN (a constant input) as 0."""
+    if np.ptp(y) == 0:
+        return 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rho = float(spearmanr(x, y).statistic)
+    return 0.0 if math.isnan(rho) else rho
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+
+def _render_batches(space, latents: torch.Tensor, size: int, batch: int):
+    """Yield (start index, (b, size, size, 3) uint8 array) for ``latents`` in batches."""
+    for start in range(0, latents.shape[0], batch):
+        yield start, space.render(latents[start : start + batch], size).numpy()
+
+
+class _Progress:
+    """Reports fractions of planned renders; the retry pass fills the last share."""
+
+    def __init__(self, callback: ProgressFn | None, planned: int) -> None:
+        self.callback = callback
+        self.planned = max(planned, 1)
+        self.done_count = 0
+        self.retry_total = 0
+        self.retry_done = 0
+
+    def advance(self, count: int, message: str) -> None:
+        if self.retry_total:
+            self.retry_done += count
+            share = min(self.retry_done / self.retry_total, 1.0)
+            fraction = MAIN_SHARE + (1 - MAIN_SHARE) * share
+        else:
+            self.done_count += count
+            fraction = MAIN_SHARE * min(self.done_count / self.planned, 1.0)
+        self._report(fraction, message)
+
+    def retry(self, total: int) -> None:
+        self.retry_total = max(total, 1)
+        self._report(MAIN_SHARE, "retrying failed genes over half the range")
+
+    def done(self, message: str) -> None:
+        self._report(1.0, message)
+
+    def _report(self, fraction: float, message: str) -> None:
+        if self.callback is not None:
+            self.callback(fraction, message)
+
+
+def _check_whole(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+
+
+def _check_amount(amount: object) -> None:
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int | float)
+        or not math.isfinite(amount)
+        or amount <= 0
+    ):
+        raise ValueError(f"amount must be a positive finite number, got {amount!r}")
+
+
+def _check_direction(direction: object, layers: int, dim: int) -> torch.Tensor:
+    if not isinstance(direction, torch.Tensor) or tuple(direction.shape) != (layers, dim):
+        shape = tuple(direction.shape) if isinstance(direction, torch.Tensor) else direction
+        raise ValueError(f"direction must be a ({layers}, {dim}) tensor, got {shape!r}")
+    direction = direction.to(torch.float32)
+    if not torch.isfinite(direction).all():
+        raise ValueError("direction must be finite, got non-finite values")
+    return direction
