@@ -150,9 +150,10 @@ def preview(user, source: Creation, amounts: dict[str, float], genes: dict[str, 
     return images.url(source.space.slug, sha, size)
 
 
-def preview_latent(space: Space, sha: str, user) -> torch.Tensor | None:
+def preview_latent(space: Space, sha: str, user_id: int) -> torch.Tensor | None:
+    """The latent of a preview made by this user (see ``preview``), or None."""
     entry = cache.get(f"preview:{space.slug}:{sha}")
-    if entry is None or user is None or not user.is_authenticated or entry[0] != user.pk:
+    if entry is None or entry[0] != user_id:
         return None
     return torch.tensor(entry[1], dtype=torch.float32).view(space.layers, space.dim)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.db import transaction
 from procrastinate.contrib.django import app
@@ -11,6 +12,19 @@ from breeding import actions
 from breeding.models import Gene, Space
 
 log = logging.getLogger(__name__)
+
+#: Set when the process is shutting down: long jobs stop at their next step, fail, and are
+#: retried by the next worker (every job is idempotent).
+STOPPING = threading.Event()
+
+
+class Interrupted(Exception):
+    """A job stopped because its worker is shutting down."""
+
+
+def stop_if_stopping(fraction: float = 0.0, message: str = "") -> None:
+    if STOPPING.is_set():
+        raise Interrupted("the worker is shutting down; the job will run again")
 
 
 @app.task(queueing_lock="discover-genes", retry=2)
@@ -23,7 +37,8 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     from breeding.genes import discover_genes as discover
 
     space = Space.objects.get(slug=space_slug)
-    found = discover(space.generator(), samples=samples, held_out=held_out)
+    found = discover(space.generator(), samples=samples, held_out=held_out,
+                     on_progress=stop_if_stopping)
     with transaction.atomic():
         Gene.objects.filter(space=space).delete()
         Gene.objects.bulk_create(

@@ -254,18 +254,12 @@ class AbstractSpace:
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
         with _span_workers() as (workers, pool):
-            # 2. Per-image styles, and the field statistics of the probe grid. Each image is
-            # worked out on its own: products over a batch may round differently.
-            styles = _Styles.stack([self._styles(latents[b : b + 1]) for b in range(n)])
-            buffers = _Buffers(self.freq.shape[1], self.width)
-            probe = torch.empty(n, 2, PROBE * PROBE)
-            for start in range(0, PROBE * PROBE, SPAN):
-                self._grid(buffers, start, PROBE)
-                for b in range(n):
-                    probe[b, :, start : start + SPAN] = self._fields(styles, buffers, b)
-            styles.norm = torch.stack(
-                [torch.cat([p.mean(dim=1), p.std(dim=1).clamp_min(1e-6)]) for p in probe]
-            )
+            # 2. Per-image styles and the field statistics of the probe grid, images shared
+            # out among the workers. Each image is worked out on its own: products over a
+            # batch may round differently.
+            prepared = list(pool.map(self._prepare, [latents[b : b + 1] for b in range(n)]))
+            styles = _Styles.stack([part for part, _ in prepared])
+            styles.norm = torch.stack([norm for _, norm in prepared])
             # 3. Pixels, span by span, spans shared out among the workers. Below
             # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
             starts = range(0, work * work, SPAN)
@@ -384,6 +378,16 @@ class AbstractSpace:
         lightness, a, b = grad.unbind(dim=2)
         rgb = oklch_to_srgb(lightness, torch.hypot(a, b), torch.atan2(b, a))
         return rgb.contiguous()
+
+    def _prepare(self, z: torch.Tensor) -> tuple[_Styles, torch.Tensor]:
+        """One image's styles, and the mean and spread of its fields on the probe grid."""
+        styles = self._styles(z)
+        buffers = _Buffers(self.freq.shape[1], self.width)
+        probe = torch.empty(2, PROBE * PROBE)
+        for start in range(0, PROBE * PROBE, SPAN):
+            self._grid(buffers, start, PROBE)
+            probe[:, start : start + SPAN] = self._fields(styles, buffers, 0)
+        return styles, torch.cat([probe.mean(dim=1), probe.std(dim=1).clamp_min(1e-6)])
 
     def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""

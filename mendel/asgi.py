@@ -10,9 +10,10 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
 
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
 # Consumers import models: only after the app registry is ready.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -40,6 +40,9 @@ class InProcessWorker:
         log.info("in-process job worker started")
 
     async def stop(self) -> None:
+        from breeding.tasks import STOPPING
+
+        STOPPING.set()  # long jobs in threads stop at their next step
         if self._task is not None:
             self._task.cancel()
             try:
