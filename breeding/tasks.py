@@ -66,7 +66,8 @@ def ensure_genes(stdout=None) -> None:
         if Gene.objects.filter(space=space, version=space.version).exists():
             continue
         try:
-            discover_genes.defer(space_slug=space.slug)
+            with transaction.atomic():  # a savepoint: the lock's refusal must not poison a caller's transaction
+                discover_genes.defer(space_slug=space.slug)
         except AlreadyEnqueued:
             continue
         if stdout:
