@@ -57,9 +57,21 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        close_database_pools()
         embedded.stop()
     print("Mendel stopped.", flush=True)
     return 0
+
+
+def close_database_pools() -> None:
+    """Close Django's connection pools before the database goes away, so no pool thread
+    keeps trying to reconnect to it."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
 
 
 if __name__ == "__main__":
