@@ -32,6 +32,11 @@ from inference.space import check_latents, check_size
 DEFAULT_BATCH = 64
 #: Seed offset of the held-out latents: validation never sees the fitting samples.
 HELD_OUT_SEED_OFFSET = 1
+#: An attribute gene must move its attribute, end to end of its range, by at least this
+#: many standard deviations of the attribute over random pictures: monotonic but tiny
+#: changes (a random direction nudges brightness steadily about one time in five) are
+#: not genes a person would notice.
+MIN_EFFECT = 0.5
 #: Share of the progress bar given to the main passes; the last share is the retry pass
 #: of directions that failed over the full range and are tried over half of it.
 MAIN_SHARE = 0.9
@@ -54,6 +59,7 @@ class DiscoveredGene:
     low: float
     high: float
     rho: float  # mean Spearman correlation on held-out latents, over [low, high]
+    effect: float = float("nan")  # attribute change over [low, high], in sample std (attributes)
 
 
 def discover_genes(
@@ -130,8 +136,10 @@ def discover_genes(
 
     # 4. Validate over the full range on held-out latents.
     held = space.sample(held_out, seed + HELD_OUT_SEED_OFFSET)
+    values: dict[int, np.ndarray] = {}
     rhos = _validate_many(
-        space, directions, measures, held, amount, steps, size, batch, progress.advance
+        space, directions, measures, held, amount, steps, size, batch, progress.advance,
+        keep=values,
     )
     ranges = [amount] * len(directions)
 
@@ -142,6 +150,7 @@ def discover_genes(
         base_renders = held_out if any(measures[i] is None for i in retry) else 0
         progress.retry(len(retry) * held_out * steps + base_renders)
         half = amount / 2
+        retried_values: dict[int, np.ndarray] = {}
         retried = _validate_many(
             space,
             [directions[i] for i in retry],
@@ -152,9 +161,20 @@ def discover_genes(
             size,
             batch,
             progress.advance,
+            keep=retried_values,
         )
-        for i, rho in zip(retry, retried, strict=True):
-            rhos[i], ranges[i] = rho, half
+        for k, (i, rho) in enumerate(zip(retry, retried, strict=True)):
+            rhos[i], ranges[i], values[i] = rho, half, retried_values[k]
+
+    # 6. Effect size of attribute genes: mean change from -range to +range, in units of the
+    # attribute's spread over the random samples.
+    spread = {slug: float(measured[:, c].std()) for c, slug in enumerate(ATTRIBUTES)}
+    effects = [
+        float(np.mean(values[i][:, -1] - values[i][:, 0]) / spread[slugs[i]])
+        if sources[i] == "attribute" and spread[slugs[i]] > 0
+        else float("nan")
+        for i in range(len(directions))
+    ]
 
     genes = [
         DiscoveredGene(
@@ -165,9 +185,10 @@ def discover_genes(
             low=-ranges[i],
             high=ranges[i],
             rho=rhos[i],
+            effect=effects[i],
         )
         for i in range(len(directions))
-        if rhos[i] >= min_rho
+        if rhos[i] >= min_rho and (sources[i] == "pca" or effects[i] >= MIN_EFFECT)
     ]
     progress.done(f"found {len(genes)} genes")
     return genes
@@ -282,8 +303,11 @@ def _validate_many(
     size: int,
     batch: int,
     advance: Callable[[int, str], None] | None = None,
+    keep: dict[int, np.ndarray] | None = None,
 ) -> list[float]:
-    """``validate_direction`` for many directions, all pictures rendered in shared batches."""
+    """``validate_direction`` for many directions, all pictures rendered in shared batches.
+
+    ``keep``, if given, receives each direction's measured values, (held, steps)."""
     held, layers, dim = latents.shape
     amounts = np.linspace(-amount, amount, steps)
     needs_base = any(m is None for m in measures)
@@ -318,6 +342,8 @@ def _validate_many(
         tick(len(images))
 
     values = values.reshape(len(directions), held, steps)
+    if keep is not None:
+        keep.update(enumerate(values))
     return [
         _mean_rho(amounts, rows, one_sided=measure is None)
         for rows, measure in zip(values, measures, strict=True)

@@ -158,3 +158,11 @@ def test_bad_arguments_raise_a_value_error_naming_the_value(space, argument, val
 def test_validate_direction_rejects_a_direction_of_the_wrong_shape(space):
     with pytest.raises(ValueError, match=r"got \(64, 8\)"):
         validate_direction(space, torch.zeros(64, 8), brightness, space.sample(2, 0), 1.0, 5, 16)
+
+
+def test_kept_attribute_genes_move_their_attribute_visibly(genes):
+    from breeding.genes import MIN_EFFECT
+
+    attribute_genes = [g for g in genes.values() if g.source == "attribute"]
+    assert attribute_genes
+    assert all(g.effect >= MIN_EFFECT for g in attribute_genes), [(g.slug, g.effect) for g in attribute_genes]
