@@ -241,12 +241,17 @@ class Cross(Breeding):
         return respond(made, request, status.HTTP_201_CREATED)
 
 
+def edit_request(request, public_id: str):
+    """The source creation, the validated body and the genes it moves, of an edit."""
+    source = visible_creation(request, public_id)
+    data = parse(GenesIn, request)
+    return source, data, checked_genes(source.space, data["genes"])
+
+
 class EditPreview(Breeding):
     @extend_schema(request=GenesIn, responses={200: dict})
     def post(self, request, public_id):
-        source = visible_creation(request, public_id)
-        data = parse(GenesIn, request)
-        genes = checked_genes(source.space, data["genes"])
+        source, data, genes = edit_request(request, public_id)
         image = actions.preview(request.user, source, data["genes"], genes, data["size"])
         return Response({"image": image})
 
@@ -254,9 +259,7 @@ class EditPreview(Breeding):
 class EditKeep(Breeding):
     @extend_schema(request=GenesIn, responses={201: CreationSerializer})
     def post(self, request, public_id):
-        source = visible_creation(request, public_id)
-        data = parse(GenesIn, request)
-        genes = checked_genes(source.space, data["genes"])
+        source, data, genes = edit_request(request, public_id)
         made = actions.do_edit(request.user, source, data["genes"], genes)
         return respond([made], request, status.HTTP_201_CREATED)
 
