@@ -11,6 +11,11 @@ import os
 import socket
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Shared, noisy machines: a property test is about properties, never about time.
+hypothesis_settings.register_profile("mendel", deadline=None)
+hypothesis_settings.load_profile("mendel")
 
 # Torch on a shared 2-core machine: pin the threads so runs are comparable and polite.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
