@@ -18,7 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from breeding import genetics, images
-from breeding.models import Creation, Gene, Origin, Parentage, Space, Visibility, latent_sha
+from breeding.models import (
+    HOT_SECONDS,
+    Creation,
+    Gene,
+    Origin,
+    Parentage,
+    Space,
+    Visibility,
+    latent_sha,
+)
 
 PREVIEW_TTL_S = 15 * 60
 
@@ -59,9 +68,12 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
     # transaction costs a wasted render and nothing else.
     for sha, latent in zip(shas, latents, strict=True):
         images.prefetch(space.slug, sha, latent)
+    now = timezone.now()
     with transaction.atomic():
         made = Creation.objects.bulk_create(
             Creation(
+                created=now,
+                hot=now.timestamp() / HOT_SECONDS,
                 owner=owner,
                 space=space,
                 latent=latent.flatten().tolist(),

@@ -78,8 +78,17 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
         result: Future = Future()
         _inflight[key] = result
     rendering = batcher(space).submit(latent, size)
-    rendering.add_done_callback(lambda r: _encoder.submit(_store, key, name, r, result))
+    rendering.add_done_callback(lambda r: _after_render(key, name, r, result))
     return result
+
+
+def _after_render(key, name: str, rendering: Future, result: Future) -> None:
+    try:
+        _encoder.submit(_store, key, name, rendering, result)
+    except RuntimeError as exc:  # the process is exiting: nobody is waiting any more
+        with _lock:
+            _inflight.pop(key, None)
+        result.set_exception(exc)
 
 
 def _store(key, name: str, rendering: Future, result: Future) -> None:

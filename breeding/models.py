@@ -10,8 +10,15 @@ import numpy as np
 import torch
 from django.conf import settings
 from django.db import connection, models
+from django.db.models import F, FloatField, Value
+from django.db.models.functions import Cast, Extract, Greatest, Log
 from django.utils import timezone
 from pgvector.django import VectorField
+
+#: Seconds of recency worth a tenfold of likes in the trending order (12.5 hours, the
+#: constant of Reddit's "hot" ranking): hot = log10(max(likes, 1)) + created / HOT_SECONDS.
+#: Likes raise it once, when they happen; nothing needs recomputing as time passes.
+HOT_SECONDS = 45000.0
 
 PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
 PUBLIC_ID_LENGTH = 10
@@ -21,6 +28,12 @@ MAX_LINEAGE_DEPTH = 12
 def new_public_id() -> str:
     """A short, unguessable public id (36^10 ~ 3.7e15 values)."""
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def hot_expression():
+    """The trending score, computed by the database from the row's own columns."""
+    likes = Cast(Greatest(F("like_count"), Value(1)), FloatField())
+    return Log(Value(10.0), likes) + Extract("created", "epoch") / Value(HOT_SECONDS)
 
 
 def latent_sha(space_slug: str, version: str, latent: torch.Tensor) -> str:
@@ -106,6 +119,10 @@ class Creation(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     kept_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    like_count = models.PositiveIntegerField(default=0)
+    # Trending order: log10(likes) plus time, so newer likes outweigh old ones without any
+    # periodic recomputation (see gallery.actions.hot_score).
+    hot = models.FloatField(default=0.0)
 
     objects = CreationQuerySet.as_manager()
 
@@ -117,6 +134,11 @@ class Creation(models.Model):
             # the draft clean-up job
             models.Index(fields=["visibility", "created"], name="creation_drafts",
                          condition=models.Q(visibility="draft")),
+            # the public gallery: newest and trending
+            models.Index(fields=["-created", "-id"], name="gallery_newest",
+                         condition=models.Q(visibility="public", removed_at__isnull=True)),
+            models.Index(fields=["-hot", "-id"], name="gallery_trending",
+                         condition=models.Q(visibility="public", removed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -26,4 +26,10 @@ def ensure_genes(stdout) -> None:
     ensure(stdout)
 
 
-STEPS: list = [sync_spaces, ensure_genes]
+def neighbour_indexes(stdout) -> None:
+    from gallery.neighbours import ensure_indexes
+
+    ensure_indexes(stdout)
+
+
+STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes]

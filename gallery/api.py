@@ -1,0 +1,128 @@
+"""The public gallery API: lists, likes, neighbours, profiles. Public works only."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from breeding import images
+from breeding.api import visible_creation
+from breeding.models import Creation, Visibility
+from gallery import actions
+from gallery.neighbours import neighbour_ids
+
+ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id")}
+MAX_NEIGHBOURS = 48
+
+
+class WorkSerializer(serializers.ModelSerializer):
+    """A work as lists show it: no lineage, so a page is one query."""
+
+    id = serializers.CharField(source="public_id")
+    space = serializers.CharField(source="space.slug")
+    owner = serializers.CharField(source="owner.username")
+    images = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Creation
+        fields = ["id", "title", "owner", "space", "like_count", "created", "images"]
+
+    def get_images(self, creation) -> dict[str, str]:
+        return images.urls(creation.space.slug, creation.latent_sha)
+
+
+def public_works():
+    return (
+        Creation.objects.filter(visibility=Visibility.PUBLIC, removed_at__isnull=True)
+        .select_related("owner", "space")
+        .defer("latent")
+    )
+
+
+class GalleryPage(CursorPagination):
+    page_size = 24
+    max_page_size = 96
+    page_size_query_param = "limit"
+
+    def __init__(self, ordering):
+        self.ordering = ordering
+
+
+class Gallery(APIView):
+    """Public works, newest or trending, filtered by space, owner or a title search."""
+
+    @extend_schema(responses=WorkSerializer(many=True))
+    def get(self, request):
+        order = request.query_params.get("order", "newest")
+        if order not in ORDERS:
+            raise ValidationError({"order": [f"must be one of {', '.join(ORDERS)}."]})
+        works = public_works()
+        if space := request.query_params.get("space"):
+            works = works.filter(space__slug=space)
+        if owner := request.query_params.get("owner"):
+            works = works.filter(owner__username=owner)
+        if query := request.query_params.get("q", "").strip():
+            if len(query) > 100:
+                raise ValidationError({"q": ["must be at most 100 characters."]})
+            works = works.filter(Q(title__icontains=query))
+        paginator = GalleryPage(ORDERS[order])
+        page = paginator.paginate_queryset(works, request, view=self)
+        return paginator.get_paginated_response(WorkSerializer(page, many=True).data)
+
+
+class LikeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def put(self, request, public_id):
+        creation = visible_creation(request, public_id)
+        actions.do_like(request.user, creation)
+        return self.state(request, creation)
+
+    def delete(self, request, public_id):
+        creation = visible_creation(request, public_id)
+        actions.do_unlike(request.user, creation)
+        return self.state(request, creation)
+
+    @staticmethod
+    def state(request, creation):
+        creation.refresh_from_db(fields=["like_count"])
+        liked = creation.likes.filter(user=request.user).exists()
+        return Response({"liked": liked, "like_count": creation.like_count})
+
+
+class Neighbours(APIView):
+    """The public works nearest to a work in latent space (within its space)."""
+
+    @extend_schema(responses=WorkSerializer(many=True))
+    def get(self, request, public_id):
+        creation = visible_creation(request, public_id)
+        try:
+            limit = int(request.query_params.get("limit", 12))
+        except ValueError:
+            raise ValidationError({"limit": ["must be a whole number."]}) from None
+        if not 1 <= limit <= MAX_NEIGHBOURS:
+            raise ValidationError({"limit": [f"must be between 1 and {MAX_NEIGHBOURS}."]})
+        ids = neighbour_ids(creation, limit)
+        found = {c.pk: c for c in public_works().filter(pk__in=ids)}
+        works = [found[i] for i in ids if i in found]
+        return Response(WorkSerializer(works, many=True).data)
+
+
+class Profile(APIView):
+    def get(self, request, username):
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise NotFound(f"No one called {username!r} here.")
+        works = public_works().filter(owner=user)
+        return Response({
+            "username": user.username,
+            "joined": user.date_joined,
+            "public_works": works.count(),
+            "likes_received": sum(works.values_list("like_count", flat=True)),
+        }, status=status.HTTP_200_OK)

@@ -1,0 +1,165 @@
+"""The public gallery: lists, search, likes, neighbours and profiles show public works only."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from breeding import actions
+from breeding.models import Creation, Visibility
+from gallery.neighbours import ensure_index, index_name, neighbour_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(creation, title=""):
+    actions.do_update(creation, title=title, visibility=Visibility.PUBLIC)
+    return creation
+
+
+@pytest.fixture
+def gallery(alice, bob, space):
+    """Twelve public works by Alice and Bob, and one of each hidden kind by Alice."""
+    ensure_index(space)  # as at start-up: before any row (DDL after writes in one transaction fails)
+    works = [publish(c, f"Tide {i}") for i, c in enumerate(actions.do_random(alice, space, 6, seed=1))]
+    works += [publish(c, f"Ember {i}") for i, c in enumerate(actions.do_random(bob, space, 6, seed=2))]
+    draft = actions.do_random(alice, space, 1, seed=3)[0]
+    private = actions.do_random(alice, space, 1, seed=4)[0]
+    actions.do_update(private, visibility=Visibility.PRIVATE, title="Tide secret")
+    unlisted = actions.do_random(alice, space, 1, seed=5)[0]
+    actions.do_update(unlisted, visibility=Visibility.UNLISTED, title="Tide unlisted")
+    removed = publish(actions.do_random(alice, space, 1, seed=6)[0], "Tide removed")
+    actions.do_remove(removed)
+    return {"public": works, "hidden": [draft, private, unlisted, removed]}
+
+
+def ids(response):
+    return [w["id"] for w in response.json()["results"]]
+
+
+def test_newest_lists_public_works_only_newest_first(api, gallery):
+    listed = ids(api.get("/api/gallery/"))
+    expected = [c.public_id for c in sorted(gallery["public"], key=lambda c: (c.created, c.id), reverse=True)]
+    assert listed == expected
+    assert not {c.public_id for c in gallery["hidden"]} & set(listed)
+
+
+def test_pages_follow_a_cursor_to_the_end(api, gallery):
+    first = api.get("/api/gallery/?limit=5").json()
+    second = api.get(first["next"]).json()
+    third = api.get(second["next"]).json()
+    seen = [w["id"] for page in (first, second, third) for w in page["results"]]
+    assert len(seen) == 12 == len(set(seen))
+    assert third["next"] is None
+
+
+def test_a_list_page_is_one_query(api, gallery, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert api.get("/api/gallery/?order=trending&limit=24").status_code == 200
+    with django_assert_num_queries(1):
+        assert api.get("/api/gallery/?space=abstract&q=tide").status_code == 200
+
+
+def test_search_and_filters(api, as_alice, gallery):
+    tides = api.get("/api/gallery/?q=tide").json()["results"]
+    assert sorted(w["title"] for w in tides) == [f"Tide {i}" for i in range(6)]
+    assert {w["owner"] for w in api.get("/api/gallery/?owner=bob").json()["results"]} == {"bob"}
+    assert as_alice.get("/api/gallery/?q=secret").json()["results"] == []  # not even the owner's
+    assert api.get("/api/gallery/?order=random").json()["error"] == "order: must be one of newest, trending."
+
+
+def test_likes_are_idempotent_and_move_trending(as_alice, as_bob, gallery):
+    old, new = gallery["public"][0], gallery["public"][-1]
+    for _ in range(2):
+        response = as_alice.put(f"/api/creations/{old.public_id}/like/")
+    assert response.json() == {"liked": True, "like_count": 1}
+    as_bob.put(f"/api/creations/{old.public_id}/like/")
+    old.refresh_from_db()
+    assert old.like_count == 2
+    # A like is worth log10(likes) in the trending score, against 12.5 hours per tenfold.
+    Creation.objects.filter(pk=old.pk).update(created=old.created.replace(year=old.created.year - 1))
+    as_bob.delete(f"/api/creations/{old.public_id}/like/")
+    assert as_bob.delete(f"/api/creations/{old.public_id}/like/").json() == {"liked": False, "like_count": 1}
+    trending = ids(APIClient().get("/api/gallery/?order=trending"))
+    assert trending.index(new.public_id) < trending.index(old.public_id)
+
+
+def test_liking_needs_an_account_and_a_visible_work(api, as_bob, gallery):
+    public = gallery["public"][0]
+    assert api.put(f"/api/creations/{public.public_id}/like/").status_code in (401, 403)
+    private = gallery["hidden"][1]
+    assert as_bob.put(f"/api/creations/{private.public_id}/like/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_likes_are_all_counted(django_user_model, space):
+    ensure_index(space)
+    owner = django_user_model.objects.create_user("owner")
+    work = publish(actions.do_random(owner, space, 1)[0])
+    # 8 threads at once: within the pool of database connections (max 10).
+    fans = [django_user_model.objects.create_user(f"fan{i}") for i in range(4)]
+    start = threading.Barrier(len(fans) * 2)
+    codes = []
+
+    def like(user):
+        client = APIClient()
+        client.force_login(user)
+        start.wait()
+        codes.append(client.put(f"/api/creations/{work.public_id}/like/").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=like, args=(fan,)) for fan in fans for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    work.refresh_from_db()
+    assert codes == [200] * 8
+    assert work.like_count == 4 == work.likes.count()
+
+
+def test_neighbours_are_the_nearest_public_works_by_cosine(api, gallery, space):
+    target = gallery["public"][0]
+    response = api.get(f"/api/creations/{target.public_id}/neighbours/?limit=5")
+    assert response.status_code == 200
+    got = [w["id"] for w in response.json()]
+    others = [c for c in gallery["public"] if c.pk != target.pk]
+    t = np.asarray(target.latent)
+
+    def cosine_distance(c):
+        v = np.asarray(c.latent)
+        return 1 - float(t @ v / (np.linalg.norm(t) * np.linalg.norm(v)))
+
+    assert got == [c.public_id for c in sorted(others, key=cosine_distance)[:5]]
+    assert not {c.public_id for c in gallery["hidden"]} & set(got)
+
+
+def test_the_neighbour_query_uses_the_spaces_hnsw_index(gallery, space):
+    target = gallery["public"][0]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM breeding_creation WHERE space_id = %s AND visibility = 'public' "
+            "AND removed_at IS NULL AND id <> %s ORDER BY latent::vector(512) <=> %s::vector(512) LIMIT 5",
+            [space.pk, target.pk, "[" + ",".join(map(str, target.latent)) + "]"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert index_name(space) in plan, plan
+    assert len(neighbour_ids(target, 50)) == 11  # a full page of what exists, filtered
+
+
+def test_neighbours_of_a_hidden_work_are_not_served(as_bob, gallery):
+    private = gallery["hidden"][1]
+    assert as_bob.get(f"/api/creations/{private.public_id}/neighbours/").status_code == 404
+    assert as_bob.get(f"/api/creations/{private.public_id}/neighbours/?limit=0").status_code == 404
+
+
+def test_profiles_count_public_works_only(api, gallery):
+    profile = api.get("/api/users/alice/").json()
+    assert profile["username"] == "alice" and profile["public_works"] == 6
+    assert api.get("/api/users/nobody/").json() == {"error": "No one called 'nobody' here."}
