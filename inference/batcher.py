@@ -135,7 +135,8 @@ class RenderBatcher:
             try:
                 images = self.space.render(stacked, size)
             except Exception as exc:  # every caller of this pass hears of it
-                log.exception("render of %d pictures at %d px failed", len(stacked), size)
+                if threading.main_thread().is_alive():  # not merely the process exiting
+                    log.exception("render of %d pictures at %d px failed", len(stacked), size)
                 for r in requests:
                     r.future.set_exception(exc)
                 continue

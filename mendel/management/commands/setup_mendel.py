@@ -32,4 +32,10 @@ def neighbour_indexes(stdout) -> None:
     ensure_indexes(stdout)
 
 
-STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes]
+def demo_gallery(stdout) -> None:
+    from frontend.demo import seed_demo
+
+    seed_demo(stdout)
+
+
+STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery]
