@@ -16,9 +16,7 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,16 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+from bench._server import percentile, server  # noqa: E402
 
 
 def setup_user():
@@ -94,32 +83,10 @@ def main() -> int:
     args = parser.parse_args()
 
     token, parent = setup_user()
-    port = free_port()
     env = {**os.environ, "BREED_RATE": "100000/min", "INPROCESS_WORKER": "0",
            "OMP_NUM_THREADS": str(args.threads)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
-    )
-    try:
-        import httpx
-
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+    with server(env) as base:
         fresh, cached = asyncio.run(run(base, token, parent, args.requests, args.warmup))
-    finally:
-        server.terminate()
-        server.wait(10)
 
     ms = lambda s: round(s * 1000, 1)  # noqa: E731
     result = {

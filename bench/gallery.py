@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -30,13 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
+from bench._server import percentile, server  # noqa: E402
+
 BENCH_DB = "mendel_bench"
 CLIENTS = 16
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
 def setup_django() -> str:
@@ -178,35 +174,10 @@ async def list_load(base: str, seconds: float = 15.0) -> tuple[float, list[float
 
 
 def serve_and_load(db_url: str) -> tuple[float, list[float]]:
-    import socket
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": db_url, "INPROCESS_WORKER": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+    with server(env) as base:
         asyncio.run(list_load(base, 3.0))  # warm-up
         return asyncio.run(list_load(base))
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def main() -> int:

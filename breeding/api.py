@@ -147,6 +147,17 @@ class UpdateIn(serializers.Serializer):
     )
 
 
+def int_param(request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high], or a 400 naming it."""
+    try:
+        value = int(request.query_params.get(name, default))
+    except ValueError:
+        raise ValidationError({name: ["must be a whole number."]}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: [f"must be between {low} and {high}."]})
+    return value
+
+
 def parse(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -310,12 +321,7 @@ class Lineage(APIView):
         direction = request.query_params.get("direction", "up")
         if direction not in ("up", "down"):
             raise ValidationError({"direction": ["must be up or down."]})
-        try:
-            depth = int(request.query_params.get("depth", 3))
-        except ValueError:
-            raise ValidationError({"depth": ["must be a whole number."]}) from None
-        if not 1 <= depth <= MAX_LINEAGE_DEPTH:
-            raise ValidationError({"depth": [f"must be between 1 and {MAX_LINEAGE_DEPTH}."]})
+        depth = int_param(request, "depth", 3, 1, MAX_LINEAGE_DEPTH)
         return Response(lineage_tree(creation, direction, depth, request.user))
 
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import images
-from breeding.api import visible_creation
+from breeding.api import int_param, visible_creation
 from breeding.models import Creation, Visibility
 from gallery import actions
 from gallery.neighbours import neighbour_ids
@@ -102,12 +102,7 @@ class Neighbours(APIView):
     @extend_schema(responses=WorkSerializer(many=True))
     def get(self, request, public_id):
         creation = visible_creation(request, public_id)
-        try:
-            limit = int(request.query_params.get("limit", 12))
-        except ValueError:
-            raise ValidationError({"limit": ["must be a whole number."]}) from None
-        if not 1 <= limit <= MAX_NEIGHBOURS:
-            raise ValidationError({"limit": [f"must be between 1 and {MAX_NEIGHBOURS}."]})
+        limit = int_param(request, "limit", 12, 1, MAX_NEIGHBOURS)
         ids = neighbour_ids(creation, limit)
         found = {c.pk: c for c in public_works().filter(pk__in=ids)}
         works = [found[i] for i in ids if i in found]
