@@ -24,14 +24,15 @@ def percentile(values, q: float):
 
 
 @contextmanager
-def server(env: dict[str, str], timeout: float = 60):
-    """Yield the base URL of a uvicorn serving mendel.asgi with ``env``; stop it after."""
+def server(env: dict[str, str], timeout: float = 60, workers: int = 1):
+    """Yield the base URL of a uvicorn serving mendel.asgi with ``env`` (``workers``
+    processes); stop it after."""
     import httpx
 
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         cwd=ROOT, env=env,
     )
     base = f"http://127.0.0.1:{port}"

@@ -163,3 +163,11 @@ def test_profiles_count_public_works_only(api, gallery):
     profile = api.get("/api/users/alice/").json()
     assert profile["username"] == "alice" and profile["public_works"] == 6
     assert api.get("/api/users/nobody/").json() == {"error": "No one called 'nobody' here."}
+
+
+def test_list_items_match_the_documented_work_shape(api, gallery):
+    from gallery.api import WorkSerializer, public_works, work
+
+    item = api.get("/api/gallery/?limit=1").json()["results"][0]
+    creation = public_works().get(public_id=item["id"])
+    assert item == work(creation) == dict(WorkSerializer(creation).data)
