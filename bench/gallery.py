@@ -76,7 +76,6 @@ def seed(n: int, batch: int = 20000) -> tuple[object, float]:
     started = time.perf_counter()
     rng = np.random.default_rng(0)
     now = timezone.now().timestamp()
-    raw = connection.connection if connection.connection else None
     connection.ensure_connection()
     raw = connection.connection
     from pgvector.psycopg import register_vector

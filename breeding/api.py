@@ -164,8 +164,11 @@ def parse(serializer_class, request):
     return serializer.validated_data
 
 
-def visible_creation(request, public_id: str) -> Creation:
-    creation = creation_queryset().filter(public_id=public_id).first()
+def visible_creation(request, public_id: str, queryset=None) -> Creation:
+    """The creation if the requester may see it, else 404. Breeding endpoints need only the
+    row; pass ``creation_queryset()`` where its parents are shown."""
+    queryset = queryset if queryset is not None else Creation.objects.select_related("space", "owner")
+    creation = queryset.filter(public_id=public_id).first()
     if creation is None or not creation.can_be_seen_by(request.user):
         raise NotFound(f"No creation with id {public_id!r}.")
     return creation
@@ -278,7 +281,8 @@ class EditKeep(Breeding):
 class CreationDetail(APIView):
     @extend_schema(responses=CreationSerializer)
     def get(self, request, public_id):
-        return respond(visible_creation(request, public_id), request, many=False)
+        creation = visible_creation(request, public_id, creation_queryset())
+        return respond(creation, request, many=False)
 
     @extend_schema(request=UpdateIn, responses=CreationSerializer)
     def patch(self, request, public_id):

@@ -30,9 +30,10 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
-def hot_expression():
-    """The trending score, computed by the database from the row's own columns."""
-    likes = Cast(Greatest(F("like_count"), Value(1)), FloatField())
+def hot_expression(likes=None):
+    """The trending score, computed by the database from the row's own columns; ``likes``
+    is the like count to score (an expression), by default the stored one."""
+    likes = Cast(Greatest(likes if likes is not None else F("like_count"), Value(1)), FloatField())
     return Log(Value(10.0), likes) + Extract("created", "epoch") / Value(HOT_SECONDS)
 
 

@@ -3,17 +3,13 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from breeding import images
-from breeding.models import Creation, Visibility
+from gallery.api import public_works
 
 WALL_SIZE = 24
 
 
 def home(request):
-    works = (
-        Creation.objects.filter(visibility=Visibility.PUBLIC, removed_at__isnull=True)
-        .select_related("owner", "space")
-        .order_by("-created", "-id")[:WALL_SIZE]
-    )
+    works = public_works().order_by("-created", "-id")[:WALL_SIZE]
     wall = [
         {
             "title": w.title or "Untitled",

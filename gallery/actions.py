@@ -15,8 +15,7 @@ def do_like(user, creation: Creation) -> bool:
     try:
         with transaction.atomic():
             Like.objects.create(user=user, creation=creation)
-            Creation.objects.filter(pk=creation.pk).update(like_count=F("like_count") + 1)
-            Creation.objects.filter(pk=creation.pk).update(hot=hot_expression())
+            _add_likes(creation, 1)
     except IntegrityError:
         return False
     return True
@@ -26,6 +25,11 @@ def do_unlike(user, creation: Creation) -> bool:
     with transaction.atomic():
         deleted, _ = Like.objects.filter(user=user, creation=creation).delete()
         if deleted:
-            Creation.objects.filter(pk=creation.pk).update(like_count=F("like_count") - 1)
-            Creation.objects.filter(pk=creation.pk).update(hot=hot_expression())
+            _add_likes(creation, -1)
     return bool(deleted)
+
+
+def _add_likes(creation: Creation, delta: int) -> None:
+    """Move the count and the trending score together, in one UPDATE."""
+    likes = F("like_count") + delta
+    Creation.objects.filter(pk=creation.pk).update(like_count=likes, hot=hot_expression(likes))
