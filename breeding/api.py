@@ -34,6 +34,16 @@ class BreedThrottle(UserRateThrottle):
         return settings.BREED_RATE
 
 
+class PreviewThrottle(UserRateThrottle):
+    """Gene-slider previews per user per minute (``PREVIEW_RATE``): nothing is saved, and a
+    dragged slider asks for many."""
+
+    scope = "preview"
+
+    def get_rate(self):
+        return settings.PREVIEW_RATE
+
+
 class FiniteFloat(serializers.FloatField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -263,6 +273,8 @@ def edit_request(request, public_id: str):
 
 
 class EditPreview(Breeding):
+    throttle_classes = [PreviewThrottle]
+
     @extend_schema(request=GenesIn, responses={200: dict})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)

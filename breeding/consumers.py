@@ -4,8 +4,10 @@ Protocol (JSON text frames):
 - server → client on connect: ``{"type": "hello", "user": <username>}``
 - client → server: ``{"type": "ping", "id": <any short string or number>}``
   server → client: ``{"type": "pong", "id": <same>}``
-- server → client: events for this user (render and job progress), as sent by
-  ``breeding.events.send_to_user``
+- server → client: events for this user, as sent by ``breeding.events.send_to_user``, and
+  for every breeder, as sent by ``breeding.events.send_to_all``; long jobs report
+  ``{"type": "progress", "task": ..., "space": ..., "fraction": 0..1, "message": ...}``
+  and then ``{"type": "done", "task": ..., "space": ...}``
 - anything malformed: ``{"type": "error", "message": "..."}``; the socket stays open.
 """
 
@@ -15,7 +17,7 @@ import json
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from breeding.events import studio_group
+from breeding.events import ALL_STUDIOS, studio_group
 
 MAX_MESSAGE_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
@@ -33,12 +35,14 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = studio_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(ALL_STUDIOS, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "user": user.get_username()})
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(ALL_STUDIOS, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:

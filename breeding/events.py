@@ -15,10 +15,21 @@ def studio_group(user_id: int) -> str:
     return f"studio.user.{int(user_id)}"
 
 
+#: Every open studio socket: news that concerns all breeders (a space's genes are ready).
+ALL_STUDIOS = "studio.all"
+
+
+def send_to_all(payload: dict) -> None:
+    """Deliver ``payload`` to every open studio socket, once the transaction commits."""
+    _send_on_commit(ALL_STUDIOS, payload)
+
+
 def send_to_user(user_id: int, payload: dict) -> None:
     """Deliver ``payload`` to every studio socket of the user, once the transaction commits."""
-    group = studio_group(user_id)
+    _send_on_commit(studio_group(user_id), payload)
 
+
+def _send_on_commit(group: str, payload: dict) -> None:
     def send() -> None:
         async_to_sync(get_channel_layer().group_send)(
             group, {"type": "studio.event", "payload": payload}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import transaction
 from procrastinate.contrib.django import app
 
 from breeding import actions
+from breeding.events import send_to_all
 from breeding.models import Gene, Space
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,26 @@ def stop_if_stopping(fraction: float = 0.0, message: str = "") -> None:
         raise Interrupted("the worker is shutting down; the job will run again")
 
 
+class Reporter:
+    """Progress of a long job to every open studio, at most every ``every_s`` seconds; also
+    the point where a job stops when its worker shuts down."""
+
+    def __init__(self, task: str, space: str, every_s: float = 0.5) -> None:
+        self.task, self.space, self.every_s = task, space, every_s
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        stop_if_stopping()
+        now = time.monotonic()
+        if now - self.last >= self.every_s or fraction >= 1.0:
+            self.last = now
+            send_to_all({"type": "progress", "task": self.task, "space": self.space,
+                         "fraction": round(float(fraction), 3), "message": message})
+
+    def done(self, **extra) -> None:
+        send_to_all({"type": "done", "task": self.task, "space": self.space, **extra})
+
+
 @app.task(queueing_lock="discover-genes", retry=2)
 def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> int:
     """Find and validate the genes of a space for its current weights; idempotent.
@@ -37,8 +59,8 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     from breeding.genes import discover_genes as discover
 
     space = Space.objects.get(slug=space_slug)
-    found = discover(space.generator(), samples=samples, held_out=held_out,
-                     on_progress=stop_if_stopping)
+    reporter = Reporter("genes", space_slug)
+    found = discover(space.generator(), samples=samples, held_out=held_out, on_progress=reporter)
     with transaction.atomic():
         Gene.objects.filter(space=space).delete()
         Gene.objects.bulk_create(
@@ -47,6 +69,7 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
                  position=i)
             for i, g in enumerate(found)
         )
+    reporter.done(genes=len(found))
     log.info("%s: %d genes for version %s", space_slug, len(found), space.version)
     return len(found)
 

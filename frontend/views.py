@@ -1,22 +1,243 @@
+"""Pages. Reading (home, gallery, work pages, profiles, lineage) works without JavaScript;
+the studio and the library's controls call the REST API from ES modules."""
+
 from __future__ import annotations
 
-from django.shortcuts import render
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from breeding import images
-from gallery.api import public_works
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import NotFound as ApiNotFound
+from rest_framework.request import Request
+
+from breeding import actions
+from breeding.api import (
+    BreedThrottle,
+    CreationSerializer,
+    GeneSerializer,
+    SpaceSerializer,
+    creation_queryset,
+    lineage_tree,
+)
+from breeding.models import Creation, Gene, Space, Visibility
+from frontend.lineage import layout
+from gallery.api import ORDERS, GalleryPage, public_works, work
+from gallery.models import Like
+from gallery.neighbours import neighbour_ids
 
 WALL_SIZE = 24
+NEIGHBOURS = 12
+FILMSTRIP = 30
+LINEAGE_DEPTH = 4
+
+
+# -- reading ---------------------------------------------------------------------------
 
 
 def home(request):
     works = public_works().order_by("-created", "-id")[:WALL_SIZE]
-    wall = [
-        {
-            "title": w.title or "Untitled",
-            "owner": w.owner.username,
-            "thumb": images.url(w.space.slug, w.latent_sha, 256),
-            "large": images.url(w.space.slug, w.latent_sha, 512),
-        }
-        for w in works
-    ]
-    return render(request, "frontend/home.html", {"wall": wall})
+    return render(request, "frontend/home.html", {"works": [work(w) for w in works]})
+
+
+def _page(request, works, ordering, base_context: dict, template: str, as_dict=work):
+    """One cursor page of works; with ``?fragment=1`` only its tiles (infinite scroll)."""
+    paginator = GalleryPage(ordering)
+    try:
+        page = paginator.paginate_queryset(works, Request(request))
+    except ApiNotFound:
+        raise Http404("That page of the gallery does not exist.") from None
+    context = {**base_context, "works": [as_dict(c) for c in page], "more": _relative(paginator.get_next_link())}
+    if request.GET.get("fragment") == "1":
+        return render(request, context.get("tiles", "frontend/_tiles.html"), context)
+    return render(request, template, context)
+
+
+def _relative(link: str | None) -> str | None:
+    """A next-page link as a path, without the fragment switch."""
+    if not link:
+        return None
+    parts = urlsplit(link)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "fragment"]
+    return f"{parts.path}?{urlencode(query)}"
+
+
+def gallery(request):
+    order = request.GET.get("order", "newest")
+    if order not in ORDERS:
+        order = "newest"
+    works = public_works()
+    space = request.GET.get("space", "")
+    if space:
+        works = works.filter(space__slug=space)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        works = works.filter(title__icontains=query)
+    context = {"order": order, "space": space, "q": query, "spaces": Space.objects.all()}
+    return _page(request, works, ORDERS[order], context, "frontend/gallery.html")
+
+
+def profile(request, username):
+    person = get_user_model().objects.filter(username=username, is_active=True).first()
+    if person is None:
+        raise Http404(f"No one called {username!r} here.")
+    works = public_works().filter(owner=person)
+    stats = Creation.objects.filter(
+        owner=person, visibility=Visibility.PUBLIC, removed_at__isnull=True
+    ).aggregate(count=Count("id"), likes=Sum("like_count"))
+    context = {"person": person, "stats": stats}
+    return _page(request, works, ORDERS["newest"], context, "frontend/profile.html")
+
+
+def _visible(request, public_id: str) -> Creation:
+    creation = creation_queryset().filter(public_id=public_id).first()
+    if creation is None or not creation.can_be_seen_by(request.user):
+        raise Http404("This work does not exist, or is not yours to see.")
+    return creation
+
+
+def _visible_parents(creation: Creation, viewer) -> tuple[list[dict], int]:
+    shown, removed = [], 0
+    for link in creation.parent_links.all():
+        parent = link.parent
+        if parent is None or parent.is_removed:
+            removed += 1
+        elif parent.can_be_seen_by(viewer):
+            shown.append({**work(parent), "content": link.content_weight, "style": link.style_weight})
+    return shown, removed
+
+
+def work_page(request, public_id):
+    creation = _visible(request, public_id)
+    parents, removed_parents = _visible_parents(creation, request.user)
+    children = Creation.objects.visible_to(request.user).filter(parent_links__parent=creation)
+    ids = neighbour_ids(creation, NEIGHBOURS)
+    found = {c.pk: c for c in public_works().filter(pk__in=ids)}
+    liked = request.user.is_authenticated and Like.objects.filter(user=request.user, creation=creation).exists()
+    context = {
+        "work": work(creation),
+        "creation": creation,
+        "mine": request.user.is_authenticated and creation.owner_id == request.user.pk,
+        "parents": parents,
+        "removed_parents": removed_parents,
+        "children": children.count(),
+        "neighbours": [work(found[i]) for i in ids if i in found],
+        "liked": liked,
+    }
+    return render(request, "frontend/work.html", context)
+
+
+def lineage_page(request, public_id):
+    creation = _visible(request, public_id)
+    up = lineage_tree(creation, "up", LINEAGE_DEPTH, request.user)
+    down = lineage_tree(creation, "down", LINEAGE_DEPTH, request.user)
+    return render(request, "frontend/lineage.html", {
+        "work": work(creation), "creation": creation, "tree": layout(up, down),
+        "depth": LINEAGE_DEPTH,
+    })
+
+
+# -- accounts --------------------------------------------------------------------------
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("frontend:studio-start")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
+        return redirect("frontend:studio-start")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+# -- breeding --------------------------------------------------------------------------
+
+
+@login_required
+def studio_start(request):
+    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT).alive()
+    return render(request, "frontend/studio_start.html", {
+        "spaces": Space.objects.all(),
+        "recent": [work(c) for c in drafts.select_related("space", "owner")[:12]],
+    })
+
+
+@login_required
+def studio(request, public_id):
+    creation = _visible(request, public_id)
+    space = creation.space
+    genes = Gene.objects.filter(space=space, version=space.version)
+    drafts = (Creation.objects.filter(owner=request.user, space=space, visibility=Visibility.DRAFT)
+              .alive().exclude(pk=creation.pk).select_related("space", "owner")[:FILMSTRIP])
+    state = {
+        "creation": CreationSerializer(creation, context={"viewer": request.user}).data,
+        "mine": creation.owner_id == request.user.pk,
+        "space": SpaceSerializer(space).data,
+        "genes": GeneSerializer(genes, many=True).data,
+        "drafts": [work(c) for c in drafts],
+        "user": request.user.username,
+    }
+    return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state})
+
+
+@login_required
+@require_POST
+def breed_from(request, public_id):
+    """Open the studio on the visitor's own copy of a work (a child without mutation)."""
+    creation = _visible(request, public_id)
+    if creation.owner_id == request.user.pk:
+        return redirect("frontend:studio", public_id=creation.public_id)
+    throttle = BreedThrottle()
+    if not throttle.allow_request(Request(request), None):
+        messages.error(request, f"You are breeding very fast. Try again in {int(throttle.wait() or 1) + 1} s.")
+        return redirect("frontend:work", public_id=creation.public_id)
+    copy = actions.do_children(request.user, creation, 1, 0.0)[0]
+    actions.do_update(copy, title=creation.title)
+    return redirect("frontend:studio", public_id=copy.public_id)
+
+
+LIBRARY_STATES = {
+    "all": Q(),
+    "drafts": Q(visibility=Visibility.DRAFT),
+    "kept": ~Q(visibility=Visibility.DRAFT),
+    "public": Q(visibility=Visibility.PUBLIC),
+}
+
+
+@login_required
+def library(request):
+    if request.method == "POST":
+        ids = request.POST.getlist("discard")[:500]
+        drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
+                                         public_id__in=ids).alive()
+        count = 0
+        for draft in drafts:
+            actions.do_remove(draft)
+            count += 1
+        if count:
+            messages.success(request, f"Discarded {count} draft{'s' if count != 1 else ''}.")
+        else:
+            messages.info(request, "Nothing was discarded: pick the drafts to discard first.")
+        return redirect(request.get_full_path())
+    state = request.GET.get("state", "all")
+    if state not in LIBRARY_STATES:
+        state = "all"
+    works = (Creation.objects.filter(owner=request.user).alive().filter(LIBRARY_STATES[state])
+             .select_related("space", "owner"))
+    space = request.GET.get("space", "")
+    if space:
+        works = works.filter(space__slug=space)
+    context = {"state": state, "states": list(LIBRARY_STATES), "space": space,
+               "spaces": Space.objects.all(), "tiles": "frontend/_library_tiles.html"}
+    return _page(request, works, ("-created", "-id"), context, "frontend/library.html", _library_item)
+
+
+def _library_item(creation: Creation) -> dict:
+    return {**work(creation), "visibility": creation.visibility, "draft": creation.visibility == Visibility.DRAFT}

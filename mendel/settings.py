@@ -75,6 +75,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "mendel.urls"
+LOGIN_URL = "frontend:login"
+LOGIN_REDIRECT_URL = "frontend:studio-start"
+LOGOUT_REDIRECT_URL = "frontend:home"
 ASGI_APPLICATION = "mendel.asgi.application"
 
 TEMPLATES = [
@@ -184,5 +187,7 @@ RENDER_MAX_WAIT_MS = 4.0
 # breeding requests per user ("N/minute").
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
 BREED_RATE = os.environ.get("BREED_RATE", "120/min")
+# Gene-slider previews fire while a slider is dragged, so they get their own, wider limit.
+PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
 # JSON bodies are small; anything bigger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

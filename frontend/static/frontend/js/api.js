@@ -1,0 +1,60 @@
+// Talking to Mendel's REST API: one place that turns every failure into a sentence.
+
+export class ApiError extends Error {
+  constructor(message, status, fields = null) {
+    super(message);
+    this.status = status;
+    this.fields = fields;
+  }
+}
+
+function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+}
+
+export async function api(method, url, body) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("Mendel cannot be reached. Check your connection and try again.", 0);
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    // an answer that is not JSON: a proxy's error page, say
+  }
+  if (!response.ok) throw new ApiError(explain(response.status, data), response.status, data?.fields);
+  return data;
+}
+
+export function explain(status, data) {
+  const said = data?.error;
+  if (status === 401 || (status === 403 && /credentials|authenticat|log in/i.test(said ?? ""))) {
+    return "Your session has expired. Log in again to go on breeding.";
+  }
+  if (status === 403 && /csrf/i.test(said ?? "")) return "This page is out of date. Reload it and try again.";
+  if (status === 429) return said ?? "You are going very fast. Wait a moment and try again.";
+  if (status === 413) return said ?? "That request is too large.";
+  if (status >= 500 || status === 0) return "Something went wrong on our side. Try again shortly.";
+  if (data?.fields) {
+    const parts = Object.entries(data.fields).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`);
+    if (parts.length) return `${said ?? "That did not work."} (${parts.join("; ")})`;
+  }
+  return said ?? "That did not work. Try again.";
+}
+
+export function isSessionExpired(error) {
+  return error instanceof ApiError && /session has expired/.test(error.message);
+}

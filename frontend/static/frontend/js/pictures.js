@@ -1,0 +1,42 @@
+// Pictures that arrive calmly: sizes reserved, swapped only once decoded, a retry on failure.
+
+export function swapImage(img, src, { retries = 2 } = {}) {
+  // Load off-screen, then swap: the old picture stays until the new one can be shown.
+  return new Promise((resolve, reject) => {
+    const attempt = (left) => {
+      const next = new Image();
+      next.src = src;
+      next.decode().then(() => {
+        img.src = src;
+        resolve(img);
+      }).catch(() => {
+        if (left > 0) setTimeout(() => attempt(left - 1), 400);
+        else reject(new Error("This picture failed to render."));
+      });
+    };
+    attempt(retries);
+  });
+}
+
+export function picture(src, alt, size = 256) {
+  // An <img> in a reserved square that fades in when ready, with a retry when it fails.
+  const img = document.createElement("img");
+  img.width = size;
+  img.height = size;
+  img.alt = alt;
+  img.decoding = "async";
+  img.className = "arriving";
+  let tries = 0;
+  img.addEventListener("load", () => img.classList.remove("arriving", "failed"));
+  img.addEventListener("error", () => {
+    tries += 1;
+    if (tries <= 2) {
+      setTimeout(() => { img.src = `${src}${src.includes("?") ? "&" : "?"}retry=${tries}`; }, 400 * tries);
+    } else {
+      img.classList.add("failed");
+      img.closest("figure")?.setAttribute("data-failed", "This picture failed to render.");
+    }
+  });
+  img.src = src;
+  return img;
+}

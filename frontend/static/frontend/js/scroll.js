@@ -1,0 +1,48 @@
+// Infinite scroll: the "More" link at the end of a wall loads the next page's tiles in
+// place when it comes into view. Without JavaScript it stays a plain link.
+import { showError } from "./toast.js";
+
+const wall = document.querySelector("[data-scroll]");
+
+async function loadMore(link, observer) {
+  observer.unobserve(link);
+  link.setAttribute("aria-busy", "true");
+  const url = new URL(link.href, location.href);
+  url.searchParams.set("fragment", "1");
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error("The next works could not be loaded. Scroll again to retry.");
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    link.replaceWith(template.content);
+    const next = wall.querySelector("[data-more]");
+    if (next) observer.observe(next);
+  } catch (error) {
+    link.removeAttribute("aria-busy");
+    showError(error);
+    setTimeout(() => observer.observe(link), 2000);
+  }
+}
+
+if (wall && "IntersectionObserver" in window) {
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) loadMore(entry.target, observer);
+  }, { rootMargin: "800px 0px" });
+  const first = wall.querySelector("[data-more]");
+  if (first) observer.observe(first);
+}
+
+// Filters that apply as soon as they change.
+for (const select of document.querySelectorAll("[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
+
+// The library: select all drafts shown, and confirm a bulk discard.
+const all = document.querySelector("[data-select-drafts]");
+all?.addEventListener("change", () => {
+  for (const box of document.querySelectorAll('input[name="discard"]')) box.checked = all.checked;
+});
+document.querySelector("[data-library]")?.addEventListener("submit", (event) => {
+  const n = document.querySelectorAll('input[name="discard"]:checked').length;
+  if (n && !confirm(`Discard ${n} draft${n === 1 ? "" : "s"}? This cannot be undone.`)) event.preventDefault();
+});

@@ -1,0 +1,37 @@
+// Short messages at the corner of the screen: errors stay until dismissed, news fades.
+import { isSessionExpired } from "./api.js";
+
+const region = () => document.querySelector(".toasts");
+
+export function toast(message, { kind = "info", action = null, timeout = 5000 } = {}) {
+  const box = document.createElement("div");
+  box.className = `toast ${kind}`;
+  box.setAttribute("role", kind === "error" ? "alert" : "status");
+  const text = document.createElement("span");
+  text.textContent = message;
+  box.append(text);
+  if (action) {
+    const link = document.createElement("a");
+    link.href = action.href;
+    link.textContent = action.label;
+    box.append(link);
+  }
+  const close = document.createElement("button");
+  close.className = "icon";
+  close.type = "button";
+  close.setAttribute("aria-label", "Dismiss");
+  close.textContent = "×";
+  close.addEventListener("click", () => box.remove());
+  box.append(close);
+  region()?.append(box);
+  if (kind !== "error" && timeout) setTimeout(() => box.remove(), timeout);
+  return box;
+}
+
+export function showError(error) {
+  if (isSessionExpired(error)) {
+    const next = encodeURIComponent(location.pathname);
+    return toast(error.message, { kind: "error", action: { label: "Log in", href: `/accounts/login/?next=${next}` } });
+  }
+  return toast(error.message ?? String(error), { kind: "error" });
+}
