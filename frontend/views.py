@@ -3,6 +3,7 @@ the studio and the library's controls call the REST API from ES modules."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
@@ -194,12 +195,13 @@ def breed_from(request, public_id):
     creation = _visible(request, public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
-    throttle = BreedThrottle()
-    if not throttle.allow_request(Request(request), None):
+    throttle = BreedThrottle()  # the same budget as the breeding API
+    if not throttle.allow_request(SimpleNamespace(user=request.user, META=request.META), None):
         messages.error(request, f"You are breeding very fast. Try again in {int(throttle.wait() or 1) + 1} s.")
         return redirect("frontend:work", public_id=creation.public_id)
     copy = actions.do_children(request.user, creation, 1, 0.0)[0]
-    actions.do_update(copy, title=creation.title)
+    # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
+    actions.do_update(copy, title=creation.title, visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
 
 

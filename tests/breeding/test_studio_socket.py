@@ -113,3 +113,26 @@ async def test_a_foreign_origin_is_refused():
     ws = WebsocketCommunicator(application, "/ws/studio/", headers=[(b"origin", b"http://evil.example")])
     connected, _ = await ws.connect()
     assert not connected
+
+
+async def test_gene_discovery_reports_progress_and_completion_to_every_studio(client, alice, bob):
+    from breeding import actions, tasks
+
+    await sync_to_async(actions.sync_spaces)()
+    tabs = [await connect(client, alice), await connect(client, bob)]
+    for ws in tabs:
+        await ws.receive_json_from()  # hello
+    count = await sync_to_async(tasks.discover_genes)("abstract", samples=64, held_out=4)
+    for ws in tabs:
+        events = []
+        while True:
+            event = await ws.receive_json_from(timeout=5)
+            events.append(event)
+            if event["type"] == "done":
+                break
+        progress = [e for e in events if e["type"] == "progress"]
+        assert progress and all(e["task"] == "genes" and e["space"] == "abstract" for e in progress)
+        fractions = [e["fraction"] for e in progress]
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0
+        assert events[-1] == {"type": "done", "task": "genes", "space": "abstract", "genes": count}
+        await ws.disconnect()

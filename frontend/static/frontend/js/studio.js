@@ -251,11 +251,13 @@ function updateCross() {
 
 crossButton.addEventListener("click", async () => {
   crossButton.disabled = true;
-  const pending = placeholders(crossResults, 4, false);
+  // Without mutation a cross has one result; with it, a few variations to choose from.
+  const n = Number(mutation.value) > 0 ? 4 : 1;
+  const pending = placeholders(crossResults, n, false);
   try {
     const made = await api("POST", "/api/cross/", {
       parents: parents.map((p) => ({ id: p.item.id, content: p.content, style: p.style })),
-      n: 4,
+      n,
       mutation: Number(mutation.value),
     });
     fill(pending, made);

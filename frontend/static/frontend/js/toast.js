@@ -4,7 +4,11 @@ import { isSessionExpired } from "./api.js";
 const region = () => document.querySelector(".toasts");
 
 export function toast(message, { kind = "info", action = null, timeout = 5000 } = {}) {
+  // The same message twice (a slider's previews failing in a row) is said once.
+  const same = [...(region()?.children ?? [])].find((t) => t.dataset.message === message);
+  if (same) return same;
   const box = document.createElement("div");
+  box.dataset.message = message;
   box.className = `toast ${kind}`;
   box.setAttribute("role", kind === "error" ? "alert" : "status");
   const text = document.createElement("span");

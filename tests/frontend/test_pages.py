@@ -1,0 +1,195 @@
+"""The reading pages (gallery, profiles, work pages, lineage) and the library, without a
+browser: what they show, to whom, and in how many queries."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from breeding import actions
+from breeding.models import Creation, Origin, Visibility
+from frontend.lineage import MAX_ROW, layout
+from gallery.actions import do_like
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def space(db):
+    return actions.sync_spaces()[0]
+
+
+def publish(creation, title):
+    return actions.do_update(creation, title=title, visibility=Visibility.PUBLIC)
+
+
+@pytest.fixture
+def hung(space, alice, bob):
+    """Alice's public, unlisted, private and draft works; one public work of Bob's."""
+    works = actions.do_random(alice, space, 4, seed=3)
+    publish(works[0], "Tidepool")
+    actions.do_update(works[1], title="Link only", visibility=Visibility.UNLISTED)
+    actions.do_update(works[2], title="Secret", visibility=Visibility.PRIVATE)
+    actions.do_update(works[3], title="Unkept")
+    theirs = publish(actions.do_random(bob, space, 1, seed=4)[0], "Bob's Bay")
+    return {"public": works[0], "unlisted": works[1], "private": works[2], "draft": works[3], "bob": theirs}
+
+
+def titles(html: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r'class="title" href="[^"]+">([^<]+)<', html)]
+
+
+def test_the_gallery_pages_through_public_works_only(client, space, alice, hung):
+    for i in range(30):
+        publish(actions.do_random(alice, space, 1, seed=100 + i)[0], f"Work {i:02d}")
+    html = client.get("/gallery/").content.decode()
+    first = titles(html)
+    assert len(first) == 24 and first[0] == "Work 29"
+    assert not {"Link only", "Secret", "Unkept"} & set(first)
+    more = re.search(r'<a class="more" href="([^"]+)" data-more>', html).group(1).replace("&amp;", "&")
+    assert "fragment" not in more
+    fragment = client.get(more + "&fragment=1").content.decode()
+    assert "<html" not in fragment and "site-header" not in fragment
+    rest = titles(fragment)
+    assert len(rest) == 8 and set(first).isdisjoint(rest) and {"Tidepool", "Bob's Bay"} <= set(rest)
+    assert 'data-more' not in fragment  # the last page
+    assert not {"Link only", "Secret", "Unkept"} & set(rest)
+
+
+def test_trending_search_and_space_filters(client, space, alice, bob, hung):
+    do_like(alice, hung["bob"])
+    trending = titles(client.get("/gallery/?order=trending").content.decode())
+    assert trending[0] == "Bob's Bay"
+    assert titles(client.get("/gallery/?q=tide").content.decode()) == ["Tidepool"]
+    assert titles(client.get("/gallery/?q=secret").content.decode()) == []
+    assert "No public work has" in client.get("/gallery/?q=secret").content.decode()
+    assert titles(client.get("/gallery/?space=nowhere").content.decode()) == []
+    assert client.get("/gallery/?cursor=garbage").status_code == 404
+
+
+def test_a_gallery_page_is_a_fixed_number_of_queries(client, space, alice):
+    for i in range(5):
+        publish(actions.do_random(alice, space, 1, seed=200 + i)[0], f"W{i}")
+    client.get("/gallery/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/gallery/")
+    for i in range(20):
+        publish(actions.do_random(alice, space, 1, seed=300 + i)[0], f"X{i}")
+    with CaptureQueriesContext(connection) as many:
+        client.get("/gallery/")
+    assert len(many) == len(few) <= 3
+
+
+def test_a_profile_shows_public_works_and_counts(client, alice, bob, hung):
+    do_like(bob, hung["public"])
+    html = client.get("/u/alice/").content.decode()
+    assert titles(html) == ["Tidepool"]
+    assert re.search(r'<span class="num">1</span> public work ·', html)
+    assert re.search(r'<span class="num">1</span> like received', html)
+    assert client.get("/u/nobody/").status_code == 404
+
+
+def test_work_pages_respect_privacy(client, alice, bob, hung):
+    for key in ("public", "unlisted"):
+        assert client.get(f"/w/{hung[key].public_id}/").status_code == 200
+    for key in ("private", "draft"):
+        assert client.get(f"/w/{hung[key].public_id}/").status_code == 404
+        assert client.get(f"/w/{hung[key].public_id}/lineage/").status_code == 404
+    client.force_login(bob)
+    assert client.get(f"/w/{hung['private'].public_id}/").status_code == 404
+    assert client.get(f"/studio/{hung['private'].public_id}/").status_code == 404
+    client.force_login(alice)
+    page = client.get(f"/w/{hung['private'].public_id}/").content.decode()
+    assert "Secret" in page and "Open in the studio" in page
+    assert "Nothing here" in client.get("/w/nope/").content.decode()
+
+
+def test_a_work_page_shows_family_likes_and_public_neighbours_only(client, space, alice, bob, hung):
+    child = actions.do_children(alice, hung["public"], 2, 0.3, seed=5)
+    publish(child[0], "Tide Child")
+    actions.do_update(child[1], visibility=Visibility.PRIVATE)
+    do_like(bob, child[0])
+    html = client.get(f"/w/{child[0].public_id}/").content.decode()
+    assert "Child of" in html and f'href="/w/{hung["public"].public_id}/"' in html
+    assert re.search(r'<span class="num">0</span> children you can see', html)
+    assert "Log in to breed from this" in html and "♥</span> Like <span class=\"num\">1</span>" in html
+    strip = html.split('id="near"')[1]
+    shown = set(titles(strip))
+    assert shown == {"Tidepool", "Bob's Bay"}  # public works of the space, nothing private
+    parent_html = client.get(f"/w/{hung['public'].public_id}/").content.decode()
+    assert re.search(r'<span class="num">1</span> child you can see', parent_html)
+    client.force_login(alice)
+    parent_html = client.get(f"/w/{hung['public'].public_id}/").content.decode()
+    assert re.search(r'<span class="num">2</span> children you can see', parent_html)
+
+
+def test_breed_from_this_opens_the_studio_on_a_copy_of_ones_own(client, alice, bob, hung):
+    url = f"/w/{hung['public'].public_id}/breed/"
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client.force_login(bob)
+    response = client.post(url)
+    copy = Creation.objects.get(owner=bob, origin=Origin.CHILDREN)
+    assert response["Location"] == f"/studio/{copy.public_id}/"
+    assert copy.latent_sha == hung["public"].latent_sha and copy.title == "Tidepool"
+    assert copy.parent_links.get().parent == hung["public"]
+    assert copy.visibility == Visibility.PRIVATE  # kept: a deliberate choice, not a stray draft
+    assert client.get(url).status_code == 405
+    assert client.post(f"/w/{hung['private'].public_id}/breed/").status_code == 404
+    client.force_login(alice)
+    assert client.post(url)["Location"] == f"/studio/{hung['public'].public_id}/"
+
+
+def test_the_studio_page_carries_its_state(client, alice, bob, hung):
+    client.force_login(alice)
+    html = client.get(f"/studio/{hung['draft'].public_id}/").content.decode()
+    state = json.loads(re.search(r'<script id="studio-state" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert state["mine"] is True and state["creation"]["id"] == hung["draft"].public_id
+    assert state["space"]["slug"] == "abstract" and state["user"] == "alice"
+    assert 'data-title' in html and 'value="public"' in html
+    client.force_login(bob)
+    html = client.get(f"/studio/{hung['public'].public_id}/").content.decode()
+    assert "Make a copy of my own" in html and "data-title" not in html
+    client.logout()
+    assert client.get(f"/studio/{hung['public'].public_id}/").status_code == 302
+
+
+def test_the_library_filters_and_discards_drafts_in_bulk(client, space, alice, bob, hung):
+    more_drafts = actions.do_random(alice, space, 3, seed=9)
+    bobs_draft = actions.do_random(bob, space, 1, seed=10)[0]
+    assert client.get("/library/").status_code == 302
+    client.force_login(alice)
+    html = client.get("/library/?state=drafts").content.decode()
+    assert html.count('name="discard"') == 4
+    html = client.get("/library/?state=kept").content.decode()
+    assert 'name="discard"' not in html and {"Tidepool", "Secret", "Link only"} <= set(re.findall(r'<span class="title">([^<]+)<', html))
+    doomed = [more_drafts[0].public_id, more_drafts[1].public_id, hung["public"].public_id, bobs_draft.public_id]
+    response = client.post("/library/?state=drafts", {"discard": doomed}, follow=True)
+    assert "Discarded 2 drafts." in response.content.decode()
+    assert Creation.objects.filter(removed_at__isnull=False).count() == 2
+    assert Creation.objects.get(pk=hung["public"].pk).removed_at is None
+    assert Creation.objects.get(pk=bobs_draft.pk).removed_at is None
+    assert client.get("/library/?state=drafts").content.decode().count('name="discard"') == 2
+
+
+def test_a_wide_family_folds_into_a_more_node():
+    def node(i, generation):
+        return {"id": f"n{i}", "generation": generation, "title": "", "owner": "a", "images": {"256": f"/{i}"}}
+
+    down = {"nodes": [node(0, 0)] + [node(i, 1) for i in range(1, 13)],
+            "links": [{"child": f"n{i}", "parent": "n0"} for i in range(1, 13)]}
+    up = {"nodes": [node(0, 0), node(99, 1)], "links": [{"child": "n0", "parent": "n99"}]}
+    tree = layout(up, down)
+    rows = {}
+    for n in tree.nodes:
+        rows.setdefault(n.row, []).append(n)
+    assert len(rows[1]) == MAX_ROW and rows[1][-1].more == 12 - (MAX_ROW - 1)
+    assert [n.id for n in rows[-1]] == ["n99"] and rows[-1][0].y < rows[0][0].y < rows[1][0].y
+    assert len(tree.edges) == 1 + MAX_ROW  # the "+N" node is joined once
+    root = rows[0][0]
+    assert abs(root.cx - tree.width / 2) < 1  # centred
