@@ -51,3 +51,25 @@ def server(env: dict[str, str], timeout: float = 60, workers: int = 1):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def bench_breeder():
+    """Django set up on the configured database (migrated), the benchmark's breeder, their
+    API token and the space: what the API benchmarks start from."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from breeding import actions
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-breeder")
+    token, _ = Token.objects.get_or_create(user=user)
+    return user, token.key, actions.sync_spaces()[0]

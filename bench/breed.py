@@ -25,27 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-from bench._server import percentile, server  # noqa: E402
+from bench._server import bench_breeder, percentile, server  # noqa: E402
 
 
 def setup_user():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
+    user, token, space = bench_breeder()
     from breeding import actions
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-breeder")
-    token, _ = Token.objects.get_or_create(user=user)
-    space = actions.sync_spaces()[0]
     parent = actions.do_random(user, space, 1, seed=12345)[0]
-    return token.key, parent.public_id
+    return token, parent.public_id
 
 
 async def one_request(client, parent: str, seed: int | None):

@@ -20,7 +20,8 @@ if (frame && svg) {
     frame.scrollTop = cy * scale - frame.clientHeight / 2;
   };
   const fit = () => {
-    scale = Math.min(1, frame.clientWidth / width);
+    // The whole tree where it fits; never so small that the pictures become specks.
+    scale = Math.max(0.5, Math.min(1, frame.clientWidth / width, frame.clientHeight / height));
     apply();
   };
   for (const b of frame.querySelectorAll("[data-zoom]")) {
