@@ -73,3 +73,28 @@ def bench_breeder():
     user, _ = get_user_model().objects.get_or_create(username="bench-breeder")
     token, _ = Token.objects.get_or_create(user=user)
     return user, token.key, actions.sync_spaces()[0]
+
+
+def latency_report(title: str, rows: list[tuple[str, str, list[float]]], as_json: bool,
+                   extra: dict | None = None) -> None:
+    """Print latencies (seconds) as a p50/p95 table, or one JSON object with ``--json``.
+
+    ``rows`` are (label, JSON key prefix, samples); the object gets ``<prefix>_p50_ms`` and
+    ``<prefix>_p95_ms`` for each row, plus ``extra``.
+    """
+    import json
+    import statistics
+
+    result = {}
+    for _, key, samples in rows:
+        result[f"{key}_p50_ms"] = round(statistics.median(samples) * 1000, 1)
+        result[f"{key}_p95_ms"] = round(percentile(samples, 95) * 1000, 1)
+    result.update(extra or {})
+    if as_json:
+        print(json.dumps(result))
+        return
+    width = max(len(label) for label, _, _ in rows) + 2
+    print(title)
+    print(f"{'':<{width}} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, key, _ in rows:
+        print(f"{label:<{width}} {result[key + '_p50_ms']:>8} {result[key + '_p95_ms']:>8}")

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-from bench._server import bench_breeder, percentile, server  # noqa: E402
+from bench._server import bench_breeder, latency_report, percentile, server  # noqa: E402
 
 
 def setup_user():
@@ -76,23 +74,14 @@ def main() -> int:
     with server(env) as base:
         fresh, cached = asyncio.run(run(base, token, parent, args.requests, args.warmup))
 
-    ms = lambda s: round(s * 1000, 1)  # noqa: E731
-    result = {
-        "children8_p50_ms": ms(statistics.median(fresh)),
-        "children8_p95_ms": ms(percentile(fresh, 95)),
-        "cached_p50_ms": ms(statistics.median(cached)),
-        "cached_p95_ms": ms(percentile(cached, 95)),
-        "children8_p90_ms": ms(percentile(fresh, 90)),
-        "children8_max_ms": ms(max(fresh)),
-        "requests": len(fresh),
-    }
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"8 children + their 256 px pictures, {len(fresh)} requests after {args.warmup} warm-up")
-    print(f"{'':<32} {'p50 ms':>8} {'p95 ms':>8}")
-    print(f"{'rendered on demand (goal p95 300)':<32} {result['children8_p50_ms']:>8} {result['children8_p95_ms']:>8}")
-    print(f"{'pictures already stored':<32} {result['cached_p50_ms']:>8} {result['cached_p95_ms']:>8}")
+    latency_report(
+        f"8 children + their 256 px pictures, {len(fresh)} requests after {args.warmup} warm-up",
+        [("rendered on demand (goal p95 300)", "children8", fresh),
+         ("pictures already stored", "cached", cached)],
+        args.json,
+        {"children8_p90_ms": round(percentile(fresh, 90) * 1000, 1),
+         "children8_max_ms": round(max(fresh) * 1000, 1), "requests": len(fresh)},
+    )
     return 0
 
 

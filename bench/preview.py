@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-from bench._server import bench_breeder, percentile, server  # noqa: E402
+from bench._server import bench_breeder, latency_report, server  # noqa: E402
 
 
 def setup():
@@ -89,22 +87,13 @@ def main() -> int:
     with server(env) as base:
         fresh, stored = asyncio.run(run(base, token, source, gene, low, high, args.requests, args.warmup))
 
-    ms = lambda s: round(s * 1000, 1)  # noqa: E731
-    result = {
-        "preview256_p50_ms": ms(statistics.median(fresh)),
-        "preview256_p95_ms": ms(percentile(fresh, 95)),
-        "stored_p50_ms": ms(statistics.median(stored)),
-        "stored_p95_ms": ms(percentile(stored, 95)),
-        "preview256_max_ms": ms(max(fresh)),
-        "requests": len(fresh),
-    }
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"gene-slider preview at 256 px, {len(fresh)} positions after {args.warmup} warm-up")
-    print(f"{'':<34} {'p50 ms':>8} {'p95 ms':>8}")
-    print(f"{'rendered on demand (goal p95 150)':<34} {result['preview256_p50_ms']:>8} {result['preview256_p95_ms']:>8}")
-    print(f"{'pictures already stored':<34} {result['stored_p50_ms']:>8} {result['stored_p95_ms']:>8}")
+    latency_report(
+        f"gene-slider preview at 256 px, {len(fresh)} positions after {args.warmup} warm-up",
+        [("rendered on demand (goal p95 150)", "preview256", fresh),
+         ("pictures already stored", "stored", stored)],
+        args.json,
+        {"preview256_max_ms": round(max(fresh) * 1000, 1), "requests": len(fresh)},
+    )
     return 0
 
 
