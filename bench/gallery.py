@@ -3,12 +3,19 @@
     .venv/bin/python bench/gallery.py [--sizes 100000 1000000] [--json]
 
 For each size N, seeds N synthetic public creations into a separate database of the
-embedded PostgreSQL (latents sampled from the space, pictures not rendered), builds the
-space's HNSW index (time and size reported), then measures
+embedded PostgreSQL (pictures not rendered), builds the space's HNSW index (time and size
+reported), then measures
 - the newest and trending list API under 16 concurrent clients (a real uvicorn server):
   requests/s and p95 (two uvicorn worker processes, one per core);
 - the neighbour query (p50, p95) on 200 random works, and recall@10 against exact search
   (the same query with index scans off), in the same run.
+
+Latents (``--latents``):
+- ``bred`` (default): what a breeding gallery holds. A few works are random draws from the
+  space's prior; every other is a child of an earlier work (chaos 0.1-0.6, as the studio
+  makes them), so works come in families, as on a real site.
+- ``prior``: every work an independent draw from the prior, N(0, I) in 512 dimensions. The
+  worst case for any approximate index: every point is about equally far from every other.
 """
 
 from __future__ import annotations
@@ -57,7 +64,43 @@ def setup_django() -> str:
     return bench_url
 
 
-def seed(n: int, batch: int = 20000) -> tuple[object, float]:
+ROOT_SHARE = 0.05  # of bred galleries: works made at random rather than bred
+
+
+def bred_latents(rng, n: int, dims: int, std, chunk: int = 10_000):
+    """Yield (latents, depths) chunks of a gallery grown by breeding: the first works are
+    random; later ones are mostly children of earlier ones."""
+    import numpy as np
+
+    std = np.asarray(std, dtype=np.float32).reshape(-1)
+    made = np.empty((n, dims), dtype=np.float32)
+    depth = np.zeros(n, dtype=np.int32)
+    first = min(n, max(100, int(n * ROOT_SHARE / 10)))
+    made[:first] = rng.standard_normal((first, dims), dtype=np.float32)
+    yield made[:first], depth[:first]
+    for start in range(first, n, chunk):
+        end = min(n, start + chunk)
+        count = end - start
+        parents = rng.integers(0, start, count)
+        chaos = rng.uniform(0.1, 0.6, (count, 1)).astype(np.float32)
+        noise = rng.standard_normal((count, dims), dtype=np.float32)
+        made[start:end] = made[parents] + chaos * std * noise
+        depth[start:end] = depth[parents] + 1
+        roots = rng.random(count) < ROOT_SHARE
+        made[start:end][roots] = rng.standard_normal((int(roots.sum()), dims), dtype=np.float32)
+        depth[start:end][roots] = 0
+        yield made[start:end], depth[start:end]
+
+
+def prior_latents(rng, n: int, dims: int, chunk: int = 20_000):
+    import numpy as np
+
+    for start in range(0, n, chunk):
+        count = min(chunk, n - start)
+        yield rng.standard_normal((count, dims), dtype=np.float32), np.zeros(count, dtype=np.int32)
+
+
+def seed(n: int, kind: str = "bred") -> tuple[object, float]:
     """N public creations (replacing earlier ones); returns (space, seconds)."""
     import numpy as np
     from django.contrib.auth import get_user_model
@@ -83,10 +126,13 @@ def seed(n: int, batch: int = 20000) -> tuple[object, float]:
     register_vector(raw)
     columns = ("public_id, owner_id, space_id, latent, latent_sha, origin, genes, title, "
                "visibility, depth, created, like_count, hot")
+    dims = space.latent_size
+    chunks = (bred_latents(rng, n, dims, space.generator().stats.std) if kind == "bred"
+              else prior_latents(rng, n, dims))
+    start = 0
     with raw.cursor() as cursor:
-        for start in range(0, n, batch):
-            count = min(batch, n - start)
-            latents = rng.standard_normal((count, space.latent_size), dtype=np.float32)
+        for latents, depths in chunks:
+            count = len(latents)
             likes = rng.poisson(2.0, count)
             ages = rng.uniform(0, 90 * 86400, count)
             with cursor.copy(f"COPY breeding_creation ({columns}) FROM STDIN") as copy:
@@ -94,10 +140,12 @@ def seed(n: int, batch: int = 20000) -> tuple[object, float]:
                     created = now - ages[i]
                     copy.write_row((
                         f"b{start + i:09d}", owners[i % 50].pk, space.pk, latents[i],
-                        secrets.token_hex(16), "random", "{}", f"Work {start + i}", "public", 0,
+                        secrets.token_hex(16), "random" if depths[i] == 0 else "children", "{}",
+                        f"Work {start + i}", "public", int(depths[i]),
                         datetime.fromtimestamp(created, tz=UTC),
                         int(likes[i]), float(np.log10(max(likes[i], 1)) + created / HOT_SECONDS),
                     ))
+            start += count
         raw.commit()
         cursor.execute("ANALYZE breeding_creation")
         raw.commit()
@@ -111,7 +159,7 @@ def build_index(space) -> tuple[float, int]:
 
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {index_name(space)}")
-        cursor.execute("SET maintenance_work_mem = '2GB'")
+        cursor.execute("SET maintenance_work_mem = '4GB'")  # the whole graph in memory: 1M needs ~2.6 GB
         cursor.execute("SET max_parallel_maintenance_workers = 1")
     started = time.perf_counter()
     ensure_index(space)
@@ -122,8 +170,25 @@ def build_index(space) -> tuple[float, int]:
     return seconds, size
 
 
-def neighbours(space, samples: int = 200) -> tuple[list[float], float]:
-    """Query times (s) of the HNSW neighbour query, and recall@10 against exact search."""
+EF_SEARCHES = (64, 100, 200, 400)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def neighbours_at(space, ef: int, recall_samples: int):
+    global EF_SEARCHES
+    saved, EF_SEARCHES = EF_SEARCHES, (ef,)
+    try:
+        return neighbours(space, recall_samples=recall_samples)[ef]
+    finally:
+        EF_SEARCHES = saved
+
+
+def neighbours(space, samples: int = 200, recall_samples: int = 100) -> dict[int, tuple[list[float], float]]:
+    """For each ef_search of EF_SEARCHES: query times (s) of the HNSW neighbour query on
+    ``samples`` works, and recall@10 against exact search on the first ``recall_samples``."""
     import random
 
     from django.db import connection
@@ -133,13 +198,18 @@ def neighbours(space, samples: int = 200) -> tuple[list[float], float]:
 
     ids = list(Creation.objects.values_list("pk", flat=True)[:: max(1, Creation.objects.count() // 5000)])
     random.Random(1).shuffle(ids)
-    times, recalls = [], []
+    times = {ef: [] for ef in EF_SEARCHES}
+    recalls = {ef: [] for ef in EF_SEARCHES}
     dims = space.latent_size
-    for pk in ids[:samples]:
+    for k, pk in enumerate(ids[:samples]):
         creation = Creation.objects.select_related("space").get(pk=pk)
-        started = time.perf_counter()
-        approx = neighbour_ids(creation, 10)
-        times.append(time.perf_counter() - started)
+        approx = {}
+        for ef in EF_SEARCHES:
+            started = time.perf_counter()
+            approx[ef] = neighbour_ids(creation, 10, ef_search=ef)
+            times[ef].append(time.perf_counter() - started)
+        if k >= recall_samples:
+            continue
         with connection.cursor() as cursor:
             cursor.execute("SET enable_indexscan = off")
             cursor.execute(
@@ -150,8 +220,9 @@ def neighbours(space, samples: int = 200) -> tuple[list[float], float]:
             )
             exact = [row[0] for row in cursor.fetchall()]
             cursor.execute("SET enable_indexscan = on")
-        recalls.append(len(set(approx) & set(exact)) / 10)
-    return times, statistics.mean(recalls)
+        for ef in EF_SEARCHES:
+            recalls[ef].append(len(set(approx[ef]) & set(exact)) / 10)
+    return {ef: (times[ef], statistics.mean(recalls[ef])) for ef in EF_SEARCHES}
 
 
 async def list_load(base: str, seconds: float = 15.0) -> tuple[float, list[float]]:
@@ -187,23 +258,35 @@ def serve_and_load(db_url: str) -> tuple[float, list[float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--latents", choices=["bred", "prior"], default="bred")
+    parser.add_argument("--recall-samples", type=int, default=100)
+    parser.add_argument("--no-list", action="store_true", help="skip the list API load")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     db_url = setup_django()
     result: dict = {}
     rows = []
+    from django.conf import settings
+
+    chosen = settings.NEIGHBOURS_EF_SEARCH
     for n in args.sizes:
-        space, seed_s = seed(n)
+        space, seed_s = seed(n, args.latents)
+        log(f"{n:,}: seeded in {seed_s:.0f} s; building the index")
         build_s, index_bytes = build_index(space)
-        times, recall = neighbours(space)
+        log(f"{n:,}: index built in {build_s:.0f} s; querying")
+        by_ef = neighbours(space, recall_samples=args.recall_samples)
+        times, recall = by_ef.get(chosen) or neighbours_at(space, chosen, args.recall_samples)
         label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}m"
         result[f"neighbours_p50_ms_{label}"] = round(statistics.median(times) * 1000, 2)
         result[f"neighbours_p95_ms_{label}"] = round(percentile(times, 95) * 1000, 2)
         result[f"recall_at_10_{label}"] = round(recall, 3)
         result[f"hnsw_build_s_{label}"] = round(build_s, 1)
         result[f"hnsw_index_mb_{label}"] = round(index_bytes / 2**20, 1)
-        rows.append((n, seed_s, build_s, index_bytes, times, recall))
-        if n == args.sizes[0]:
+        result[f"ef_search_{label}"] = {ef: {"p50_ms": round(statistics.median(t) * 1000, 2),
+                                              "p95_ms": round(percentile(t, 95) * 1000, 2),
+                                              "recall_at_10": round(r, 3)} for ef, (t, r) in by_ef.items()}
+        rows.append((n, seed_s, build_s, index_bytes, by_ef))
+        if n == args.sizes[0] and not args.no_list:
             rps, latencies = serve_and_load(db_url)
             result["list_rps"] = round(rps, 1)
             result["list_p95_ms"] = round(percentile(latencies, 95) * 1000, 2)
@@ -211,11 +294,16 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    for n, seed_s, build_s, index_bytes, times, recall in rows:
-        print(f"{n:,} public creations (seeded in {seed_s:.0f} s)")
+    for n, seed_s, build_s, index_bytes, by_ef in rows:
+        print(f"{n:,} public creations, {args.latents} latents (seeded in {seed_s:.0f} s)")
         print(f"  HNSW build {build_s:.1f} s, index {index_bytes / 2**20:.0f} MB")
-        print(f"  neighbours p50 {statistics.median(times) * 1000:.2f} ms, "
-              f"p95 {percentile(times, 95) * 1000:.2f} ms, recall@10 {recall:.3f}")
+        print(f"  {'ef_search':>10} {'p50 ms':>8} {'p95 ms':>8} {'recall@10':>10}")
+        for ef, (times, recall) in by_ef.items():
+            mark = " (default)" if ef == chosen else ""
+            print(f"  {ef:>10} {statistics.median(times) * 1000:>8.2f} "
+                  f"{percentile(times, 95) * 1000:>8.2f} {recall:>10.3f}{mark}")
+    if args.no_list:
+        return 0
     print(f"list API at {result['list_size']:,}, {CLIENTS} clients, {WEB_WORKERS} web processes: "
           f"{result['list_rps']} req/s, "
           f"p95 {result['list_p95_ms']} ms")

@@ -79,7 +79,7 @@ class CreationSerializer(serializers.ModelSerializer):
             parent = link.parent
             if parent is None or parent.is_removed:
                 out.append({"removed": True})
-            elif parent.can_be_seen_by(viewer):
+            elif parent.is_listed_for(viewer):
                 out.append({"id": parent.public_id, "content_weight": link.content_weight,
                             "style_weight": link.style_weight})
         return out
@@ -344,8 +344,8 @@ class Lineage(APIView):
 def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
     """Nodes and links of a family tree, as the viewer may see it.
 
-    Others' drafts and private works are left out, and so is everything reached only
-    through them; a removed or purged creation shows as a bare "removed" node, and the
+    Others' drafts, private and unlisted works are left out (an unlisted work is for those
+    who have its link), and so is everything reached only through them; a removed or purged creation shows as a bare "removed" node, and the
     tree goes on through it.
     """
     rows = lineage(root, direction, depth)
@@ -360,7 +360,7 @@ def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
             continue  # reached only through something hidden
         creation = by_pk.get(r["node"]) if r["node"] is not None else None
         if creation is not None and not creation.is_removed:
-            if not creation.can_be_seen_by(viewer):
+            if not creation.is_listed_for(viewer):
                 continue
             key = creation.pk
             node = nodes.get(key) or {**node_of(creation), "generation": r["generation"]}

@@ -103,6 +103,14 @@ class CreationQuerySet(models.QuerySet):
             shared |= models.Q(owner=user)
         return self.alive().filter(shared)
 
+    def listed_for(self, user) -> CreationQuerySet:
+        """What may be *listed* to ``user`` (in a family, a count): their own and public
+        works. An unlisted work is seen only by those who have its link."""
+        listed = models.Q(visibility=Visibility.PUBLIC)
+        if user is not None and user.is_authenticated:
+            listed |= models.Q(owner=user)
+        return self.alive().filter(listed)
+
 
 class Creation(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
@@ -152,6 +160,14 @@ class Creation(models.Model):
     def tensor(self) -> torch.Tensor:
         return torch.from_numpy(np.asarray(self.latent, dtype=np.float32).copy()).view(
             self.space.layers, self.space.dim
+        )
+
+    def is_listed_for(self, user) -> bool:
+        """May this appear in lists shown to ``user``? (see ``CreationQuerySet.listed_for``)"""
+        if self.is_removed:
+            return False
+        return self.visibility == Visibility.PUBLIC or (
+            user is not None and user.is_authenticated and user.pk == self.owner_id
         )
 
     def can_be_seen_by(self, user) -> bool:

@@ -18,6 +18,6 @@ urlpatterns = [
     path("studio/<str:public_id>/", views.studio, name="studio"),
     path("library/", views.library, name="library"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.request import Request
 
@@ -51,7 +51,7 @@ def _page(request, works, ordering, base_context: dict, template: str, as_dict=w
     paginator = GalleryPage(ordering)
     try:
         page = paginator.paginate_queryset(works, Request(request))
-    except ApiNotFound:
+    except (ApiNotFound, ValueError, DjangoValidationError):  # a cursor that was tampered with
         raise Http404("That page of the gallery does not exist.") from None
     context = {**base_context, "works": [as_dict(c) for c in page], "more": _relative(paginator.get_next_link())}
     if request.GET.get("fragment") == "1":
@@ -103,20 +103,21 @@ def _visible(request, public_id: str) -> Creation:
 
 
 def _visible_parents(creation: Creation, viewer) -> tuple[list[dict], int]:
-    shown, removed = [], 0
+    """Parents the viewer may see, and how many others there are (removed or not theirs)."""
+    shown, hidden = [], 0
     for link in creation.parent_links.all():
         parent = link.parent
-        if parent is None or parent.is_removed:
-            removed += 1
-        elif parent.can_be_seen_by(viewer):
+        if parent is not None and parent.is_listed_for(viewer):
             shown.append({**work(parent), "content": link.content_weight, "style": link.style_weight})
-    return shown, removed
+        else:
+            hidden += 1
+    return shown, hidden
 
 
 def work_page(request, public_id):
     creation = _visible(request, public_id)
-    parents, removed_parents = _visible_parents(creation, request.user)
-    children = Creation.objects.visible_to(request.user).filter(parent_links__parent=creation)
+    parents, hidden_parents = _visible_parents(creation, request.user)
+    children = Creation.objects.listed_for(request.user).filter(parent_links__parent=creation).distinct()
     ids = neighbour_ids(creation, NEIGHBOURS)
     found = {c.pk: c for c in public_works().filter(pk__in=ids)}
     liked = request.user.is_authenticated and Like.objects.filter(user=request.user, creation=creation).exists()
@@ -125,7 +126,7 @@ def work_page(request, public_id):
         "creation": creation,
         "mine": request.user.is_authenticated and creation.owner_id == request.user.pk,
         "parents": parents,
-        "removed_parents": removed_parents,
+        "hidden_parents": hidden_parents,
         "children": children.count(),
         "neighbours": [work(found[i]) for i in ids if i in found],
         "liked": liked,
@@ -189,10 +190,11 @@ def studio(request, public_id):
 
 
 @login_required
-@require_POST
 def breed_from(request, public_id):
     """Open the studio on the visitor's own copy of a work (a child without mutation)."""
     creation = _visible(request, public_id)
+    if request.method != "POST":  # back from the login page, say: show the work again
+        return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
     throttle = BreedThrottle()  # the same budget as the breeding API

@@ -12,11 +12,10 @@ iterative index scans (0.8), a filtered query still returns a full page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from breeding.models import Creation, Space
-
-EF_SEARCH = 64
 
 
 def index_name(space: Space) -> str:
@@ -39,8 +38,13 @@ def ensure_indexes(stdout=None) -> None:
         ensure_index(space)
 
 
-def neighbour_ids(creation: Creation, limit: int) -> list[int]:
-    """Ids of the public creations nearest to ``creation`` in its space, nearest first."""
+def neighbour_ids(creation: Creation, limit: int, ef_search: int | None = None) -> list[int]:
+    """Ids of the public creations nearest to ``creation`` in its space, nearest first.
+
+    ``ef_search`` (default ``NEIGHBOURS_EF_SEARCH``) is the candidate list HNSW keeps:
+    higher finds more of the true neighbours, a little slower (docs/benchmarks.md).
+    """
+    ef_search = int(ef_search or settings.NEIGHBOURS_EF_SEARCH)
     dims = int(creation.space.latent_size)
     sql = f"""
         SELECT id FROM breeding_creation
@@ -51,6 +55,6 @@ def neighbour_ids(creation: Creation, limit: int) -> list[int]:
     literal = "[" + ",".join(repr(float(x)) for x in creation.latent) + "]"
     with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL lasts one transaction
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
         cursor.execute(sql, [creation.space_id, creation.pk, literal, limit])
         return [row[0] for row in cursor.fetchall()]

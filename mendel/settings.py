@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mendel.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,5 +190,8 @@ DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
 BREED_RATE = os.environ.get("BREED_RATE", "120/min")
 # Gene-slider previews fire while a slider is dragged, so they get their own, wider limit.
 PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
+# Nearest neighbours: the HNSW candidate list per query (recall against time, see
+# docs/benchmarks.md).
+NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 100, low=10, high=1000)
 # JSON bodies are small; anything bigger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -35,7 +35,11 @@ export async function api(method, url, body) {
   } catch {
     // an answer that is not JSON: a proxy's error page, say
   }
-  if (!response.ok) throw new ApiError(explain(response.status, data), response.status, data?.fields);
+  if (!response.ok) {
+    const error = new ApiError(explain(response.status, data), response.status, data?.fields);
+    error.retryAfter = data?.retry_after ?? response.headers.get("Retry-After");
+    throw error;
+  }
   return data;
 }
 
@@ -48,10 +52,6 @@ export function explain(status, data) {
   if (status === 429) return said ?? "You are going very fast. Wait a moment and try again.";
   if (status === 413) return said ?? "That request is too large.";
   if (status >= 500 || status === 0) return "Something went wrong on our side. Try again shortly.";
-  if (data?.fields) {
-    const parts = Object.entries(data.fields).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`);
-    if (parts.length) return `${said ?? "That did not work."} (${parts.join("; ")})`;
-  }
   return said ?? "That did not work. Try again.";
 }
 

@@ -4,24 +4,38 @@ import { showError } from "./toast.js";
 
 const wall = document.querySelector("[data-scroll]");
 
+let failures = 0;
+
 async function loadMore(link, observer) {
   observer.unobserve(link);
   link.setAttribute("aria-busy", "true");
   const url = new URL(link.href, location.href);
   url.searchParams.set("fragment", "1");
+  let response;
   try {
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) throw new Error("The next works could not be loaded. Scroll again to retry.");
-    const template = document.createElement("template");
-    template.innerHTML = await response.text();
-    link.replaceWith(template.content);
-    const next = wall.querySelector("[data-more]");
-    if (next) observer.observe(next);
-  } catch (error) {
-    link.removeAttribute("aria-busy");
-    showError(error);
-    setTimeout(() => observer.observe(link), 2000);
+    response = await fetch(url, { credentials: "same-origin" });
+  } catch {
+    return retry(link, observer, "Mendel cannot be reached. More works will load when it can.");
   }
+  if (response.redirected) {  // sent to the login page: the session has ended
+    link.removeAttribute("aria-busy");
+    showError(new Error("Your session has expired. Log in again to see more of your library."));
+    return;
+  }
+  if (!response.ok) return retry(link, observer, "The next works could not be loaded. Trying again shortly.");
+  failures = 0;
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  link.replaceWith(template.content);
+  const next = wall.querySelector("[data-more]");
+  if (next) observer.observe(next);
+}
+
+function retry(link, observer, message) {
+  link.removeAttribute("aria-busy");
+  failures += 1;
+  if (failures === 1) showError(new Error(message));
+  if (failures <= 5) setTimeout(() => observer.observe(link), 2000 * 2 ** failures);
 }
 
 if (wall && "IntersectionObserver" in window) {

@@ -58,7 +58,6 @@ function tile(item) {
   figure.setAttribute("aria-label", `Draft ${item.title || item.id}`);
   const link = document.createElement("a");
   link.href = studioUrl(item.id);
-  link.tabIndex = -1;
   link.append(picture(item.images["256"], `Draft ${item.title || item.id}`));
   figure.append(link);
   const bar = document.createElement("figcaption");
@@ -76,7 +75,7 @@ function tile(item) {
   figure.addEventListener("keydown", (event) => {
     if (event.target !== figure) return;
     if (event.key === "Enter") { event.preventDefault(); keepDraft(item.id, figure); }
-    if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); discardDraft(item.id, figure); }
+    if (event.key === "Delete") { event.preventDefault(); discardDraft(item.id, figure); }
   });
   figure.addEventListener("dragstart", (event) => {
     event.dataTransfer.setData("application/x-mendel-work", JSON.stringify(item));
@@ -108,7 +107,7 @@ function button(label, action) {
 async function keepDraft(id, figure) {
   try {
     await api("PATCH", `/api/creations/${id}/`, { visibility: "private" });
-    for (const f of $$(`[data-id="${CSS.escape(id)}"]`)) {
+    for (const f of $$(`.draft-tile[data-id="${CSS.escape(id)}"]`)) {
       f.classList.add("kept");
       const keep = f.querySelector('[data-action="keep"]');
       if (keep) { keep.title = "Kept"; keep.setAttribute("aria-label", "Kept"); keep.disabled = true; }
@@ -124,7 +123,9 @@ async function discardDraft(id, figure) {
   const next = figure?.nextElementSibling ?? figure?.previousElementSibling;
   try {
     await api("DELETE", `/api/creations/${id}/`);
-    for (const f of $$(`[data-id="${CSS.escape(id)}"]`)) f.remove();
+    for (const f of $$(`.draft-tile[data-id="${CSS.escape(id)}"]`)) f.remove();
+    const parent = parents.find((p) => p.item.id === id);
+    if (parent) removeParent(parent);
     next?.focus?.();
   } catch (error) {
     showError(error);
@@ -218,7 +219,7 @@ function addParent(item) {
     const id = `${kind}-${item.id}`;
     const wrap = document.createElement("div");
     wrap.className = "control tight";
-    wrap.innerHTML = `<label for="${id}">${kind === "content" ? "Content" : "Style"} <output class="num">1.00</output></label>`;
+    wrap.append(labelWithOutput(id, kind === "content" ? "Content" : "Style", "1.00"));
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: "0", max: "1", step: "0.05", value: "1", id });
     input.dataset.weight = kind;
@@ -232,16 +233,28 @@ function addParent(item) {
   }
   const remove = button("Remove", "remove-parent");
   remove.setAttribute("aria-label", `Remove ${label} from the cross`);
-  remove.addEventListener("click", () => {
-    parents.splice(parents.indexOf(entry), 1);
-    row.remove();
-    updateCross();
-  });
+  remove.addEventListener("click", () => removeParent(entry));
   row.append(sliders, remove);
   parentsList.append(row);
   parents.push(entry);
   updateCross();
   if (parents.length > 1) selectTab($("#tab-cross"));
+}
+
+function removeParent(entry) {
+  parents.splice(parents.indexOf(entry), 1);
+  entry.row.remove();
+  updateCross();
+}
+
+function labelWithOutput(forId, text, value) {
+  const label = document.createElement("label");
+  label.htmlFor = forId;
+  const output = document.createElement("output");
+  output.className = "num";
+  output.textContent = value;
+  label.append(`${text} `, output);
+  return label;
 }
 
 function updateCross() {
@@ -281,8 +294,17 @@ dropzone.addEventListener("dragleave", () => dropzone.classList.remove("dropping
 dropzone.addEventListener("drop", (event) => {
   event.preventDefault();
   dropzone.classList.remove("dropping");
-  const data = event.dataTransfer.getData("application/x-mendel-work");
-  if (data) addParent(JSON.parse(data));
+  // Only works dragged from this page are taken, and only what a work looks like.
+  let item = null;
+  try {
+    item = JSON.parse(event.dataTransfer.getData("application/x-mendel-work") || "null");
+  } catch {
+    item = null;
+  }
+  if (item && /^[a-z0-9]{4,16}$/.test(item.id ?? "") && typeof item.images?.["256"] === "string"
+      && item.images["256"].startsWith("/r/")) {
+    addParent(item);
+  }
 });
 
 addParent(current);
@@ -290,15 +312,25 @@ addParent(current);
 // The picker: pick a parent from your library or the public gallery.
 const picker = $("[data-picker]");
 const pickerGrid = $("[data-picker-grid]");
+let pickerLoad = 0;
+function pickerNote(text) {
+  const p = document.createElement("p");
+  p.className = "muted";
+  p.textContent = text;
+  pickerGrid.replaceChildren(p);
+}
 async function loadPicker(source) {
   for (const b of $$("[data-source]", picker)) b.setAttribute("aria-current", String(b.dataset.source === source));
-  pickerGrid.replaceChildren();
+  const load = ++pickerLoad;
+  pickerNote("Loading…");
   try {
     const items = source === "library"
       ? await api("GET", `/api/creations/?space=${encodeURIComponent(state.space.slug)}`)
       : (await api("GET", `/api/gallery/?space=${encodeURIComponent(state.space.slug)}&limit=48`)).results;
+    if (load !== pickerLoad) return;  // another source was picked meanwhile
+    pickerGrid.replaceChildren();
     if (!items.length) {
-      pickerGrid.innerHTML = `<p class="muted">${source === "library" ? "Nothing in your library yet." : "No public works in this space yet."}</p>`;
+      pickerNote(source === "library" ? "Nothing in your library yet." : "No public works in this space yet.");
     }
     for (const item of items) {
       const b = document.createElement("button");
@@ -310,7 +342,7 @@ async function loadPicker(source) {
       pickerGrid.append(b);
     }
   } catch (error) {
-    showError(error);
+    if (load === pickerLoad) pickerNote(error.message);  // toasts would sit behind the dialog
   }
 }
 $("[data-add-parent]").addEventListener("click", () => { picker.showModal(); loadPicker("library"); });
@@ -326,20 +358,23 @@ const originalSrc = stageImg.src;
 let inFlight = false;
 let queued = false;
 let previewTimer = null;
+let sharpTimer = null;
+let pausedUntil = 0;  // after a 429, until the server says to try again
 
 function renderGenes(genes) {
   genesBox.replaceChildren();
+  for (const slug of Object.keys(amounts)) delete amounts[slug];
   if (!genes.length) {
     genesBox.innerHTML = `<div class="discovering" data-discovering><p>Mendel is still discovering this space's genes.
       Sliders appear here as soon as they are ready.</p><progress max="1" value="0" data-discovery-progress aria-label="Gene discovery"></progress>
-      <p class="hint" data-discovery-message></p></div>`;
+      <p class="hint" data-discovery-message></p></div>`;  // a fixed text: nothing from data
     return;
   }
   for (const gene of genes) {
     const id = `gene-${gene.slug}`;
     const wrap = document.createElement("div");
     wrap.className = "control";
-    wrap.innerHTML = `<label for="${id}">${gene.label} <output class="num">0.0</output></label>`;
+    wrap.append(labelWithOutput(id, gene.label, "0.0"));
     const input = document.createElement("input");
     const step = (gene.high - gene.low) / 100;
     Object.assign(input, { type: "range", id, min: String(gene.low), max: String(gene.high), step: String(step), value: "0" });
@@ -348,9 +383,10 @@ function renderGenes(genes) {
       amounts[gene.slug] = Number(input.value);
       wrap.querySelector("output").textContent = Number(input.value).toFixed(1);
       schedulePreview(256);
+      // Once the slider rests, a sharper picture of where it landed.
+      clearTimeout(sharpTimer);
+      sharpTimer = setTimeout(() => schedulePreview(1024, 0), 400);
     });
-    // On release, a sharper picture of where the slider landed.
-    input.addEventListener("change", () => schedulePreview(1024, 0));
     wrap.append(input);
     genesBox.append(wrap);
   }
@@ -371,21 +407,30 @@ function schedulePreview(size, wait = 30) {
 async function runPreview() {
   // One preview at a time; while it runs, only the latest slider position is remembered.
   if (inFlight) { queued = true; return; }
+  if (Date.now() < pausedUntil) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(runPreview, pausedUntil - Date.now());
+    return;
+  }
   const genes = moved();
   const any = Object.keys(genes).length > 0;
   resetGenes.disabled = keepEdit.disabled = !any;
-  if (!any) {
-    await swapImage(stageImg, originalSrc).catch(() => {});
-    stageImg.dataset.preview = "";
-    return;
-  }
   inFlight = true;
   try {
-    const { image } = await api("POST", `/api/creations/${current.id}/preview/`, { genes, size: wantedSize });
-    await swapImage(stageImg, image);
-    stageImg.dataset.preview = image;
+    if (!any) {
+      await swapImage(stageImg, originalSrc);
+      stageImg.dataset.preview = "";
+    } else {
+      const { image } = await api("POST", `/api/creations/${current.id}/preview/`, { genes, size: wantedSize });
+      await swapImage(stageImg, image);
+      stageImg.dataset.preview = image;
+    }
     setStageStatus(null);
   } catch (error) {
+    if (error.status === 429) {
+      pausedUntil = Date.now() + 1000 * (Number(error.retryAfter) || 5);
+      queued = true;
+    }
     if (error.status !== undefined) showError(error);
     else setStageStatus(error.message);
   } finally {
@@ -430,23 +475,23 @@ title?.addEventListener("change", async () => {
 title?.addEventListener("keydown", (event) => { if (event.key === "Enter") title.blur(); });
 
 const visibility = $("[data-visibility]");
-visibility?.addEventListener("change", async () => {
+async function setVisibility(value) {
+  const before = current.visibility;
   try {
-    const saved = await api("PATCH", `/api/creations/${current.id}/`, { visibility: visibility.value });
+    const saved = await api("PATCH", `/api/creations/${current.id}/`, { visibility: value });
     current.visibility = saved.visibility;
+    visibility.value = saved.visibility;
     visibility.querySelector('option[value="draft"]')?.remove();
     $("[data-keep-current]")?.remove();
-    toast(saved.visibility === "public" ? "Published: it is in the public gallery now." : "Saved.");
+    toast(saved.visibility === "public" ? "Published: it is in the public gallery now."
+      : before === "draft" ? "Kept in your library." : "Saved.");
   } catch (error) {
+    visibility.value = before;  // the page says what is true
     showError(error);
   }
-});
-
-$("[data-keep-current]")?.addEventListener("click", async (event) => {
-  visibility.value = "private";
-  visibility.dispatchEvent(new Event("change"));
-  event.target.remove();
-});
+}
+visibility?.addEventListener("change", () => setVisibility(visibility.value));
+$("[data-keep-current]")?.addEventListener("click", () => setVisibility("private"));
 
 for (const b of $$("[data-random]")) {
   b.addEventListener("click", () => makeRandom(b.dataset.random, b));
