@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import TTLCache
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
@@ -69,11 +73,44 @@ class GalleryPage(CursorPagination):
         self.ordering = ordering
 
 
+#: Pages of the public lists, kept for GALLERY_CACHE_SECONDS in each web process: the first
+#: pages are asked for by every visitor, and a public list may be a second or two old.
+_pages: TTLCache | None = None
+_pages_lock = threading.Lock()
+LIST_PARAMS = ("order", "space", "owner", "q", "cursor", "limit")
+
+
+def cached_page(key: tuple, build):
+    global _pages
+    ttl = settings.GALLERY_CACHE_SECONDS
+    if ttl <= 0:
+        return build()
+    with _pages_lock:
+        if _pages is None or _pages.ttl != ttl:
+            _pages = TTLCache(maxsize=1024, ttl=ttl)
+        hit = _pages.get(key)
+    if hit is not None:
+        return hit
+    page = build()
+    with _pages_lock:
+        _pages[key] = page
+    return page
+
+
 class Gallery(APIView):
-    """Public works, newest or trending, filtered by space, owner or a title search."""
+    """Public works, newest or trending, filtered by space, owner or a title search.
+
+    The same for everyone, so pages are kept for a moment (``GALLERY_CACHE_SECONDS``).
+    """
 
     @extend_schema(responses=WorkSerializer(many=True))
     def get(self, request):
+        # the host too: the page's next link is absolute
+        key = (request.build_absolute_uri("/"), *(request.query_params.get(n) for n in LIST_PARAMS))
+        data = cached_page(key, lambda: self.page(request))
+        return Response(data)
+
+    def page(self, request) -> dict:
         order = request.query_params.get("order", "newest")
         if order not in ORDERS:
             raise ValidationError({"order": [f"must be one of {', '.join(ORDERS)}."]})
@@ -88,7 +125,7 @@ class Gallery(APIView):
             works = works.filter(Q(title__icontains=query))
         paginator = GalleryPage(ORDERS[order])
         page = paginator.paginate_queryset(works, request, view=self)
-        return paginator.get_paginated_response([work(c) for c in page])
+        return paginator.get_paginated_response([work(c) for c in page]).data
 
 
 class LikeView(APIView):

@@ -190,6 +190,8 @@ DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
 BREED_RATE = os.environ.get("BREED_RATE", "120/min")
 # Gene-slider previews fire while a slider is dragged, so they get their own, wider limit.
 PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
+# The public list API keeps each page this long in each web process (0: not at all).
+GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
 # docs/benchmarks.md).
 NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 100, low=10, high=1000)

@@ -35,6 +35,12 @@ def _in_memory_layer(settings):
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_lists(settings):
+    """Lists answer from the database; the one test of the page cache turns it on."""
+    settings.GALLERY_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.org", "correct horse 1")

@@ -171,3 +171,22 @@ def test_list_items_match_the_documented_work_shape(api, gallery):
     item = api.get("/api/gallery/?limit=1").json()["results"][0]
     creation = public_works().get(public_id=item["id"])
     assert item == work(creation) == dict(WorkSerializer(creation).data)
+
+
+def test_list_pages_are_kept_a_moment_and_errors_never(client, settings, space, alice):
+    from gallery import api as gallery_api
+
+    settings.GALLERY_CACHE_SECONDS = 60
+    gallery_api._pages = None
+    first = actions.do_update(actions.do_random(alice, space, 1, seed=1)[0], title="One",
+                              visibility=Visibility.PUBLIC)
+    assert [w["id"] for w in client.get("/api/gallery/").json()["results"]] == [first.public_id]
+    second = actions.do_update(actions.do_random(alice, space, 1, seed=2)[0], title="Two",
+                               visibility=Visibility.PUBLIC)
+    assert [w["id"] for w in client.get("/api/gallery/").json()["results"]] == [first.public_id]
+    fresh = client.get("/api/gallery/?order=trending").json()["results"]
+    assert {w["id"] for w in fresh} == {first.public_id, second.public_id}
+    assert client.get("/api/gallery/?order=sideways").status_code == 400
+    assert client.get("/api/gallery/?order=sideways").status_code == 400
+    settings.GALLERY_CACHE_SECONDS = 0
+    assert len(client.get("/api/gallery/").json()["results"]) == 2
