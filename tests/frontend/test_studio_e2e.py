@@ -161,7 +161,14 @@ def test_errors_are_sentences_rate_limit_and_expired_session(make_server, page):
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
 
     breed = page.get_by_role("button", name="Breed 8 children")
-    for _ in range(2):
+    # pictures that fail to arrive (the renderer is down, say) are said to have failed
+    pictures = re.compile(r"/r/[^?]+/256\.webp")  # retries included
+    page.route(pictures, lambda route: route.fulfill(status=503, body="down"))
+    breed.click()
+    expect(page.locator("[data-children] .failed-note")).to_have_count(8, timeout=15000)
+    expect(page.locator("[data-children] .failed-note").first).to_have_text("This picture failed to render.")
+    page.unroute(pictures)
+    for _ in range(1):
         breed.click()
         expect(page.locator("[data-children] .draft-tile")).to_have_count(8)
         expect(breed).to_be_enabled()

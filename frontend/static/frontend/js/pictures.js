@@ -34,7 +34,14 @@ export function picture(src, alt, size = 256) {
       setTimeout(() => { img.src = `${src}${src.includes("?") ? "&" : "?"}retry=${tries}`; }, 400 * tries);
     } else {
       img.classList.add("failed");
-      img.closest("figure")?.setAttribute("data-failed", "This picture failed to render.");
+      const holder = img.closest("figure, .parent, .pick-tile") ?? img.parentElement;
+      if (holder && !holder.querySelector(".failed-note")) {
+        const note = document.createElement("span");
+        note.className = "failed-note";
+        note.textContent = "This picture failed to render.";
+        holder.classList.add("has-failed");
+        holder.append(note);
+      }
     }
   });
   img.src = src;
