@@ -22,13 +22,21 @@ def index_name(space: Space) -> str:
     return f"creation_hnsw_space_{space.pk}"
 
 
-def ensure_index(space: Space) -> None:
-    """Create the space's neighbour index if it does not exist (cheap when it does)."""
+def ensure_index(space: Space, m: int | None = None, ef_construction: int | None = None) -> None:
+    """Create the space's neighbour index if it does not exist (cheap when it does).
+
+    ``m`` and ``ef_construction`` (defaults ``NEIGHBOURS_HNSW_M``,
+    ``NEIGHBOURS_HNSW_EF_CONSTRUCTION``) trade build time and size for recall; an existing
+    index keeps the values it was built with.
+    """
     dims = int(space.latent_size)
+    m = int(m or settings.NEIGHBOURS_HNSW_M)
+    ef_construction = int(ef_construction or settings.NEIGHBOURS_HNSW_EF_CONSTRUCTION)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {index_name(space)} ON breeding_creation "
             f"USING hnsw ((latent::vector({dims})) vector_cosine_ops) "
+            f"WITH (m = {m}, ef_construction = {ef_construction}) "
             f"WHERE space_id = {int(space.pk)} AND visibility = 'public' AND removed_at IS NULL"
         )
 
