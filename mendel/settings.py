@@ -194,7 +194,7 @@ PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
 # docs/benchmarks.md).
-NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 100, low=10, high=1000)
+NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 200, low=10, high=1000)
 # ...and the graph it searches: links per node and the candidate list while building.
 NEIGHBOURS_HNSW_M = env_int("NEIGHBOURS_HNSW_M", 24, low=4, high=100)
 NEIGHBOURS_HNSW_EF_CONSTRUCTION = env_int("NEIGHBOURS_HNSW_EF_CONSTRUCTION", 200, low=16, high=1000)

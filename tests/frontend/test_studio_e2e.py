@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from breeding.models import Creation, Origin, Visibility
+from breeding.models import Creation, Gene, Origin, Visibility
 from tests.frontend.conftest import seed_space_and_genes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,3 +186,36 @@ def test_errors_are_sentences_rate_limit_and_expired_session(make_server, page):
     expect(alert.get_by_role("link", name="Log in")).to_have_attribute(
         "href", re.compile(r"^/accounts/login/\?next=%2Fstudio%2F")
     )
+
+
+def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page, settings, redis_url):
+    """The job runs here, the studio's socket is served by another process: its progress and
+    its end travel through Redis, as between a worker and a web node."""
+    import threading
+
+    from channels.layers import channel_layers
+
+    from breeding import actions, tasks
+
+    actions.sync_spaces()  # no genes yet: the studio waits for them
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_url]}}}
+    channel_layers.backends.clear()
+    base = make_server(REDIS_URL=redis_url)
+    sign_up(page, base, "hedy")
+    page.get_by_role("button", name="Make a random picture").click()
+    page.wait_for_url(re.compile(r"/studio/\w+/$"))
+    page.get_by_role("tab", name="Genes").click()
+    expect(page.get_by_text("Mendel is still discovering this space's genes.")).to_be_visible()
+    page.wait_for_function("() => window.__mendelSocketOpen === true")
+
+    job = threading.Thread(target=tasks.discover_genes, args=("abstract",),
+                           kwargs={"samples": 96, "held_out": 4})
+    job.start()
+    page.wait_for_function(
+        "() => { const bar = document.querySelector('[data-discovery-progress]');"
+        " return bar && bar.value > 0 && bar.value < 1; }", timeout=60000)
+    job.join(120)
+    expect(page.get_by_text(re.compile(r"\d+ genes are ready\."))).to_be_visible(timeout=15000)
+    expect(page.locator("[data-gene]").first).to_be_visible()
+    assert page.locator("[data-gene]").count() == Gene.objects.count() > 0

@@ -16,6 +16,7 @@ export function studioSocket(onEvent, stateEl) {
     socket = new WebSocket(`${scheme}://${location.host}/ws/studio/`);
     socket.addEventListener("open", () => {
       everOpen = true;
+      window.__mendelSocketOpen = true;  // for tests and the curious
       delay = 500;
       show(null);
     });
@@ -29,6 +30,7 @@ export function studioSocket(onEvent, stateEl) {
       onEvent(message);
     });
     socket.addEventListener("close", (event) => {
+      window.__mendelSocketOpen = false;
       if (event.code === 4401) {
         show("Your session has expired. Log in again to go on breeding.");
         return;
