@@ -194,6 +194,7 @@ def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page
     import threading
 
     from channels.layers import channel_layers
+    from django.db import connection
 
     from breeding import actions, tasks
 
@@ -209,8 +210,13 @@ def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page
     expect(page.get_by_text("Mendel is still discovering this space's genes.")).to_be_visible()
     page.wait_for_function("() => window.__mendelSocketOpen === true")
 
-    job = threading.Thread(target=tasks.discover_genes, args=("abstract",),
-                           kwargs={"samples": 96, "held_out": 4})
+    def discover():
+        try:
+            tasks.discover_genes("abstract", samples=96, held_out=4)
+        finally:
+            connection.close()  # this thread's; the test database is dropped after
+
+    job = threading.Thread(target=discover)
     job.start()
     page.wait_for_function(
         "() => { const bar = document.querySelector('[data-discovery-progress]');"
