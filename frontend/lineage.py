@@ -104,6 +104,12 @@ def layout(up: dict, down: dict) -> Layout:
             if other is None or (node.id, other.id) in seen:
                 continue
             seen.add((node.id, other.id))
+            if node.y == other.y:  # kin in one generation (a work crossed with its own parent
+                # and grandparent, say): an arc over their heads
+                x1, x2, y = node.cx, other.cx, node.y
+                lift = GAP_Y / 2
+                edges.append(Edge(f"M{x1:.0f},{y:.0f} C{x1:.0f},{y - lift:.0f} {x2:.0f},{y - lift:.0f} {x2:.0f},{y:.0f}"))
+                continue
             upper, lower = (node, other) if node.y < other.y else (other, node)
             x1, y1 = upper.cx, upper.y + TILE
             x2, y2 = lower.cx, lower.y

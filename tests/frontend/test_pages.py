@@ -231,3 +231,14 @@ def test_a_wide_family_folds_into_a_more_node():
     assert len(tree.edges) == 1 + MAX_ROW  # the "+N" node is joined once
     root = rows[0][0]
     assert abs(root.cx - tree.width / 2) < 1  # centred
+
+
+def test_kin_in_one_generation_are_joined_by_an_arc_above():
+    # a work crossed with its parent p and grandparent g: p and g both sit one row up
+    up = {"nodes": [{"id": "x", "generation": 0}, {"id": "p", "generation": 1}, {"id": "g", "generation": 1}],
+          "links": [{"child": "x", "parent": "p"}, {"child": "x", "parent": "g"}, {"child": "p", "parent": "g"}]}
+    tree = layout(up, {"nodes": [{"id": "x", "generation": 0}], "links": []})
+    by_id = {n.id: n for n in tree.nodes}
+    assert by_id["p"].y == by_id["g"].y < by_id["x"].y
+    arcs = [e.path for e in tree.edges if e.path.count(f",{by_id['p'].y:.0f}") == 2]
+    assert len(arcs) == 1 and len(tree.edges) == 3
