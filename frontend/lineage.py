@@ -16,6 +16,8 @@ GAP_X = 28
 GAP_Y = 84
 MARGIN = 24
 MAX_ROW = 7
+#: With every generation unfolded (the "+N more" node's link), still a bound.
+MAX_ROW_WIDE = 64
 
 
 @dataclass
@@ -49,8 +51,9 @@ class Layout:
     edges: list[Edge]
 
 
-def layout(up: dict, down: dict) -> Layout:
-    """Place the nodes of an upward and a downward tree (``lineage_tree`` dicts)."""
+def layout(up: dict, down: dict, max_row: int = MAX_ROW) -> Layout:
+    """Place the nodes of an upward and a downward tree (``lineage_tree`` dicts), at most
+    ``max_row`` to a generation."""
     nodes: dict[str, Node] = {}
     for tree, sign in ((up, -1), (down, 1)):
         for n in tree["nodes"]:
@@ -76,8 +79,8 @@ def layout(up: dict, down: dict) -> Layout:
         members = rows[row]
         if row != 0:
             members.sort(key=lambda n: (_mean_x(n, placed, folded), n.id))
-        if len(members) > MAX_ROW:
-            shown, hidden = members[: MAX_ROW - 1], members[MAX_ROW - 1:]
+        if len(members) > max_row:
+            shown, hidden = members[: max_row - 1], members[max_row - 1:]
             more = Node(id=f"more{row:+d}", row=row, more=len(hidden))
             for h in hidden:
                 folded[h.id] = more.id

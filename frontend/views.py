@@ -27,7 +27,7 @@ from breeding.api import (
     lineage_tree,
 )
 from breeding.models import Creation, Gene, Space, Visibility
-from frontend.lineage import layout
+from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
@@ -138,9 +138,11 @@ def lineage_page(request, public_id):
     creation = _visible(request, public_id)
     up = lineage_tree(creation, "up", LINEAGE_DEPTH, request.user)
     down = lineage_tree(creation, "down", LINEAGE_DEPTH, request.user)
+    wide = request.GET.get("wide") == "1"
+    tree = layout(up, down, MAX_ROW_WIDE if wide else MAX_ROW)
     return render(request, "frontend/lineage.html", {
-        "work": work(creation), "creation": creation, "tree": layout(up, down),
-        "depth": LINEAGE_DEPTH,
+        "work": work(creation), "creation": creation, "tree": tree, "depth": LINEAGE_DEPTH,
+        "wide": wide,
     })
 
 

@@ -242,3 +242,15 @@ def test_kin_in_one_generation_are_joined_by_an_arc_above():
     assert by_id["p"].y == by_id["g"].y < by_id["x"].y
     arcs = [e.path for e in tree.edges if e.path.count(f",{by_id['p'].y:.0f}") == 2]
     assert len(arcs) == 1 and len(tree.edges) == 3
+
+
+def test_a_folded_generation_unfolds_on_request(client, space, alice, hung):
+    kids = actions.do_children(alice, hung["public"], 10, 0.3, seed=21)
+    for k in kids:
+        publish(k, "Kid")
+    url = f"/w/{hung['public'].public_id}/lineage/"
+    folded = client.get(url).content.decode()
+    assert sum(k.public_id in folded for k in kids) == 6 and "+4 more" in folded
+    assert 'href="?wide=1"' in folded
+    wide = client.get(url + "?wide=1").content.decode()
+    assert all(k.public_id in wide for k in kids) and "more</text>" not in wide
