@@ -191,6 +191,12 @@ def do_remove(creation: Creation) -> None:
     Creation.objects.filter(pk=creation.pk, removed_at__isnull=True).update(removed_at=timezone.now())
 
 
+def do_restore(creation: Creation) -> None:
+    """Undo a removal (until the draft clean-up job has deleted it for good)."""
+    Creation.objects.filter(pk=creation.pk).update(removed_at=None)
+    creation.removed_at = None
+
+
 def purge_drafts(older_than: timedelta | None = None) -> int:
     """Delete drafts nobody kept; links from their children stay, pointing nowhere."""
     older_than = older_than or timedelta(hours=settings.DRAFT_TTL_HOURS)

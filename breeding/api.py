@@ -312,6 +312,23 @@ class CreationDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class Restore(APIView):
+    """Undo the removal of one's own creation (drafts are deleted for good by the clean-up
+    job after ``DRAFT_TTL_HOURS``)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses=CreationSerializer)
+    def post(self, request, public_id):
+        creation = creation_queryset().filter(
+            public_id=public_id, owner=request.user, removed_at__isnull=False
+        ).first()
+        if creation is None:
+            raise NotFound(f"Nothing of yours to restore with id {public_id!r}.")
+        actions.do_restore(creation)
+        return respond(creation, request, many=False)
+
+
 class MyCreations(APIView):
     """The logged-in breeder's library: drafts and kept works, newest first."""
 

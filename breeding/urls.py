@@ -14,6 +14,7 @@ api_urls = [
     path("creations/<str:public_id>/preview/", api.EditPreview.as_view(), name="preview"),
     path("creations/<str:public_id>/edit/", api.EditKeep.as_view(), name="edit"),
     path("creations/<str:public_id>/lineage/", api.Lineage.as_view(), name="lineage"),
+    path("creations/<str:public_id>/restore/", api.Restore.as_view(), name="restore"),
     path("cross/", api.Cross.as_view(), name="cross"),
 ]
 

@@ -102,6 +102,20 @@ def test_deleting_removes_from_view_but_keeps_children(as_alice, space):
     assert [n.get("removed", False) for n in tree["nodes"]] == [False, True]
 
 
+def test_a_removal_can_be_undone_by_its_owner_only(as_alice, as_bob, api, space):
+    draft = random_one(as_alice)
+    url = f"/api/creations/{draft['id']}/restore/"
+    assert as_alice.post(url).status_code == 404  # nothing removed yet
+    as_alice.delete(f"/api/creations/{draft['id']}/")
+    for client in (as_bob, api):
+        response = client.post(url)
+        assert response.status_code in (403, 404) and "error" in response.json()
+    restored = as_alice.post(url)
+    assert restored.status_code == 200 and restored.json()["id"] == draft["id"]
+    assert as_alice.get(f"/api/creations/{draft['id']}/").status_code == 200
+    assert draft["id"] in [c["id"] for c in as_alice.get("/api/creations/").json()]
+
+
 def test_the_library_lists_only_the_owners_creations(as_alice, as_bob, space):
     mine = random_one(as_alice)
     random_one(as_bob)

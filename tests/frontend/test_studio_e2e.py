@@ -80,6 +80,10 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
     children.nth(5).get_by_role("button", name="Discard").click()
     expect(page.locator(f'[data-children] [data-id="{discarded_id}"]')).to_have_count(0)
     assert Creation.objects.get(public_id=discarded_id).removed_at is not None
+    # a change of mind: Undo brings it back to the drafts
+    page.get_by_role("status").filter(has_text="Draft discarded.").get_by_role("button", name="Undo").click()
+    expect(page.locator(f'[data-drafts] [data-id="{discarded_id}"]')).to_have_count(1)
+    assert Creation.objects.get(public_id=discarded_id).removed_at is None
 
     # cross two parents with uneven weights: the current picture is the first parent;
     # the kept child comes from the library picker

@@ -127,6 +127,17 @@ async function discardDraft(id, figure) {
     const parent = parents.find((p) => p.item.id === id);
     if (parent) removeParent(parent);
     next?.focus?.();
+    toast("Draft discarded.", { action: { label: "Undo", run: () => restoreDraft(id) }, timeout: 8000 });
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function restoreDraft(id) {
+  try {
+    const item = await api("POST", `/api/creations/${id}/restore/`);
+    addDrafts([item]);
+    draftStrip.querySelector(`.draft-tile[data-id="${CSS.escape(id)}"]`)?.focus();
   } catch (error) {
     showError(error);
   }

@@ -14,11 +14,18 @@ export function toast(message, { kind = "info", action = null, timeout = 5000 } 
   const text = document.createElement("span");
   text.textContent = message;
   box.append(text);
-  if (action) {
+  if (action?.href) {
     const link = document.createElement("a");
     link.href = action.href;
     link.textContent = action.label;
     box.append(link);
+  } else if (action?.run) {
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "link";
+    undo.textContent = action.label;
+    undo.addEventListener("click", () => { box.remove(); action.run(); });
+    box.append(undo);
   }
   const close = document.createElement("button");
   close.className = "icon";
