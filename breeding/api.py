@@ -362,8 +362,8 @@ def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
     """Nodes and links of a family tree, as the viewer may see it.
 
     Others' drafts, private and unlisted works are left out (an unlisted work is for those
-    who have its link), and so is everything reached only through them; a removed or purged creation shows as a bare "removed" node, and the
-    tree goes on through it.
+    who have its link), and so is everything reached only through them; a removed or
+    purged creation shows as a bare "removed" node, and the tree goes on through it.
     """
     rows = lineage(root, direction, depth)
     ids = {r["node"] for r in rows if r["node"] is not None}

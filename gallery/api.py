@@ -15,7 +15,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -77,35 +76,19 @@ class GalleryPage(CursorPagination):
         self.ordering = ordering
 
 
-#: Pages of the public lists, kept for GALLERY_CACHE_SECONDS in each web process: the first
-#: pages are asked for by every visitor, and a public list may be a second or two old.
-_pages: TTLCache | None = None
+#: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
+#: the first pages are asked for by every visitor, and a public list may be a second or two
+#: old.
+_pages = TTLCache(maxsize=1024, ttl=1)
 _pages_lock = threading.Lock()
 LIST_PARAMS = ("order", "space", "owner", "q", "cursor", "limit")
 
 
-def page_key(request) -> tuple:
-    # the host too: a page's next link is absolute
-    return (request.build_absolute_uri("/"), *(request.GET.get(n) for n in LIST_PARAMS))
-
-
-def kept_page(key: tuple):
-    """(data, JSON bytes) of a page kept in this process, or None."""
+def _kept_pages(ttl: int) -> TTLCache:
     global _pages
-    ttl = settings.GALLERY_CACHE_SECONDS
-    if ttl <= 0:
-        return None
-    with _pages_lock:
-        if _pages is None or _pages.ttl != ttl:
-            _pages = TTLCache(maxsize=1024, ttl=ttl)
-        return _pages.get(key)
-
-
-def keep_page(key: tuple, data: dict) -> None:
-    if settings.GALLERY_CACHE_SECONDS > 0 and _pages is not None:
-        body = JSONRenderer().render(data)
-        with _pages_lock:
-            _pages[key] = (data, body)
+    if _pages.ttl != ttl:  # the setting changed (tests do this)
+        _pages = TTLCache(maxsize=1024, ttl=ttl)
+    return _pages
 
 
 class Gallery(APIView):
@@ -116,15 +99,6 @@ class Gallery(APIView):
 
     @extend_schema(responses=WorkSerializer(many=True))
     def get(self, request):
-        key = page_key(request)
-        kept = kept_page(key)
-        if kept is not None:
-            return Response(kept[0])
-        data = self.page(request)
-        keep_page(key, data)
-        return Response(data)
-
-    def page(self, request) -> dict:
         order = request.query_params.get("order", "newest")
         if order not in ORDERS:
             raise ValidationError({"order": [f"must be one of {', '.join(ORDERS)}."]})
@@ -139,22 +113,37 @@ class Gallery(APIView):
             works = works.filter(Q(title__icontains=query))
         paginator = GalleryPage(ORDERS[order])
         page = paginator.paginate_queryset(works, request, view=self)
-        return paginator.get_paginated_response([work(c) for c in page]).data
+        return paginator.get_paginated_response([work(c) for c in page])
 
 
 _gallery_view = Gallery.as_view()
 
 
+def _rendered_gallery(request):
+    response = _gallery_view(request)
+    response.render()
+    return response
+
+
 async def gallery(request):
-    """``GET /api/gallery/``: a page kept in memory is answered from the event loop itself,
-    without a thread, a query or a serializer; anything else goes to ``Gallery``."""
-    if request.method == "GET" and "text/html" not in request.headers.get("Accept", ""):
-        kept = kept_page(page_key(request))
-        if kept is not None:
-            response = HttpResponse(kept[1], content_type="application/json")
+    """``GET /api/gallery/``: ``Gallery``, with its JSON pages kept for a moment. A kept page
+    is answered from the event loop itself, without a thread, a query or a serializer."""
+    ttl = settings.GALLERY_CACHE_SECONDS
+    keep = ttl > 0 and request.method == "GET" and "text/html" not in request.headers.get("Accept", "")
+    if keep:
+        # the host too: a page's next link is absolute
+        key = (request.build_absolute_uri("/"), *(request.GET.get(n) for n in LIST_PARAMS))
+        with _pages_lock:
+            body = _kept_pages(ttl).get(key)
+        if body is not None:
+            response = HttpResponse(body, content_type="application/json")
             response["Vary"] = "Accept"
             return response
-    return await sync_to_async(_gallery_view)(request)
+    response = await sync_to_async(_rendered_gallery)(request)
+    if keep and response.status_code == 200:
+        with _pages_lock:
+            _kept_pages(ttl)[key] = response.content
+    return response
 
 
 # Documented (OpenAPI) and treated as the DRF view it fronts.

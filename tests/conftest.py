@@ -63,13 +63,20 @@ def redis_available(url: str = REDIS_URL) -> bool:
         return False
 
 
+def require(present: bool, what: str, fix: str) -> None:
+    """A real service or tool a test needs: without it the test skips with ``fix``, except
+    in CI (``CI=true``), where it is there by construction (.ci/run) and its absence fails."""
+    if present:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but missing: {fix}")
+    pytest.skip(f"{what} is missing: {fix}")
+
+
 @pytest.fixture
 def redis_url():
-    """The real Redis; a test needing it skips without it, except in CI where it fails."""
-    if not redis_available():
-        if IN_CI:
-            pytest.fail(f"Redis is required in CI but {REDIS_URL} did not answer.")
-        pytest.skip(f"Redis at {REDIS_URL} did not answer")
+    """The real Redis."""
+    require(redis_available(), "Redis", f"nothing answered at {REDIS_URL}")
     return REDIS_URL
 
 

@@ -9,7 +9,7 @@ import torch
 
 from breeding import actions
 from breeding.models import Gene
-from tests.conftest import IN_CI, free_port
+from tests.conftest import free_port, require
 from tests.servers import child_env, start_asgi, stop, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,16 +18,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium; a missing one skips the browser tests, except in CI.
+    """Debian's Chromium (.ci/run installs it).
 
     Playwright's sync API keeps an event loop running in this thread while the browser is
     open, so the test's own ORM calls need Django's permission; the browser closes with its
     module, and so does the permission.
     """
-    if not shutil.which(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"Chromium is required in CI but {CHROMIUM} is missing (apt-get install chromium).")
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    require(bool(shutil.which(CHROMIUM)), f"Chromium ({CHROMIUM})", "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch:

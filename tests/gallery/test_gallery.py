@@ -177,7 +177,7 @@ def test_list_pages_are_kept_a_moment_and_errors_never(client, settings, space, 
     from gallery import api as gallery_api
 
     settings.GALLERY_CACHE_SECONDS = 60
-    gallery_api._pages = None
+    gallery_api._pages.clear()
     first = actions.do_update(actions.do_random(alice, space, 1, seed=1)[0], title="One",
                               visibility=Visibility.PUBLIC)
     assert [w["id"] for w in client.get("/api/gallery/").json()["results"]] == [first.public_id]
