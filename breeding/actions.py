@@ -6,6 +6,8 @@ commits; callers validate first (serializers) and pass model instances.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from breeding.models import (
     Gene,
     Origin,
     Parentage,
+    SeedKey,
     Space,
     Visibility,
     latent_sha,
@@ -34,6 +37,18 @@ PREVIEW_TTL_S = 15 * 60
 
 def new_seed() -> int:
     return secrets.randbits(31)
+
+
+def stream(owner, seed: int) -> int:
+    """The random stream of ``owner``'s ``seed``: an HMAC of the seed under the breeder's
+    own secret (``SeedKey``), so that a public seed reproduces its breeder's results and
+    nobody else's. The recorded seed stays the one the breeder chose or was given."""
+    key = getattr(owner, "_seed_key", None)
+    if key is None:
+        key = SeedKey.objects.get_or_create(user_id=owner.pk)[0].key
+        owner._seed_key = key
+    digest = hmac.new(bytes.fromhex(key), int(seed).to_bytes(8, "big"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # 63 bits: any torch seed
 
 
 def sync_spaces() -> list[Space]:
@@ -98,14 +113,15 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
 
 def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Creation]:
     seed = new_seed() if seed is None else seed
-    latents = space.generator().sample(n, seed)
+    latents = space.generator().sample(n, stream(owner, seed))
     return _create(owner, space, latents, Origin.RANDOM, seed)
 
 
 def do_children(owner, parent: Creation, n: int, chaos: float, seed: int | None = None) -> list[Creation]:
     seed = new_seed() if seed is None else seed
     generator = parent.space.generator()
-    latents = genetics.children(parent.tensor(), n, chaos, seed, generator.stats.std)
+    latents = genetics.children(parent.tensor(), n, chaos, stream(owner, seed),
+                                generator.stats.std)
     return _create(owner, parent.space, latents, Origin.CHILDREN, seed, [(parent, 1.0, 1.0)])
 
 
@@ -121,12 +137,13 @@ def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float
     seed = new_seed() if seed is None else seed
     space = parents[0].creation.space
     generator = space.generator()
+    base = stream(owner, seed)
     latents = torch.stack([
         genetics.cross(
             [p.creation.tensor() for p in parents],
             [p.content for p in parents],
             [p.style for p in parents],
-            seed + i,
+            base + i,
             mutation,
             coarse_layers=space.coarse_layers,
             std=generator.stats.std,

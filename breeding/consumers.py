@@ -53,6 +53,8 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
             content = json.loads(text_data)
         except json.JSONDecodeError:
             return await self.error("Messages must be valid JSON.")
+        except RecursionError:
+            return await self.error("Messages may not be nested this deeply.")
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:

@@ -30,11 +30,31 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
+def new_seed_key() -> str:
+    return secrets.token_hex(32)
+
+
 def hot_expression(likes=None):
     """The trending score, computed by the database from the row's own columns; ``likes``
     is the like count to score (an expression), by default the stored one."""
     likes = Cast(Greatest(likes if likes is not None else F("like_count"), Value(1)), FloatField())
     return Log(Value(10.0), likes) + Extract("created", "epoch") / Value(HOT_SECONDS)
+
+
+class SeedKey(models.Model):
+    """A breeder's secret that turns their seeds into random streams (``actions.stream``).
+
+    Seeds are shown in public, and siblings of one batch share theirs: without a secret,
+    anyone could replay a public work's seed and get its owner's hidden siblings. With it,
+    a seed reproduces its own breeder's results only.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="seed_key")
+    key = models.CharField(max_length=64, default=new_seed_key, editable=False)
+
+    def __str__(self) -> str:
+        return f"seed key of {self.user_id}"
 
 
 def latent_sha(space_slug: str, version: str, latent: torch.Tensor) -> str:

@@ -15,7 +15,10 @@ from django.views.decorators.http import require_GET
 from breeding import actions, images
 from breeding.models import Space, Visibility
 
-SHA = re.compile(r"^[0-9a-f]{32}$")
+SHA = re.compile(r"[0-9a-f]{32}")
+#: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
+#: take ``٢٥٦`` and ``0256``, and ``str.isdigit()`` takes ``²⁵⁶``, which ``int()`` refuses).
+SIZE = re.compile(r"[1-9][0-9]{0,3}", re.ASCII)
 YEAR = 365 * 24 * 3600
 
 
@@ -70,11 +73,11 @@ def find(space_slug: str, sha: str, user, request):
 
 @require_GET
 async def image(request, space: str, sha: str, size: str):
-    if not size.isdigit() or int(size) not in images.SIZES:
+    if not SIZE.fullmatch(size) or int(size) not in images.SIZES:
         allowed = ", ".join(map(str, images.SIZES))
         return not_found(f"No picture size {size}: sizes are {allowed}.")
     size = int(size)
-    if not SHA.match(sha):
+    if not SHA.fullmatch(sha):
         return not_found("No such picture.")
     found = await find(space, sha, await request.auser(), request)
     if found is None:

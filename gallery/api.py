@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 from asgiref.sync import sync_to_async
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -71,17 +73,40 @@ class GalleryPage(CursorPagination):
     page_size = 24
     max_page_size = 96
     page_size_query_param = "limit"
+    invalid_cursor_message = "No such page: the cursor was not made by this gallery."
 
     def __init__(self, ordering):
         self.ordering = ordering
 
+    def decode_cursor(self, request):
+        """The cursor, with its position checked against the order's field: a cursor is
+        opaque, but one made by hand (``p=nan``, ``p=2026-99-99``) is a 404, not a 500."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self.ordering[0].lstrip("-")
+        if field == "created":
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:  # well-formed but impossible: month 99
+                valid = False
+        else:
+            try:
+                valid = math.isfinite(float(cursor.position))
+            except ValueError:
+                valid = False
+        if not valid:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
 
 #: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
 #: the first pages are asked for by every visitor, and a public list may be a second or two
-#: old.
+#: old. Only JSON is kept (never the browsable HTML page, which names its viewer), under a
+#: key of everything that can change the response: host and scheme, the whole query string
+#: (``format`` included) and the Accept header.
 _pages = TTLCache(maxsize=1024, ttl=1)
 _pages_lock = threading.Lock()
-LIST_PARAMS = ("order", "space", "owner", "q", "cursor", "limit")
 
 
 def _kept_pages(ttl: int) -> TTLCache:
@@ -89,6 +114,12 @@ def _kept_pages(ttl: int) -> TTLCache:
     if _pages.ttl != ttl:  # the setting changed (tests do this)
         _pages = TTLCache(maxsize=1024, ttl=ttl)
     return _pages
+
+
+def page_key(request) -> tuple:
+    # the host too: a page's next link is absolute
+    query = tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
+    return (request.build_absolute_uri("/"), query, request.headers.get("Accept", ""))
 
 
 class Gallery(APIView):
@@ -129,10 +160,9 @@ async def gallery(request):
     """``GET /api/gallery/``: ``Gallery``, with its JSON pages kept for a moment. A kept page
     is answered from the event loop itself, without a thread, a query or a serializer."""
     ttl = settings.GALLERY_CACHE_SECONDS
-    keep = ttl > 0 and request.method == "GET" and "text/html" not in request.headers.get("Accept", "")
+    keep = ttl > 0 and request.method == "GET"
     if keep:
-        # the host too: a page's next link is absolute
-        key = (request.build_absolute_uri("/"), *(request.GET.get(n) for n in LIST_PARAMS))
+        key = page_key(request)
         with _pages_lock:
             body = _kept_pages(ttl).get(key)
         if body is not None:
@@ -140,7 +170,7 @@ async def gallery(request):
             response["Vary"] = "Accept"
             return response
     response = await sync_to_async(_rendered_gallery)(request)
-    if keep and response.status_code == 200:
+    if keep and response.status_code == 200 and response["Content-Type"] == "application/json":
         with _pages_lock:
             _kept_pages(ttl)[key] = response.content
     return response

@@ -60,3 +60,4 @@ def exception_handler(exc, context):
 
 def json_error(message: str, status_code: int = status.HTTP_400_BAD_REQUEST) -> JsonResponse:
     return JsonResponse({"error": message}, status=status_code)
+

@@ -11,6 +11,39 @@ def _wants_json(request) -> bool:
     return request.path.startswith(MACHINE_PREFIXES) or "application/json" in request.headers.get("Accept", "")
 
 
+def _page(title: str, text: str, status: int) -> HttpResponse:
+    return HttpResponse(
+        f"<!doctype html><title>{title}</title><body style='background:#101012;color:#ecebe8;"
+        f"font-family:system-ui;padding:3rem'><h1>{title}</h1><p>{text} <a style='color:#e0b36a' "
+        "href='/'>Back to the gallery</a>.</p>",
+        status=status,
+    )
+
+
+def bad_request(request, exception=None):
+    """Requests Django refuses before any view: too many form fields, a body that does not
+    parse, a forged host."""
+    message = "The request could not be read: it is malformed or too large."
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=400)
+    return _page("Bad request", message, 400)
+
+
+def forbidden(request, exception=None):
+    message = "You may not do this."
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=403)
+    return _page("Not allowed", message, 403)
+
+
+def csrf_failure(request, reason=""):
+    message = ("The request was refused because its CSRF token is missing or wrong. Reload "
+               "the page and try again.")
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=403)
+    return _page("Refused", message, 403)
+
+
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"error": f"Nothing at {request.path}."}, status=404)

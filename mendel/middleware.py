@@ -1,4 +1,5 @@
-"""Requests PostgreSQL could not store: refused up front with a sentence, not a 500."""
+"""Requests no view can make sense of, refused up front with a sentence, not a 500 or a
+guess: NUL characters (PostgreSQL cannot store them) and form bodies that do not parse."""
 
 from __future__ import annotations
 
@@ -6,30 +7,41 @@ from urllib.parse import unquote
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.http import parse_header_parameters
 
-MESSAGE = "Requests may not contain NUL characters."
+NUL = "Requests may not contain NUL characters."
+UNREADABLE = "The multipart body has no part that could be read."
 
 
-def _has_nul(request) -> bool:
+def _problem(request) -> str | None:
     if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
-        return True
+        return NUL
     content_type = request.META.get("CONTENT_TYPE", "")
     if request.method == "POST" and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        return any("\x00" in k or "\x00" in v for k, values in request.POST.lists() for v in values)
-    return False
+        # Django's multipart parser skips what it cannot read: a body with a broken
+        # boundary comes out as an empty form, which a view would take for its defaults.
+        if content_type.startswith("multipart/") and not request.POST and not request.FILES:
+            _, params = parse_header_parameters(content_type)
+            empty_form = len(f"--{params.get('boundary', '')}--\r\n")
+            if int(request.META.get("CONTENT_LENGTH") or 0) > empty_form:
+                return UNREADABLE
+        if any("\x00" in k or "\x00" in v for k, values in request.POST.lists() for v in values):
+            return NUL
+    return None
 
 
-def _refusal(request):
+def _refusal(request, message: str):
     if request.path.startswith(("/api/", "/r/")):
-        return JsonResponse({"error": MESSAGE}, status=400)
-    return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 class RejectNulMiddleware:
     """A NUL byte in a path, query or form (``%00``) can never name anything here, and
-    PostgreSQL refuses it in text: answer 400 before any view queries with it."""
+    PostgreSQL refuses it in text; a multipart body with no readable part is a mistake.
+    Answer 400 before any view sees them."""
 
     sync_capable = True
     async_capable = True
@@ -42,11 +54,11 @@ class RejectNulMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        if _has_nul(request):
-            return _refusal(request)
+        if problem := _problem(request):
+            return _refusal(request, problem)
         return self.get_response(request)
 
     async def __acall__(self, request):
-        if _has_nul(request):
-            return _refusal(request)
+        if problem := _problem(request):
+            return _refusal(request, problem)
         return await self.get_response(request)

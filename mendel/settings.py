@@ -76,6 +76,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "mendel.urls"
+# A refused CSRF check answers in the API's error shape under /api/ and /r/.
+CSRF_FAILURE_VIEW = "mendel.errors.csrf_failure"
 LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:studio-start"
 LOGOUT_REDIRECT_URL = "frontend:home"
@@ -145,6 +147,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mendel.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["mendel.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "mendel.parsers.MultiPartParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }

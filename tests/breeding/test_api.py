@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from breeding import actions
 from breeding.models import Creation, Parentage, Visibility
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,9 @@ def test_random_creations_are_saved_as_drafts_of_their_owner(as_alice, alice, sp
     assert all(c["origin"] == "random" and c["seed"] == 42 and c["depth"] == 0 for c in made)
     assert set(made[0]["images"]) == {"64", "256", "1024"}
     assert Creation.objects.filter(owner=alice, visibility="draft").count() == 3
-    # The latent in Postgres is the space's sample for that seed.
+    # The latent in Postgres is the space's sample for that seed, in Alice's own stream.
     first = Creation.objects.get(public_id=made[0]["id"])
-    assert torch.equal(first.tensor(), space.generator().sample(3, 42)[0])
+    assert torch.equal(first.tensor(), space.generator().sample(3, actions.stream(alice, 42))[0])
 
 
 def test_children_are_seeded_and_linked_to_their_parent(as_alice, space):

@@ -186,7 +186,30 @@ def test_list_pages_are_kept_a_moment_and_errors_never(client, settings, space, 
     assert [w["id"] for w in client.get("/api/gallery/").json()["results"]] == [first.public_id]
     fresh = client.get("/api/gallery/?order=trending").json()["results"]
     assert {w["id"] for w in fresh} == {first.public_id, second.public_id}
+    kept = len(gallery_api._pages)
     assert client.get("/api/gallery/?order=sideways").status_code == 400
-    assert client.get("/api/gallery/?order=sideways").status_code == 400
+    assert client.get("/api/gallery/?cursor=cD1hYmM%3D").status_code == 404
+    assert len(gallery_api._pages) == kept  # an error is answered, never kept
     settings.GALLERY_CACHE_SECONDS = 0
     assert len(client.get("/api/gallery/").json()["results"]) == 2
+
+
+@pytest.mark.parametrize("url", ["/api/gallery/", "/api/gallery/?space=abstract&limit=48"])
+def test_the_browsable_page_of_a_viewer_never_reaches_a_json_client(client, settings, space, alice, url):
+    """The HTML page names its viewer and carries their CSRF token: it is never kept, and a
+    JSON client of the same list gets JSON."""
+    from gallery import api as gallery_api
+
+    settings.GALLERY_CACHE_SECONDS = 60
+    gallery_api._pages.clear()
+    actions.do_update(actions.do_random(alice, space, 1, seed=1)[0], visibility=Visibility.PUBLIC)
+    client.force_login(alice)
+    sep = "&" if "?" in url else "?"
+    for html in (client.get(f"{url}{sep}format=api"), client.get(url, HTTP_ACCEPT="text/html")):
+        assert html["Content-Type"].startswith("text/html") and b"alice" in html.content
+    client.logout()
+    for answer in (client.get(url), client.get(url, HTTP_ACCEPT="application/json")):
+        assert answer["Content-Type"] == "application/json"
+        assert b"csrfmiddlewaretoken" not in answer.content and len(answer.json()["results"]) == 1
+    # ...and JSON kept for one Accept header is not served for another.
+    assert client.get(f"{url}{sep}format=api")["Content-Type"].startswith("text/html")
