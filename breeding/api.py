@@ -16,7 +16,16 @@ from rest_framework.views import APIView
 
 from breeding import actions, images
 from breeding.genetics import MAX_CHAOS
-from breeding.models import MAX_LINEAGE_DEPTH, Creation, Gene, Parentage, Space, Visibility, lineage
+from breeding.models import (
+    MAX_LINEAGE_DEPTH,
+    Creation,
+    Gene,
+    Parentage,
+    Space,
+    Visibility,
+    lineage,
+    viewer_id,
+)
 
 MAX_N = 16
 MAX_CROSS_N = 8
@@ -71,18 +80,45 @@ class CreationSerializer(serializers.ModelSerializer):
         return images.urls(creation.space.slug, creation.latent_sha)
 
     def get_parents(self, creation) -> list[dict]:
-        """Parents the viewer may see; a purged or hidden one shows only as such."""
-        viewer = self.context.get("viewer")
-        out = []
-        links = getattr(creation, "prefetched_parent_links", None)
-        for link in links if links is not None else creation.parent_links.all():
-            parent = link.parent
-            if parent is None or parent.is_removed:
+        """Parents the viewer may see (``family_parents``)."""
+        known = self.context.get("known_parents")
+        if known is None:
+            known = known_parents([creation], self.context.get("viewer"))
+        return family_parents(creation, self.context.get("viewer"), known)
+
+
+def _links(creation: Creation):
+    links = getattr(creation, "prefetched_parent_links", None)
+    return links if links is not None else creation.parent_links.all()
+
+
+def known_parents(creations, viewer) -> dict[int, bool]:
+    """Of the parents of ``creations``, those known to the viewer (``known_to``): pk ->
+    removed? One query for a whole list."""
+    pks = {link.parent_id for c in creations for link in _links(c) if link.parent_id is not None}
+    if not pks:
+        return {}
+    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).values_list("pk", "removed_at")
+    return {pk: removed_at is not None for pk, removed_at in rows}
+
+
+def family_parents(creation: Creation, viewer, known: dict[int, bool]) -> list[dict]:
+    """A work's parents as the viewer may see them: the listed ones with their weights, a
+    bare ``{"removed": true}`` for one the viewer knew before it was removed (or, for the
+    work's owner, one of their own drafts purged since); others not at all, not even
+    counted."""
+    out = []
+    for link in _links(creation):
+        if link.parent_id is None:
+            if viewer_id(viewer) == creation.owner_id:
                 out.append({"removed": True})
-            elif parent.is_listed_for(viewer):
-                out.append({"id": parent.public_id, "content_weight": link.content_weight,
+        elif link.parent_id in known:
+            if known[link.parent_id]:
+                out.append({"removed": True})
+            else:
+                out.append({"id": link.parent.public_id, "content_weight": link.content_weight,
                             "style_weight": link.style_weight})
-        return out
+    return out
 
 
 def creation_queryset():
@@ -93,8 +129,13 @@ def creation_queryset():
 
 
 def respond(creations, request, status_code=status.HTTP_200_OK, many=True) -> Response:
-    serializer = CreationSerializer(creations, many=many, context={"viewer": request.user})
-    return Response(serializer.data, status=status_code)
+    return Response(serialize(creations, request.user, many), status=status_code)
+
+
+def serialize(creations, viewer, many=True):
+    listed = list(creations) if many else [creations]
+    context = {"viewer": viewer, "known_parents": known_parents(listed, viewer)}
+    return CreationSerializer(listed if many else creations, many=many, context=context).data
 
 
 class SpaceSerializer(serializers.ModelSerializer):
@@ -178,8 +219,8 @@ def visible_creation(request, public_id: str, queryset=None) -> Creation:
     """The creation if the requester may see it, else 404. Breeding endpoints need only the
     row; pass ``creation_queryset()`` where its parents are shown."""
     queryset = queryset if queryset is not None else Creation.objects.select_related("space", "owner")
-    creation = queryset.filter(public_id=public_id).first()
-    if creation is None or not creation.can_be_seen_by(request.user):
+    creation = queryset.visible_to(request.user).filter(public_id=public_id).first()
+    if creation is None:
         raise NotFound(f"No creation with id {public_id!r}.")
     return creation
 
@@ -251,11 +292,12 @@ class Cross(Breeding):
     def post(self, request):
         data = parse(CrossIn, request)
         ids = [p["id"] for p in data["parents"]]
-        found = {c.public_id: c for c in creation_queryset().filter(public_id__in=ids)}
+        found = {c.public_id: c
+                 for c in creation_queryset().visible_to(request.user).filter(public_id__in=ids)}
         parents = []
         for i, p in enumerate(data["parents"]):
             creation = found.get(p["id"])
-            if creation is None or not creation.can_be_seen_by(request.user):
+            if creation is None:
                 raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
             parents.append(actions.ParentWeight(creation, p["content"], p["style"]))
         spaces = {p.creation.space_id for p in parents}
@@ -343,8 +385,7 @@ class MyCreations(APIView):
             if visibility not in Visibility.values:
                 raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
             qs = qs.filter(visibility=visibility)
-        serializer = CreationSerializer(qs[:200], many=True, context={"viewer": request.user})
-        return Response(serializer.data)
+        return Response(serialize(qs[:200], request.user))
 
 
 class Lineage(APIView):
@@ -361,32 +402,44 @@ class Lineage(APIView):
 def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
     """Nodes and links of a family tree, as the viewer may see it.
 
-    Others' drafts, private and unlisted works are left out (an unlisted work is for those
-    who have its link), and so is everything reached only through them; a removed or
-    purged creation shows as a bare "removed" node, and the tree goes on through it.
+    Only works listed for the viewer (``listed_for``) are shown, and the tree goes on only
+    through them: others' drafts, private and unlisted works are left out, and so is
+    everything reached only through them. A removed work the viewer knew before (``known_to``)
+    shows as a bare "removed" node and the tree goes on through it; so does, for the owner
+    of the work that links to it, one of their own drafts purged since.
     """
     rows = lineage(root, direction, depth)
     ids = {r["node"] for r in rows if r["node"] is not None}
-    by_pk = {c.pk: c for c in Creation.objects.select_related("space", "owner").filter(pk__in=ids)}
-    nodes: dict = {root.pk: node_of(root)}
+    by_pk = {c.pk: c for c in Creation.objects.known_to(viewer).select_related("space", "owner")
+             .filter(pk__in=ids)}
+    nodes: dict = {root.pk: {**node_of(root), "owner_id": root.owner_id}}
     links = []
     removed = 0
+    uid = viewer_id(viewer)
     for r in rows:
         near = nodes.get(r["via"])
         if near is None:
             continue  # reached only through something hidden
-        creation = by_pk.get(r["node"]) if r["node"] is not None else None
-        if creation is not None and not creation.is_removed:
-            if not creation.is_listed_for(viewer):
+        if r["node"] is None:  # purged: a draft of the owner of the work linking to it
+            if near.get("owner_id") is None or near["owner_id"] != uid:
                 continue
-            key = creation.pk
-            node = nodes.get(key) or {**node_of(creation), "generation": r["generation"]}
-        else:
             removed += 1
-            key = creation.pk if creation is not None else f"purged-{removed}"
+            key = f"purged-{removed}"
+            node = {"id": f"removed-{removed}", "removed": True, "generation": r["generation"]}
+        elif (creation := by_pk.get(r["node"])) is None:
+            continue  # not known to the viewer
+        elif creation.is_removed:
+            key = creation.pk
+            if key not in nodes:
+                removed += 1
             node = nodes.get(key) or {
                 "id": f"removed-{removed}", "removed": True, "generation": r["generation"],
+                "owner_id": creation.owner_id,
             }
+        else:
+            key = creation.pk
+            node = nodes.get(key) or {**node_of(creation), "generation": r["generation"],
+                                      "owner_id": creation.owner_id}
         nodes[key] = node
         child, parent = (near, node) if direction == "up" else (node, near)
         links.append({"child": child["id"], "parent": parent["id"]})
@@ -394,7 +447,7 @@ def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
         "root": root.public_id,
         "direction": direction,
         "depth": depth,
-        "nodes": list(nodes.values()),
+        "nodes": [{k: v for k, v in n.items() if k != "owner_id"} for n in nodes.values()],
         "links": links,
     }
 

@@ -112,24 +112,46 @@ class Origin(models.TextChoices):
     UPLOAD = "upload", "Upload"
 
 
+def viewer_id(user) -> int | None:
+    """The id of a viewer given as a user, an anonymous user, None or an id."""
+    if user is None or isinstance(user, int):
+        return user
+    return user.pk if user.is_authenticated else None
+
+
 class CreationQuerySet(models.QuerySet):
+    """Who may see a work, written once. Every API view, page, picture, neighbour list,
+    socket and job asks one of these; nothing else tests ``visibility`` for a viewer.
+
+    - ``visible_to``: may open it (its page, picture, detail; breed from it): their own
+      works and others' public or unlisted ones, none removed.
+    - ``listed_for``: may find it in a list, a family, a count: their own and public ones.
+      An unlisted work is for those who have its link.
+    - ``known_to``: may know it existed once it is removed (a "removed" tile in a family
+      tree): what was listed for them before the removal.
+    - ``public``: listed for everyone.
+    """
+
     def alive(self) -> CreationQuerySet:
         return self.filter(removed_at__isnull=True)
 
     def visible_to(self, user) -> CreationQuerySet:
-        """What ``user`` may see: their own (not removed), and others' public or unlisted."""
         shared = models.Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-        if user is not None and user.is_authenticated:
-            shared |= models.Q(owner=user)
+        if (uid := viewer_id(user)) is not None:
+            shared |= models.Q(owner_id=uid)
         return self.alive().filter(shared)
 
-    def listed_for(self, user) -> CreationQuerySet:
-        """What may be *listed* to ``user`` (in a family, a count): their own and public
-        works. An unlisted work is seen only by those who have its link."""
+    def known_to(self, user) -> CreationQuerySet:
         listed = models.Q(visibility=Visibility.PUBLIC)
-        if user is not None and user.is_authenticated:
-            listed |= models.Q(owner=user)
-        return self.alive().filter(listed)
+        if (uid := viewer_id(user)) is not None:
+            listed |= models.Q(owner_id=uid)
+        return self.filter(listed)
+
+    def listed_for(self, user) -> CreationQuerySet:
+        return self.known_to(user).alive()
+
+    def public(self) -> CreationQuerySet:
+        return self.listed_for(None)
 
 
 class Creation(models.Model):
@@ -181,21 +203,6 @@ class Creation(models.Model):
         return torch.from_numpy(np.asarray(self.latent, dtype=np.float32).copy()).view(
             self.space.layers, self.space.dim
         )
-
-    def is_listed_for(self, user) -> bool:
-        """May this appear in lists shown to ``user``? (see ``CreationQuerySet.listed_for``)"""
-        if self.is_removed:
-            return False
-        return self.visibility == Visibility.PUBLIC or (
-            user is not None and user.is_authenticated and user.pk == self.owner_id
-        )
-
-    def can_be_seen_by(self, user) -> bool:
-        if self.is_removed:
-            return False
-        if self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
-            return True
-        return user is not None and user.is_authenticated and user.pk == self.owner_id
 
 
 class Parentage(models.Model):

@@ -20,11 +20,13 @@ from rest_framework.request import Request
 from breeding import actions
 from breeding.api import (
     BreedThrottle,
-    CreationSerializer,
     GeneSerializer,
     SpaceSerializer,
     creation_queryset,
+    family_parents,
+    known_parents,
     lineage_tree,
+    serialize,
 )
 from breeding.models import Creation, Gene, Space, Visibility
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
@@ -88,30 +90,31 @@ def profile(request, username):
     if person is None:
         raise Http404(f"No one called {username!r} here.")
     works = public_works().filter(owner=person)
-    stats = Creation.objects.filter(
-        owner=person, visibility=Visibility.PUBLIC, removed_at__isnull=True
-    ).aggregate(count=Count("id"), likes=Sum("like_count"))
+    stats = Creation.objects.public().filter(owner=person).aggregate(
+        count=Count("id"), likes=Sum("like_count"))
     context = {"person": person, "stats": stats}
     return _page(request, works, ORDERS["newest"], context, "frontend/profile.html")
 
 
 def _visible(request, public_id: str) -> Creation:
-    creation = creation_queryset().filter(public_id=public_id).first()
-    if creation is None or not creation.can_be_seen_by(request.user):
+    creation = creation_queryset().visible_to(request.user).filter(public_id=public_id).first()
+    if creation is None:
         raise Http404("This work does not exist, or is not yours to see.")
     return creation
 
 
 def _visible_parents(creation: Creation, viewer) -> tuple[list[dict], int]:
-    """Parents the viewer may see, and how many others there are (removed or not theirs)."""
-    shown, hidden = [], 0
-    for link in creation.parent_links.all():
-        parent = link.parent
-        if parent is not None and parent.is_listed_for(viewer):
-            shown.append({**work(parent), "content": link.content_weight, "style": link.style_weight})
-        else:
-            hidden += 1
-    return shown, hidden
+    """Parents the viewer may see, and how many of those are removed (``family_parents``:
+    others' hidden parents are not even counted)."""
+    links = {link.parent.public_id: link for link in creation.parent_links.all() if link.parent}
+    shown, removed = [], 0
+    for entry in family_parents(creation, viewer, known_parents([creation], viewer)):
+        if entry.get("removed"):
+            removed += 1
+            continue
+        link = links[entry["id"]]
+        shown.append({**work(link.parent), "content": link.content_weight, "style": link.style_weight})
+    return shown, removed
 
 
 def work_page(request, public_id):
@@ -181,7 +184,7 @@ def studio(request, public_id):
     drafts = (Creation.objects.filter(owner=request.user, space=space, visibility=Visibility.DRAFT)
               .alive().exclude(pk=creation.pk).select_related("space", "owner")[:FILMSTRIP])
     state = {
-        "creation": CreationSerializer(creation, context={"viewer": request.user}).data,
+        "creation": serialize(creation, request.user, many=False),
         "mine": creation.owner_id == request.user.pk,
         "space": SpaceSerializer(space).data,
         "genes": GeneSerializer(genes, many=True).data,

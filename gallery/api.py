@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from breeding import images
 from breeding.api import int_param, visible_creation
-from breeding.models import Creation, Visibility
+from breeding.models import Creation
 from gallery import actions
 from gallery.neighbours import neighbour_ids
 
@@ -48,7 +48,7 @@ class WorkSerializer(serializers.ModelSerializer):
 
 def public_works():
     return (
-        Creation.objects.filter(visibility=Visibility.PUBLIC, removed_at__isnull=True)
+        Creation.objects.public()
         .select_related("owner", "space")
         .only("public_id", "title", "like_count", "created", "hot", "latent_sha",
               "owner__username", "space__slug")

@@ -6,7 +6,8 @@ Each space gets a partial expression index over its own public creations:
     CREATE INDEX ... USING hnsw ((latent::vector(N)) vector_cosine_ops)
     WHERE space_id = S AND visibility = 'public' AND removed_at IS NULL
 
-and a query that repeats the same expression and predicate uses it. With pgvector's
+and a query that repeats the same expression and predicate uses it (``neighbours_query``;
+its plan is tested). With pgvector's
 iterative index scans (0.8), a filtered query still returns a full page.
 """
 
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Cast
+from pgvector.django import CosineDistance, VectorField
 
 from breeding.models import Creation, Space
 
@@ -46,6 +50,21 @@ def ensure_indexes(stdout=None) -> None:
         ensure_index(space)
 
 
+def neighbours_query(creation: Creation, limit: int):
+    """The query of the public creations nearest to ``creation`` (ids, nearest first): the
+    privacy rule is ``Creation.objects.public()``, the index's predicate, and the order is
+    the index's expression, so the planner walks the space's HNSW graph."""
+    vector = VectorField(dimensions=int(creation.space.latent_size))
+    literal = "[" + ",".join(repr(float(x)) for x in creation.latent) + "]"
+    return (
+        Creation.objects.public()
+        .filter(space_id=creation.space_id)
+        .exclude(pk=creation.pk)
+        .order_by(CosineDistance(Cast("latent", vector), Cast(Value(literal), vector)))
+        .values_list("id", flat=True)[:limit]
+    )
+
+
 def neighbour_ids(creation: Creation, limit: int, ef_search: int | None = None) -> list[int]:
     """Ids of the public creations nearest to ``creation`` in its space, nearest first.
 
@@ -53,16 +72,7 @@ def neighbour_ids(creation: Creation, limit: int, ef_search: int | None = None) 
     higher finds more of the true neighbours, a little slower (docs/benchmarks.md).
     """
     ef_search = int(ef_search or settings.NEIGHBOURS_EF_SEARCH)
-    dims = int(creation.space.latent_size)
-    sql = f"""
-        SELECT id FROM breeding_creation
-        WHERE space_id = %s AND visibility = 'public' AND removed_at IS NULL AND id <> %s
-        ORDER BY latent::vector({dims}) <=> %s::vector({dims})
-        LIMIT %s
-    """
-    literal = "[" + ",".join(repr(float(x)) for x in creation.latent) + "]"
     with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL lasts one transaction
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
-        cursor.execute(sql, [creation.space_id, creation.pk, literal, limit])
-        return [row[0] for row in cursor.fetchall()]
+        return list(neighbours_query(creation, limit))

@@ -116,8 +116,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Where renders come from: unset means in-process inference on this machine's CPU.
-INFERENCE_URL = env_url("INFERENCE_URL", ("http", "https"))
+# Renders happen in this process, on its CPU. Rendering through a separate inference
+# service is not built yet: a deployment that sets INFERENCE_URL expecting it is told so
+# instead of silently rendering here.
+if os.environ.get("INFERENCE_URL", "").strip():
+    raise ImproperlyConfigured(
+        "INFERENCE_URL is set, but Mendel cannot render through an inference service yet: "
+        "unset it to render in-process."
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

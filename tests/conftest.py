@@ -36,6 +36,13 @@ def _in_memory_layer(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path_factory):
+    """Pictures rendered by a test go to a folder of its own, never to the real var/media
+    (servers the test starts inherit it through ``tests.servers.child_env``)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_lists(settings):
     """Lists answer from the database; the one test of the page cache turns it on."""
     settings.GALLERY_CACHE_SECONDS = 0

@@ -30,6 +30,7 @@ def child_env(**extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url_for_children(),
         SECRET_KEY=settings.SECRET_KEY,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -6,12 +6,12 @@ import threading
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from breeding import actions
 from breeding.models import Creation, Visibility
-from gallery.neighbours import ensure_index, index_name, neighbour_ids
+from gallery.neighbours import ensure_index, index_name, neighbour_ids, neighbours_query
 
 pytestmark = pytest.mark.django_db
 
@@ -139,16 +139,11 @@ def test_neighbours_are_the_nearest_public_works_by_cosine(api, gallery, space):
 
 
 def test_the_neighbour_query_uses_the_spaces_hnsw_index(gallery, space):
+    """The plan of the query ``neighbour_ids`` runs (not a copy of it)."""
     target = gallery["public"][0]
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute(
-            "EXPLAIN SELECT id FROM breeding_creation WHERE space_id = %s AND visibility = 'public' "
-            "AND removed_at IS NULL AND id <> %s ORDER BY latent::vector(512) <=> %s::vector(512) LIMIT 5",
-            [space.pk, target.pk, "[" + ",".join(map(str, target.latent)) + "]"],
-        )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = on")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = neighbours_query(target, 5).explain()
     assert index_name(space) in plan, plan
     assert len(neighbour_ids(target, 50)) == 11  # a full page of what exists, filtered
 

@@ -35,10 +35,11 @@ def _lines(stream, out: queue.Queue) -> None:
         out.put(line)
 
 
-def test_serve_starts_a_fresh_embedded_database_and_stops_it_on_ctrl_c(fresh_pgdata):
+def test_serve_starts_a_fresh_embedded_database_and_stops_it_on_ctrl_c(fresh_pgdata, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "INPROCESS_WORKER")}
-    env.update(MENDEL_PGDATA=str(fresh_pgdata), PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(MENDEL_PGDATA=str(fresh_pgdata), PORT=str(port), PYTHONUNBUFFERED="1",
+               MEDIA_ROOT=str(tmp_path / "media"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mendel.serve"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

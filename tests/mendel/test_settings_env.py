@@ -100,3 +100,10 @@ def test_redis_url_selects_the_redis_channel_layer():
     without = _load_settings()
     assert without.returncode == 0, without.stderr
     assert without.stdout.split() == ["channels.layers.InMemoryChannelLayer", "False"]
+
+
+def test_an_inference_url_is_refused_until_mendel_can_use_one():
+    """No dead configuration: a deployment that sets INFERENCE_URL is told it does nothing."""
+    result = _load_settings(INFERENCE_URL="http://gpu-node-1:8100")
+    assert result.returncode != 0
+    assert "INFERENCE_URL is set, but Mendel cannot render through an inference service" in result.stderr
