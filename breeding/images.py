@@ -58,6 +58,18 @@ def batcher(space: str) -> RenderBatcher:
         return _batchers[space]
 
 
+def stored(space: str, sha: str, size: int) -> bool:
+    return default_storage.exists(path(space, sha, size))
+
+
+def needs_render(space: str, sha: str, size: int) -> bool:
+    """Would asking for this picture start a render (neither stored nor being rendered)?"""
+    with _lock:
+        if (space, sha, size) in _inflight:
+            return False
+    return not stored(space, sha, size)
+
+
 def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
     """A future of the WebP bytes of one picture: stored, being rendered, or started now."""
     if size not in SIZES:

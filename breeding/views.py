@@ -1,4 +1,7 @@
-"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file."""
+"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file.
+
+Rendering a new file is charged to the asker's render budget (budget.py); a stored one is
+free."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.views.decorators.http import require_GET
 
-from breeding import actions, images
+from breeding import actions, budget, images
+from breeding.limits import client_address
 from breeding.models import Space, Visibility
 
 SHA = re.compile(r"^[0-9a-f]{32}$")
@@ -50,7 +54,7 @@ LOOKUP = """
 
 @sync_to_async
 def find(space_slug: str, sha: str, user, request):
-    """(space slug, latent, public?) of a picture the user may see, or None."""
+    """(space slug, latent, public?, asker's user id) of a picture the user may see, or None."""
     user_id = user.pk if user.is_authenticated else token_user_id(request)
     with connection.cursor() as cursor:
         cursor.execute(LOOKUP, [space_slug, sha])
@@ -60,12 +64,12 @@ def find(space_slug: str, sha: str, user, request):
     if shared or own:
         _, _, text, layers, dim = (shared or own)[0]
         latent = torch.tensor(json.loads(text), dtype=torch.float32).view(layers, dim)
-        return space_slug, latent, bool(shared)
+        return space_slug, latent, bool(shared), user_id
     space = Space.objects.filter(slug=space_slug).first()
     if space is None or user_id is None:
         return None
     latent = actions.preview_latent(space, sha, user_id)
-    return (space_slug, latent, False) if latent is not None else None
+    return (space_slug, latent, False, user_id) if latent is not None else None
 
 
 @require_GET
@@ -79,12 +83,18 @@ async def image(request, space: str, sha: str, size: str):
     found = await find(space, sha, await request.auser(), request)
     if found is None:
         return not_found("No such picture.")
-    space_slug, latent, shared = found
+    space_slug, latent, shared, user_id = found
     etag = f'"{sha}-{size}"'
     cache = f"{'public' if shared else 'private'}, max-age={YEAR}, immutable"
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
+        if images.needs_render(space_slug, sha, size):
+            wait, message = await sync_to_async(budget.spend)(
+                user_id, client_address(request), budget.picture(size))
+            if wait:
+                return JsonResponse({"error": message, "retry_after": wait}, status=429,
+                                    headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
         try:
             data = await asyncio.wrap_future(images.request(space_slug, sha, latent, size))
         except Exception:

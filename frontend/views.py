@@ -3,7 +3,6 @@ the studio and the library's controls call the REST API from ES modules."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
@@ -17,15 +16,15 @@ from django.shortcuts import redirect, render
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.request import Request
 
-from breeding import actions
+from breeding import actions, budget
 from breeding.api import (
-    BreedThrottle,
     CreationSerializer,
     GeneSerializer,
     SpaceSerializer,
     creation_queryset,
     lineage_tree,
 )
+from breeding.limits import client_address
 from breeding.models import Creation, Gene, Space, Visibility
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
@@ -199,9 +198,9 @@ def breed_from(request, public_id):
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
-    throttle = BreedThrottle()  # the same budget as the breeding API
-    if not throttle.allow_request(SimpleNamespace(user=request.user, META=request.META), None):
-        messages.error(request, f"You are breeding very fast. Try again in {int(throttle.wait() or 1) + 1} s.")
+    wait, message = budget.spend(request.user.pk, client_address(request), budget.creations(1))
+    if wait:
+        messages.error(request, message)
         return redirect("frontend:work", public_id=creation.public_id)
     copy = actions.do_children(request.user, creation, 1, 0.0)[0]
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mendel.env import database_config, env_bool, env_int, env_list, env_path, env_url
+from mendel.env import database_config, env_bool, env_float, env_int, env_list, env_path, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -184,12 +184,13 @@ INPROCESS_WORKER_CONCURRENCY = 2
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
 
-# Breeding: drafts never kept are removed after DRAFT_TTL_HOURS; BREED_RATE limits
-# breeding requests per user ("N/minute").
+# Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
-BREED_RATE = os.environ.get("BREED_RATE", "120/min")
-# Gene-slider previews fire while a slider is dragged, so they get their own, wider limit.
-PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
+# Rendering is budgeted in megapixels per minute (breeding, previews and new picture
+# sizes all draw from it; see breeding/budget.py): per signed-in breeder, and per address
+# for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
+RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
+RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
