@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -24,7 +25,7 @@ from breeding.api import (
     creation_queryset,
     lineage_tree,
 )
-from breeding.limits import client_address
+from breeding.limits import client_address, in_words, take
 from breeding.models import Creation, Gene, Space, Visibility
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
@@ -152,12 +153,18 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("frontend:studio-start")
     form = UserCreationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user)
-        messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-        return redirect("frontend:studio-start")
-    return render(request, "registration/signup.html", {"form": form})
+        wait = take(f"signup:{client_address(request)}", 1, settings.SIGNUP_RATE_PER_HOUR, 3600)
+        if not wait:
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
+            return redirect("frontend:studio-start")
+        form.add_error(None, f"Too many accounts have been made from your address this hour. "
+                             f"Try again in {in_words(wait)}.")
+        status = 429
+    return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
 # -- breeding --------------------------------------------------------------------------

