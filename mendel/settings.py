@@ -203,6 +203,9 @@ DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
 # for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
 RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
 RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
+# Rendered pictures are a cache on disk (MEDIA_ROOT/renders); beyond this size the least
+# recently used are deleted, to be rendered again when asked for.
+MEDIA_CACHE_MAX_GB = env_float("MEDIA_CACHE_MAX_GB", 10.0, low=0.001, high=1e6)
 # New accounts per address per hour.
 SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
 # Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account
