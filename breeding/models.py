@@ -84,6 +84,10 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
 
 
+#: Seen by anyone who has the link.
+SHARED = (Visibility.PUBLIC, Visibility.UNLISTED)
+
+
 class Origin(models.TextChoices):
     RANDOM = "random", "Random"
     CHILDREN = "children", "Child"
@@ -97,9 +101,14 @@ class CreationQuerySet(models.QuerySet):
         return self.filter(removed_at__isnull=True)
 
     def visible_to(self, user) -> CreationQuerySet:
-        """What ``user`` may see: their own (not removed), and others' public or unlisted."""
-        shared = models.Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-        if user is not None and user.is_authenticated:
+        """What ``user`` may see: their own (not removed), and others' public or unlisted.
+
+        ``user`` is a user, an anonymous one, None, or a user's id (a request authenticated
+        by its API token before Django knows its user, as the picture view does)."""
+        shared = models.Q(visibility__in=SHARED)
+        if isinstance(user, int):
+            shared |= models.Q(owner_id=user)
+        elif user is not None and user.is_authenticated:
             shared |= models.Q(owner=user)
         return self.alive().filter(shared)
 

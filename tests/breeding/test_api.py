@@ -244,7 +244,7 @@ def test_a_picture_is_rendered_once_then_served_from_storage(as_alice, space, se
     url = made["images"]["256"]
     first = as_alice.get(url)
     assert first.status_code == 200 and first["Content-Type"] == "image/webp"
-    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert first["Cache-Control"] == "public, max-age=300, stale-while-revalidate=60"
     assert Image.open(io.BytesIO(first.content)).size == (256, 256)
     sha = url.split("/")[3]
     stored = settings.MEDIA_ROOT / "renders" / "abstract" / sha[:2] / sha / "256.webp"

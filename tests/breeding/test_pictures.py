@@ -1,8 +1,10 @@
-"""Pictures: the disk budget of the stored files."""
+"""Pictures: who gets one (the privacy rule, in SQL), how long caches may keep it (so that
+revocation takes effect within minutes), and the disk budget of the stored files."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from breeding import actions, images, tasks
-from breeding.models import Visibility
+from breeding.models import Creation, Visibility
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +23,63 @@ def picture_url(creation, size=64) -> str:
 
 def stored_file(settings, creation, size=256) -> Path:
     return Path(settings.MEDIA_ROOT) / images.path("abstract", creation.latent_sha, size)
+
+
+def max_age(response) -> int:
+    return int(re.search(r"max-age=(\d+)", response["Cache-Control"]).group(1))
+
+
+def test_many_private_copies_never_hide_the_public_picture(alice, bob, space):
+    work = actions.do_update(actions.do_random(alice, space, 1, seed=21)[0], visibility=Visibility.PUBLIC)
+    copies = actions.do_children(bob, work, 25, 0.0)  # the same latent, as "breed from this" makes
+    Creation.objects.filter(pk__in=[c.pk for c in copies]).update(visibility=Visibility.PRIVATE)
+    # Alice unpublishes and publishes again: her row is now the newest of the 26.
+    actions.do_update(work, visibility=Visibility.PRIVATE)
+    actions.do_update(work, visibility=Visibility.PUBLIC)
+    assert Creation.objects.filter(latent_sha=work.latent_sha).count() == 26
+
+    anonymous = APIClient().get(picture_url(work))
+    assert anonymous.status_code == 200
+    assert anonymous["Cache-Control"].startswith("public")
+    owner_of_copies = APIClient()
+    owner_of_copies.force_login(bob)
+    mine = owner_of_copies.get(picture_url(work))
+    assert mine.status_code == 200 and mine["Cache-Control"].startswith("public")  # the shared row wins
+    # a private copy alone is its owner's: private to caches, and nobody else's
+    actions.do_update(work, visibility=Visibility.PRIVATE)
+    assert owner_of_copies.get(picture_url(work))["Cache-Control"].startswith("private")
+    assert APIClient().get(picture_url(work)).status_code == 404
+
+
+def test_revocation_reaches_caches_within_minutes_and_revalidation_is_cheap(alice, space, settings):
+    work = actions.do_update(actions.do_random(alice, space, 1, seed=22)[0], visibility=Visibility.PUBLIC)
+    visitor = APIClient()
+    first = visitor.get(picture_url(work, 256))
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=300, stale-while-revalidate=60"
+    assert "immutable" not in first["Cache-Control"] and max_age(first) <= 600
+
+    # A cache revalidates with the ETag: 304, without reading or rendering the file.
+    stored_file(settings, work).unlink()
+    again = visitor.get(picture_url(work, 256), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == first["ETag"] and again["Cache-Control"] == first["Cache-Control"]
+    assert not stored_file(settings, work).exists()
+    weak = visitor.get(picture_url(work, 256), HTTP_IF_NONE_MATCH=f'"other", W/{first["ETag"]}')
+    assert weak.status_code == 304
+
+    # Made private: the next request, revalidation included, is refused.
+    actions.do_update(work, visibility=Visibility.PRIVATE)
+    for headers in ({}, {"HTTP_IF_NONE_MATCH": first["ETag"]}):
+        refused = visitor.get(picture_url(work, 256), **headers)
+        assert refused.status_code == 404 and refused["Cache-Control"] == "no-store"
+    owner = APIClient()
+    owner.force_login(alice)
+    own = owner.get(picture_url(work, 256))
+    assert own.status_code == 200 and own["Cache-Control"] == "private, max-age=300"
+
+
+# -- the disk budget ------------------------------------------------------------------
 
 
 def renders_total(settings) -> int:
