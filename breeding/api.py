@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from breeding import actions, images
+from breeding import actions, budget, images
 from breeding.genetics import MAX_CHAOS
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
@@ -32,25 +30,9 @@ MAX_CROSS_N = 8
 MAX_CHILD_CHAOS = 1.5
 MAX_WEIGHT = 100.0
 assert MAX_CHILD_CHAOS <= MAX_CHAOS  # the math accepts everything the API does
-
-
-class BreedThrottle(UserRateThrottle):
-    """Breeding requests per user per minute (``BREED_RATE``)."""
-
-    scope = "breed"
-
-    def get_rate(self):
-        return settings.BREED_RATE
-
-
-class PreviewThrottle(UserRateThrottle):
-    """Gene-slider previews per user per minute (``PREVIEW_RATE``): nothing is saved, and a
-    dragged slider asks for many."""
-
-    scope = "preview"
-
-    def get_rate(self):
-        return settings.PREVIEW_RATE
+#: A preview is for a slider: at most the size the studio shows a work at (its stage is the
+#: 1024 px picture, and a smaller one at rest would blur on a high-density screen).
+PREVIEW_SIZES = tuple(size for size in images.SIZES if size <= 1024)
 
 
 class FiniteFloat(serializers.FloatField):
@@ -188,7 +170,9 @@ class CrossIn(serializers.Serializer):
 
 class GenesIn(serializers.Serializer):
     genes = serializers.DictField(child=FiniteFloat(), allow_empty=True)
-    size = serializers.ChoiceField(choices=images.SIZES, default=256)
+    size = serializers.ChoiceField(choices=PREVIEW_SIZES, default=256, error_messages={
+        "invalid_choice": f"must be one of {', '.join(map(str, PREVIEW_SIZES))} (a preview is at most 1024 px).",
+    })
 
 
 class UpdateIn(serializers.Serializer):
@@ -249,8 +233,8 @@ def checked_genes(space: Space, amounts: dict[str, float]) -> dict[str, Gene]:
 
 
 class Breeding(APIView):
+    # Makes pictures: each view charges its renders to the breeder's budget (budget.py).
     permission_classes = [permissions.IsAuthenticated]
-    throttle_classes = [BreedThrottle]
 
 
 class SpaceList(APIView):
@@ -274,6 +258,7 @@ class RandomCreations(Breeding):
         if space is None:
             raise NotFound(f"No space {slug!r}.")
         data = parse(RandomIn, request)
+        budget.charge(request, budget.creations(data["n"]))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -283,6 +268,7 @@ class Children(Breeding):
     def post(self, request, public_id):
         parent = visible_creation(request, public_id)
         data = parse(ChildrenIn, request)
+        budget.charge(request, budget.creations(data["n"]))
         made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -303,6 +289,7 @@ class Cross(Breeding):
         spaces = {p.creation.space_id for p in parents}
         if len(spaces) > 1:
             raise ValidationError({"parents": ["all parents must come from the same space."]})
+        budget.charge(request, budget.creations(data["n"]))
         made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -315,11 +302,10 @@ def edit_request(request, public_id: str):
 
 
 class EditPreview(Breeding):
-    throttle_classes = [PreviewThrottle]
-
     @extend_schema(request=GenesIn, responses={200: dict})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
+        budget.charge(request, budget.picture(data["size"]))
         image = actions.preview(request.user, source, data["genes"], genes, data["size"])
         return Response({"image": image})
 
@@ -328,6 +314,7 @@ class EditKeep(Breeding):
     @extend_schema(request=GenesIn, responses={201: CreationSerializer})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
+        budget.charge(request, budget.creations(1))
         made = actions.do_edit(request.user, source, data["genes"], genes)
         return respond([made], request, status.HTTP_201_CREATED)
 

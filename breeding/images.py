@@ -1,16 +1,28 @@
-"""Pictures as a cache: rendered on first request, stored, served as immutable files.
+"""Pictures as a cache: rendered on first request, stored, served from the file after.
 
 A picture's address is its space, latent sha and size. The first request renders it
 through the space's batcher (so a grid of children is one forward pass), encodes WebP off
 the request path and stores it through Django's storage; concurrent requests for the same
 picture wait on the same render. A lost file is simply rendered again.
+
+The stored files (``renders/`` under MEDIA_ROOT) are kept within ``MEDIA_CACHE_MAX_GB``:
+a file's modification time is its last use (reading it touches it, at most every
+``TOUCH_AFTER_S``), and when the files would outgrow the budget the least recently used
+are deleted until they fill ``LOW_WATER`` of it. Each process checks before it writes,
+from a running count it takes from the disk at its first write and again at each sweep;
+a periodic job (``breeding.tasks.sweep_renders``) sweeps too, and so catches what other
+processes wrote. This needs files on a local disk; other storages (S3) keep their own
+expiry rules.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import torch
 from django.conf import settings
@@ -33,6 +45,14 @@ _lock = threading.Lock()
 _batchers: dict[str, RenderBatcher] = {}
 _inflight: dict[tuple[str, str, int], Future] = {}
 _encoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
+
+#: A read marks a file as used (its modification time) when that is older than this.
+TOUCH_AFTER_S = 600
+#: A sweep deletes down to this fraction of the budget, so it need not run at every write.
+LOW_WATER = 0.8
+_disk_lock = threading.Lock()
+_sweep_lock = threading.Lock()  # one sweep at a time in a process
+_disk: dict = {"root": None, "bytes": None}  # this process's count of the stored files
 
 
 def path(space: str, sha: str, size: int) -> str:
@@ -58,6 +78,18 @@ def batcher(space: str) -> RenderBatcher:
         return _batchers[space]
 
 
+def stored(space: str, sha: str, size: int) -> bool:
+    return default_storage.exists(path(space, sha, size))
+
+
+def needs_render(space: str, sha: str, size: int) -> bool:
+    """Would asking for this picture start a render (neither stored nor being rendered)?"""
+    with _lock:
+        if (space, sha, size) in _inflight:
+            return False
+    return not stored(space, sha, size)
+
+
 def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
     """A future of the WebP bytes of one picture: stored, being rendered, or started now."""
     if size not in SIZES:
@@ -67,10 +99,10 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
         if key in _inflight:
             return _inflight[key]
     name = path(space, sha, size)
-    if default_storage.exists(name):
+    data = _read(name)
+    if data is not None:
         done: Future = Future()
-        with default_storage.open(name, "rb") as f:
-            done.set_result(f.read())
+        done.set_result(data)
         return done
     with _lock:
         if key in _inflight:  # started meanwhile
@@ -80,6 +112,26 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
     rendering = batcher(space).submit(latent, size)
     rendering.add_done_callback(lambda r: _after_render(key, name, r, result))
     return result
+
+
+def _read(name: str) -> bytes | None:
+    """A stored picture's bytes, marking it as used; None if it is not stored (or was just
+    evicted)."""
+    if not default_storage.exists(name):
+        return None
+    try:
+        with default_storage.open(name, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    local = _local_path(name)
+    if local is not None:
+        try:
+            if os.stat(local).st_mtime < time.time() - TOUCH_AFTER_S:
+                os.utime(local)
+        except FileNotFoundError:
+            pass
+    return data
 
 
 def _after_render(key, name: str, rendering: Future, result: Future) -> None:
@@ -95,7 +147,12 @@ def _store(key, name: str, rendering: Future, result: Future) -> None:
     try:
         data = encode(rendering.result()[0], "webp")
         if not default_storage.exists(name):
-            default_storage.save(name, ContentFile(data))
+            make_room(len(data))
+            try:
+                default_storage.save(name, ContentFile(data))
+            except FileNotFoundError:  # a sweep removed the emptied folder meanwhile
+                default_storage.save(name, ContentFile(data))
+            _counted(len(data))
         result.set_result(data)
     except Exception as exc:
         log.exception("could not render or store %s", name)
@@ -109,3 +166,104 @@ def prefetch(space: str, sha: str, latent: torch.Tensor, sizes=EAGER_SIZES) -> N
     """Start rendering a new creation's pictures without waiting for them."""
     for size in sizes:
         request(space, sha, latent, size)
+
+
+# -- the disk budget ------------------------------------------------------------------
+
+
+def _local_path(name: str) -> str | None:
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:  # not a local disk
+        return None
+
+
+def budget_bytes() -> int:
+    return int(settings.MEDIA_CACHE_MAX_GB * 1e9)
+
+
+@dataclass
+class Sweep:
+    files: int  # stored before the sweep
+    bytes: int
+    evicted: int
+    bytes_after: int
+
+
+def sweep(max_bytes: int | None = None, room: int = 0) -> Sweep | None:
+    """Delete the least recently used pictures while the stored ones, plus ``room`` bytes
+    about to be written, exceed ``max_bytes`` (``MEDIA_CACHE_MAX_GB``), down to
+    ``LOW_WATER`` of it. None where pictures are not on a local disk."""
+    root = _local_path("renders")
+    if root is None:
+        return None
+    max_bytes = budget_bytes() if max_bytes is None else max_bytes
+    files = []  # (last use, size, path)
+    folders = [root]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    files.append((info.st_mtime, info.st_size, entry.path))
+            except FileNotFoundError:
+                continue
+    total = before = sum(size for _, size, _ in files)
+    evicted = 0
+    if total + room > max_bytes:
+        target = LOW_WATER * max_bytes - room
+        files.sort()
+        for _, size, file in files:
+            if total <= target:
+                break
+            try:
+                os.remove(file)
+            except FileNotFoundError:
+                pass
+            total -= size
+            evicted += 1
+            _remove_empty(os.path.dirname(file), root)
+        log.info("picture cache: %d files of %.1f MB, budget %.1f MB: evicted %d, %.1f MB left",
+                 len(files), before / 1e6, max_bytes / 1e6, evicted, total / 1e6)
+    with _disk_lock:
+        _disk.update(root=root, bytes=total)
+    return Sweep(files=len(files), bytes=before, evicted=evicted, bytes_after=total)
+
+
+def _remove_empty(folder: str, root: str) -> None:
+    """Remove a picture's folder and its parent once they hold nothing."""
+    for _ in range(2):
+        if os.path.commonpath([folder, root]) != root or folder == root:
+            return
+        try:
+            os.rmdir(folder)
+        except OSError:  # not empty (or gone)
+            return
+        folder = os.path.dirname(folder)
+
+
+def make_room(size: int) -> None:
+    """Before writing ``size`` bytes: sweep if this process's count says they would not fit."""
+    root = _local_path("renders")
+    if root is None:
+        return
+    with _disk_lock:
+        if _disk["root"] != root:
+            _disk.update(root=root, bytes=None)
+    with _sweep_lock:
+        with _disk_lock:  # read again: another thread may have swept meanwhile
+            known = _disk["bytes"]
+        if known is None or known + size > budget_bytes():
+            sweep(room=size)
+
+
+def _counted(size: int) -> None:
+    with _disk_lock:
+        if _disk["bytes"] is not None:
+            _disk["bytes"] += size

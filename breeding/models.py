@@ -104,6 +104,10 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
 
 
+#: Seen by anyone who has the link.
+SHARED = (Visibility.PUBLIC, Visibility.UNLISTED)
+
+
 class Origin(models.TextChoices):
     RANDOM = "random", "Random"
     CHILDREN = "children", "Child"
@@ -136,7 +140,9 @@ class CreationQuerySet(models.QuerySet):
         return self.filter(removed_at__isnull=True)
 
     def visible_to(self, user) -> CreationQuerySet:
-        shared = models.Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+        """``user`` is a user, an anonymous one, None, or a user's id (a request authenticated
+        by its API token before Django knows its user, as the picture view does)."""
+        shared = models.Q(visibility__in=SHARED)
         if (uid := viewer_id(user)) is not None:
             shared |= models.Q(owner_id=uid)
         return self.alive().filter(shared)

@@ -9,7 +9,7 @@ import time
 from django.db import transaction
 from procrastinate.contrib.django import app
 
-from breeding import actions
+from breeding import actions, images
 from breeding.events import send_to_all
 from breeding.models import Gene, Space
 
@@ -79,6 +79,15 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
 def purge_drafts(timestamp: int) -> int:
     """Hourly: delete drafts older than DRAFT_TTL_HOURS that nobody kept."""
     return actions.purge_drafts()
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="sweep-renders")
+@app.task(queueing_lock="sweep-renders")
+def sweep_renders(timestamp: int) -> int:
+    """Every five minutes: keep the stored pictures within MEDIA_CACHE_MAX_GB, least
+    recently used out first (each web process also checks before it writes one)."""
+    result = images.sweep()
+    return result.evicted if result is not None else 0
 
 
 def ensure_genes(stdout=None) -> None:

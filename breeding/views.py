@@ -1,29 +1,59 @@
-"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file."""
+"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file.
+
+Who may see a picture is the rule of ``Creation.objects.visible_to``, asked of the database
+with the picture's sha, a shared row first. Shared pictures may be kept by browsers and
+proxies for ``SHARED_MAX_AGE`` only, then revalidated with their ETag (a 304 costs one
+query, no file and no render), so a work made private or removed stops being served within
+minutes. Rendering a new file is charged to the asker's render budget (budget.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 
+import numpy as np
 import torch
 from asgiref.sync import sync_to_async
 from django.db import connection
+from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
-from breeding import actions, images
-from breeding.models import Space, Visibility
+from breeding import actions, budget, images
+from breeding.limits import client_address
+from breeding.models import SHARED, Creation, Space
 
 SHA = re.compile(r"[0-9a-f]{32}")
 #: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
 #: take ``٢٥٦`` and ``0256``, and ``str.isdigit()`` takes ``²⁵⁶``, which ``int()`` refuses).
 SIZE = re.compile(r"[1-9][0-9]{0,3}", re.ASCII)
-YEAR = 365 * 24 * 3600
+#: How long browsers and proxies may show a shared picture without asking again: the most
+#: a revocation (made private, removed) waits for caches that honour the headers.
+SHARED_MAX_AGE = 300
+#: ...and how long past that they may still show it while they ask in the background.
+SHARED_STALE_S = 60
+SHARED_CACHE = f"public, max-age={SHARED_MAX_AGE}, stale-while-revalidate={SHARED_STALE_S}"
+PRIVATE_CACHE = f"private, max-age={SHARED_MAX_AGE}"
+SHARED_FIRST = Case(When(visibility__in=SHARED, then=Value(0)), default=Value(1),
+                    output_field=IntegerField())
 
 
-def not_found(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=404)
+def refusal(message: str, status: int, retry_after: int | None = None) -> JsonResponse:
+    """An error as JSON. It depends on who asks, so no cache may keep it for anyone else."""
+    body: dict = {"error": message}
+    headers = {"Cache-Control": "no-store"}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+        headers["Retry-After"] = str(retry_after)
+    return JsonResponse(body, status=status, headers=headers)
+
+
+def revalidated(request, etag: str) -> bool:
+    """Does the client hold this picture already (``If-None-Match``, weak comparison)?"""
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    return "*" in held or etag in (e.removeprefix("W/") for e in held)
 
 
 def token_user_id(request) -> int | None:
@@ -41,59 +71,56 @@ def token_user_id(request) -> int | None:
     return row[0] if row else None
 
 
-# One round trip: the picture's creations with their space's shape. This is the hot path
-# of every gallery page (dozens of pictures), so it skips the ORM.
-LOOKUP = """
-    SELECT c.visibility, c.owner_id, c.latent::text, s.layers, s.dim
-    FROM breeding_creation c JOIN breeding_space s ON s.id = c.space_id
-    WHERE s.slug = %s AND c.latent_sha = %s AND c.removed_at IS NULL
-    LIMIT 20
-"""
-
-
 @sync_to_async
 def find(space_slug: str, sha: str, user, request):
-    """(space slug, latent, public?) of a picture the user may see, or None."""
+    """(latent, shared?, asker's user id) of a picture the asker may see, or None."""
     user_id = user.pk if user.is_authenticated else token_user_id(request)
-    with connection.cursor() as cursor:
-        cursor.execute(LOOKUP, [space_slug, sha])
-        rows = cursor.fetchall()
-    shared = [r for r in rows if r[0] in (Visibility.PUBLIC, Visibility.UNLISTED)]
-    own = [r for r in rows if user_id is not None and r[1] == user_id]
-    if shared or own:
-        _, _, text, layers, dim = (shared or own)[0]
-        latent = torch.tensor(json.loads(text), dtype=torch.float32).view(layers, dim)
-        return space_slug, latent, bool(shared)
+    row = (
+        Creation.objects.visible_to(user_id)
+        .filter(space__slug=space_slug, latent_sha=sha)
+        .order_by(SHARED_FIRST)
+        .values_list("visibility", "latent", "space__layers", "space__dim")
+        .first()
+    )
+    if row is not None:
+        visibility, latent, layers, dim = row
+        latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
+        return latent, visibility in SHARED, user_id
     space = Space.objects.filter(slug=space_slug).first()
     if space is None or user_id is None:
         return None
     latent = actions.preview_latent(space, sha, user_id)
-    return (space_slug, latent, False) if latent is not None else None
+    return (latent, False, user_id) if latent is not None else None
 
 
 @require_GET
 async def image(request, space: str, sha: str, size: str):
     if not SIZE.fullmatch(size) or int(size) not in images.SIZES:
         allowed = ", ".join(map(str, images.SIZES))
-        return not_found(f"No picture size {size}: sizes are {allowed}.")
+        return refusal(f"No picture size {size}: sizes are {allowed}.", 404)
     size = int(size)
     if not SHA.fullmatch(sha):
-        return not_found("No such picture.")
+        return refusal("No such picture.", 404)
     found = await find(space, sha, await request.auser(), request)
     if found is None:
-        return not_found("No such picture.")
-    space_slug, latent, shared = found
+        return refusal("No such picture.", 404)
+    latent, shared, user_id = found
     etag = f'"{sha}-{size}"'
-    cache = f"{'public' if shared else 'private'}, max-age={YEAR}, immutable"
-    if request.headers.get("If-None-Match") == etag:
+    headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE}
+    if revalidated(request, etag):
         response = HttpResponseNotModified()
     else:
+        if images.needs_render(space, sha, size):
+            wait, message = await sync_to_async(budget.spend)(
+                user_id, client_address(request), budget.picture(size))
+            if wait:
+                return refusal(message, 429, retry_after=wait)
         try:
-            data = await asyncio.wrap_future(images.request(space_slug, sha, latent, size))
+            data = await asyncio.wrap_future(images.request(space, sha, latent, size))
         except Exception:
-            return JsonResponse({"error": "The picture could not be rendered. Try again shortly."},
-                                status=503, headers={"Retry-After": "5"})
+            return refusal("The picture could not be rendered. Try again shortly.", 503,
+                           retry_after=5)
         response = HttpResponse(data, content_type="image/webp")
-    response["ETag"] = etag
-    response["Cache-Control"] = cache
+    for name, value in headers.items():
+        response[name] = value
     return response

@@ -3,9 +3,9 @@ the studio and the library's controls call the REST API from ES modules."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -17,9 +17,8 @@ from django.shortcuts import redirect, render
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.request import Request
 
-from breeding import actions
+from breeding import actions, budget
 from breeding.api import (
-    BreedThrottle,
     GeneSerializer,
     SpaceSerializer,
     creation_queryset,
@@ -28,6 +27,7 @@ from breeding.api import (
     lineage_tree,
     serialize,
 )
+from breeding.limits import client_address, in_words, take
 from breeding.models import Creation, Gene, Space, Visibility
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
@@ -156,12 +156,18 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("frontend:studio-start")
     form = UserCreationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user)
-        messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-        return redirect("frontend:studio-start")
-    return render(request, "registration/signup.html", {"form": form})
+        wait = take(f"signup:{client_address(request)}", 1, settings.SIGNUP_RATE_PER_HOUR, 3600)
+        if not wait:
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
+            return redirect("frontend:studio-start")
+        form.add_error(None, f"Too many accounts have been made from your address this hour. "
+                             f"Try again in {in_words(wait)}.")
+        status = 429
+    return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
 # -- breeding --------------------------------------------------------------------------
@@ -202,9 +208,9 @@ def breed_from(request, public_id):
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
-    throttle = BreedThrottle()  # the same budget as the breeding API
-    if not throttle.allow_request(SimpleNamespace(user=request.user, META=request.META), None):
-        messages.error(request, f"You are breeding very fast. Try again in {int(throttle.wait() or 1) + 1} s.")
+    wait, message = budget.spend(request.user.pk, client_address(request), budget.creations(1))
+    if wait:
+        messages.error(request, message)
         return redirect("frontend:work", public_id=creation.public_id)
     copy = actions.do_children(request.user, creation, 1, 0.0)[0]
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.

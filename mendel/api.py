@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from breeding.budget import OverBudget
+
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
@@ -46,10 +48,11 @@ def exception_handler(exc, context):
         response.data = {"error": message, "fields": fields}
     elif isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
-        response.data = {
-            "error": f"Too many breeding requests. Try again in {wait} second{'s' if wait != 1 else ''}.",
-            "retry_after": wait,
-        }
+        if isinstance(exc, OverBudget):
+            message = str(exc.detail)
+        else:
+            message = f"Too many requests. Try again in {wait} second{'s' if wait != 1 else ''}."
+        response.data = {"error": message, "retry_after": wait}
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"error": "Log in first: this needs an account."}
     else:

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class MendelConfig(AppConfig):
     name = "mendel"
     verbose_name = "Mendel"
+
+    def ready(self) -> None:
+        from mendel import accounts  # noqa: F401 - connects the log-out signal

@@ -41,6 +41,19 @@ def env_int(name: str, default: int, *, low: int, high: int) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, low: float, high: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+    if not low <= value <= high:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be between {low:g} and {high:g}, got {raw.strip()}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

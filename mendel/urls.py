@@ -3,18 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from breeding.urls import api_urls, image_urls
 from gallery.urls import api_urls as gallery_api_urls
+from mendel.accounts import AuthToken
 from mendel.health import healthz
-from mendel.parsers import PARSERS
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include((api_urls + gallery_api_urls, "api"))),
-    path("api/token/", ObtainAuthToken.as_view(parser_classes=PARSERS), name="api-token"),
+    path("api/token/", AuthToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *image_urls,

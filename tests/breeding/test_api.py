@@ -215,14 +215,18 @@ def test_breeding_needs_an_account(api, space):
     assert response.json() == {"error": "Log in first: this needs an account."}
 
 
-def test_breeding_is_rate_limited_with_a_retry_time(as_alice, settings, space):
-    settings.BREED_RATE = "3/min"
-    for _ in range(3):
-        assert as_alice.post("/api/spaces/abstract/random/", {}, format="json").status_code == 201
-    response = as_alice.post("/api/spaces/abstract/random/", {}, format="json")
+def test_breeding_is_budgeted_per_picture_made_with_a_retry_time(as_alice, settings, space):
+    settings.RENDER_BUDGET_MPX_PER_MIN = 1.0  # fifteen pictures at the eager 256 px
+    too_many = as_alice.post("/api/spaces/abstract/random/", {"n": 16}, format="json")
+    assert too_many.status_code == 429  # one request, but sixteen pictures
+    assert as_alice.post("/api/spaces/abstract/random/", {"n": 8}, format="json").status_code == 201
+    response = as_alice.post("/api/spaces/abstract/random/", {"n": 8}, format="json")
     assert response.status_code == 429
-    assert response.json()["error"].startswith("Too many breeding requests. Try again in ")
-    assert int(response["Retry-After"]) > 0
+    body = response.json()
+    assert body["error"].startswith("You have asked for more pictures than Mendel renders for one "
+                                    "person in a minute (1 megapixel). Try again in ")
+    assert 0 < body["retry_after"] <= 60 and response["Retry-After"] == str(body["retry_after"])
+    assert Creation.objects.count() == 8
 
 
 def test_an_oversized_body_is_refused(as_alice, settings, space):
@@ -241,7 +245,7 @@ def test_a_picture_is_rendered_once_then_served_from_storage(as_alice, space, se
     url = made["images"]["256"]
     first = as_alice.get(url)
     assert first.status_code == 200 and first["Content-Type"] == "image/webp"
-    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert first["Cache-Control"] == "public, max-age=300, stale-while-revalidate=60"
     assert Image.open(io.BytesIO(first.content)).size == (256, 256)
     sha = url.split("/")[3]
     stored = settings.MEDIA_ROOT / "renders" / "abstract" / sha[:2] / sha / "256.webp"

@@ -107,3 +107,9 @@ def test_an_inference_url_is_refused_until_mendel_can_use_one():
     result = _load_settings(INFERENCE_URL="http://gpu-node-1:8100")
     assert result.returncode != 0
     assert "INFERENCE_URL is set, but Mendel cannot render through an inference service" in result.stderr
+
+
+def test_a_retired_rate_variable_names_what_replaced_it():
+    result = _load_settings(BREED_RATE="120/min")
+    assert result.returncode != 0
+    assert "BREED_RATE is no longer read: rendering is budgeted by RENDER_BUDGET_MPX_PER_MIN" in result.stderr

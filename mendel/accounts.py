@@ -1,0 +1,81 @@
+"""Accounts beyond Django's own views: locked-out logins, API tokens and their revocation.
+
+Failed logins are counted by django-axes (settings: ``AXES_*``) on the login form, the
+admin's and ``POST /api/token/``; a locked-out pair of account and address is answered
+with a sentence that says how long to wait: a page for people, JSON for the API.
+
+A breeder's API token is deleted by ``DELETE /api/token/`` and whenever they log out of
+the site: logging out is the one control a person has after a token has leaked.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
+from django.http import JsonResponse
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from breeding.limits import in_words
+from mendel.parsers import PARSERS
+
+
+def lockout_message() -> str:
+    wait = in_words(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return (f"Too many failed logins for this account from your address. "
+            f"Try again in {wait}.")
+
+
+def lockout_json() -> JsonResponse:
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    return JsonResponse({"error": lockout_message(), "retry_after": seconds},
+                        status=status.HTTP_429_TOO_MANY_REQUESTS,
+                        headers={"Retry-After": str(seconds)})
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """``AXES_LOCKOUT_CALLABLE``: the answer to a login refused for a locked-out pair.
+
+    Every refused try starts the cool-off again, so the whole cool-off is the wait."""
+    if request.path.startswith("/api/"):
+        return lockout_json()
+    return render(request, "registration/locked_out.html", {"message": lockout_message()},
+                  status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+class AuthToken(ObtainAuthToken):
+    """``POST``: a username and password give the account's API token (failed tries count
+    towards a lockout, as on the login form). ``DELETE``: revoke one's token."""
+
+    parser_classes = PARSERS  # DRF's token view names its own parsers: the guarded ones
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # axes marks the request it was given: DRF's, not Django's
+            if getattr(request, "axes_locked_out", False):
+                return lockout_json()
+            raise
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@receiver(user_logged_out)
+def revoke_tokens_on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        Token.objects.filter(user=user).delete()

@@ -1,0 +1,118 @@
+"""Accounts under attack: password guessing on the login form and the token API, sign-ups
+in bulk, and tokens that outlive a logout."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse 1"  # alice's (tests/conftest.py)
+LOCKOUT = "Too many failed logins for this account from your address. Try again in 15 minutes."
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many tries, fast
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def log_in(client, username="alice", password="wrong guess"):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def ask_token(client, username="alice", password="wrong guess"):
+    return client.post("/api/token/", {"username": username, "password": password}, format="json")
+
+
+def test_the_login_form_locks_an_account_and_address_pair_after_five_failures(alice, bob, settings):
+    guesser = Client(REMOTE_ADDR="203.0.113.5")
+    for _ in range(4):
+        response = log_in(guesser)
+        assert response.status_code == 200 and b"Please enter a correct username" in response.content
+    locked = log_in(guesser)  # the fifth failure
+    assert locked.status_code == 429
+    assert LOCKOUT in locked.content.decode()
+    # now even the right password is refused from there, with the same page
+    right = log_in(guesser, password=PASSWORD)
+    assert right.status_code == 429 and LOCKOUT in right.content.decode()
+    assert "_auth_user_id" not in guesser.session
+    # Alice at home, and Bob from the guesser's address, log in as usual.
+    assert log_in(Client(REMOTE_ADDR="198.51.100.20"), password=PASSWORD).status_code == 302
+    assert log_in(guesser, "bob", "battery staple 2").status_code == 302
+
+
+def test_the_token_api_counts_failures_with_the_form_and_answers_a_lockout_in_json(alice):
+    guesser = APIClient(REMOTE_ADDR="203.0.113.6")
+    for _ in range(2):
+        assert log_in(guesser).status_code == 200
+    for _ in range(2):
+        wrong = ask_token(guesser)
+        assert wrong.status_code == 400
+        assert wrong.json()["error"] == "Unable to log in with provided credentials."
+    for password in ("wrong guess", PASSWORD):  # the fifth failure; then the right one, refused
+        locked = ask_token(guesser, password=password)
+        assert locked.status_code == 429
+        assert locked.json() == {"error": LOCKOUT, "retry_after": 900}
+        assert locked["Retry-After"] == "900"
+    assert not Token.objects.filter(user=alice).exists()
+    assert ask_token(APIClient(REMOTE_ADDR="198.51.100.21"), password=PASSWORD).status_code == 200
+
+
+def test_a_success_clears_the_failures_of_its_pair(alice):
+    client = Client(REMOTE_ADDR="203.0.113.8")
+    for _ in range(4):
+        log_in(client)
+    assert log_in(client, password=PASSWORD).status_code == 302
+    client.post("/accounts/logout/")
+    for _ in range(4):
+        assert log_in(client).status_code == 200  # counting from zero again
+
+
+def sign_up(client, name):
+    return client.post("/accounts/signup/", {"username": name, "password1": "a long passphrase 7",
+                                              "password2": "a long passphrase 7"})
+
+
+def test_sign_ups_are_limited_per_address(settings):
+    settings.SIGNUP_RATE_PER_HOUR = 3
+    for i in range(3):
+        assert sign_up(Client(REMOTE_ADDR="203.0.113.9"), f"maker{i}").status_code == 302
+    refused = sign_up(Client(REMOTE_ADDR="203.0.113.9"), "maker3")
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many accounts have been made from your address this hour. Try again in " in page
+    assert not get_user_model().objects.filter(username="maker3").exists()
+    # a form with a mistake is answered as before and counts for nothing
+    mistake = Client(REMOTE_ADDR="203.0.113.9").post("/accounts/signup/", {"username": "x"})
+    assert mistake.status_code == 200
+    assert sign_up(Client(REMOTE_ADDR="198.51.100.22"), "maker3").status_code == 302
+
+
+def test_a_breeder_revokes_their_token_through_the_api(alice):
+    client = APIClient()
+    key = ask_token(client, password=PASSWORD).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/creations/").status_code == 200
+    assert client.delete("/api/token/").status_code == 204
+    assert not Token.objects.filter(user=alice).exists()
+    assert client.get("/api/creations/").json() == {"error": "Invalid token."}
+    assert APIClient().delete("/api/token/").status_code in (401, 403)
+
+
+def test_logging_out_of_the_site_revokes_the_api_token(alice):
+    api = APIClient()
+    key = ask_token(api, password=PASSWORD).json()["token"]
+    browser = Client()
+    assert log_in(browser, password=PASSWORD).status_code == 302
+    assert browser.post("/accounts/logout/").status_code == 302
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/creations/").json() == {"error": "Invalid token."}
+    assert not Token.objects.filter(key=key).exists()
