@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class MendelConfig(AppConfig):
     name = "mendel"
     verbose_name = "Mendel"
+
+    def ready(self) -> None:
+        from mendel import names
+
+        names.install()
