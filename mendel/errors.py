@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 
 MACHINE_PREFIXES = ("/api/", "/r/")
 
@@ -14,21 +16,10 @@ def _wants_json(request) -> bool:
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"error": f"Nothing at {request.path}."}, status=404)
-    return HttpResponse(
-        "<!doctype html><title>Not found</title><body style='background:#101012;color:#ecebe8;"
-        "font-family:system-ui;padding:3rem'><h1>Nothing here</h1><p>This page does not "
-        "exist, or is not yours to see. <a style='color:#e0b36a' href='/'>Back to the "
-        "gallery</a>.</p>",
-        status=404,
-    )
+    return render(request, "mendel/404.html", status=404)
 
 
 def server_error(request):
     if _wants_json(request):
         return JsonResponse({"error": "Something went wrong on our side. Try again shortly."}, status=500)
-    return HttpResponse(
-        "<!doctype html><title>Something went wrong</title><body style='background:#101012;"
-        "color:#ecebe8;font-family:system-ui;padding:3rem'><h1>Something went wrong</h1><p>"
-        "It is not your fault. Try again in a moment.</p>",
-        status=500,
-    )
+    return HttpResponse(loader.get_template("mendel/500.html").render(), status=500)

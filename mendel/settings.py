@@ -207,6 +207,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # sent over https only, and browsers are told by HSTS to use nothing else. Behind a proxy
 # that terminates TLS, SECURE_PROXY_SSL_HEADER names the header by which it says a request
 # came over https (without it, every request looks like plain http and is redirected).
+from csp.constants import NONE, SELF  # noqa: E402
+
 from mendel.env import env_origins, env_proxy_ssl_header  # noqa: E402
 
 HTTPS = env_bool("HTTPS", False)
@@ -221,3 +223,40 @@ SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
 # Other origins whose pages may post forms and open sockets here (the site's own origin
 # always may): e.g. https://www.example.org when the site is also served there.
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# Every response says what its page may load: only Mendel's own files, no inline script or
+# style (JSON data rides in <script type="application/json">), no framing.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_after_security:_after_security] = [
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # 'self' takes in ws:// and wss:// to the same host
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": HTTPS,
+    },
+}
+# Powerful browser features Mendel never uses, switched off for every page.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
