@@ -172,7 +172,9 @@ def validate_username(value: str) -> None:
                 code="taken",
             )
         raise ValidationError(
-            f"“{name}” looks too much like “{other}”, who is already here. Pick a name that reads differently.",
+            f"“{name}” looks too much like “{other}”, who is already here: letters that look "
+            "alike (a capital I and a small l, a Cyrillic а and a Latin a, é and e) count as the "
+            "same. Pick a name that reads differently.",
             code="lookalike",
         )
 

@@ -50,7 +50,7 @@ def test_a_name_that_looks_like_a_taken_one_is_refused(client, alice, django_use
 
 def test_the_refusal_names_the_lookalike(client, alice):
     html = refusal(sign_up(client, "aIice"))
-    assert "“aIice” looks too much like “alice”, who is already here." in html
+    assert "“aIice” looks too much like “alice”, who is already here: letters that look alike" in html
 
 
 def test_a_name_mixing_scripts_is_refused_even_when_nobody_has_its_lookalike(client):
