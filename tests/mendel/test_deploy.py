@@ -68,6 +68,13 @@ def test_https_turns_on_redirects_secure_cookies_and_a_years_hsts():
                       "('HTTP_X_FORWARDED_PROTO', 'https')", "['https://www.example.org']"]
 
 
+def test_pages_served_over_https_ask_for_https_subresources_only():
+    directive = "CONTENT_SECURITY_POLICY['DIRECTIVES']['upgrade-insecure-requests']"
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{directive})"
+    assert _run(["-c", code], **PRODUCTION).stdout.split() == ["True"]
+    assert _run(["-c", code]).stdout.split() == ["False"]
+
+
 def test_hsts_can_be_tuned_apart():
     assert _settings("SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
                      **{**PRODUCTION, "HSTS_SECONDS": "3600", "HSTS_INCLUDE_SUBDOMAINS": "false"}) == ["3600", "False"]
