@@ -116,7 +116,9 @@ async def image(request, space: str, sha: str, size: str):
             if wait:
                 return refusal(message, 429, retry_after=wait)
         try:
-            data = await asyncio.wrap_future(images.request(space, sha, latent, size))
+            # Shielded: the render is shared by everyone asking for this picture, so a
+            # visitor who leaves (this request cancelled) must not cancel it for the rest.
+            data = await asyncio.shield(asyncio.wrap_future(images.request(space, sha, latent, size)))
         except Exception:
             return refusal("The picture could not be rendered. Try again shortly.", 503,
                            retry_after=5)

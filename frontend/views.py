@@ -33,6 +33,7 @@ from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
+from mendel import names
 
 WALL_SIZE = 24
 NEIGHBOURS = 12
@@ -152,10 +153,17 @@ def lineage_page(request, public_id):
 # -- accounts --------------------------------------------------------------------------
 
 
+class SignupForm(UserCreationForm):
+    """Django's sign-up form; the name rules (mendel.names) sit on the user model's field."""
+
+    class Meta(UserCreationForm.Meta):
+        help_texts = {"username": names.RULES}
+
+
 def signup(request):
     if request.user.is_authenticated:
         return redirect("frontend:studio-start")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         wait = take(f"signup:{client_address(request)}", 1, settings.SIGNUP_RATE_PER_HOUR, 3600)

@@ -8,4 +8,9 @@ class MendelConfig(AppConfig):
     verbose_name = "Mendel"
 
     def ready(self) -> None:
-        from mendel import accounts  # noqa: F401 - connects the log-out signal
+        from mendel import (
+            accounts,  # noqa: F401 - connects the log-out signal
+            names,
+        )
+
+        names.install()

@@ -18,17 +18,16 @@ django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 # Consumers import models: only after the app registry is ready.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from breeding.routing import websocket_urlpatterns as breeding_websockets  # noqa: E402
 from mendel.lifespan import Lifespan  # noqa: E402
+from mendel.websocket import SameOriginValidator  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter([*breeding_websockets]))
-        ),
+        # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets]))),
     }
 )
 

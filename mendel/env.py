@@ -123,3 +123,34 @@ def database_config(name: str, base: Path) -> dict:
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database: {url!r}.")
     return config
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins (``https://gallery.example.org``): a scheme and a host, an
+    optional port, nothing after; an empty list when unset. ``https://*.example.org``
+    stands for every subdomain, as in Django's ``CSRF_TRUSTED_ORIGINS``."""
+    origins = env_list(name, [])
+    for origin in origins:
+        parsed = urlparse(origin)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path or parsed.query:
+            raise ImproperlyConfigured(
+                f"{name} must list origins like https://gallery.example.org (a scheme and a "
+                f"host, no path), got {origin!r}."
+            )
+    return origins
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` (or ``X-Forwarded-Proto: https``): the header a TLS-terminating
+    proxy sets, as Django's ``SECURE_PROXY_SSL_HEADER`` pair; None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition(":")
+    header, value = header.strip(), value.strip() or "https"
+    if not header or not all(c.isalnum() or c == "-" for c in header) or " " in value:
+        raise ImproperlyConfigured(
+            f"{name} must be a header name such as X-Forwarded-Proto, optionally followed by "
+            f"': https', got {raw!r}."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 
 MACHINE_PREFIXES = ("/api/", "/r/")
 
@@ -12,12 +14,9 @@ def _wants_json(request) -> bool:
 
 
 def _page(title: str, text: str, status: int) -> HttpResponse:
-    return HttpResponse(
-        f"<!doctype html><title>{title}</title><body style='background:#101012;color:#ecebe8;"
-        f"font-family:system-ui;padding:3rem'><h1>{title}</h1><p>{text} <a style='color:#e0b36a' "
-        "href='/'>Back to the gallery</a>.</p>",
-        status=status,
-    )
+    """A plain page, rendered without the request (it may be what is broken)."""
+    page = loader.get_template("mendel/500.html").render({"title": title, "message": text})
+    return HttpResponse(page, status=status)
 
 
 def bad_request(request, exception=None):
@@ -41,27 +40,16 @@ def csrf_failure(request, reason=""):
                "the page and try again.")
     if _wants_json(request):
         return JsonResponse({"error": message}, status=403)
-    return _page("Refused", message, 403)
+    return render(request, "403_csrf.html", status=403)
 
 
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"error": f"Nothing at {request.path}."}, status=404)
-    return HttpResponse(
-        "<!doctype html><title>Not found</title><body style='background:#101012;color:#ecebe8;"
-        "font-family:system-ui;padding:3rem'><h1>Nothing here</h1><p>This page does not "
-        "exist, or is not yours to see. <a style='color:#e0b36a' href='/'>Back to the "
-        "gallery</a>.</p>",
-        status=404,
-    )
+    return render(request, "mendel/404.html", status=404)
 
 
 def server_error(request):
     if _wants_json(request):
         return JsonResponse({"error": "Something went wrong on our side. Try again shortly."}, status=500)
-    return HttpResponse(
-        "<!doctype html><title>Something went wrong</title><body style='background:#101012;"
-        "color:#ecebe8;font-family:system-ui;padding:3rem'><h1>Something went wrong</h1><p>"
-        "It is not your fault. Try again in a moment.</p>",
-        status=500,
-    )
+    return HttpResponse(loader.get_template("mendel/500.html").render(), status=500)

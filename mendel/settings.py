@@ -245,3 +245,63 @@ NEIGHBOURS_HNSW_M = env_int("NEIGHBOURS_HNSW_M", 24, low=4, high=100)
 NEIGHBOURS_HNSW_EF_CONSTRUCTION = env_int("NEIGHBOURS_HNSW_EF_CONSTRUCTION", 200, low=16, high=1000)
 # JSON bodies are small; anything bigger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# -- HTTPS and security headers -------------------------------------------------------------
+# `make run` serves plain http on 127.0.0.1 and needs none of this. A public deployment sets
+# HTTPS=true: http is redirected to https (but /healthz, for load balancers), cookies are
+# sent over https only, and browsers are told by HSTS to use nothing else. Behind a proxy
+# that terminates TLS, SECURE_PROXY_SSL_HEADER names the header by which it says a request
+# came over https (without it, every request looks like plain http and is redirected).
+from csp.constants import NONE, SELF  # noqa: E402
+
+from mendel.env import env_origins, env_proxy_ssl_header  # noqa: E402
+
+HTTPS = env_bool("HTTPS", False)
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, low=0, high=2 * 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# Other origins whose pages may post forms and open sockets here (the site's own origin
+# always may): e.g. https://www.example.org when the site is also served there.
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# Every response says what its page may load: only Mendel's own files, no inline script or
+# style (JSON data rides in <script type="application/json">), no framing.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_after_security:_after_security] = [
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # 'self' takes in ws:// and wss:// to the same host
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": HTTPS,
+    },
+}
+# Powerful browser features Mendel never uses, switched off for every page.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}

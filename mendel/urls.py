@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from breeding.urls import api_urls, image_urls
 from gallery.urls import api_urls as gallery_api_urls
@@ -15,7 +15,9 @@ urlpatterns = [
     path("api/", include((api_urls + gallery_api_urls, "api"))),
     path("api/token/", AuthToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI with its script and style in files, for the Content-Security-Policy.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="mendel/swagger_ui.html"),
+         name="api-docs"),
     *image_urls,
     path("", include("frontend.urls")),
 ]

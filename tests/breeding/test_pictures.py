@@ -138,3 +138,37 @@ def test_the_periodic_sweep_trims_the_store_below_its_budget(alice, space, setti
     assert evicted >= 2
     assert renders_total(settings) <= images.LOW_WATER * total / 2
     assert sum(stored_file(settings, w).exists() for w, _ in works) == 3 - evicted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_visitor_who_leaves_does_not_fail_the_others_waiting_for_the_picture(alice, space):
+    """Requests for a picture being rendered share one render: one of them cancelled (the
+    visitor left the page) must not cancel it for the rest."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from breeding import views
+
+    work = await sync_to_async(lambda: actions.do_update(
+        actions.do_random(alice, space, 1, seed=31)[0], visibility=Visibility.PUBLIC))()
+
+    def get():
+        request = RequestFactory().get(picture_url(work, 1024))
+        request.user = AnonymousUser()
+
+        async def auser():
+            return request.user
+
+        request.auser = auser
+        return views.image(request, "abstract", work.latent_sha, "1024")
+
+    leaving, staying = asyncio.ensure_future(get()), asyncio.ensure_future(get())
+    await asyncio.sleep(0.05)  # both are waiting on the render now
+    leaving.cancel()
+    response = await staying
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert leaving.cancelled()

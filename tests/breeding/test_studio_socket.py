@@ -14,10 +14,11 @@ from mendel.asgi import application
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # a browser's handshake names both
 
 
 async def connect(client, user=None) -> WebsocketCommunicator:
-    headers = [ORIGIN]
+    headers = [ORIGIN, HOST]
     if user is not None:
         await sync_to_async(client.force_login)(user)
         cookie = f"sessionid={client.cookies['sessionid'].value}"

@@ -1,6 +1,7 @@
 // The breeding studio: children, crosses, gene sliders, drafts. Everything goes through
 // the REST API; the studio socket brings progress of long work (gene discovery).
 import { api } from "./api.js";
+import "./placeholder.js";
 import { picture, swapImage } from "./pictures.js";
 import { studioSocket } from "./socket.js";
 import { showError, toast } from "./toast.js";

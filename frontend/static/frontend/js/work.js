@@ -1,5 +1,6 @@
 // The work page: like and unlike without leaving the page.
 import { api } from "./api.js";
+import "./placeholder.js";
 import { showError } from "./toast.js";
 
 for (const button of document.querySelectorAll("[data-like]")) {
