@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -148,6 +149,12 @@ class CrossIn(serializers.Serializer):
 class GenesIn(serializers.Serializer):
     genes = serializers.DictField(child=FiniteFloat(), allow_empty=True)
     size = serializers.ChoiceField(choices=images.SIZES, default=256)
+
+    def validate_genes(self, genes):
+        for slug in genes:
+            if not slug_re.match(slug):  # never a gene, and PostgreSQL refuses some (NUL)
+                raise ValidationError(f"{slug!r} is not a gene name.")
+        return genes
 
 
 class UpdateIn(serializers.Serializer):

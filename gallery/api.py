@@ -75,6 +75,10 @@ class GalleryPage(CursorPagination):
     def __init__(self, ordering):
         self.ordering = ordering
 
+    def get_page_size(self, request):
+        """``limit``, or a 400 naming it: never a silent fallback."""
+        return int_param(request, self.page_size_query_param, self.page_size, 1, self.max_page_size)
+
 
 #: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
 #: the first pages are asked for by every visitor, and a public list may be a second or two

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 
 MACHINE_PREFIXES = ("/api/", "/r/")
 
 
 def _wants_json(request) -> bool:
     return request.path.startswith(MACHINE_PREFIXES) or "application/json" in request.headers.get("Accept", "")
+
+
+def bad_request(request, exception=None):
+    """A request Django itself could not read (a broken multipart body, a bad host...)."""
+    if _wants_json(request):
+        return JsonResponse({"error": "The request could not be read: check its headers and body."},
+                            status=400)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception=None):

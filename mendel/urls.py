@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
+handler400 = "mendel.errors.bad_request"
 handler404 = "mendel.errors.not_found"
 handler500 = "mendel.errors.server_error"
