@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from breeding.models import (
     lineage,
     viewer_id,
 )
+from mendel.schema import whole_number_parameter
 
 MAX_N = 16
 MAX_CROSS_N = 8
@@ -46,6 +48,15 @@ class FiniteFloat(serializers.FloatField):
 # -- output ---------------------------------------------------------------------------
 
 
+class ParentLinkSerializer(serializers.Serializer):
+    """A parent as its child shows it: a removed one is only ``{"removed": true}``."""
+
+    id = serializers.CharField(required=False)
+    content_weight = serializers.FloatField(required=False)
+    style_weight = serializers.FloatField(required=False)
+    removed = serializers.BooleanField(required=False)
+
+
 class CreationSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     space = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -57,10 +68,12 @@ class CreationSerializer(serializers.ModelSerializer):
         model = Creation
         fields = ["id", "space", "owner", "title", "visibility", "origin", "seed", "genes",
                   "depth", "created", "kept_at", "images", "parents"]
+        read_only_fields = fields  # an answer: every field is always there
 
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)
 
+    @extend_schema_field(ParentLinkSerializer(many=True))
     def get_parents(self, creation) -> list[dict]:
         """Parents the viewer may see (``family_parents``)."""
         known = self.context.get("known_parents")
@@ -124,12 +137,42 @@ class SpaceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Space
         fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers"]
+        read_only_fields = fields  # an answer: every field is always there
 
 
 class GeneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Gene
         fields = ["slug", "label", "source", "low", "high", "rho"]
+        read_only_fields = fields  # an answer: every field is always there
+
+
+class PreviewSerializer(serializers.Serializer):
+    image = serializers.CharField(help_text="The URL of the edited picture, rendered on request.")
+
+
+class LineageNodeSerializer(serializers.Serializer):
+    """A work of the tree; a removed one is only ``id``, ``removed`` and ``generation``."""
+
+    id = serializers.CharField()
+    generation = serializers.IntegerField()
+    title = serializers.CharField(required=False)
+    owner = serializers.CharField(required=False)
+    images = serializers.DictField(child=serializers.CharField(), required=False)
+    removed = serializers.BooleanField(required=False)
+
+
+class LineageLinkSerializer(serializers.Serializer):
+    child = serializers.CharField()
+    parent = serializers.CharField()
+
+
+class LineageSerializer(serializers.Serializer):
+    root = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["up", "down"])
+    depth = serializers.IntegerField()
+    nodes = LineageNodeSerializer(many=True)
+    links = LineageLinkSerializer(many=True)
 
 
 # -- input ----------------------------------------------------------------------------
@@ -173,6 +216,12 @@ class GenesIn(serializers.Serializer):
     size = serializers.ChoiceField(choices=PREVIEW_SIZES, default=256, error_messages={
         "invalid_choice": f"must be one of {', '.join(map(str, PREVIEW_SIZES))} (a preview is at most 1024 px).",
     })
+
+    def validate_genes(self, genes):
+        for slug in genes:
+            if not slug_re.match(slug):  # never a gene, and PostgreSQL refuses some (NUL)
+                raise ValidationError(f"{slug!r} is not a gene name.")
+        return genes
 
 
 class UpdateIn(serializers.Serializer):
@@ -235,6 +284,7 @@ def checked_genes(space: Space, amounts: dict[str, float]) -> dict[str, Gene]:
 class Breeding(APIView):
     # Makes pictures: each view charges its renders to the breeder's budget (budget.py).
     permission_classes = [permissions.IsAuthenticated]
+    rate_limited = True  # 429 when the budget is spent (documented by mendel.schema)
 
 
 class SpaceList(APIView):
@@ -302,7 +352,7 @@ def edit_request(request, public_id: str):
 
 
 class EditPreview(Breeding):
-    @extend_schema(request=GenesIn, responses={200: dict})
+    @extend_schema(request=GenesIn, responses={200: PreviewSerializer})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
         budget.charge(request, budget.picture(data["size"]))
@@ -311,7 +361,7 @@ class EditPreview(Breeding):
 
 
 class EditKeep(Breeding):
-    @extend_schema(request=GenesIn, responses={201: CreationSerializer})
+    @extend_schema(request=GenesIn, responses={201: CreationSerializer(many=True)})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
         budget.charge(request, budget.creations(1))
@@ -334,6 +384,7 @@ class CreationDetail(APIView):
         actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
         return respond(creation, request, many=False)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, public_id):
         if not request.user.is_authenticated:
             raise NotFound(f"No creation with id {public_id!r}.")
@@ -363,7 +414,13 @@ class MyCreations(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=CreationSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("space", str, description="Only works of this space (its slug)."),
+            OpenApiParameter("visibility", str, enum=Visibility.values),
+        ],
+        responses=CreationSerializer(many=True),
+    )
     def get(self, request):
         qs = creation_queryset().filter(owner=request.user).alive()
         if space := request.query_params.get("space"):
@@ -376,7 +433,14 @@ class MyCreations(APIView):
 
 
 class Lineage(APIView):
-    @extend_schema(responses=dict)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("direction", str, enum=["up", "down"], default="up",
+                             description="Up to the ancestors, or down to the descendants."),
+            whole_number_parameter("depth", 3, 1, MAX_LINEAGE_DEPTH, "How many generations."),
+        ],
+        responses=LineageSerializer,
+    )
     def get(self, request, public_id):
         creation = visible_creation(request, public_id)
         direction = request.query_params.get("direction", "up")

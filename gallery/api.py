@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -25,6 +25,7 @@ from breeding.api import int_param, visible_creation
 from breeding.models import Creation
 from gallery import actions
 from gallery.neighbours import neighbour_ids
+from mendel.schema import error_response, whole_number_parameter
 
 ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id")}
 MAX_NEIGHBOURS = 48
@@ -41,6 +42,7 @@ class WorkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Creation
         fields = ["id", "title", "owner", "space", "like_count", "created", "images"]
+        read_only_fields = fields  # an answer: every field is always there
 
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)
@@ -74,8 +76,9 @@ class GalleryPage(CursorPagination):
     max_page_size = 96
     page_size_query_param = "limit"
     invalid_cursor_message = "No such page: the cursor was not made by this gallery."
+    page_size_query_description = f"Works per page (default {page_size}, at most {max_page_size})."
 
-    def __init__(self, ordering):
+    def __init__(self, ordering=ORDERS["newest"]):
         self.ordering = ordering
 
     def decode_cursor(self, request):
@@ -98,6 +101,16 @@ class GalleryPage(CursorPagination):
         if not valid:
             raise NotFound(self.invalid_cursor_message)
         return cursor
+    def get_page_size(self, request):
+        """``limit``, or a 400 naming it: never a silent fallback."""
+        return int_param(request, self.page_size_query_param, self.page_size, 1, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
 
 
 #: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
@@ -128,7 +141,18 @@ class Gallery(APIView):
     The same for everyone, so pages are kept for a moment (``GALLERY_CACHE_SECONDS``).
     """
 
-    @extend_schema(responses=WorkSerializer(many=True))
+    pagination_class = GalleryPage
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("order", str, enum=list(ORDERS), default="newest"),
+            OpenApiParameter("space", str, description="Only works of this space (its slug)."),
+            OpenApiParameter("owner", str, description="Only works of this user (a username)."),
+            OpenApiParameter("q", {"type": "string", "maxLength": 100},
+                             description="Only works whose title contains this."),
+        ],
+        responses={200: WorkSerializer(many=True), 404: error_response("The cursor is invalid.")},
+    )
     def get(self, request):
         order = request.query_params.get("order", "newest")
         if order not in ORDERS:
@@ -142,7 +166,7 @@ class Gallery(APIView):
             if len(query) > 100:
                 raise ValidationError({"q": ["must be at most 100 characters."]})
             works = works.filter(Q(title__icontains=query))
-        paginator = GalleryPage(ORDERS[order])
+        paginator = self.pagination_class(ORDERS[order])
         page = paginator.paginate_queryset(works, request, view=self)
         return paginator.get_paginated_response([work(c) for c in page])
 
@@ -182,14 +206,21 @@ gallery.initkwargs = {}
 gallery = csrf_exempt(gallery)
 
 
+class LikeStateSerializer(serializers.Serializer):
+    liked = serializers.BooleanField(help_text="Whether the requester likes the work now.")
+    like_count = serializers.IntegerField()
+
+
 class LikeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(request=None, responses={200: LikeStateSerializer})
     def put(self, request, public_id):
         creation = visible_creation(request, public_id)
         actions.do_like(request.user, creation)
         return self.state(request, creation)
 
+    @extend_schema(responses={200: LikeStateSerializer})
     def delete(self, request, public_id):
         creation = visible_creation(request, public_id)
         actions.do_unlike(request.user, creation)
@@ -205,7 +236,10 @@ class LikeView(APIView):
 class Neighbours(APIView):
     """The public works nearest to a work in latent space (within its space)."""
 
-    @extend_schema(responses=WorkSerializer(many=True))
+    @extend_schema(
+        parameters=[whole_number_parameter("limit", 12, 1, MAX_NEIGHBOURS, "How many works.")],
+        responses=WorkSerializer(many=True),
+    )
     def get(self, request, public_id):
         creation = visible_creation(request, public_id)
         limit = int_param(request, "limit", 12, 1, MAX_NEIGHBOURS)
@@ -214,7 +248,15 @@ class Neighbours(APIView):
         return Response([work(found[i]) for i in ids if i in found])
 
 
+class ProfileSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    joined = serializers.DateTimeField()
+    public_works = serializers.IntegerField()
+    likes_received = serializers.IntegerField()
+
+
 class Profile(APIView):
+    @extend_schema(responses=ProfileSerializer)
     def get(self, request, username):
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:

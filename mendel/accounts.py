@@ -54,6 +54,7 @@ class AuthToken(ObtainAuthToken):
     towards a lockout, as on the login form). ``DELETE``: revoke one's token."""
 
     parser_classes = PARSERS  # DRF's token view names its own parsers: the guarded ones
+    rate_limited = True  # 429 while locked out (documented by mendel.schema)
 
     def get_permissions(self):
         if self.request.method == "DELETE":

@@ -11,6 +11,7 @@ class MendelConfig(AppConfig):
         from mendel import (
             accounts,  # noqa: F401 - connects the log-out signal
             names,
+            schema,  # noqa: F401 - drf-spectacular extensions register on import
         )
 
         names.install()

@@ -14,7 +14,7 @@ import time
 def main() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
-    os.environ.setdefault("INPROCESS_WORKER", "0")
+    os.environ.setdefault("INPROCESS_WORKER", "1")
 
     from django.core.exceptions import ImproperlyConfigured
 

@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mendel.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mendel.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["mendel.parsers.JSONParser", "rest_framework.parsers.FormParser",
                                "mendel.parsers.MultiPartParser"],
@@ -177,8 +177,22 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mendel API",
-    "DESCRIPTION": "Breed pictures in a shared latent space.",
+    "DESCRIPTION": (
+        "Breed pictures in a shared latent space.\n\n"
+        "Log in with the site's session cookie (changes then need the `X-CSRFToken` header) "
+        "or send `Authorization: Token <key>`, the key coming from `POST /api/token/`. Every "
+        "error answers `{\"error\": \"a sentence\"}`, with `fields` for an invalid request "
+        "and `retry_after` for too many."
+    ),
     "VERSION": "0.1.0",
+    # The schema view is left out of the schema it serves.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: read-only and write-only fields (the
+    # token's password, a creation's id) then appear only on the side they belong to.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are JSON: the nested ones (genes, a cross's parents) have no form
+    # encoding, and the site itself sends nothing else.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Swagger UI from Mendel itself, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -37,12 +37,16 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_asgi(port: int, env: dict[str, str]) -> subprocess.Popen:
-    """Serve mendel.asgi on 127.0.0.1:port with uvicorn, as a production web node would."""
+def start_asgi(port: int, env: dict[str, str], log=subprocess.PIPE) -> subprocess.Popen:
+    """Serve mendel.asgi on 127.0.0.1:port with uvicorn, as a production web node would.
+
+    Its output goes to a pipe that ``stop`` reads, or to ``log`` (an open file): a server
+    that logs more than a pipe holds (a warning per 4xx, many requests) must not block.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
 
 
@@ -50,7 +54,8 @@ def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 60) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{proc.stdout.read()}")
+            said = proc.stdout.read() if proc.stdout else "(see its log)"
+            raise RuntimeError(f"server exited early:\n{said}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
                 return

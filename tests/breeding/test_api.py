@@ -201,6 +201,9 @@ def test_unknown_genes_and_amounts_out_of_range_are_refused(as_alice, space, war
     assert unknown.status_code == 400 and "unknown gene 'beauty'" in unknown.json()["error"]
     far = as_alice.post(url, {"genes": {"warmth": 50}}, format="json")
     assert far.status_code == 400 and "warmth must be between -6 and 6" in far.json()["error"]
+    # Never a gene name, and PostgreSQL refuses NUL in text: a 400 before any query.
+    nul = as_alice.post(url, {"genes": {"warm\x00th": 1}}, format="json")
+    assert nul.status_code == 400 and "is not a gene name" in nul.json()["error"]
 
 
 def test_unknown_ids_and_spaces_are_404_with_a_message(as_alice, space):

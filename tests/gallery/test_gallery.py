@@ -57,6 +57,15 @@ def test_pages_follow_a_cursor_to_the_end(api, gallery):
     assert third["next"] is None
 
 
+def test_a_page_size_out_of_bounds_is_refused_not_ignored(api, gallery):
+    for limit in ("0", "97", "many"):
+        response = api.get(f"/api/gallery/?limit={limit}")
+        assert response.status_code == 400
+        assert response.json()["fields"] == {"limit": [
+            "must be a whole number." if limit == "many" else "must be between 1 and 96."
+        ]}
+
+
 def test_a_list_page_is_one_query(api, gallery, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert api.get("/api/gallery/?order=trending&limit=24").status_code == 200
