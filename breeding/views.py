@@ -50,22 +50,32 @@ LOOKUP = """
 
 @sync_to_async
 def find(space_slug: str, sha: str, user, request):
-    """(space slug, latent, public?) of a picture the user may see, or None."""
-    user_id = user.pk if user.is_authenticated else token_user_id(request)
-    with connection.cursor() as cursor:
-        cursor.execute(LOOKUP, [space_slug, sha])
-        rows = cursor.fetchall()
-    shared = [r for r in rows if r[0] in (Visibility.PUBLIC, Visibility.UNLISTED)]
-    own = [r for r in rows if user_id is not None and r[1] == user_id]
-    if shared or own:
-        _, _, text, layers, dim = (shared or own)[0]
-        latent = torch.tensor(json.loads(text), dtype=torch.float32).view(layers, dim)
-        return space_slug, latent, bool(shared)
-    space = Space.objects.filter(slug=space_slug).first()
-    if space is None or user_id is None:
-        return None
-    latent = actions.preview_latent(space, sha, user_id)
-    return (space_slug, latent, False) if latent is not None else None
+    """(space slug, latent, public?) of a picture the user may see, or None.
+
+    Gives the request's database connection back to the pool on its way out: the picture
+    may then take seconds to render, and a request holds its connection until its
+    response is sent, so a few dozen pictures rendering at once would hold every
+    connection of the pool and every other request would fail waiting for one.
+    """
+    try:
+        user_id = user.pk if user.is_authenticated else token_user_id(request)
+        with connection.cursor() as cursor:
+            cursor.execute(LOOKUP, [space_slug, sha])
+            rows = cursor.fetchall()
+        shared = [r for r in rows if r[0] in (Visibility.PUBLIC, Visibility.UNLISTED)]
+        own = [r for r in rows if user_id is not None and r[1] == user_id]
+        if shared or own:
+            _, _, text, layers, dim = (shared or own)[0]
+            latent = torch.tensor(json.loads(text), dtype=torch.float32).view(layers, dim)
+            return space_slug, latent, bool(shared)
+        space = Space.objects.filter(slug=space_slug).first()
+        if space is None or user_id is None:
+            return None
+        latent = actions.preview_latent(space, sha, user_id)
+        return (space_slug, latent, False) if latent is not None else None
+    finally:
+        if not connection.in_atomic_block:  # (a test's transaction: leave it be)
+            connection.close()
 
 
 @require_GET
