@@ -73,24 +73,34 @@ def token_user_id(request) -> int | None:
 
 @sync_to_async
 def find(space_slug: str, sha: str, user, request):
-    """(latent, shared?, asker's user id) of a picture the asker may see, or None."""
-    user_id = user.pk if user.is_authenticated else token_user_id(request)
-    row = (
-        Creation.objects.visible_to(user_id)
-        .filter(space__slug=space_slug, latent_sha=sha)
-        .order_by(SHARED_FIRST)
-        .values_list("visibility", "latent", "space__layers", "space__dim")
-        .first()
-    )
-    if row is not None:
-        visibility, latent, layers, dim = row
-        latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
-        return latent, visibility in SHARED, user_id
-    space = Space.objects.filter(slug=space_slug).first()
-    if space is None or user_id is None:
-        return None
-    latent = actions.preview_latent(space, sha, user_id)
-    return (latent, False, user_id) if latent is not None else None
+    """(latent, shared?, asker's user id) of a picture the asker may see, or None.
+
+    Gives the request's database connection back to the pool on its way out: the picture
+    may then take seconds to render, and a request holds its connection until its
+    response is sent, so a few dozen pictures rendering at once would hold every
+    connection of the pool and every other request would fail waiting for one.
+    """
+    try:
+        user_id = user.pk if user.is_authenticated else token_user_id(request)
+        row = (
+            Creation.objects.visible_to(user_id)
+            .filter(space__slug=space_slug, latent_sha=sha)
+            .order_by(SHARED_FIRST)
+            .values_list("visibility", "latent", "space__layers", "space__dim")
+            .first()
+        )
+        if row is not None:
+            visibility, latent, layers, dim = row
+            latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
+            return latent, visibility in SHARED, user_id
+        space = Space.objects.filter(slug=space_slug).first()
+        if space is None or user_id is None:
+            return None
+        latent = actions.preview_latent(space, sha, user_id)
+        return (latent, False, user_id) if latent is not None else None
+    finally:
+        if not connection.in_atomic_block:  # (a test's transaction: leave it be)
+            connection.close()
 
 
 @require_GET

@@ -172,3 +172,23 @@ async def test_a_visitor_who_leaves_does_not_fail_the_others_waiting_for_the_pic
     response = await staying
     assert response.status_code == 200 and response["Content-Type"] == "image/webp"
     assert leaving.cancelled()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_picture_lookup_gives_its_connection_back_to_the_pool(alice, space):
+    """A request waiting for its picture to render holds no database connection: dozens
+    rendering at once would empty the pool, and every other request would fail."""
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from breeding import views
+
+    work = actions.do_update(actions.do_random(alice, space, 1, seed=1)[0], visibility=Visibility.PUBLIC)
+    request = RequestFactory().get(picture_url(work))
+
+    found = async_to_sync(views.find)("abstract", work.latent_sha, AnonymousUser(), request)
+
+    assert found is not None and found[1] is True  # (latent, shared, user id)
+    assert connection.connection is None
