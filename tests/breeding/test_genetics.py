@@ -97,6 +97,14 @@ def test_parents_of_different_spaces_are_refused():
         cross([latent(1), torch.zeros(3, DIM)], [1, 1], [1, 1], 0, coarse_layers=2, std=STD)
 
 
+def angle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The angle between rows of ``u`` and ``v`` in radians, in float64 and stable near 0
+    (arccos of a dot product loses precision there)."""
+    u = u.double() / u.double().norm(dim=-1, keepdim=True)
+    v = v.double() / v.double().norm(dim=-1, keepdim=True)
+    return 2 * torch.atan2((u - v).norm(dim=-1), (u + v).norm(dim=-1))
+
+
 @given(seeds)
 def test_interpolation_hits_both_ends(seed):
     a, b = latent(seed % 1000), latent(seed % 1000 + 7)
@@ -104,14 +112,29 @@ def test_interpolation_hits_both_ends(seed):
     assert torch.equal(interpolate(a, b, 1.0), b)
     assert torch.equal(interpolate(a, b, 0.0, gaussian=False), a)
     assert torch.allclose(interpolate(a, b, 1.0, gaussian=False), b)
+    # Just inside the ends the general formula runs, not the early returns, and must agree.
+    for gaussian in (True, False):
+        assert torch.allclose(interpolate(a, b, 1e-6, gaussian), a, atol=1e-4)
+        assert torch.allclose(interpolate(a, b, 1 - 1e-6, gaussian), b, atol=1e-4)
 
 
 @given(seeds, st.floats(0.0, 1.0))
-def test_slerp_moves_steadily(seed, t):
+def test_slerp_walks_the_great_circle_from_a_to_b(seed, t):
+    """Per layer: a fraction t of the angle from a, 1 - t of it from b, the norm in between."""
     a, b = latent(seed % 1000), latent(seed % 1000 + 3)
     mid = slerp(a, b, t)
-    assert torch.all(torch.isfinite(mid))
-    assert (mid - a).norm() <= (b - a).norm() * 1.5
+    omega = angle(a, b)
+    assert torch.allclose(angle(mid, a), t * omega, atol=1e-4)
+    assert torch.allclose(angle(mid, b), (1 - t) * omega, atol=1e-4)
+    expected_norm = (1 - t) * a.double().norm(dim=1) + t * b.double().norm(dim=1)
+    assert torch.allclose(mid.double().norm(dim=1), expected_norm, rtol=1e-5)
+
+
+@given(seeds)
+def test_slerp_moves_steadily_away_from_a(seed):
+    a, b = latent(seed % 1000), latent(seed % 1000 + 3)
+    steps = torch.stack([angle(slerp(a, b, t), a) for t in torch.linspace(0, 1, 11).tolist()])
+    assert torch.all(steps[1:] > steps[:-1]), "each layer's angle to a grows with t"
 
 
 def test_interpolation_refuses_t_outside_0_1():

@@ -29,6 +29,12 @@ async def connect(client, user=None) -> WebsocketCommunicator:
     return communicator
 
 
+@sync_to_async
+def send_committed(user_id: int, payload: dict) -> None:
+    with transaction.atomic():
+        send_to_user(user_id, payload)
+
+
 async def test_it_greets_a_breeder_and_answers_a_ping(client, alice):
     ws = await connect(client, alice)
     assert await ws.receive_json_from() == {"type": "hello", "user": "alice"}
@@ -44,15 +50,14 @@ async def test_it_delivers_events_to_every_tab_of_the_user_after_commit(client, 
     for ws in (tab1, tab2, other):
         await ws.receive_json_from()  # hello
 
-    @sync_to_async
-    def emit():
-        with transaction.atomic():
-            send_to_user(alice.pk, {"type": "progress", "job": 1, "done": 0.5})
-
-    await emit()
+    await send_committed(alice.pk, {"type": "progress", "job": 1, "done": 0.5})
     for ws in (tab1, tab2):
         assert await ws.receive_json_from() == {"type": "progress", "job": 1, "done": 0.5}
-    assert await other.receive_nothing(timeout=0.2)
+    # Events reach a socket in the order they were sent: Bob's next message is the marker
+    # sent after Alice's event, so Alice's event never reached him.
+    marker = {"type": "progress", "job": 2, "done": 0.0}
+    await send_committed(bob.pk, marker)
+    assert await other.receive_json_from() == marker
     for ws in (tab1, tab2, other):
         await ws.disconnect()
 
@@ -71,7 +76,10 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_sent(client, alice
             raise RuntimeError("the work failed")
 
     await emit_and_fail()
-    assert await ws.receive_nothing(timeout=0.2)
+    # The next event Alice's socket sees is one sent after the rollback.
+    marker = {"type": "progress", "job": 2, "done": 0.0}
+    await send_committed(alice.pk, marker)
+    assert await ws.receive_json_from() == marker
     await ws.disconnect()
 
 

@@ -10,23 +10,27 @@ import torch
 
 from inference.batcher import RenderBatcher
 
+# Batches here close when they are full (max_batch pictures) or when the batcher closes,
+# never on the clock: the wait is long enough that no test depends on how fast it runs.
+LONG_WAIT_MS = 10_000
+
 
 class CountingSpace:
-    """The real space, with a record of each forward pass it was asked for."""
+    """The real space, with a record of each forward pass it was asked for: (pictures, size)."""
 
     def __init__(self, space):
         self.space = space
-        self.calls: list[int] = []
+        self.calls: list[tuple[int, int]] = []
         self.slug, self.layers, self.dim = space.slug, space.layers, space.dim
 
     def render(self, latents, size):
-        self.calls.append(latents.shape[0])
+        self.calls.append((latents.shape[0], size))
         return self.space.render(latents, size)
 
 
 def test_concurrent_callers_share_one_forward_pass(space):
     counting = CountingSpace(space)
-    batcher = RenderBatcher(counting, max_batch=16, max_wait_ms=200)
+    batcher = RenderBatcher(counting, max_batch=8, max_wait_ms=LONG_WAIT_MS)
     latents = [space.sample(1, seed) for seed in range(8)]
     results: dict[int, torch.Tensor] = {}
     start = threading.Barrier(8)
@@ -42,39 +46,55 @@ def test_concurrent_callers_share_one_forward_pass(space):
         t.join()
     batcher.close()
 
-    assert sum(counting.calls) == 8
-    assert len(counting.calls) < 8, f"expected merged passes, got {counting.calls}"
-    assert batcher.stats.largest > 1
+    assert counting.calls == [(8, 64)]
+    assert batcher.stats.batches == 1 and batcher.stats.largest == 8
     for i in range(8):
         assert torch.equal(results[i], space.render(latents[i], 64)), f"caller {i} got another picture"
 
 
-def test_a_batch_never_exceeds_max_batch(space):
+def test_a_batch_fills_up_to_max_batch_and_no_further(space):
     counting = CountingSpace(space)
-    batcher = RenderBatcher(counting, max_batch=4, max_wait_ms=100)
-    futures = [batcher.submit(space.sample(3, seed), 32) for seed in range(4)]
+    batcher = RenderBatcher(counting, max_batch=4, max_wait_ms=LONG_WAIT_MS)
+    futures = [batcher.submit(space.sample(1, seed), 32) for seed in range(10)]
+    batcher.close()  # the last, partial batch goes out when the batcher closes
     outputs = [f.result() for f in futures]
+    assert [n for n, _ in counting.calls] == [4, 4, 2]
+    assert [o.shape[0] for o in outputs] == [1] * 10
+
+
+def test_a_request_that_would_overflow_a_batch_opens_the_next_one(space):
+    counting = CountingSpace(space)
+    batcher = RenderBatcher(counting, max_batch=4, max_wait_ms=LONG_WAIT_MS)
+    futures = [batcher.submit(space.sample(n, seed), 32) for seed, n in enumerate((1, 2, 2, 3))]
     batcher.close()
-    assert all(n <= 4 for n in counting.calls), counting.calls
-    assert [o.shape[0] for o in outputs] == [3, 3, 3, 3]
+    assert [f.result().shape[0] for f in futures] == [1, 2, 2, 3]
+    # 1 + 2 fit; another 2 would make 5, so it opens the next batch, and so does the 3.
+    assert [n for n, _ in counting.calls] == [3, 2, 3]
 
 
-def test_different_sizes_in_one_window_each_get_their_size(space):
-    batcher = RenderBatcher(space, max_batch=8, max_wait_ms=100)
-    small = batcher.submit(space.sample(1, 1), 32)
-    large = batcher.submit(space.sample(1, 2), 64)
+def test_different_sizes_in_one_batch_each_get_their_size(space):
+    counting = CountingSpace(space)
+    batcher = RenderBatcher(counting, max_batch=3, max_wait_ms=LONG_WAIT_MS)
+    latents = [space.sample(1, seed) for seed in range(3)]
+    small, large, small_again = (
+        batcher.submit(latents[0], 32), batcher.submit(latents[1], 64), batcher.submit(latents[2], 32)
+    )
     assert small.result().shape == (1, 32, 32, 3)
     assert large.result().shape == (1, 64, 64, 3)
+    assert small_again.result().shape == (1, 32, 32, 3)
     batcher.close()
+    # One gather of all three: both small pictures share a pass, the large one has its own.
+    assert counting.calls == [(2, 32), (1, 64)]
+    assert torch.equal(small_again.result(), space.render(latents[2], 32))
 
 
 async def test_async_callers_are_batched_too(space):
     counting = CountingSpace(space)
-    batcher = RenderBatcher(counting, max_batch=16, max_wait_ms=200)
+    batcher = RenderBatcher(counting, max_batch=5, max_wait_ms=LONG_WAIT_MS)
     images = await asyncio.gather(*(batcher.render_async(space.sample(1, s), 32) for s in range(5)))
     batcher.close()
     assert [im.shape for im in images] == [(1, 32, 32, 3)] * 5
-    assert len(counting.calls) < 5
+    assert counting.calls == [(5, 32)]
 
 
 def test_bad_input_fails_in_the_caller_and_spares_the_batch(space):
@@ -91,13 +111,24 @@ def test_bad_input_fails_in_the_caller_and_spares_the_batch(space):
 
 
 def test_a_failing_render_reaches_every_caller_of_that_pass(space):
-    class Broken(CountingSpace):
-        def render(self, latents, size):
-            raise RuntimeError("out of memory")
+    class FailsWhenBatched(CountingSpace):
+        """The real space, except that a pass of more than one picture runs out of memory."""
 
-    batcher = RenderBatcher(Broken(space), max_batch=8, max_wait_ms=100)
+        def render(self, latents, size):
+            if latents.shape[0] > 1:
+                self.calls.append((latents.shape[0], size))
+                raise RuntimeError("out of memory")
+            return super().render(latents, size)
+
+    failing = FailsWhenBatched(space)
+    batcher = RenderBatcher(failing, max_batch=3, max_wait_ms=LONG_WAIT_MS)
     futures = [batcher.submit(space.sample(1, s), 32) for s in range(3)]
     for f in futures:
         with pytest.raises(RuntimeError, match="out of memory"):
             f.result()
+    assert failing.calls == [(3, 32)], "all three callers were in the one pass that failed"
+    # The batcher outlives a failed pass: a lone picture still renders.
+    alone = batcher.submit(space.sample(1, 9), 32)
     batcher.close()
+    assert alone.result().shape == (1, 32, 32, 3)
+    assert failing.calls == [(3, 32), (1, 32)]

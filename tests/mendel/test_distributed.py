@@ -6,17 +6,24 @@ import asyncio
 import json
 
 import pytest
-from channels_redis.core import RedisChannelLayer
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+from django.db import transaction
 from websockets.asyncio.client import connect
 
-from breeding.events import studio_group
+from breeding.events import send_to_user
 from tests.conftest import free_port
 from tests.servers import child_env, start_asgi, stop, wait_healthy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_group_broadcast_reaches_sockets_on_two_server_processes(client, alice, redis_url):
+def test_a_group_broadcast_reaches_sockets_on_two_server_processes(client, alice, redis_url, settings):
+    # This process publishes through the same Redis layer as the two servers.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    channel_layers.backends.clear()
     client.force_login(alice)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     env = child_env(REDIS_URL=redis_url)
@@ -25,13 +32,13 @@ def test_a_group_broadcast_reaches_sockets_on_two_server_processes(client, alice
     try:
         for port, proc in zip(ports, servers, strict=True):
             wait_healthy(f"http://127.0.0.1:{port}", proc)
-        received = asyncio.run(_broadcast_across(ports, cookie, redis_url, alice.pk))
+        received = asyncio.run(_broadcast_across(ports, cookie, alice.pk))
     finally:
         logs = [stop(proc) for proc in servers]
     assert received == [{"type": "progress", "job": 42, "done": 1.0}] * 2, logs
 
 
-async def _broadcast_across(ports, cookie, redis_url, user_id):
+async def _broadcast_across(ports, cookie, user_id):
     sockets = []
     for port in ports:
         ws = await connect(
@@ -42,14 +49,16 @@ async def _broadcast_across(ports, cookie, redis_url, user_id):
         assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "hello", "user": "alice"}
         sockets.append(ws)
 
-    # A third process (this test) publishes; each server relays to its own socket.
-    layer = RedisChannelLayer(hosts=[redis_url])
-    await layer.group_send(
-        studio_group(user_id),
-        {"type": "studio.event", "payload": {"type": "progress", "job": 42, "done": 1.0}},
-    )
+    # A third process (this test) publishes with Mendel's own sender, after a commit;
+    # each server relays to its own socket.
+    @database_sync_to_async  # closes its connection after, as a consumer's helper does
+    def emit():
+        with transaction.atomic():
+            send_to_user(user_id, {"type": "progress", "job": 42, "done": 1.0})
+
+    await emit()
     received = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for ws in sockets]
     for ws in sockets:
         await ws.close()
-    await layer.flush()
+    await get_channel_layer().flush()
     return received
