@@ -75,4 +75,11 @@ def close_database_pools() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is closed and the database stopped. Skip the interpreter's finalisation: a
+    # job or render thread still inside torch when it runs makes torch's C++ thread pool
+    # abort the process ("terminate called without an active exception"), so an ordinary
+    # Ctrl-C would end with SIGABRT. An interrupted job is run again by the next worker.
+    os._exit(code)
