@@ -146,7 +146,7 @@ async def test_the_studio_socket_survives_json_nested_a_thousand_deep(client, al
     from mendel.asgi import application
 
     await sync_to_async(client.force_login)(alice)
-    headers = [(b"origin", b"http://127.0.0.1:8000"),
+    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000"),
                (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
     ws = WebsocketCommunicator(application, "/ws/studio/", headers=headers)
     assert (await ws.connect())[0]
