@@ -63,6 +63,7 @@ class CreationSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     images = serializers.SerializerMethodField()
     parents = serializers.SerializerMethodField()
+    genes = serializers.SerializerMethodField()
 
     class Meta:
         model = Creation
@@ -73,13 +74,25 @@ class CreationSerializer(serializers.ModelSerializer):
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)
 
+    def _known(self, creation) -> dict[int, bool]:
+        known = self.context.get("known_parents")
+        return known if known is not None else known_parents([creation], self.context.get("viewer"))
+
     @extend_schema_field(ParentLinkSerializer(many=True))
     def get_parents(self, creation) -> list[dict]:
         """Parents the viewer may see (``family_parents``)."""
-        known = self.context.get("known_parents")
-        if known is None:
-            known = known_parents([creation], self.context.get("viewer"))
-        return family_parents(creation, self.context.get("viewer"), known)
+        return family_parents(creation, self.context.get("viewer"), self._known(creation))
+
+    def get_genes(self, creation) -> dict[str, float]:
+        """The gene amounts of an edit, for those who may see what it was edited from: with
+        the amounts and the edit, anyone could step back to a hidden source."""
+        viewer = self.context.get("viewer")
+        if viewer_id(viewer) == creation.owner_id:
+            return creation.genes
+        known = self._known(creation)
+        if all(link.parent_id in known for link in _links(creation)):
+            return creation.genes
+        return {}
 
 
 def _links(creation: Creation):

@@ -9,11 +9,14 @@ Protocol (JSON text frames):
   ``{"type": "progress", "task": ..., "space": ..., "fraction": 0..1, "message": ...}``
   and then ``{"type": "done", "task": ..., "space": ...}``
 - anything malformed: ``{"type": "error", "message": "..."}``; the socket stays open.
+- on log-out, the sockets of that login session get ``{"type": "error", "message": "You
+  have logged out."}`` and are closed with code 4401.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -21,6 +24,10 @@ from breeding.events import ALL_STUDIOS, studio_group
 
 MAX_MESSAGE_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 class StudioConsumer(AsyncJsonWebsocketConsumer):
@@ -50,11 +57,11 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
         if len(text_data.encode()) > MAX_MESSAGE_BYTES:
             return await self.error(f"Message too large (limit {MAX_MESSAGE_BYTES} bytes).")
         try:
-            content = json.loads(text_data)
-        except json.JSONDecodeError:
-            return await self.error("Messages must be valid JSON.")
+            content = json.loads(text_data, parse_constant=_no_constant)
         except RecursionError:
             return await self.error("Messages may not be nested this deeply.")
+        except ValueError:  # not JSON, NaN or Infinity, a number of thousands of digits
+            return await self.error("Messages must be valid JSON.")
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:
@@ -64,7 +71,9 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
         if kind == "ping":
             ping_id = content.get("id")
             if ping_id is not None and not (
-                isinstance(ping_id, int | float) or (isinstance(ping_id, str) and len(ping_id) <= 64)
+                (isinstance(ping_id, int | float) and not isinstance(ping_id, bool)
+                 and math.isfinite(ping_id) and abs(ping_id) <= 2**53)  # a number JavaScript keeps
+                or (isinstance(ping_id, str) and len(ping_id) <= 64)
             ):
                 return await self.error('"id" must be a number or a string of at most 64 characters.')
             return await self.send_json({"type": "pong", "id": ping_id})
@@ -75,3 +84,10 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
 
     async def studio_event(self, event: dict) -> None:
         await self.send_json(event["payload"])
+
+    async def studio_logout(self, event: dict) -> None:
+        """The login session this socket was opened with has ended: it hears no more."""
+        session = self.scope.get("session")
+        if session is not None and session.session_key == event["session"]:
+            await self.error("You have logged out.")
+            await self.close(code=CLOSE_UNAUTHENTICATED)

@@ -29,10 +29,16 @@ def send_to_user(user_id: int, payload: dict) -> None:
     _send_on_commit(studio_group(user_id), payload)
 
 
-def _send_on_commit(group: str, payload: dict) -> None:
+def close_session_sockets(user_id: int, session_key: str | None) -> None:
+    """Close the studio sockets opened with this login session (it has just ended): a
+    socket must not keep hearing a user's events after they logged out."""
+    if session_key:
+        _send_on_commit(studio_group(user_id), {"session": session_key}, kind="studio.logout")
+
+
+def _send_on_commit(group: str, payload: dict, kind: str = "studio.event") -> None:
     def send() -> None:
-        async_to_sync(get_channel_layer().group_send)(
-            group, {"type": "studio.event", "payload": payload}
-        )
+        message = {"type": kind, "payload": payload} if kind == "studio.event" else {"type": kind, **payload}
+        async_to_sync(get_channel_layer().group_send)(group, message)
 
     transaction.on_commit(send)

@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from rest_framework.exceptions import NotFound as ApiNotFound
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from breeding import actions, budget
@@ -56,6 +58,8 @@ def _page(request, works, ordering, base_context: dict, template: str, as_dict=w
         page = paginator.paginate_queryset(works, Request(request))
     except (ApiNotFound, ValueError, DjangoValidationError):  # a cursor that was tampered with
         raise Http404("That page of the gallery does not exist.") from None
+    except ApiValidationError:  # a ``limit`` that is not a page size
+        raise BadRequest("limit must be a whole number from 1 to 96.") from None
     context = {**base_context, "works": [as_dict(c) for c in page], "more": _relative(paginator.get_next_link())}
     if request.GET.get("fragment") == "1":
         return render(request, context.get("tiles", "frontend/_tiles.html"), context)

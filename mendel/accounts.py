@@ -22,6 +22,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from breeding.events import close_session_sockets
 from breeding.limits import in_words
 from mendel.parsers import PARSERS
 
@@ -80,3 +81,19 @@ class AuthToken(ObtainAuthToken):
 def revoke_tokens_on_logout(sender, request, user, **kwargs):
     if user is not None:
         Token.objects.filter(user=user).delete()
+        session = getattr(request, "session", None)
+        close_session_sockets(user.pk, session.session_key if session is not None else None)
+
+
+#: Longer than any name Mendel accepts (150), short enough for axes' column (255).
+ATTEMPTED_NAME_MAX = 160
+
+
+def attempted_username(request, credentials=None) -> str | None:
+    """The name a login tried, as django-axes records it: cut to a length its table holds,
+    so a made-up name of a thousand characters is a failed login, not a failed request."""
+    if credentials:
+        name = credentials.get("username")
+    else:
+        name = getattr(request, "data", request.POST).get("username")
+    return name[:ATTEMPTED_NAME_MAX] if isinstance(name, str) else name

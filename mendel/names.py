@@ -48,7 +48,7 @@ NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 # The accents of Latin, Greek and Cyrillic letters (U+0300..U+036F after NFD): "alicé" is
 # "alice" to a reader. Other scripts' marks are letters of their own and stay.
 ACCENTS = range(0x300, 0x370)
-EDGE_PUNCTUATION = "._-+@"
+EDGE_PUNCTUATION = "._-+@"  # (and within a name: they never tell two names apart)
 
 RULES = (
     "Letters, digits and @ . + - _ only, with at least one letter or digit, all in one "
@@ -113,7 +113,13 @@ def lookalike_keys(name: str) -> frozenset[str]:
     name = unicodedata.normalize("NFKC", name)
     as_written = _unaccented(skeleton(_unaccented(skeleton(name)).casefold()))
     folded = _unaccented(skeleton(name.casefold()))
-    return frozenset({as_written, folded})
+    # Dots, dashes and underscores read as nothing: ``a.lice``, ``_alice`` and ``alice-``
+    # are all ``alice`` to the eye of someone glancing at a credit line.
+    return frozenset(_unpunctuated(key) for key in (as_written, folded))
+
+
+def _unpunctuated(text: str) -> str:
+    return "".join(c for c in text if c not in EDGE_PUNCTUATION)
 
 
 @cache
@@ -162,7 +168,7 @@ def validate_username(value: str) -> None:
     problem = _scripts_problem(name)
     if problem:
         raise ValidationError(problem, code="mixed_scripts")
-    if {key.strip(EDGE_PUNCTUATION) for key in lookalike_keys(name)} & _reserved_keys():
+    if lookalike_keys(name) & _reserved_keys():
         raise ValidationError(f"“{name}” is reserved for the site. Pick another name.", code="reserved")
     other = _lookalike_of(name)
     if other is not None:

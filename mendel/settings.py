@@ -247,6 +247,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
+AXES_USERNAME_CALLABLE = "mendel.accounts.attempted_username"
 AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
 # The public list API keeps each page this long in each web process (0: not at all).

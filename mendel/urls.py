@@ -16,7 +16,8 @@ urlpatterns = [
     path("api/token/", AuthToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI with its script and style in files, for the Content-Security-Policy.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="mendel/swagger_ui.html"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="schema", template_name="mendel/swagger_ui.html", http_method_names=["get", "head"]),
          name="api-docs"),
     *image_urls,
     path("", include("frontend.urls")),

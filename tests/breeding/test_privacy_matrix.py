@@ -196,3 +196,16 @@ def test_a_removed_public_work_stays_a_removed_tile_in_everyones_tree(alice, bob
     assert up["nodes"][2]["id"] == family["grandparent"].public_id
     assert child.public_id not in str(up)
 
+
+
+def test_the_gene_amounts_of_an_edit_of_a_hidden_work_are_its_owners_alone(alice, bob, space, warm_gene):
+    """With the amounts, anyone could edit the public edit back to its hidden source."""
+    source = actions.do_update(actions.do_random(alice, space, 1, seed=8)[0], visibility=Visibility.PRIVATE)
+    edit = actions.do_update(actions.do_edit(alice, source, {"warmth": 2.5}, {"warmth": warm_gene}),
+                             visibility=Visibility.PUBLIC)
+    made = clients(alice, bob)
+    assert made["alice"].get(f"/api/creations/{edit.public_id}/").json()["genes"] == {"warmth": 2.5}
+    for viewer in ("bob", "anonymous"):
+        assert made[viewer].get(f"/api/creations/{edit.public_id}/").json()["genes"] == {}
+    actions.do_update(source, visibility=Visibility.PUBLIC)  # nothing hidden any more
+    assert made["bob"].get(f"/api/creations/{edit.public_id}/").json()["genes"] == {"warmth": 2.5}

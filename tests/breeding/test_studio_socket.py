@@ -91,6 +91,11 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_sent(client, alice
         ('{"type": "dance"}', "Unknown message type 'dance'."),
         ('{"type": "ping", "id": {"deep": 1}}', '"id" must be a number or a string of at most 64 characters.'),
         ("x" * 20000, "Message too large (limit 16384 bytes)."),
+        ('{"type": "ping", "id": ' + "9" * 5000 + "}", "Messages must be valid JSON."),
+        ('{"type": "ping", "id": NaN}', "Messages must be valid JSON."),
+        ('{"type": "ping", "id": Infinity}', "Messages must be valid JSON."),
+        ('{"type": "ping", "id": 1e999}', '"id" must be a number or a string of at most 64 characters.'),
+        ('{"type": "ping", "id": ' + "9" * 20 + "}", '"id" must be a number or a string of at most 64 characters.'),
     ],
 )
 async def test_bad_messages_get_an_error_and_the_socket_stays_open(client, alice, frame, message):
@@ -145,3 +150,21 @@ async def test_gene_discovery_reports_progress_and_completion_to_every_studio(cl
         assert fractions == sorted(fractions) and fractions[-1] == 1.0
         assert events[-1] == {"type": "done", "task": "genes", "space": "abstract", "genes": count}
         await ws.disconnect()
+
+
+async def test_logging_out_closes_the_sockets_of_that_session_only(client, alice):
+    from django.test import AsyncClient
+
+    ws = await connect(client, alice)
+    await ws.receive_json_from()  # hello
+    elsewhere = AsyncClient()  # the same breeder, logged in on another device
+    other = await connect(elsewhere, alice)
+    await other.receive_json_from()
+
+    await sync_to_async(client.post)("/accounts/logout/")
+
+    assert await ws.receive_json_from() == {"type": "error", "message": "You have logged out."}
+    assert (await ws.receive_output())["code"] == 4401
+    await other.send_json_to({"type": "ping", "id": 1})
+    assert await other.receive_json_from() == {"type": "pong", "id": 1}
+    await other.disconnect()

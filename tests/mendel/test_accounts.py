@@ -116,3 +116,14 @@ def test_logging_out_of_the_site_revokes_the_api_token(alice):
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/creations/").json() == {"error": "Invalid token."}
     assert not Token.objects.filter(key=key).exists()
+
+
+@pytest.mark.parametrize("length", [255, 256, 5000])
+def test_a_made_up_name_of_any_length_is_a_failed_login_not_a_failed_request(length):
+    name = "z" * length
+    token = ask_token(APIClient(REMOTE_ADDR="203.0.113.9"), username=name)
+    assert token.status_code == 400 and token.json()["error"] == "Unable to log in with provided credentials."
+    form = log_in(Client(REMOTE_ADDR="203.0.113.9"), username=name)
+    assert form.status_code == 200  # the form again, with its message
+    admin = Client(REMOTE_ADDR="203.0.113.9").post("/admin/login/", {"username": name, "password": "x"})
+    assert admin.status_code == 200

@@ -162,3 +162,16 @@ async def test_the_studio_socket_survives_json_nested_a_thousand_deep(client, al
 def test_the_guarded_parsers_are_the_settings_defaults(settings):
     defaults = [import_string(p) for p in settings.REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]]
     assert defaults == mendel_parsers.PARSERS
+
+
+@pytest.mark.parametrize("url", ["/gallery/", "/gallery/?fragment=1", "/u/alice/"])
+@pytest.mark.parametrize("limit", ["x", "", "-1", "0", "1e3", "³", "99999999999999999999"])
+def test_a_page_size_that_is_not_one_is_a_400_on_the_pages_too(lenient, work, url, limit):
+    sep = "&" if "?" in url else "?"
+    response = lenient.get(f"{url}{sep}limit={quote(limit)}")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+
+
+def test_the_api_docs_answer_options_without_failing(lenient):
+    assert lenient.options("/api/docs/").status_code == 405
+    assert lenient.get("/api/docs/").status_code == 200

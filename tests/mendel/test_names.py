@@ -40,7 +40,8 @@ def test_a_plain_name_signs_up_and_its_profile_link_works(client):
     assert client.get("/u/ada.lovelace/").status_code == 200
 
 
-@pytest.mark.parametrize("name", ["Alice", "ALICE", "aIice", "ａｌｉｃｅ", "alicé", "alice_ś"])
+@pytest.mark.parametrize("name", ["Alice", "ALICE", "aIice", "ａｌｉｃｅ", "alicé", "alice_ś", "alice.",
+                                  ".alice", "_alice", "a.lice", "al-ice", "alices"])
 def test_a_name_that_looks_like_a_taken_one_is_refused(client, alice, django_user_model, name):
     django_user_model.objects.create_user("alice_s")
     html = refusal(sign_up(client, name))
