@@ -223,6 +223,12 @@ class CrossIn(serializers.Serializer):
             raise ValidationError("style weights must not all be zero.")
         return parents
 
+    def validate(self, data):
+        if data["n"] > 1 and data["mutation"] == 0:
+            raise ValidationError({"n": ["without mutation every child of a cross is the same: "
+                                         "ask for one, or add some mutation."]})
+        return data
+
 
 class GenesIn(serializers.Serializer):
     genes = serializers.DictField(child=FiniteFloat(), allow_empty=True)

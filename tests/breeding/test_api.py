@@ -183,6 +183,17 @@ def test_bad_crosses_name_the_field(as_alice, space, parents, field):
     assert response.json()["error"].startswith(f"{field}: "), response.json()
 
 
+def test_several_children_of_a_cross_without_mutation_are_refused(as_alice, space):
+    """They would all be the same picture."""
+    a, b = random_one(as_alice), random_one(as_alice)
+    body = {"parents": [{"id": a["id"]}, {"id": b["id"]}], "n": 4}
+    response = as_alice.post("/api/cross/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("n: without mutation every child of a cross is the same")
+    made = as_alice.post("/api/cross/", {**body, "mutation": 0.1}, format="json").json()
+    assert len({Creation.objects.get(public_id=c["id"]).latent_sha for c in made}) == 4
+
+
 def test_a_cross_of_two_spaces_is_refused(as_alice, space, alice):
     from breeding.models import Space
 
