@@ -29,26 +29,21 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, low: int, high: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, got {value}.")
-    return value
+    return _env_number(name, default, int, "a whole number", low, high)
 
 
 def env_float(name: str, default: float, *, low: float, high: float) -> float:
+    return _env_number(name, default, float, "a number", low, high)
+
+
+def _env_number(name: str, default, parse, kind: str, low, high):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {raw!r}.") from None
     if not low <= value <= high:  # also refuses nan
         raise ImproperlyConfigured(f"{name} must be between {low:g} and {high:g}, got {raw.strip()}.")
     return value
