@@ -59,7 +59,7 @@ def _page(request, works, ordering, base_context: dict, template: str, as_dict=w
     except (ApiNotFound, ValueError, DjangoValidationError):  # a cursor that was tampered with
         raise Http404("That page of the gallery does not exist.") from None
     except ApiValidationError:  # a ``limit`` that is not a page size
-        raise BadRequest("limit must be a whole number from 1 to 96.") from None
+        raise BadRequest("The page size (limit) must be a whole number from 1 to 96.") from None
     context = {**base_context, "works": [as_dict(c) for c in page], "more": _relative(paginator.get_next_link())}
     if request.GET.get("fragment") == "1":
         return render(request, context.get("tiles", "frontend/_tiles.html"), context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -23,6 +24,8 @@ def bad_request(request, exception=None):
     """Requests Django refuses before any view: too many form fields, a body that does not
     parse, a forged host."""
     message = "The request could not be read: it is malformed or too large."
+    if isinstance(exception, BadRequest) and str(exception):
+        message = str(exception)  # a view's own refusal, written for people
     if _wants_json(request):
         return JsonResponse({"error": message}, status=400)
     return _page("Bad request", message, 400)

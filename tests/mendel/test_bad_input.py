@@ -170,6 +170,7 @@ def test_a_page_size_that_is_not_one_is_a_400_on_the_pages_too(lenient, work, ur
     sep = "&" if "?" in url else "?"
     response = lenient.get(f"{url}{sep}limit={quote(limit)}")
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    assert "The page size (limit) must be a whole number from 1 to 96." in response.content.decode()
 
 
 def test_the_api_docs_answer_options_without_failing(lenient):
