@@ -12,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from breeding import actions, images, tasks
-from breeding.models import Creation, Visibility
+from breeding.models import Creation, SeedKey, Visibility
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +130,8 @@ def test_stored_pictures_stay_within_their_disk_budget_least_recently_used_out_f
 
 
 def test_the_periodic_sweep_trims_the_store_below_its_budget(alice, space, settings):
+    # The same pictures every run (a breeder's seed key is random), so their sizes are too.
+    SeedKey.objects.update_or_create(user=alice, defaults={"key": "5e" * 32})
     works = [make_public(alice, space, seed) for seed in (41, 42, 43)]
     total = renders_total(settings)
     assert tasks.sweep_renders(timestamp=0) == 0  # within the default budget
