@@ -28,6 +28,8 @@ from breeding.models import (
     Parentage,
     SeedKey,
     Space,
+    Upload,
+    UploadStatus,
     Visibility,
     latent_sha,
 )
@@ -75,7 +77,7 @@ def sync_spaces() -> list[Space]:
 
 def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int | None,
             parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
-            ) -> list[Creation]:
+            title: str = "", visibility: str = Visibility.DRAFT) -> list[Creation]:
     depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
     shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
     # Start rendering now, before the rows are even written: pictures are a cache keyed by
@@ -97,6 +99,9 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 seed=seed,
                 genes=genes or {},
                 depth=depth,
+                title=title,
+                visibility=visibility,
+                kept_at=None if visibility == Visibility.DRAFT else now,
             )
             for sha, latent in zip(shas, latents, strict=True)
         )
@@ -220,3 +225,62 @@ def purge_drafts(older_than: timedelta | None = None) -> int:
     cutoff = timezone.now() - older_than
     deleted, _ = Creation.objects.filter(visibility=Visibility.DRAFT, created__lt=cutoff).delete()
     return deleted
+
+
+# -- uploads --------------------------------------------------------------------------
+
+
+def do_upload(owner, space: Space, decoded, title: str = "") -> Upload:
+    """Keep an uploaded picture (decoded and re-encoded by ``breeding.uploads.decode``) and
+    queue its projection, in one transaction: the job exists if and only if the row does."""
+    from django.core.files.base import ContentFile
+
+    from breeding.tasks import project_upload
+
+    with transaction.atomic():
+        upload = Upload(owner=owner, space=space, sha256=decoded.sha256, width=decoded.width,
+                        height=decoded.height, source_format=decoded.source_format, title=title)
+        upload.original.save(f"original{decoded.extension}", ContentFile(decoded.original),
+                             save=False)
+        upload.thumb.save("thumb.webp", ContentFile(thumb_of(decoded.image)), save=False)
+        upload.save()
+        project_upload.defer(upload_id=upload.pk)
+    return upload
+
+
+def thumb_of(picture) -> bytes:
+    """A WebP of a picture within ``THUMB_SIDE`` px, for pages."""
+    import io
+
+    from PIL import Image
+
+    from breeding.models import THUMB_SIDE
+
+    small = picture.copy()
+    small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=88, method=4)
+    return buffer.getvalue()
+
+
+def create_from_upload(upload: Upload, latent: torch.Tensor) -> list[Creation]:
+    """The work projected from an upload: its owner's, private (it was worth bringing in),
+    titled as the upload was. Call inside the transaction that marks the upload done."""
+    return _create(upload.owner, upload.space, latent[None], Origin.UPLOAD, None,
+                   title=upload.title, visibility=Visibility.PRIVATE)
+
+
+def do_cancel_upload(upload: Upload) -> bool:
+    """Stop an upload's projection (a running job stops at its next progress write).
+    False if it had already finished."""
+    from breeding.events import send_to_user
+    from breeding.projection import payload
+
+    with transaction.atomic():
+        cancelled = Upload.objects.filter(
+            pk=upload.pk, status__in=[UploadStatus.QUEUED, UploadStatus.PROJECTING]
+        ).update(status=UploadStatus.CANCELLED, finished=timezone.now())
+        upload.refresh_from_db()
+        if cancelled:
+            send_to_user(upload.owner_id, payload(upload))
+    return bool(cancelled)

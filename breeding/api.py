@@ -147,10 +147,18 @@ def serialize(creations, viewer, many=True):
 
 
 class SpaceSerializer(serializers.ModelSerializer):
+    can_project = serializers.SerializerMethodField(
+        help_text="Whether pictures can be uploaded into this space.")
+
     class Meta:
         model = Space
-        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers"]
+        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers", "can_project"]
         read_only_fields = fields  # an answer: every field is always there
+
+    def get_can_project(self, space) -> bool:
+        from breeding.upload_api import can_project
+
+        return can_project(space)
 
 
 class GeneSerializer(serializers.ModelSerializer):
@@ -173,6 +181,9 @@ class LineageNodeSerializer(serializers.Serializer):
     owner = serializers.CharField(required=False)
     images = serializers.DictField(child=serializers.CharField(), required=False)
     removed = serializers.BooleanField(required=False)
+    upload = serializers.BooleanField(
+        required=False, help_text="An uploaded picture the work was projected from; its "
+        "picture (``images``) is shown to its owner only.")
 
 
 class LineageLinkSerializer(serializers.Serializer):
@@ -513,6 +524,8 @@ def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
         nodes[key] = node
         child, parent = (near, node) if direction == "up" else (node, near)
         links.append({"child": child["id"], "parent": parent["id"]})
+    if direction == "up":
+        links += _upload_nodes(nodes, by_pk | {root.pk: root}, depth, uid)
     return {
         "root": root.public_id,
         "direction": direction,
@@ -520,6 +533,27 @@ def lineage_tree(root: Creation, direction: str, depth: int, viewer) -> dict:
         "nodes": [{k: v for k, v in n.items() if k != "owner_id"} for n in nodes.values()],
         "links": links,
     }
+
+
+def _upload_nodes(nodes: dict, creations: dict, depth: int, uid: int | None) -> list[dict]:
+    """The uploads the works of an upward tree were projected from, as their parents: with
+    the picture for its owner, a bare "uploaded picture" for everyone else."""
+    from breeding.models import Origin, Upload
+
+    shown = {pk: node for pk, node in nodes.items()
+             if isinstance(pk, int) and not node.get("removed")
+             and creations[pk].origin == Origin.UPLOAD and node["generation"] < depth}
+    links = []
+    for upload in Upload.objects.filter(creation_id__in=list(shown)):
+        near = shown[upload.creation_id]
+        node = {"id": f"upload-{upload.public_id}" if upload.owner_id == uid else f"upload-{len(links) + 1}",
+                "upload": True, "generation": near["generation"] + 1}
+        if upload.owner_id == uid:
+            node["title"] = upload.title
+            node["images"] = {"256": f"/uploads/{upload.public_id}/thumb"}
+        nodes[node["id"]] = node
+        links.append({"child": near["id"], "parent": node["id"]})
+    return links
 
 
 def node_of(creation: Creation) -> dict:

@@ -288,3 +288,74 @@ def lineage(creation: Creation, direction: str, depth: int) -> list[dict]:
             {"node": node, "via": via, "generation": generation, "position": position}
             for node, via, generation, position in cursor.fetchall()
         ]
+
+
+def upload_path(upload: Upload, filename: str) -> str:
+    """Where an upload's files are stored: named by its id and the kind of file Mendel made
+    (``original.jpg``, ``original.png``, ``thumb.webp``), never by the name it came with."""
+    return f"uploads/{upload.public_id[:2]}/{upload.public_id}/{filename}"
+
+
+#: The longest side of an upload's thumbnail.
+THUMB_SIDE = 640
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    PROJECTING = "projecting", "Projecting"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: An upload still on its way: a job will (or does) project it.
+UNFINISHED = (UploadStatus.QUEUED, UploadStatus.PROJECTING)
+
+
+class Upload(models.Model):
+    """A picture a breeder brought in, and its projection into a space.
+
+    The original (decoded, re-encoded, without metadata) is its owner's alone, whatever
+    becomes of the work projected from it: ``creation``, made once by the projection job
+    (``breeding.tasks.project_upload``), in the same transaction that marks this done.
+    """
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="uploads")
+    original = models.FileField(upload_to=upload_path, max_length=200)
+    # What pages show: the picture within THUMB_SIDE px (an original may be 50 megapixels).
+    thumb = models.FileField(upload_to=upload_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source_format = models.CharField(max_length=8)
+    title = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
+    # Progress of the projection, written about once a second by the job: what a page that
+    # (re)opens shows before the next event arrives.
+    step = models.PositiveIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    eta_s = models.FloatField(null=True, blank=True)
+    psnr_db = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    creation = models.OneToOneField(Creation, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="upload")
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["owner", "-created"], name="upload_owner")]
+
+    def __str__(self) -> str:
+        return f"upload {self.public_id}"
+
+    @property
+    def fraction(self) -> float:
+        if self.status == UploadStatus.DONE:
+            return 1.0
+        return round(self.step / self.steps, 3) if self.steps else 0.0

@@ -74,6 +74,37 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     return len(found)
 
 
+#: Attempts of a projection that fails with an error (a killed worker's job is put back by
+#: ``retry_stalled_jobs`` whatever this says).
+PROJECTION_ATTEMPTS = 3
+
+
+@app.task(pass_context=True, retry=PROJECTION_ATTEMPTS - 1)
+def project_upload(context, upload_id: int) -> str | None:
+    """Project an upload into its space and make its creation, exactly once (see
+    ``breeding.projection``). A worker shutting down stops the projection at its next step;
+    the job then runs again from the start."""
+    from breeding import projection
+
+    try:
+        return projection.run(upload_id, stop_if_stopping)
+    except Interrupted:
+        raise
+    except Exception:
+        attempts = (context.job.attempts or 0) + 1
+        log.exception("upload %s: projection failed (attempt %d of %d)", upload_id, attempts,
+                      PROJECTION_ATTEMPTS)
+        if attempts >= PROJECTION_ATTEMPTS:
+            from breeding.models import Upload
+
+            upload = Upload.objects.filter(pk=upload_id).first()
+            if upload is not None:
+                projection.fail(upload, "Mendel could not project this picture. "
+                                        "Try again, or try another picture.")
+            return None
+        raise
+
+
 @app.periodic(cron="17 * * * *", periodic_id="purge-drafts")
 @app.task(queueing_lock="purge-drafts")
 def purge_drafts(timestamp: int) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from breeding import api, views
+from breeding import api, upload_api, views
 
 api_urls = [
     path("spaces/", api.SpaceList.as_view(), name="spaces"),
@@ -16,8 +16,14 @@ api_urls = [
     path("creations/<str:public_id>/lineage/", api.Lineage.as_view(), name="lineage"),
     path("creations/<str:public_id>/restore/", api.Restore.as_view(), name="restore"),
     path("cross/", api.Cross.as_view(), name="cross"),
+    path("uploads/", upload_api.Uploads.as_view(), name="uploads"),
+    path("uploads/<str:public_id>/", upload_api.UploadDetail.as_view(), name="upload"),
+    path("uploads/<str:public_id>/cancel/", upload_api.UploadCancel.as_view(), name="upload-cancel"),
 ]
 
 image_urls = [
     path("r/<slug:space>/<str:sha>/<str:size>.webp", views.image, name="image"),
+    path("uploads/<str:public_id>/original", views.upload_file, {"which": "original"},
+         name="upload-original"),
+    path("uploads/<str:public_id>/thumb", views.upload_file, {"which": "thumb"}, name="upload-thumb"),
 ]

@@ -136,3 +136,39 @@ async def image(request, space: str, sha: str, size: str):
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def _upload_file(public_id: str, which: str, user, request) -> tuple[bytes, str] | None:
+    """An upload's stored file (``original`` or ``thumb``) and its type, for its owner only
+    (anyone else: None)."""
+    from breeding.models import Upload
+
+    user_id = user.pk if user.is_authenticated else token_user_id(request)
+    if user_id is None:
+        return None
+    upload = Upload.objects.filter(public_id=public_id, owner_id=user_id).first()
+    if upload is None:
+        return None
+    stored = getattr(upload, which)
+    kind = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[stored.name.rsplit(".", 1)[-1]]
+    try:
+        with stored.open("rb") as f:
+            return f.read(), kind
+    except FileNotFoundError:
+        return None
+
+
+@require_GET
+async def upload_file(request, public_id: str, which: str):
+    """``GET /uploads/<id>/original`` and ``/uploads/<id>/thumb``: an uploaded picture as
+    Mendel keeps it (re-encoded, without metadata), and the thumbnail pages show. Its
+    owner's alone, whatever becomes of the work projected from it; never kept by shared
+    caches."""
+    found = await sync_to_async(_upload_file)(public_id, which, await request.auser(), request)
+    if found is None:
+        return refusal("No such picture.", 404)
+    data, kind = found
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if which == "original":
+        headers["Content-Disposition"] = f'inline; filename="{public_id}-original.{kind.split("/")[1]}"'
+    return HttpResponse(data, content_type=kind, headers=headers)

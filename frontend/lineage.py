@@ -28,6 +28,7 @@ class Node:
     owner: str = ""
     image: str = ""
     removed: bool = False
+    upload: bool = False  # the uploaded picture a work was projected from
     more: int = 0  # a folded node standing for this many others
     x: float = 0.0
     y: float = 0.0
@@ -62,7 +63,7 @@ def layout(up: dict, down: dict, max_row: int = MAX_ROW) -> Layout:
             nodes[n["id"]] = Node(
                 id=n["id"], row=sign * n.get("generation", 0), title=n.get("title", ""),
                 owner=n.get("owner", ""), image=(n.get("images") or {}).get("256", ""),
-                removed=bool(n.get("removed")),
+                removed=bool(n.get("removed")), upload=bool(n.get("upload")),
             )
         for link in tree["links"]:
             far, near = (link["parent"], link["child"]) if sign < 0 else (link["child"], link["parent"])

@@ -17,6 +17,7 @@ urlpatterns = [
     path("studio/", views.studio_start, name="studio-start"),
     path("studio/<str:public_id>/", views.studio, name="studio"),
     path("library/", views.library, name="library"),
+    path("upload/", views.upload_page, name="upload"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

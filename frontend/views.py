@@ -30,7 +30,7 @@ from breeding.api import (
     serialize,
 )
 from breeding.limits import client_address, in_words, take
-from breeding.models import Creation, Gene, Space, Visibility
+from breeding.models import Creation, Gene, Space, Upload, Visibility
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
 from gallery.models import Like
@@ -228,6 +228,44 @@ def breed_from(request, public_id):
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
     actions.do_update(copy, title=creation.title, visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
+
+
+@login_required
+def upload_page(request):
+    """Bring in a picture: choose or drop a file, then watch it projected (``?id=`` follows
+    one upload, after a reload too). Without JavaScript the form posts here."""
+    from breeding import upload_api
+
+    error, status = "", 200
+    if request.method == "POST":
+        files = request.FILES.getlist("file")
+        space = request.POST.get("space", "abstract")[:40]
+        title = request.POST.get("title", "")[:120]
+        try:
+            made = upload_api.receive(request.user, files, space, title)
+        except upload_api.Refused as refused:
+            error, status = refused.message, refused.status_code
+        else:
+            return redirect(f"{request.path}?id={made.public_id}")
+    spaces = [{"slug": s.slug, "can_project": upload_api.can_project(s)} for s in Space.objects.all()]
+    following = None
+    if upload_id := request.GET.get("id", "")[:16]:
+        upload = (Upload.objects.select_related("space", "creation")
+                  .filter(owner=request.user, public_id=upload_id).first())
+        if upload is None:
+            raise Http404("No upload of yours by that id.")
+        following = upload_api.UploadSerializer(upload).data
+    recent = (Upload.objects.select_related("space", "creation").filter(owner=request.user)
+              .exclude(public_id=upload_id)[:12])
+    return render(request, "frontend/upload.html", {
+        "spaces": spaces,
+        "any_projects": any(s["can_project"] for s in spaces),
+        "following": following,
+        "state": {"upload": following, "max_bytes": upload_api.MAX_BYTES},
+        "recent": upload_api.UploadSerializer(recent, many=True).data,
+        "error": error,
+        "chosen_space": request.POST.get("space", "abstract"),
+    }, status=status)
 
 
 LIBRARY_STATES = {

@@ -20,12 +20,18 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from breeding.routing import websocket_urlpatterns as breeding_websockets  # noqa: E402
+from breeding.uploads import MAX_BYTES  # noqa: E402
+from mendel.bodylimit import BodyLimit  # noqa: E402
 from mendel.lifespan import Lifespan  # noqa: E402
+from mendel.middleware import MULTIPART_SLACK  # noqa: E402
 from mendel.websocket import SameOriginValidator  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Nothing larger than an upload (and its form) is read at all.
+        "http": BodyLimit(django_asgi_app, MAX_BYTES + MULTIPART_SLACK,
+                          f"The request is too large: an upload may be at most "
+                          f"{MAX_BYTES // 2**20} MB."),
         # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets]))),
     }

@@ -6,11 +6,28 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.http import parse_header_parameters
 
 NUL = "Requests may not contain NUL characters."
+#: Room in a multipart body beyond its picture: boundaries, headers, a title.
+MULTIPART_SLACK = 64 * 1024
 UNREADABLE = "The multipart body has no part that could be read."
+
+
+def _too_large(request) -> str | None:
+    """A body larger than any upload may be, refused from its Content-Length before a byte
+    of it is parsed."""
+    from breeding.uploads import MAX_BYTES
+
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length > MAX_BYTES + MULTIPART_SLACK:
+        return (f"The request is {length / 2**20:.1f} MB; an upload may be at most "
+                f"{MAX_BYTES // 2**20} MB.")
+    return None
 
 
 def _problem(request) -> str | None:
@@ -32,10 +49,10 @@ def _problem(request) -> str | None:
     return None
 
 
-def _refusal(request, message: str):
+def _refusal(request, message: str, status: int = 400):
     if request.path.startswith(("/api/", "/r/")):
-        return JsonResponse({"error": message}, status=400)
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 class RejectNulMiddleware:
@@ -54,11 +71,15 @@ class RejectNulMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
+        if problem := _too_large(request):
+            return _refusal(request, problem, 413)
         if problem := _problem(request):
             return _refusal(request, problem)
         return self.get_response(request)
 
     async def __acall__(self, request):
+        if problem := _too_large(request):
+            return _refusal(request, problem, 413)
         if problem := _problem(request):
             return _refusal(request, problem)
         return await self.get_response(request)

@@ -236,6 +236,15 @@ RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.
 # Rendered pictures are a cache on disk (MEDIA_ROOT/renders); beyond this size the least
 # recently used are deleted, to be rendered again when asked for.
 MEDIA_CACHE_MAX_GB = env_float("MEDIA_CACHE_MAX_GB", 10.0, low=0.001, high=1e6)
+# Uploads: a breeder may bring in UPLOADS_PER_HOUR pictures an hour, with at most
+# UPLOADS_WAITING_MAX of them waiting for or in projection at once. Each is projected at
+# PROJECTION_SIZE px, for about PROJECTION_BUDGET_S seconds of work.
+UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 30, low=1, high=100000)
+UPLOADS_WAITING_MAX = env_int("UPLOADS_WAITING_MAX", 3, low=1, high=1000)
+PROJECTION_SIZE = env_int("PROJECTION_SIZE", 128, low=32, high=512)
+PROJECTION_BUDGET_S = env_float("PROJECTION_BUDGET_S", 15.0, low=0.5, high=600.0)
+# A job whose worker has not been heard of for this long is put back in the queue.
+JOBS_STALLED_AFTER_S = env_int("JOBS_STALLED_AFTER_S", 30, low=2, high=3600)
 # New accounts per address per hour.
 SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
 # Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account

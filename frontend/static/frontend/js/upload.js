@@ -1,0 +1,216 @@
+// The upload page: choose or drop a picture, send it, watch it projected, open the result.
+import { ApiError, api, explain } from "./api.js";
+import { studioSocket } from "./socket.js";
+
+const page = document.querySelector("[data-upload-page]");
+const state = JSON.parse(document.getElementById("upload-state").textContent);
+const $ = (selector) => page.querySelector(selector);
+
+const form = $("[data-upload-form]");
+const fileInput = $("[data-file]");
+const dropzone = $("[data-dropzone]");
+const chosen = $("[data-chosen]");
+const chosenName = $("[data-chosen-name]");
+const errorBox = $("[data-upload-error]");
+const submit = $("[data-upload-submit]");
+const panel = $("[data-projection]");
+const original = $("[data-original]");
+const preview = $("[data-preview]");
+const previewWait = $("[data-preview-wait]");
+const bar = $("[data-progress]");
+const said = $("[data-projection-state]");
+const cancel = $("[data-cancel]");
+
+let following = state.upload?.id ?? null;
+let finished = false;
+let chosenUrl = null;
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+function choose(files) {
+  showError("");
+  if (files.length > 1) {
+    showError(`Only one picture can be uploaded at a time, and ${files.length} files were dropped.`);
+    return false;
+  }
+  const file = files[0];
+  if (!file) return false;
+  if (file.size > state.max_bytes) {
+    const mb = (file.size / 2 ** 20).toFixed(1);
+    showError(`This file is ${mb} MB, and a picture may be at most ${Math.floor(state.max_bytes / 2 ** 20)} MB: make it smaller and upload it again.`);
+    return false;
+  }
+  if (chosenUrl) URL.revokeObjectURL(chosenUrl);
+  chosenUrl = URL.createObjectURL(file);
+  chosen.src = chosenUrl;
+  chosen.hidden = false;
+  chosenName.textContent = file.name;
+  return true;
+}
+
+fileInput.addEventListener("change", () => choose(fileInput.files));
+
+for (const type of ["dragenter", "dragover"]) {
+  dropzone.addEventListener(type, (event) => {
+    event.preventDefault();
+    dropzone.classList.add("over");
+  });
+}
+for (const type of ["dragleave", "drop"]) {
+  dropzone.addEventListener(type, () => dropzone.classList.remove("over"));
+}
+dropzone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const files = event.dataTransfer?.files ?? [];
+  if (!choose(files)) return;
+  const moved = new DataTransfer();
+  moved.items.add(files[0]);
+  fileInput.files = moved.files;
+});
+
+async function send(data) {
+  let response;
+  try {
+    response = await fetch("/api/uploads/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Accept": "application/json",
+        "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content ?? "",
+      },
+      body: data,
+    });
+  } catch {
+    throw new ApiError("Mendel cannot be reached. Check your connection and try again.", 0);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: a proxy's error page, say
+  }
+  if (!response.ok) throw new ApiError(explain(response.status, body), response.status);
+  return body;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!fileInput.files.length) {
+    showError("No picture was chosen: choose one picture to upload.");
+    return;
+  }
+  submit.disabled = true;
+  submit.textContent = "Uploading…";
+  showError("");
+  try {
+    const upload = await send(new FormData(form));
+    follow(upload);
+    history.replaceState(null, "", `?id=${encodeURIComponent(upload.id)}`);
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    submit.disabled = false;
+    submit.textContent = "Upload and project";
+  }
+});
+
+function seconds(s) {
+  if (s == null) return "";
+  if (s < 1.5) return "a moment left";
+  return `about ${Math.round(s)} s left`;
+}
+
+function render(upload) {
+  const fraction = upload.status === "done" ? 1 : upload.fraction ?? 0;
+  bar.value = fraction;
+  if (upload.preview) {
+    preview.src = upload.preview;
+    preview.hidden = false;
+    previewWait.hidden = true;
+  }
+  cancel.hidden = !["queued", "projecting"].includes(upload.status);
+  switch (upload.status) {
+    case "queued":
+      said.textContent = "Waiting for a worker…";
+      break;
+    case "projecting":
+      said.textContent = upload.steps
+        ? `Step ${upload.step} of ${upload.steps} · ${seconds(upload.eta_s)}`
+        : "Projecting…";
+      break;
+    case "done":
+      said.textContent = "Done. Opening it in the studio…";
+      break;
+    case "cancelled":
+      said.textContent = "Cancelled. Upload another picture when you like.";
+      break;
+    case "failed":
+      said.textContent = upload.error || "This picture could not be projected.";
+      break;
+  }
+}
+
+function settle(upload) {
+  if (finished) return;
+  if (upload.status === "done" && upload.creation) {
+    finished = true;
+    location.assign(`/studio/${encodeURIComponent(upload.creation)}/`);
+  } else if (upload.status === "failed" || upload.status === "cancelled") {
+    finished = true;
+    form.hidden = false;
+  }
+}
+
+function follow(upload) {
+  following = upload.id;
+  finished = false;
+  form.hidden = true;
+  panel.hidden = false;
+  original.src = upload.thumb;
+  preview.hidden = true;
+  previewWait.hidden = false;
+  $("[data-projection-title]").textContent = upload.title || "Your picture";
+  render(upload);
+  settle(upload);
+}
+
+// Progress arrives on the studio socket; while it is away (or before it opens), the page asks.
+const socket = studioSocket((message) => {
+  if (message.type !== "upload" || message.upload !== following) return;
+  render(message);
+  settle(message);
+}, document.querySelector("[data-socket-state]"));
+
+setInterval(async () => {
+  if (!following || finished || socket.socket?.readyState === WebSocket.OPEN) return;
+  try {
+    const upload = await api("GET", `/api/uploads/${encodeURIComponent(following)}/`);
+    render(upload);
+    settle(upload);
+  } catch {
+    // the socket's state line says the connection is away
+  }
+}, 2000);
+
+cancel.addEventListener("click", async () => {
+  cancel.disabled = true;
+  try {
+    const upload = await api("POST", `/api/uploads/${encodeURIComponent(following)}/cancel/`);
+    render(upload);
+    settle(upload);
+  } catch (error) {
+    said.textContent = error.message;
+  } finally {
+    cancel.disabled = false;
+  }
+});
+
+if (state.upload) {
+  render(state.upload);
+  // Back on the page of an upload already done: say so, and leave the way to the studio.
+  if (state.upload.status === "done") finished = true;
+  else settle(state.upload);
+}
