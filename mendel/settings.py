@@ -305,7 +305,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", "blob:"],  # blob: a picture chosen for upload, shown before it is sent
         "font-src": [SELF],
         "connect-src": [SELF],  # 'self' takes in ws:// and wss:// to the same host
         "media-src": [SELF],

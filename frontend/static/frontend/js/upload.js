@@ -52,6 +52,8 @@ function choose(files) {
 }
 
 fileInput.addEventListener("change", () => choose(fileInput.files));
+// A file the browser cannot show (not a picture at all, say) shows its name only.
+chosen.addEventListener("error", () => { chosen.hidden = true; });
 
 for (const type of ["dragenter", "dragover"]) {
   dropzone.addEventListener(type, (event) => {
