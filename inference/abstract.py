@@ -16,7 +16,7 @@ Layers 0–3 decide composition ("content"), 4–7 colour and texture ("style"),
 can take the shapes of one parent and the colours of another.
 
 Rendering is resolution independent: a pixel's value depends only on its position in the
-unit square, and each image's fields are normalised with statistics from a fixed 48 × 48
+unit square, and each image's fields are normalised with statistics from a fixed 64 × 64
 probe, never from the pixels being rendered. Each image is computed in spans of ``SPAN``
 pixels (the last one padded), so every matrix product has the same shape whatever the batch
 or the size: memory stays bounded at any size, and a picture comes out the same, bit for
@@ -212,6 +212,8 @@ class AbstractSpace:
     dim = 64
     prior = "gaussian"
     coarse_layers = 4
+    #: render_float is differentiable: pictures can be projected (inference/projection.py).
+    can_project = True
 
     def __init__(self, path: Path = WEIGHTS) -> None:
         raw = path.read_bytes()
@@ -443,3 +445,102 @@ class AbstractSpace:
         rgb = s.lut.view(n * LUT, 3)[index]  # (n, SPAN, 3)
         rgb.mul_(light.unsqueeze(2)).clamp_(0.0, 1.0).mul_(255.0).round_()
         return rgb.to(torch.uint8)
+
+    # -- a differentiable render ---------------------------------------------------------
+
+    def render_float(
+        self, latents: torch.Tensor, size: int, *, probe: int = PROBE
+    ) -> torch.Tensor:
+        """(n, layers, dim) latents -> (n, size, size, 3) float32 pictures in [0, 1], with
+        autograd through every step: what projection optimises.
+
+        The same network as ``render`` with three differences: the palette gradient is read
+        by linear interpolation between its two nearest entries instead of the nearest one,
+        the colours are neither rounded nor made uint8, and there is no supersampling below
+        ``SUPERSAMPLE_BELOW``. The mean absolute difference from ``render`` at the same size
+        is about one 255th (tests/inference/test_projection.py holds it under 3/255); most
+        of it is the missing supersampling on the finest ripples. ``probe`` is the side of
+        the normalisation grid: the default gives ``render``'s statistics; a smaller one
+        (a subgrid of the same pixel centres when it divides PROBE) is cheaper and close.
+        """
+        latents = check_latents(latents, self.layers, self.dim)
+        size = check_size(size)
+        if isinstance(probe, bool) or not isinstance(probe, int) or not 4 <= probe <= PROBE:
+            raise ValueError(f"probe must be a whole number from 4 to {PROBE}, got {probe!r}")
+        n = latents.shape[0]
+        styles = self._styles(latents)
+        # Probe and picture pixels in one pass: the probe's grid first.
+        grid = torch.cat([_float_grid(probe, PROBE), _float_grid(size, size)], dim=1)
+        fields = self._fields_float(styles, grid)  # (n, 2, probe² + size²)
+        head = fields[:, :, : probe * probe]
+        mean = head.mean(dim=2, keepdim=True)
+        std = head.std(dim=2, keepdim=True).clamp_min(1e-6)
+        f1, f2 = ((fields[:, :, probe * probe :] - mean) / std).unbind(dim=1)
+        column = (slice(None), None)
+        ripples = _Psin.apply(f1 * styles.ripple_freq[column]) * (PSIN_GAIN * styles.ripple[column])
+        light = _SoftClamp.apply(f2 * 0.5) * (1.5 * styles.shade[column]) + ripples + 1.0
+        position = torch.sigmoid(f1 * styles.contrast[column]) * (LUT - 1)
+        lo = position.detach().floor().clamp_(0, LUT - 2)
+        frac = (position - lo).unsqueeze(2)
+        index = (lo.long() + (torch.arange(n) * LUT)[column]).view(-1)
+        lut = styles.lut.reshape(n * LUT, 3)
+        rgb = torch.lerp(lut[index], lut[index + 1], frac.reshape(-1, 1)).view(n, -1, 3)
+        rgb = (rgb * light.unsqueeze(2)).clamp(0.0, 1.0)
+        return rgb.view(n, size, size, 3)
+
+    def _fields_float(self, s: _Styles, grid: torch.Tensor) -> torch.Tensor:
+        """Both raw fields of every image on the (3, P) grid, (n, 2, P), with autograd."""
+        n, pixels = s.args.shape[0], grid.shape[1]
+        n_fourier = self.freq.shape[1]
+        x = s.args[:, : n_fourier + 2] @ grid  # (n, F + 2, P): Fourier arguments, u, v
+        radius = torch.sqrt(x[:, -2] ** 2 + x[:, -1] ** 2 + 1e-12)
+        x = torch.cat(
+            [_Psin.apply(x[:, :n_fourier]), radius.unsqueeze(1), grid.expand(n, 3, pixels)], dim=1
+        )
+        h0 = _Psin.apply(s.weights[0] @ x)
+        h1 = _Psin.apply(s.weights[1] @ h0)
+        h2 = _SoftClamp.apply(s.weights[2] @ torch.cat([h1, h0], dim=1))
+        return s.weights[3] @ h2
+
+
+def _float_grid(size: int, of: int) -> torch.Tensor:
+    """(3, size²) rows x, y, 1 at the pixel centres of a size × size picture; when ``size``
+    divides ``of``, the centres of every (of / size)-th pixel of an of × of one instead."""
+    if of % size == 0:
+        step = of // size
+        line = (torch.arange(size, dtype=torch.float32) * step + (step - 1) / 2 + 0.5) * (2.0 / of) - 1.0
+    else:
+        line = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 / size) - 1.0
+    y, x = torch.meshgrid(line, line, indexing="ij")
+    return torch.stack([x.reshape(-1), y.reshape(-1), torch.ones(size * size)])
+
+
+class _Psin(torch.autograd.Function):
+    """psin with a one-tensor backward: d/dx (t - 2t|t|) = 1 - 4|t| (round is flat)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        t = x - torch.round(x)
+        a = t.abs()
+        ctx.save_for_backward(a)
+        return t - 2.0 * t * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (1.0 - 4.0 * a)
+
+
+class _SoftClamp(torch.autograd.Function):
+    """soft_clamp with a one-tensor backward: 1 - x² inside [-1, 1], 0 outside."""
+
+    @staticmethod
+    def forward(ctx, x):
+        c = x.clamp(-1.0, 1.0)
+        ctx.save_for_backward(c)
+        return c - c * c * c / 3.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        (c,) = ctx.saved_tensors
+        return grad * (1.0 - c * c)

@@ -1,0 +1,134 @@
+"""Projection into the `abstract` space: the float render, progress, cancelling, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inference.projection import (
+    ProjectionResult,
+    ProjectionStep,
+    can_project,
+    prepare_target,
+    project,
+    psnr_db,
+)
+
+
+@pytest.fixture(scope="module")
+def target(space):
+    """A picture of the space from a latent no test optimises from, at 32 px."""
+    return space.render(space.sample(1, 424242), 32)[0]
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_the_float_render_looks_like_the_render(space, size):
+    latents = space.sample(3, 5)
+    exact = space.render(latents, size).float()
+    smooth = space.render_float(latents, size)
+    assert smooth.shape == (3, size, size, 3) and smooth.dtype == torch.float32
+    assert 0.0 <= float(smooth.min()) and float(smooth.max()) <= 1.0
+    # Within 3/255 on average; the rest is render()'s supersampling of the finest ripples.
+    assert float((smooth * 255.0 - exact).abs().mean()) < 3.0
+
+
+def test_the_float_render_has_gradients_for_every_used_layer(space):
+    latents = space.sample(2, 6).requires_grad_()
+    space.render_float(latents, 32, probe=16).mean().backward()
+    used = latents.grad.abs().sum(dim=(0, 2))
+    assert torch.isfinite(latents.grad).all()
+    assert (used > 0).all()
+
+
+def test_projecting_a_rendered_picture_gets_much_closer_than_the_start(space, target):
+    start = project(space, target, size=32, steps=1)
+    found = project(space, target, size=32, steps=20)
+    assert isinstance(found, ProjectionResult)
+    assert found.latent.shape == (8, 64) and found.latent.dtype == torch.float32
+    assert found.steps == 20
+    assert found.psnr_db > start.psnr_db + 4.0  # about 17 -> 24 dB
+    again = psnr_db(space.render(found.latent, 32)[0], target)
+    assert again == pytest.approx(found.psnr_db)
+
+
+def test_progress_is_reported_every_step_with_the_current_latent(space, target):
+    seen: list[ProjectionStep] = []
+    project(space, target, size=32, steps=6, on_step=seen.append)
+    assert [s.step for s in seen] == list(range(1, 7))
+    assert all(s.steps == 6 and s.latent.shape == (8, 64) for s in seen)
+    assert all(s.elapsed_s >= 0 and s.eta_s >= 0 for s in seen)
+    assert seen[-1].eta_s == 0
+
+
+def test_an_exception_in_on_step_stops_the_projection(space, target):
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_three(progress: ProjectionStep) -> None:
+        calls.append(progress.step)
+        if progress.step == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        project(space, target, size=32, steps=50, on_step=stop_at_three)
+    assert calls == [1, 2, 3]
+
+
+def test_a_time_budget_ends_the_projection(space, target):
+    seen: list[ProjectionStep] = []
+    found = project(space, target, size=32, budget_s=0.5, on_step=seen.append)
+    assert found.steps == len(seen) >= 1
+    assert seen[-1].elapsed_s < 5.0
+
+
+def test_any_aspect_is_cropped_to_the_centre_square():
+    wide = np.zeros((40, 80, 3), dtype=np.uint8)
+    wide[:, 20:60] = 255  # exactly the centre square is white
+    square = prepare_target(wide, 16)
+    assert square.shape == (16, 16, 3)
+    assert float(square.min()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("picture", "message"),
+    [
+        (np.zeros((8, 8, 3), dtype=np.float32), "must be uint8"),
+        (torch.zeros(8, 8, 3, dtype=torch.int64), "must be uint8"),
+        (torch.zeros(8, 8, dtype=torch.uint8), r"shape \(height, width, 3\)"),
+        (torch.zeros(8, 8, 4, dtype=torch.uint8), r"shape \(height, width, 3\)"),
+        (torch.zeros(1, 8, 8, 3, dtype=torch.uint8), r"shape \(height, width, 3\)"),
+        (torch.zeros(0, 8, 3, dtype=torch.uint8), "is empty"),
+        ([[[0, 0, 0]]], "torch.Tensor or numpy array"),
+    ],
+)
+def test_bad_pictures_are_refused_with_a_sentence(space, picture, message):
+    with pytest.raises(ValueError, match=message):
+        project(space, picture, size=32, steps=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"steps": 0}, "steps must be a positive whole number"),
+        ({"budget_s": -1.0}, "budget_s must be a positive number"),
+        ({"steps": 3, "budget_s": 1.0}, "not both"),
+        ({"size": 8}, "size must be between"),
+    ],
+)
+def test_bad_options_are_refused_with_a_sentence(space, target, options, message):
+    with pytest.raises(ValueError, match=message):
+        project(space, target, **options)
+
+
+def test_the_abstract_space_can_project_and_others_cannot(space):
+    assert can_project(space)
+
+    class Flat:
+        slug = "flat"
+
+    assert not can_project(Flat())
+    with pytest.raises(ValueError, match="cannot project"):
+        project(Flat(), np.zeros((8, 8, 3), dtype=np.uint8))
