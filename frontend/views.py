@@ -129,10 +129,14 @@ def work_page(request, public_id):
     ids = neighbour_ids(creation, NEIGHBOURS)
     found = {c.pk: c for c in public_works().filter(pk__in=ids)}
     liked = request.user.is_authenticated and Like.objects.filter(user=request.user, creation=creation).exists()
+    mine = request.user.is_authenticated and creation.owner_id == request.user.pk
+    upload = Upload.objects.filter(creation=creation).first() if mine else None
     context = {
+        "upload": {"original": f"/uploads/{upload.public_id}/original",
+                   "thumb": f"/uploads/{upload.public_id}/thumb"} if upload else None,
         "work": work(creation),
         "creation": creation,
-        "mine": request.user.is_authenticated and creation.owner_id == request.user.pk,
+        "mine": mine,
         "parents": parents,
         "hidden_parents": hidden_parents,
         "children": children.count(),

@@ -179,6 +179,12 @@ def test_the_family_tree_shows_the_upload_as_the_parent(as_alice, as_bob, alice,
     assert not any(n.get("upload") for n in shallow["nodes"])
     page = as_alice.get(f"/w/{child.public_id}/lineage/")
     assert b"The uploaded picture it was projected from" in page.content
+    # The work page says where it came from; the picture itself to its owner only.
+    thumb = f"/uploads/{upload.public_id}/thumb".encode()
+    mine = as_alice.get(f"/w/{made.public_id}/").content
+    assert b"Projected from an uploaded picture, seen only by you" in mine and thumb in mine
+    theirs = as_bob.get(f"/w/{made.public_id}/").content
+    assert b"Projected from an uploaded picture." in theirs and thumb not in theirs
 
 
 @pytest.mark.parametrize("files, field, message", [
