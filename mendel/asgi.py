@@ -21,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from breeding.routing import websocket_urlpatterns as breeding_websockets  # noqa: E402
 from breeding.uploads import MAX_BYTES  # noqa: E402
+from gallery.routing import websocket_urlpatterns as gallery_websockets  # noqa: E402
 from mendel.bodylimit import BodyLimit  # noqa: E402
 from mendel.lifespan import Lifespan  # noqa: E402
 from mendel.middleware import MULTIPART_SLACK  # noqa: E402
@@ -33,7 +34,7 @@ router = ProtocolTypeRouter(
                           f"The request is too large: an upload may be at most "
                           f"{MAX_BYTES // 2**20} MB."),
         # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets]))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets, *gallery_websockets]))),
     }
 )
 

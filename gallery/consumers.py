@@ -1,0 +1,316 @@
+"""The exhibition socket, ``/ws/exhibitions/<slug>/[?since=<seq>]``: anyone who may see the
+exhibition follows it live; its curators change it from here too.
+
+Protocol (JSON text frames, at most ``MAX_MESSAGE_BYTES``):
+
+- server → client on connect: ``{"type": "snapshot", "seq": n, "exhibition": {...},
+  "you": {"curator": bool}}``; or, with ``?since=<seq>`` of a reconnecting client that is
+  not too far behind, each event it missed (in order) and then ``{"type": "caught-up",
+  "seq": n, "you": {...}}``.
+- server → client, logged (each with the exhibition's next ``seq``): ``item.added``,
+  ``item.moved``, ``item.removed``, ``item.edited``, ``tour``, ``edited``, ``open``,
+  ``closed``, ``unpublished``, ``round.started``, ``round.closed``. A client keeps the last
+  seq it saw and reconnects with it.
+- server → client, momentary (no seq): ``{"type": "presence", "viewers": n}`` (at most every
+  ``PRESENCE_EVERY_S``), ``{"type": "reaction", "emoji": "..."}``.
+- client → server, anyone: ``ping`` (``id``), ``react`` (``emoji``, one of ``REACTIONS``),
+  ``vote`` (``round``, ``candidate``: the candidate's position).
+- client → server, curators (and staff) only: ``add`` (``work``, ``wall_text``,
+  ``position``), ``move`` (``item``, ``position``), ``remove`` (``item``), ``edit`` (``item``,
+  ``wall_text``), ``tour`` (``item`` or null), ``status`` (``status``), ``round.start``
+  (``work``, ``n``, ``seconds``), ``round.end``.
+- Any message may carry ``ref`` (a short string); the answer to it carries it back: ``{"type":
+  "ok", "ref": ...}`` or ``{"type": "error", "message": "...", "ref": ...}``. A bad message
+  gets an error and the socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+
+from breeding.limits import take
+from gallery import exhibitions
+from gallery.models import Exhibition, ExhibitionStatus
+
+MAX_MESSAGE_BYTES = 64 * 1024
+CLOSE_NOT_FOUND = 4404
+REACTIONS = ("❤️", "👏", "😮", "😂", "🔥", "✨")
+PRESENCE_EVERY_S = 2.0
+#: Reactions shown per exhibition per second, whoever sends them: a crowd's reactions must
+#: not drown the events that matter.
+REACTIONS_PER_S = 20
+
+
+class Bucket:
+    """A token bucket: ``rate`` a second, at most ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.last = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Invalid(Exception):
+    pass
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def whole(content: dict, name: str, low: int = 0, high: int = 2**31, required: bool = True):
+    value = content.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Invalid(f'"{name}" must be a whole number from {low} to {high}.')
+    return value
+
+
+def text(content: dict, name: str, most: int, required: bool = True) -> str | None:
+    value = content.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise Invalid(f'"{name}" must be text of at most {most} characters.')
+    return value
+
+
+#: Each message type and the fields it may carry (besides ``type`` and ``ref``).
+FIELDS = {
+    "ping": {"id"}, "react": {"emoji"}, "vote": {"round", "candidate"},
+    "add": {"work", "wall_text", "position"}, "move": {"item", "position"}, "remove": {"item"},
+    "edit": {"item", "wall_text"}, "tour": {"item"}, "status": {"status"},
+    "round.start": {"work", "n", "seconds"}, "round.end": set(),
+}
+CURATORS_ONLY = {"add", "move", "remove", "edit", "tour", "status", "round.start", "round.end"}
+
+
+class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
+    exhibition: Exhibition | None = None
+    group: str | None = None
+    seq = 0
+    curator = False
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.exhibition = await self.find(slug)
+        await self.accept()
+        if self.exhibition is None:
+            await self.send_json({"type": "error", "message": "There is no exhibition here by that name."})
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.messages = Bucket(rate=10, burst=20)
+        self.reactions = Bucket(rate=1, burst=5)
+        self.votes = Bucket(rate=0.5, burst=3)
+        self.curator = await database_sync_to_async(exhibitions.can_curate)(self.scope.get("user"), self.exhibition)
+        self.group = exhibitions.group(self.exhibition.pk)
+        # Join first, then read: an event committed meanwhile arrives twice at most, and
+        # the seq check in ``exhibition_event`` drops the copy.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_state(self.since())
+        await self.presence(+1)
+
+    def since(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        value = (query.get("since") or [""])[0]
+        return int(value) if value.isdigit() and len(value) < 16 else None
+
+    @database_sync_to_async
+    def find(self, slug: str) -> Exhibition | None:
+        return Exhibition.objects.visible_to(self.scope.get("user")).filter(slug=slug[:80]).first()
+
+    async def send_state(self, since: int | None) -> None:
+        you = {"curator": self.curator}
+        missed = None
+        if since is not None:
+            missed = await database_sync_to_async(exhibitions.events_since)(self.exhibition, since)
+        if missed is None:
+            state = await database_sync_to_async(exhibitions.snapshot)(self.exhibition)
+            self.seq = state["seq"]
+            await self.send_json({**state, "you": you})
+            return
+        for event in missed:
+            await self.send_json(event)
+        self.seq = missed[-1]["seq"] if missed else since
+        await self.send_json({"type": "caught-up", "seq": self.seq, "you": you})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.presence(-1)
+
+    # -- presence ---------------------------------------------------------------------
+
+    async def presence(self, change: int) -> None:
+        """Count this socket in or out, and have the count announced at most every
+        ``PRESENCE_EVERY_S`` (counted in the cache, shared by every process with Redis)."""
+        key = f"presence:{self.exhibition.pk}"
+        await database_sync_to_async(_count)(key, change)
+        due = await database_sync_to_async(cache.add)(f"{key}:due", 1, PRESENCE_EVERY_S)
+        if due:
+            asyncio.get_running_loop().create_task(self.announce_presence(key))
+
+    async def announce_presence(self, key: str) -> None:
+        await asyncio.sleep(PRESENCE_EVERY_S)
+        viewers = max(0, await database_sync_to_async(cache.get)(key, 0))
+        await self.channel_layer.group_send(
+            exhibitions.group(self.exhibition.pk),
+            {"type": "exhibition.event", "event": {"type": "presence", "viewers": viewers}})
+
+    # -- from the group ---------------------------------------------------------------
+
+    async def exhibition_event(self, message: dict) -> None:
+        event = message["event"]
+        seq = event.get("seq")
+        if seq is not None:
+            if seq <= self.seq:
+                return  # sent already, in the snapshot or the replay
+            self.seq = seq
+        await self.send_json(event)
+        if event["type"] == "unpublished" and not self.curator:
+            await self.send_json({"type": "error", "message": "This exhibition is no longer shown."})
+            await self.close(code=CLOSE_NOT_FOUND)
+        elif event["type"] in ("open", "closed", "unpublished"):
+            self.exhibition.status = event["status"]
+
+    # -- from the client --------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            return await self.error("Messages must be JSON text, not binary.")
+        if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            return await self.error(f"Message too large (limit {MAX_MESSAGE_BYTES // 1024} KB).")
+        if not self.messages.take():
+            return await self.error("You are sending messages too fast. Slow down.")
+        try:
+            content = json.loads(text_data, parse_constant=_no_constant)
+        except RecursionError:
+            return await self.error("Messages may not be nested this deeply.")
+        except ValueError:
+            return await self.error("Messages must be valid JSON.")
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return await self.error('Messages must be JSON objects with a "type".')
+        ref = content.get("ref")
+        if ref is not None and not (isinstance(ref, str) and len(ref) <= 64):
+            return await self.error('"ref" must be text of at most 64 characters.')
+        kind = content["type"]
+        if kind not in FIELDS:
+            return await self.error(f"Unknown message type {kind[:40]!r}.", ref)
+        extra = set(content) - FIELDS[kind] - {"type", "ref"}
+        if extra:
+            return await self.error(f"A {kind} message has no {sorted(extra)[0][:40]!r}.", ref)
+        if kind in CURATORS_ONLY and not self.curator:
+            return await self.error("Only this exhibition's curators can do that.", ref)
+        try:
+            await getattr(self, "on_" + kind.replace(".", "_"))(content)
+        except Invalid as invalid:
+            return await self.error(str(invalid), ref)
+        except exhibitions.Refused as refused:
+            return await self.error(refused.message, ref)
+        if kind != "ping":
+            await self.send_json({"type": "ok", "ref": ref})
+
+    async def error(self, message: str, ref=None) -> None:
+        await self.send_json({"type": "error", "message": message, **({"ref": ref} if ref is not None else {})})
+
+    async def on_ping(self, content: dict) -> None:
+        ping = content.get("id")
+        if ping is not None and not (isinstance(ping, str) and len(ping) <= 64):
+            raise Invalid('"id" must be text of at most 64 characters.')
+        await self.send_json({"type": "pong", "id": ping})
+
+    async def on_react(self, content: dict) -> None:
+        emoji = content.get("emoji")
+        if emoji not in REACTIONS:
+            raise Invalid(f'"emoji" must be one of {" ".join(REACTIONS)}.')
+        if self.exhibition.status != ExhibitionStatus.OPEN:
+            raise exhibitions.Refused("Reactions are for open exhibitions.")
+        if not self.reactions.take():
+            raise exhibitions.Refused("One reaction a second is plenty. Wait a moment.")
+        crowded = await database_sync_to_async(take)(f"reactions:{self.exhibition.pk}", 1, REACTIONS_PER_S, 1)
+        if not crowded:
+            await self.channel_layer.group_send(
+                self.group, {"type": "exhibition.event", "event": {"type": "reaction", "emoji": emoji}})
+
+    async def on_vote(self, content: dict) -> None:
+        number = whole(content, "round", 1)
+        position = whole(content, "candidate", 0, 64)
+        if not self.votes.take():
+            raise exhibitions.Refused("Too many votes at once. Wait a moment.")
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        voter = user if user is not None and user.is_authenticated else None
+        key = session.session_key if session is not None else None
+        await database_sync_to_async(exhibitions.do_vote)(self.exhibition, number, position, voter, key)
+
+    # -- curators ---------------------------------------------------------------------
+
+    @database_sync_to_async
+    def curate(self, action, *args, **kwargs):
+        if not exhibitions.can_curate(self.scope.get("user"), self.exhibition):  # revoked since?
+            self.curator = False
+            raise exhibitions.Refused("Only this exhibition's curators can do that.")
+        return action(self.exhibition, *args, **kwargs)
+
+    async def on_add(self, content: dict) -> None:
+        await self.curate(exhibitions.do_add, text(content, "work", 16),
+                          text(content, "wall_text", 2000, required=False) or "",
+                          whole(content, "position", 0, exhibitions.MAX_ITEMS, required=False))
+
+    async def on_move(self, content: dict) -> None:
+        await self.curate(exhibitions.do_move, whole(content, "item", 1),
+                          whole(content, "position", 0, exhibitions.MAX_ITEMS))
+
+    async def on_remove(self, content: dict) -> None:
+        await self.curate(exhibitions.do_remove, whole(content, "item", 1))
+
+    async def on_edit(self, content: dict) -> None:
+        await self.curate(exhibitions.do_edit_item, whole(content, "item", 1),
+                          text(content, "wall_text", 2000))
+
+    async def on_tour(self, content: dict) -> None:
+        await self.curate(exhibitions.do_tour, whole(content, "item", 1, required=False))
+
+    async def on_status(self, content: dict) -> None:
+        status = content.get("status")
+        if status not in ExhibitionStatus.values:
+            raise Invalid(f'"status" must be one of {", ".join(ExhibitionStatus.values)}.')
+        await self.curate(exhibitions.do_update, status=status)
+
+    async def on_round_start(self, content: dict) -> None:
+        low, high = exhibitions.ROUND_CHILDREN
+        await self.curate(
+            lambda ex: exhibitions.do_start_round(
+                ex, self.scope["user"], text(content, "work", 16, required=False),
+                whole(content, "n", low, high, required=False) or 4,
+                whole(content, "seconds", *exhibitions.ROUND_SECONDS, required=False) or 60))
+
+    async def on_round_end(self, content: dict) -> None:
+        await self.curate(exhibitions.do_end_round)
+
+
+def _count(key: str, change: int) -> None:
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key, change)
+    except ValueError:  # evicted between the two: start again
+        cache.set(key, max(0, change), timeout=None)

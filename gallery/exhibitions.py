@@ -1,0 +1,425 @@
+"""Exhibitions: what curators do to them, written with their event log, and what a visitor
+is shown of them.
+
+Every change a visitor would see is one ``ExhibitionEvent``, numbered by the exhibition's
+``seq`` under its row lock in the transaction that makes the change, and broadcast to the
+exhibition's sockets once that transaction commits (``record``). A visitor who reconnects
+with the last seq it saw gets exactly the events after it (``events_since``), or a fresh
+snapshot when it is too far behind. Presence and reactions are momentary: broadcast, never
+logged.
+
+``check_*`` functions validate and raise ``Refused`` with a sentence; ``do_*`` functions
+write and record. The REST API, the pages and the socket all call these.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from breeding import actions as breeding
+from breeding import images
+from breeding.models import Creation, Visibility
+from gallery.models import (
+    BreedingRound,
+    Candidate,
+    Exhibition,
+    ExhibitionEvent,
+    ExhibitionItem,
+    ExhibitionStatus,
+    RoundStatus,
+    Vote,
+)
+
+#: A visitor this many events behind gets a snapshot instead of the events it missed.
+REPLAY_MAX = 500
+MAX_ITEMS = 500
+ROUND_CHILDREN = (2, 8)
+ROUND_SECONDS = (10, 600)
+ROUND_CHAOS = 0.35
+
+
+class Refused(Exception):
+    """A curator action or a vote that cannot be done: ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def group(exhibition_id: int) -> str:
+    """The channel-layer group of an exhibition's sockets (ASCII, bounded: built here)."""
+    return f"exhibition.{int(exhibition_id)}"
+
+
+# -- what visitors see ----------------------------------------------------------------
+
+
+def work_dict(creation: Creation) -> dict:
+    return {
+        "id": creation.public_id,
+        "title": creation.title,
+        "owner": creation.owner.username,
+        "space": creation.space.slug,
+        "images": images.urls(creation.space.slug, creation.latent_sha),
+    }
+
+
+def item_dict(item: ExhibitionItem) -> dict:
+    return {"id": item.pk, "position": item.position, "wall_text": item.wall_text,
+            "work": work_dict(item.creation)}
+
+
+def shown_items(exhibition: Exhibition):
+    """The items whose works are public now: a work made private or removed since it was
+    hung leaves the walls at once."""
+    public = Creation.objects.public()
+    return (exhibition.items.filter(creation__in=public)
+            .select_related("creation__owner", "creation__space").order_by("position"))
+
+
+def round_dict(rnd: BreedingRound | None, with_votes: bool = False) -> dict | None:
+    if rnd is None:
+        return None
+    candidates = list(rnd.candidates.select_related("creation__owner", "creation__space"))
+    out = {
+        "number": rnd.number,
+        "status": rnd.status,
+        "parent": work_dict(rnd.parent),
+        "ends_at": rnd.ends_at.isoformat(),
+        "candidates": [{"position": c.position, "work": work_dict(c.creation)} for c in candidates],
+        "winner": rnd.winner.public_id if rnd.winner_id else None,
+    }
+    if with_votes or rnd.status == RoundStatus.CLOSED:
+        counts = dict(rnd.votes.values_list("candidate__position").annotate(n=Count("id")))
+        out["votes"] = [counts.get(c.position, 0) for c in candidates]
+    return out
+
+
+def current_round(exhibition: Exhibition) -> BreedingRound | None:
+    return (exhibition.rounds.select_related("parent__owner", "parent__space", "winner")
+            .order_by("-number").first())
+
+
+def manifest(exhibition: Exhibition) -> dict:
+    return {
+        "slug": exhibition.slug,
+        "title": exhibition.title,
+        "statement": exhibition.statement,
+        "status": exhibition.status,
+        "opens_at": exhibition.opens_at.isoformat() if exhibition.opens_at else None,
+        "closes_at": exhibition.closes_at.isoformat() if exhibition.closes_at else None,
+        "cover": work_dict(exhibition.cover) if exhibition.cover_id and exhibition.cover.visibility == Visibility.PUBLIC else None,
+        "curators": sorted(exhibition.curators.values_list("username", flat=True)),
+        "items": [item_dict(i) for i in shown_items(exhibition)],
+        "tour": exhibition.tour_item_id,
+        "round": round_dict(current_round(exhibition)),
+    }
+
+
+def snapshot(exhibition: Exhibition) -> dict:
+    """The whole exhibition as of its last event, in one read."""
+    with transaction.atomic():
+        exhibition = Exhibition.objects.select_related("cover__owner", "cover__space").get(pk=exhibition.pk)
+        return {"type": "snapshot", "seq": exhibition.seq, "exhibition": manifest(exhibition)}
+
+
+def events_since(exhibition: Exhibition, seq: int) -> list[dict] | None:
+    """The events after ``seq``, in order; None when the visitor is too far behind (or
+    claims to be ahead) and must start again from a snapshot."""
+    head = Exhibition.objects.values_list("seq", flat=True).get(pk=exhibition.pk)
+    if seq > head or head - seq > REPLAY_MAX:
+        return None
+    rows = exhibition.events.filter(seq__gt=seq).order_by("seq").values_list("seq", "kind", "payload")
+    events = [{"type": kind, "seq": n, **payload} for n, kind, payload in rows]
+    if len(events) != head - seq or (events and events[0]["seq"] != seq + 1):
+        return None  # a hole (the log was trimmed): start again
+    return events
+
+
+# -- the log --------------------------------------------------------------------------
+
+
+def record(exhibition: Exhibition, kind: str, payload: dict) -> dict:
+    """Append an event to the exhibition's log and broadcast it once the transaction
+    commits. Must run inside the transaction that makes the change."""
+    assert transaction.get_connection().in_atomic_block, "record() belongs in the change's transaction"
+    Exhibition.objects.filter(pk=exhibition.pk).update(seq=F("seq") + 1)
+    seq = Exhibition.objects.values_list("seq", flat=True).get(pk=exhibition.pk)
+    exhibition.seq = seq
+    ExhibitionEvent.objects.create(exhibition=exhibition, seq=seq, kind=kind, payload=payload)
+    event = {"type": kind, "seq": seq, **payload}
+    broadcast(exhibition.pk, event)
+    return event
+
+
+def broadcast(exhibition_id: int, event: dict, kind: str = "exhibition.event") -> None:
+    """Send to every socket of the exhibition after commit (at once outside a transaction)."""
+    def send() -> None:
+        async_to_sync(get_channel_layer().group_send)(group(exhibition_id), {"type": kind, "event": event})
+
+    transaction.on_commit(send)
+
+
+def locked(exhibition: Exhibition) -> Exhibition:
+    """The exhibition's row, locked until the transaction ends: changes to one exhibition
+    happen one at a time, so positions and seqs never interleave."""
+    return Exhibition.objects.select_for_update().get(pk=exhibition.pk)
+
+
+# -- who may do what ------------------------------------------------------------------
+
+
+def can_create(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_staff or user.has_perm("gallery.curate")))
+
+
+def can_curate(user, exhibition: Exhibition) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    if user.is_staff:
+        return True
+    return user.has_perm("gallery.curate") and exhibition.curators.filter(pk=user.pk).exists()
+
+
+# -- curators' actions ----------------------------------------------------------------
+
+
+def unique_slug(title: str) -> str:
+    base = slugify(title)[:60] or "exhibition"
+    slug = base
+    while Exhibition.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def do_create(user, title: str, statement: str = "", **fields) -> Exhibition:
+    with transaction.atomic():
+        exhibition = Exhibition.objects.create(slug=unique_slug(title), title=title,
+                                               statement=statement, **fields)
+        exhibition.curators.add(user)
+    return exhibition
+
+
+def public_work(public_id: str) -> Creation:
+    """A work that may hang: public and not removed (drafts, private and unlisted works
+    never enter an exhibition)."""
+    creation = (Creation.objects.public().select_related("owner", "space")
+                .filter(public_id=public_id).first())
+    if creation is None:
+        raise Refused(f"No public work with id {public_id[:20]!r}: only public works can hang in "
+                      f"an exhibition.")
+    return creation
+
+
+def do_update(exhibition: Exhibition, **fields) -> dict | None:
+    """Change the title, statement, cover, dates or status; one ``edited`` event (and an
+    ``opened`` or ``closed`` one when the status changes)."""
+    changes = {}
+    with transaction.atomic():
+        row = locked(exhibition)
+        for name, value in fields.items():
+            if name == "cover":
+                value = public_work(value) if value else None
+                current = row.cover.public_id if row.cover_id else None
+                if (value.public_id if value else None) == current:
+                    continue
+                row.cover = value
+                changes["cover"] = work_dict(value) if value else None
+            elif getattr(row, name) != value:
+                setattr(row, name, value)
+                changes[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if not changes:
+            return None
+        status = changes.pop("status", None)
+        row.save()
+        event = record(row, "edited", changes) if changes else None
+        if status is not None:
+            event = record(row, status if status != ExhibitionStatus.DRAFT else "unpublished",
+                           {"status": status})
+    exhibition.refresh_from_db()
+    return event
+
+
+def item_of(exhibition: Exhibition, item_id) -> ExhibitionItem:
+    if isinstance(item_id, bool) or not isinstance(item_id, int):
+        raise Refused("An item is named by its number.")
+    item = (exhibition.items.select_related("creation__owner", "creation__space")
+            .filter(pk=item_id).first())
+    if item is None:
+        raise Refused(f"No item {item_id} in this exhibition.")
+    return item
+
+
+def _renumber(exhibition: Exhibition, order: list[int]) -> None:
+    items = {i.pk: i for i in exhibition.items.all()}
+    for position, pk in enumerate(order):
+        if items[pk].position != position:
+            items[pk].position = position
+    ExhibitionItem.objects.bulk_update(items.values(), ["position"])
+
+
+def do_add(exhibition: Exhibition, public_id: str, wall_text: str = "",
+           position: int | None = None) -> dict:
+    creation = public_work(public_id)
+    with transaction.atomic():
+        row = locked(exhibition)
+        order = list(row.items.order_by("position").values_list("pk", flat=True))
+        if len(order) >= MAX_ITEMS:
+            raise Refused(f"An exhibition holds at most {MAX_ITEMS} works.")
+        if row.items.filter(creation=creation).exists():
+            raise Refused(f"{creation.title or 'This work'} hangs here already.")
+        position = len(order) if position is None else max(0, min(position, len(order)))
+        item = ExhibitionItem.objects.create(exhibition=row, creation=creation,
+                                             position=len(order), wall_text=wall_text)
+        order.insert(position, item.pk)
+        _renumber(row, order)
+        item.refresh_from_db()
+        return record(row, "item.added", {"item": item_dict(item)})
+
+
+def do_move(exhibition: Exhibition, item_id: int, position: int) -> dict:
+    with transaction.atomic():
+        row = locked(exhibition)
+        item = item_of(row, item_id)
+        order = list(row.items.order_by("position").values_list("pk", flat=True))
+        order.remove(item.pk)
+        position = max(0, min(position, len(order)))
+        order.insert(position, item.pk)
+        _renumber(row, order)
+        return record(row, "item.moved", {"item": item.pk, "position": position})
+
+
+def do_remove(exhibition: Exhibition, item_id: int) -> dict:
+    with transaction.atomic():
+        row = locked(exhibition)
+        item = item_of(row, item_id)
+        item.delete()
+        _renumber(row, list(row.items.order_by("position").values_list("pk", flat=True)))
+        return record(row, "item.removed", {"item": item_id})
+
+
+def do_edit_item(exhibition: Exhibition, item_id: int, wall_text: str) -> dict:
+    with transaction.atomic():
+        row = locked(exhibition)
+        item = item_of(row, item_id)
+        item.wall_text = wall_text
+        item.save(update_fields=["wall_text"])
+        return record(row, "item.edited", {"item": item.pk, "wall_text": wall_text})
+
+
+def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
+    """Move the guided tour to an item (None ends the tour)."""
+    with transaction.atomic():
+        row = locked(exhibition)
+        item = item_of(row, item_id) if item_id is not None else None
+        row.tour_item = item
+        row.save(update_fields=["tour_item"])
+        return record(row, "tour", {"item": item.pk if item else None})
+
+
+# -- live breeding shows --------------------------------------------------------------
+
+
+def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None,
+                   n: int = 4, seconds: int = 60) -> dict:
+    """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
+    audience to vote on for ``seconds``; a job closes the round when the time is up."""
+    from gallery.tasks import close_round
+
+    if not ROUND_CHILDREN[0] <= n <= ROUND_CHILDREN[1]:
+        raise Refused(f"A round breeds {ROUND_CHILDREN[0]} to {ROUND_CHILDREN[1]} children.")
+    if not ROUND_SECONDS[0] <= seconds <= ROUND_SECONDS[1]:
+        raise Refused(f"A round lasts {ROUND_SECONDS[0]} to {ROUND_SECONDS[1]} seconds.")
+    with transaction.atomic():
+        row = locked(exhibition)
+        if row.status != ExhibitionStatus.OPEN:
+            raise Refused("Open the exhibition before starting a breeding round.")
+        last = row.rounds.order_by("-number").first()
+        if last is not None and last.status == RoundStatus.VOTING:
+            raise Refused(f"Round {last.number} is still being voted on.")
+        if parent_id:
+            parent = public_work(parent_id)
+        elif last is not None and last.winner_id and last.winner.visibility == Visibility.PUBLIC:
+            parent = last.winner
+        else:
+            raise Refused("Choose the work the first round breeds from.")
+        children = breeding.do_children(curator, parent, n, ROUND_CHAOS)
+        for child in children:  # seen by anyone at the show, listed nowhere until it wins
+            breeding.do_update(child, visibility=Visibility.UNLISTED)
+        rnd = BreedingRound.objects.create(
+            exhibition=row, number=(last.number + 1) if last else 1, parent=parent,
+            ends_at=timezone.now() + timedelta(seconds=seconds))
+        Candidate.objects.bulk_create(Candidate(round=rnd, creation=c, position=i)
+                                      for i, c in enumerate(children))
+        close_round.configure(schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
+        return record(row, "round.started", {"round": round_dict(rnd)})
+
+
+def do_vote(exhibition: Exhibition, number: int, position: int, user=None,
+            session_key: str | None = None) -> None:
+    """One vote per account (or per anonymous session) per round, while it is open."""
+    if user is None and not session_key:
+        raise Refused("Your browser must keep cookies to vote.")
+    rnd = exhibition.rounds.filter(number=number).first()
+    if rnd is None:
+        raise Refused(f"There is no round {number}.")
+    if rnd.status != RoundStatus.VOTING or rnd.ends_at <= timezone.now():
+        raise Refused(f"Voting in round {number} has closed.")
+    candidate = rnd.candidates.filter(position=position).first()
+    if candidate is None:
+        raise Refused(f"Round {number} has no picture {position + 1 if isinstance(position, int) else position}.")
+    try:
+        with transaction.atomic():
+            Vote.objects.create(round=rnd, candidate=candidate, user=user,
+                                session_key="" if user is not None else session_key)
+    except IntegrityError:
+        raise Refused(f"You have voted in round {number} already.") from None
+
+
+def do_close_round(round_id: int) -> dict | None:
+    """Count the votes, hang the winner and announce it; once, however often it is asked
+    (the scheduled job, a curator ending the round early)."""
+    with transaction.atomic():
+        rnd = BreedingRound.objects.select_for_update().filter(pk=round_id).first()
+        if rnd is None or rnd.status != RoundStatus.VOTING:
+            return None
+        row = locked(rnd.exhibition)
+        counts = dict(rnd.votes.values_list("candidate_id").annotate(n=Count("id")))
+        candidates = list(rnd.candidates.select_related("creation"))
+        # Most votes wins; a tie, or no votes at all, goes to the earliest candidate.
+        winner = max(candidates, key=lambda c: (counts.get(c.pk, 0), -c.position))
+        rnd.winner = winner.creation
+        rnd.status = RoundStatus.CLOSED
+        rnd.save(update_fields=["winner", "status"])
+        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
+        votes = counts.get(winner.pk, 0)
+        total = sum(counts.values())
+        if not winner.creation.title:
+            breeding.do_update(winner.creation, title=f"{row.title}, round {rnd.number}"[:120])
+        event = record(row, "round.closed", {"round": round_dict(rnd)})
+        wall = (f"Winner of round {rnd.number}, chosen by the audience with {votes} of {total} "
+                f"vote{'s' if total != 1 else ''}." if total else
+                f"Round {rnd.number}: nobody voted, so the first picture goes on.")
+        if not row.items.filter(creation=winner.creation).exists():
+            order = list(row.items.order_by("position").values_list("pk", flat=True))
+            item = ExhibitionItem.objects.create(exhibition=row, creation=winner.creation,
+                                                 position=len(order), wall_text=wall)
+            record(row, "item.added", {"item": item_dict(item)})
+    return event
+
+
+def do_end_round(exhibition: Exhibition) -> dict:
+    """End the voting round now (the curator's call)."""
+    rnd = exhibition.rounds.filter(status=RoundStatus.VOTING).first()
+    if rnd is None:
+        raise Refused("No round is being voted on.")
+    return do_close_round(rnd.pk)
+
