@@ -314,7 +314,7 @@ def test_anonymous_sessions_vote_once_and_a_round_closes_once(show, works, curat
     with connection.cursor() as cursor:  # a job closes it when its time is up
         cursor.execute("SELECT scheduled_at, args FROM procrastinate_jobs WHERE task_name = 'gallery.tasks.close_round'")
         ((scheduled_at, args),) = cursor.fetchall()
-    assert args == {"round_id": rnd.pk} and abs((scheduled_at - rnd.ends_at).total_seconds()) < 1
+    assert json.loads(args) == {"round_id": rnd.pk} and abs((scheduled_at - rnd.ends_at).total_seconds()) < 1
     exhibitions.do_vote(show, 1, 1, session_key="s1")
     exhibitions.do_vote(show, 1, 1, session_key="s2")
     with pytest.raises(exhibitions.Refused, match="voted in round 1 already"):
