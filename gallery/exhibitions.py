@@ -343,6 +343,9 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
         if row.status != ExhibitionStatus.OPEN:
             raise Refused("Open the exhibition before starting a breeding round.")
         last = row.rounds.order_by("-number").first()
+        if last is not None and last.status == RoundStatus.VOTING and last.ends_at <= timezone.now():
+            do_close_round(last.pk)  # its time is up, and its job has not run yet
+            last.refresh_from_db()
         if last is not None and last.status == RoundStatus.VOTING:
             raise Refused(f"Round {last.number} is still being voted on.")
         if parent_id:

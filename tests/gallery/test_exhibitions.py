@@ -327,6 +327,18 @@ def test_anonymous_sessions_vote_once_and_a_round_closes_once(show, works, curat
     assert rnd.status == RoundStatus.CLOSED and Vote.objects.count() == 2
     assert len(ids(show)) == 3
 
+    # A round whose time is up closes when the next one starts, if its job has not run.
+    exhibitions.do_start_round(show, curator, n=2, seconds=30)
+    second = show.rounds.get(number=2)
+    with pytest.raises(exhibitions.Refused, match="Round 2 is still being voted on"):
+        exhibitions.do_start_round(show, curator, n=2, seconds=30)
+    type(second).objects.filter(pk=second.pk).update(ends_at=second.started)
+    with pytest.raises(exhibitions.Refused, match="Voting in round 2 has closed"):
+        exhibitions.do_vote(show, 2, 0, session_key="s1")
+    exhibitions.do_start_round(show, curator, n=2, seconds=30)
+    second.refresh_from_db()
+    assert second.status == RoundStatus.CLOSED and show.rounds.get(number=3).parent == second.winner
+
 
 @pytest.mark.django_db
 def test_rounds_need_an_open_exhibition_and_sane_settings(curator, works):
