@@ -55,6 +55,9 @@ def test_projecting_a_rendered_picture_gets_much_closer_than_the_start(space, ta
 def test_progress_is_reported_every_step_with_the_current_latent(space, target):
     seen: list[ProjectionStep] = []
     project(space, target, size=32, steps=6, on_step=seen.append)
+    starting = [s for s in seen if s.step == 0]  # while the starting draws are scored
+    assert starting and seen[: len(starting)] == starting
+    seen = seen[len(starting) :]
     assert [s.step for s in seen] == list(range(1, 7))
     assert all(s.steps == 6 and s.latent.shape == (8, 64) for s in seen)
     assert all(s.elapsed_s >= 0 and s.eta_s >= 0 for s in seen)
@@ -74,13 +77,13 @@ def test_an_exception_in_on_step_stops_the_projection(space, target):
 
     with pytest.raises(Stop):
         project(space, target, size=32, steps=50, on_step=stop_at_three)
-    assert calls == [1, 2, 3]
+    assert [step for step in calls if step] == [1, 2, 3]
 
 
 def test_a_time_budget_ends_the_projection(space, target):
     seen: list[ProjectionStep] = []
     found = project(space, target, size=32, budget_s=0.5, on_step=seen.append)
-    assert found.steps == len(seen) >= 1
+    assert found.steps == len([s for s in seen if s.step > 0]) >= 1
     assert seen[-1].elapsed_s < 5.0
 
 
