@@ -135,3 +135,9 @@ def test_the_abstract_space_can_project_and_others_cannot(space):
     assert not can_project(Flat())
     with pytest.raises(ValueError, match="cannot project"):
         project(Flat(), np.zeros((8, 8, 3), dtype=np.uint8))
+
+
+def test_the_same_seed_and_steps_give_the_same_latent(space, target):
+    first = project(space, target, size=32, steps=3, seed=4)
+    again = project(space, target, size=32, steps=3, seed=4)
+    assert torch.equal(first.latent, again.latent)
