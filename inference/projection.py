@@ -64,7 +64,7 @@ class ProjectionStep:
 @dataclass(frozen=True)
 class ProjectionResult:
     latent: torch.Tensor  # (layers, dim) float32
-    loss: float  # the final loss of that latent
+    loss: float  # that latent's last loss at ``size`` (picture terms plus the prior term)
     psnr_db: float  # of space.render(latent, size) against the target at ``size``
     steps: int  # optimisation steps taken
 
@@ -217,11 +217,15 @@ def project(
         stages.append((size, 1, 0.25))
     shares = torch.tensor([share for _, _, share in stages])
     shares = shares / shares.sum()
-    plan = [max(1, round(float(s) * total_steps)) for s in shares]
+    # Steps per stage, summing to exactly total_steps (a stage may get none when few).
+    bounds = [0] + [round(float(c) * total_steps) for c in torch.cumsum(shares, 0)]
+    plan = [b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     step = 0
     best_loss = float("inf")
     losses = scores[order[:CANDIDATES]]
     for index, (side, keep, _) in enumerate(stages):
+        if budget_s is None and plan[index] == 0:
+            continue
         keep = min(keep, latents.shape[0])
         latents = latents[torch.argsort(losses, stable=True)[:keep]].clone().requires_grad_()
         optimiser = torch.optim.Adam([latents], lr=LEARNING_RATE[min(index, 2)])
@@ -235,7 +239,11 @@ def project(
         while True:
             if stage_budget is None and done >= plan[index]:
                 break
-            if stage_budget is not None and time.perf_counter() - stage_started >= stage_budget:
+            if (
+                stage_budget is not None
+                and done > 0  # every stage takes at least one step
+                and time.perf_counter() - stage_started >= stage_budget
+            ):
                 break
             optimiser.zero_grad(set_to_none=True)
             render = space.render_float(latents, side, probe=probe).permute(0, 3, 1, 2)

@@ -141,3 +141,11 @@ def test_the_same_seed_and_steps_give_the_same_latent(space, target):
     first = project(space, target, size=32, steps=3, seed=4)
     again = project(space, target, size=32, steps=3, seed=4)
     assert torch.equal(first.latent, again.latent)
+
+
+def test_few_steps_at_full_size_are_exactly_the_steps_asked_for(space, target):
+    seen: list[ProjectionStep] = []
+    big = space.render(space.sample(1, 424242), 64)[0]
+    found = project(space, big, size=64, steps=2, on_step=seen.append)
+    assert found.steps == 2
+    assert [s.step for s in seen if s.step] == [1, 2]
