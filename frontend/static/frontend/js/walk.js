@@ -127,3 +127,8 @@ const follower = followExhibition(initial, {
 }, $("[data-socket-state]"));
 
 bar.status(initial.exhibition.status);
+// Come in while a tour is under way (and no work was asked for): join it where it is.
+if (!new URLSearchParams(location.search).has("i") && initial.exhibition.tour !== null) {
+  const at = initial.exhibition.items.findIndex((i) => i.id === initial.exhibition.tour);
+  if (at > 0) show(at);
+}
