@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import exhibitions, views
 
 app_name = "frontend"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("studio/<str:public_id>/", views.studio, name="studio"),
     path("library/", views.library, name="library"),
     path("upload/", views.upload_page, name="upload"),
+    path("exhibitions/", exhibitions.exhibition_list, name="exhibitions"),
+    path("exhibitions/new/", exhibitions.exhibition_new, name="exhibition-new"),
+    path("exhibitions/<slug:slug>/", exhibitions.exhibition_page, name="exhibition"),
+    path("exhibitions/<slug:slug>/walk/", exhibitions.exhibition_walk, name="exhibition-walk"),
+    path("exhibitions/<slug:slug>/curate/", exhibitions.exhibition_curate, name="exhibition-curate"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -31,6 +31,7 @@ from breeding.api import (
 )
 from breeding.limits import client_address, in_words, take
 from breeding.models import Creation, Gene, Space, Upload, Visibility
+from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
 from gallery.models import Like
@@ -48,7 +49,8 @@ LINEAGE_DEPTH = 4
 
 def home(request):
     works = public_works().order_by("-created", "-id")[:WALL_SIZE]
-    return render(request, "frontend/home.html", {"works": [work(w) for w in works]})
+    return render(request, "frontend/home.html", {"works": [work(w) for w in works],
+                                                  "exhibitions": open_exhibitions(HOME_EXHIBITIONS)})
 
 
 def _page(request, works, ordering, base_context: dict, template: str, as_dict=work):

@@ -192,10 +192,14 @@ def can_curate(user, exhibition: Exhibition) -> bool:
 # -- curators' actions ----------------------------------------------------------------
 
 
+#: Slugs the pages use for themselves (/exhibitions/new/).
+RESERVED_SLUGS = {"new"}
+
+
 def unique_slug(title: str) -> str:
     base = slugify(title)[:60] or "exhibition"
     slug = base
-    while Exhibition.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Exhibition.objects.filter(slug=slug).exists():
         slug = f"{base}-{secrets.token_hex(2)}"
     return slug
 

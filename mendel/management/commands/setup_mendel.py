@@ -38,4 +38,10 @@ def demo_gallery(stdout) -> None:
     seed_demo(stdout)
 
 
-STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery]
+def demo_exhibition(stdout) -> None:
+    from frontend.demo import seed_demo_exhibition
+
+    seed_demo_exhibition(stdout)
+
+
+STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery, demo_exhibition]
