@@ -30,7 +30,8 @@ Layers (``--layers``): ``memory`` and ``redis`` are Mendel's own settings withou
 (``InMemoryChannelLayer``, ``channels_redis.core.RedisChannelLayer``,
 ``channels_redis.pubsub.RedisPubSubChannelLayer``), through ``bench/layer_settings.py``.
 A Redis layer's drops at ``group_send`` (channels-redis logs "channels over capacity") are
-counted from the server's log.
+counted from the server's log (``layer_full_logged``); with ``--source here`` they happen in
+this process, and show as missing events.
 """
 
 from __future__ import annotations

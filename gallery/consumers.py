@@ -90,8 +90,9 @@ class Hall:
     same text is written to every local socket. With a channel per socket, a broadcast to
     1,000 sockets cost the layer 1,000 deliveries (the in-memory layer scans every channel
     on each of them, channels-redis's receivers contend for one lock) and 1,000 encodings:
-    about 0.4 ms of CPU per socket per event, 2.5 events/s at most for 1,000 viewers on
-    one process (bench/exhibition.py, docs/benchmarks.md).
+    about 0.4 ms of CPU per socket per event: 50 events at 5 a second to 1,000 viewers of
+    one process took 31 s, p95 0.5-1.2 s; now 60 us, p95 60-100 ms (bench/exhibition.py,
+    docs/benchmarks.md).
     """
 
     halls: dict[tuple[int, int], Hall] = {}
