@@ -115,16 +115,35 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_si
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
+# Channel layers. An exhibition's sockets share one layer channel per process (a hall,
+# gallery/consumers.py), so a broadcast costs the layer one message per process, not per
+# viewer. A layer channel holds at most `capacity` messages; past it channels-redis drops a
+# group message without a word (an INFO log line), and a visitor misses an event. A burst of
+# 200 events made on another process (a web node, the job worker) to 1,000 viewers of one
+# web process delivered 93.5% of them with the default capacity of 100, and 100% with 1,000
+# (bench/exhibition.py --source here --rate 0 --events 200, AMD EPYC, 2 cores, 2026-11-26;
+# docs/benchmarks.md). A hall's message is a few hundred bytes: 1,000 of them waiting cost
+# Redis well under a MB per process. `expiry` (60 s) stays: a backlog that old means the
+# process is down, and its visitors reconnect with ?since= and get the log. The Pub/Sub layer
+# (channels_redis.pubsub) has no capacity at all but is beta, delivers at most once with no
+# backlog, and queues without bound in a process that falls behind.
+LAYER_CAPACITY = 1000
+
+
+def redis_channel_layer(url: str) -> dict:
+    """The channel layer between processes, through Redis at ``url``."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [url], "capacity": LAYER_CAPACITY},
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                  "CONFIG": {"capacity": LAYER_CAPACITY}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Renders happen in this process, on its CPU. Rendering through a separate inference
