@@ -37,6 +37,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
+from breeding import budget
 from breeding.limits import take
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus
@@ -438,11 +439,18 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_round_start(self, content: dict) -> None:
         low, high = exhibitions.ROUND_CHILDREN
-        await self.curate(
-            lambda ex: exhibitions.do_start_round(
-                ex, self.scope["user"], text(content, "work", 16, required=False),
-                whole(content, "n", low, high, required=False) or 4,
-                whole(content, "seconds", *exhibitions.ROUND_SECONDS, required=False) or 60))
+        work = text(content, "work", 16, required=False)
+        n = whole(content, "n", low, high, required=False) or 4
+        seconds = whole(content, "seconds", *exhibitions.ROUND_SECONDS, required=False) or 60
+
+        def start(exhibition):
+            # The children are renders like any others: the curator's budget pays for them.
+            wait, message = budget.spend(self.scope["user"].pk, None, budget.creations(n))
+            if wait:
+                raise exhibitions.Refused(message)
+            return exhibitions.do_start_round(exhibition, self.scope["user"], work, n, seconds)
+
+        await self.curate(start)
 
     async def on_round_end(self, content: dict) -> None:
         await self.curate(exhibitions.do_end_round)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery import exhibitions
-from gallery.models import Exhibition, ExhibitionStatus
+from gallery.models import Exhibition, ExhibitionStatus, RoundStatus
 
 
 class WorkOut(serializers.Serializer):
@@ -39,7 +39,7 @@ class CandidateOut(serializers.Serializer):
 
 class RoundOut(serializers.Serializer):
     number = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["voting", "closed"])
+    status = serializers.ChoiceField(choices=RoundStatus.choices)
     parent = WorkOut()
     ends_at = serializers.DateTimeField()
     candidates = CandidateOut(many=True)
@@ -51,7 +51,7 @@ class ExhibitionOut(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     statement = serializers.CharField()
-    status = serializers.ChoiceField(choices=ExhibitionStatus.values)
+    status = serializers.ChoiceField(choices=ExhibitionStatus.choices)
     opens_at = serializers.DateTimeField(allow_null=True)
     closes_at = serializers.DateTimeField(allow_null=True)
     cover = WorkOut(allow_null=True)
@@ -80,7 +80,7 @@ class ExhibitionIn(serializers.Serializer):
     statement = serializers.CharField(max_length=4000, allow_blank=True, required=False)
     cover = serializers.CharField(max_length=16, allow_blank=True, required=False,
                                   help_text="The id of a public work.")
-    status = serializers.ChoiceField(choices=ExhibitionStatus.values, required=False)
+    status = serializers.ChoiceField(choices=ExhibitionStatus.choices, required=False)
     opens_at = serializers.DateTimeField(allow_null=True, required=False)
     closes_at = serializers.DateTimeField(allow_null=True, required=False)
 

@@ -216,6 +216,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several answers have a "status": each its own named enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "UploadStatusEnum": "breeding.models.UploadStatus",
+        "ExhibitionStatusEnum": "gallery.models.ExhibitionStatus",
+        "RoundStatusEnum": "gallery.models.RoundStatus",
+    },
 }
 
 # The in-process worker is started by `make run` (mendel.serve); web-only processes
