@@ -430,3 +430,18 @@ def do_end_round(exhibition: Exhibition) -> dict:
         raise Refused("No round is being voted on.")
     return do_close_round(rnd.pk)
 
+
+
+def do_scheduled(now=None) -> list[str]:
+    """Open the drafts whose opening time has come, and close the open exhibitions whose
+    closing time has passed; each with its event. The slugs changed."""
+    now = now or timezone.now()
+    changed = []
+    due_open = Exhibition.objects.filter(status=ExhibitionStatus.DRAFT, opens_at__lte=now).exclude(
+        closes_at__lte=now)
+    due_close = Exhibition.objects.filter(status=ExhibitionStatus.OPEN, closes_at__lte=now)
+    for exhibition, status in [*((e, ExhibitionStatus.OPEN) for e in due_open),
+                               *((e, ExhibitionStatus.CLOSED) for e in due_close)]:
+        if do_update(exhibition, status=status) is not None:
+            changed.append(exhibition.slug)
+    return changed

@@ -362,3 +362,26 @@ def test_the_curator_command_grants_and_takes_back(alice):
     call_command("curator", "alice", "--remove", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert not type(alice).objects.get(pk=alice.pk).user_permissions.filter(
         pk=Permission.objects.get(codename="curate").pk).exists()
+
+
+@pytest.mark.django_db
+def test_exhibitions_open_and_close_at_their_hours(curator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    soon = exhibitions.do_create(curator, "Soon", opens_at=now + timedelta(hours=1),
+                                 closes_at=now + timedelta(hours=3))
+    unscheduled = exhibitions.do_create(curator, "Someday")
+    assert exhibitions.do_scheduled(now) == []
+    assert exhibitions.do_scheduled(now + timedelta(hours=1)) == [soon.slug]
+    soon.refresh_from_db()
+    assert soon.status == ExhibitionStatus.OPEN
+    assert [e["type"] for e in exhibitions.events_since(soon, 0)] == ["open"]
+    assert exhibitions.do_scheduled(now + timedelta(hours=2)) == []
+    assert exhibitions.do_scheduled(now + timedelta(hours=3)) == [soon.slug]
+    soon.refresh_from_db()
+    assert soon.status == ExhibitionStatus.CLOSED
+    unscheduled.refresh_from_db()
+    assert unscheduled.status == ExhibitionStatus.DRAFT
