@@ -108,7 +108,7 @@ def seed(n: int, kind: str = "bred") -> tuple[object, float]:
     from django.utils import timezone
 
     from breeding import actions
-    from breeding.models import HOT_SECONDS
+    from breeding.models import HOT_HALF_LIFE
     from gallery.neighbours import index_name
 
     space = actions.sync_spaces()[0]
@@ -144,7 +144,7 @@ def seed(n: int, kind: str = "bred") -> tuple[object, float]:
                         secrets.token_hex(16), "random" if depths[i] == 0 else "children", "{}",
                         f"Work {start + i}", "public", int(depths[i]),
                         datetime.fromtimestamp(created, tz=UTC),
-                        int(likes[i]), float(np.log10(max(likes[i], 1)) + created / HOT_SECONDS),
+                        int(likes[i]), float(np.log2(1 + likes[i]) + created / HOT_HALF_LIFE),  # liked when made
                     ))
             start += count
         raw.commit()

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from breeding import genetics, images
 from breeding.models import (
-    HOT_SECONDS,
     Creation,
     Gene,
     Origin,
@@ -31,6 +30,7 @@ from breeding.models import (
     Upload,
     UploadStatus,
     Visibility,
+    hot_term,
     latent_sha,
 )
 
@@ -90,7 +90,7 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
         made = Creation.objects.bulk_create(
             Creation(
                 created=now,
-                hot=now.timestamp() / HOT_SECONDS,
+                hot=hot_term(now),
                 owner=owner,
                 space=space,
                 latent=latent.flatten().tolist(),

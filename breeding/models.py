@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import string
 
@@ -10,15 +11,17 @@ import numpy as np
 import torch
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import F, FloatField, Value
-from django.db.models.functions import Cast, Extract, Greatest, Log
+from django.db.models import F, Value
+from django.db.models.functions import Abs, Greatest, Ln, Power
 from django.utils import timezone
 from pgvector.django import VectorField
 
-#: Seconds of recency worth a tenfold of likes in the trending order (12.5 hours, the
-#: constant of Reddit's "hot" ranking): hot = log10(max(likes, 1)) + created / HOT_SECONDS.
-#: Likes raise it once, when they happen; nothing needs recomputing as time passes.
-HOT_SECONDS = 45000.0
+#: The trending order's half-life in seconds. A work weighs 2^(created / h) when it is made
+#: and every like adds 2^(liked / h): a like counts as much as the work's own making did, and
+#: a like from h seconds ago counts half as much as one now. The stored score is the log2 of
+#: that sum, so it stays a small number; likes change it once, when they happen, and nothing
+#: needs recomputing as time passes (``gallery.actions``).
+HOT_HALF_LIFE = 12 * 3600.0
 
 PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
 PUBLIC_ID_LENGTH = 10
@@ -34,11 +37,32 @@ def new_seed_key() -> str:
     return secrets.token_hex(32)
 
 
-def hot_expression(likes=None):
-    """The trending score, computed by the database from the row's own columns; ``likes``
-    is the like count to score (an expression), by default the stored one."""
-    likes = Cast(Greatest(likes if likes is not None else F("like_count"), Value(1)), FloatField())
-    return Log(Value(10.0), likes) + Extract("created", "epoch") / Value(HOT_SECONDS)
+def hot_term(when) -> float:
+    """What an event at ``when`` (the making of a work, a like) adds, in log2 space."""
+    return when.timestamp() / HOT_HALF_LIFE
+
+
+def log2_add(a: float, b: float) -> float:
+    """log2(2^a + 2^b) without overflow (the scores are tens of thousands)."""
+    high, low = max(a, b), min(a, b)
+    return high + math.log2(1.0 + 2.0 ** (low - high))
+
+
+def hot_score(created, liked=()) -> float:
+    """The trending score from scratch: log2(2^(created/h) + sum of 2^(liked/h))."""
+    score = hot_term(created)
+    for when in liked:
+        score = log2_add(score, hot_term(when))
+    return score
+
+
+def hot_add_expression(term: float):
+    """``log2_add(hot, term)`` computed by the database on the row's own score, so that
+    concurrent likes, serialised by the row lock, each add to the other's result. The
+    exponent is floored: PostgreSQL raises on a float underflow where Python gives 0."""
+    high = Greatest(F("hot"), Value(term))
+    gap = Greatest(-Abs(F("hot") - Value(term)), Value(-1000.0))
+    return high + Ln(Value(1.0) + Power(Value(2.0), gap)) / Value(math.log(2.0))
 
 
 class SeedKey(models.Model):
@@ -177,8 +201,8 @@ class Creation(models.Model):
     kept_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     like_count = models.PositiveIntegerField(default=0)
-    # Trending order: log10(likes) plus time, so newer likes outweigh old ones without any
-    # periodic recomputation (see gallery.actions.hot_score).
+    # Trending order: log2 of the work's making and its likes, each weighed by its time
+    # (HOT_HALF_LIFE), so recent likes outweigh old ones without any periodic recomputation.
     hot = models.FloatField(default=0.0)
 
     objects = CreationQuerySet.as_manager()

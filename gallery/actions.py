@@ -1,21 +1,33 @@
-"""Likes and the trending order."""
+"""Likes and the trending order.
+
+A work's trending score (``Creation.hot``) is log2(2^(created/h) + sum of 2^(liked/h)) with
+h = ``HOT_HALF_LIFE``: each like is worth as much as the work's own making, weighed by when
+it happened, so a like today lifts a work above everything made in the same hour and a day's
+likes fade against the next day's. A like adds its term in the database (one UPDATE); an
+unlike recomputes the score from the likes that remain, since subtracting in log space
+loses everything to rounding once one like outweighs the rest by about 2^50.
+"""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.timezone import now
 
-from breeding.models import Creation, hot_expression
+from breeding.models import Creation, hot_add_expression, hot_score, hot_term
 from gallery.models import Like
 
 
 def do_like(user, creation: Creation) -> bool:
     """Like once; True if this call added the like. Safe under concurrent likes: the unique
-    constraint decides, and the count moves in the same transaction, in the database."""
+    constraint decides, and the count and score move in the same transaction, in the
+    database (the row lock orders concurrent additions)."""
+    when = now()
     try:
         with transaction.atomic():
-            Like.objects.create(user=user, creation=creation)
-            _add_likes(creation, 1)
+            Like.objects.create(user=user, creation=creation, created=when)
+            Creation.objects.filter(pk=creation.pk).update(
+                like_count=F("like_count") + 1, hot=hot_add_expression(hot_term(when)))
     except IntegrityError:
         return False
     return True
@@ -25,11 +37,16 @@ def do_unlike(user, creation: Creation) -> bool:
     with transaction.atomic():
         deleted, _ = Like.objects.filter(user=user, creation=creation).delete()
         if deleted:
-            _add_likes(creation, -1)
+            recompute_hot(creation.pk, like_delta=-1)
     return bool(deleted)
 
 
-def _add_likes(creation: Creation, delta: int) -> None:
-    """Move the count and the trending score together, in one UPDATE."""
-    likes = F("like_count") + delta
-    Creation.objects.filter(pk=creation.pk).update(like_count=likes, hot=hot_expression(likes))
+def recompute_hot(creation_pk: int, like_delta: int = 0) -> float:
+    """The score from the work's making and the likes it has now. Locks the row first, so
+    that a like committed meanwhile is either read here or added after this write."""
+    row = Creation.objects.select_for_update().only("created").get(pk=creation_pk)
+    liked = Like.objects.filter(creation_id=creation_pk).values_list("created", flat=True)
+    score = hot_score(row.created, liked)
+    Creation.objects.filter(pk=creation_pk).update(
+        like_count=F("like_count") + like_delta, hot=score)
+    return score

@@ -89,10 +89,13 @@ def test_likes_are_idempotent_and_move_trending(as_alice, as_bob, gallery):
     as_bob.put(f"/api/creations/{old.public_id}/like/")
     old.refresh_from_db()
     assert old.like_count == 2
-    # A like is worth log10(likes) in the trending score, against 12.5 hours per tenfold.
+    # Made a year ago: an unlike rescores it from its making and the like left, both long past.
     Creation.objects.filter(pk=old.pk).update(created=old.created.replace(year=old.created.year - 1))
     as_bob.delete(f"/api/creations/{old.public_id}/like/")
     assert as_bob.delete(f"/api/creations/{old.public_id}/like/").json() == {"liked": False, "like_count": 1}
+    trending = ids(APIClient().get("/api/gallery/?order=trending"))
+    assert trending.index(old.public_id) < trending.index(new.public_id)  # Alice's like is today's
+    as_alice.delete(f"/api/creations/{old.public_id}/like/")
     trending = ids(APIClient().get("/api/gallery/?order=trending"))
     assert trending.index(new.public_id) < trending.index(old.public_id)
 
