@@ -1,0 +1,90 @@
+"""The gallery as a visitor sees it, in Debian's Chromium against a real server: no page
+scrolls sideways on a phone, even with a long unbroken title, and no page has a serious or
+critical accessibility violation (axe-core)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from breeding import actions
+from breeding.models import Visibility
+from gallery import exhibitions
+from gallery.models import ExhibitionStatus
+from tests.frontend.test_exhibition_e2e import off_loop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "a long and fine passphrase 7"
+LONG = "Tidepool" + "x" * 112  # 120 characters without a space: the longest title there is
+PHONES = [320, 390, 430]
+
+
+def hang_everything(django_user_model) -> dict:
+    """Alice's long-titled public work with a child of Bob's, drafts, and an open show."""
+    space = actions.sync_spaces()[0]
+    alice = django_user_model.objects.create_user("alice", password=PASSWORD)
+    alice.user_permissions.add(Permission.objects.get(codename="curate", content_type__app_label="gallery"))
+    bob = django_user_model.objects.create_user("bob", password=PASSWORD)
+    mother = actions.do_update(actions.do_random(alice, space, 1, seed=1)[0], title=LONG,
+                               visibility=Visibility.PUBLIC)
+    child = actions.do_children(bob, mother, 1, 0.3)[0]
+    actions.do_update(child, title=LONG[::-1], visibility=Visibility.PUBLIC)
+    actions.do_children(alice, mother, 2, 0.3)  # Alice's drafts
+    show = exhibitions.do_create(alice, LONG[:80], "Works about water. " + "y" * 200)
+    off_loop(exhibitions.do_add, show, mother.public_id, "A wall text " + "z" * 150)
+    off_loop(exhibitions.do_update, show, status=ExhibitionStatus.OPEN)
+    return {"mother": mother, "child": child, "show": show}
+
+
+def pages(hung: dict) -> dict[str, list[str]]:
+    """Every page a visitor reads, by who reads it."""
+    w, slug = hung["mother"].public_id, hung["show"].slug
+    visitor = ["/", "/gallery/", f"/w/{w}/", f"/w/{w}/lineage/", "/u/alice/", "/exhibitions/",
+               f"/exhibitions/{slug}/", f"/exhibitions/{slug}/walk/", "/accounts/signup/",
+               "/accounts/login/"]
+    alice = ["/", "/gallery/", "/library/", "/upload/", f"/exhibitions/{slug}/curate/", f"/w/{w}/",
+             f"/w/{w}/lineage/", "/u/alice/"]
+    return {"visitor": visitor, "alice": alice}
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/(studio/)?$"))
+
+
+def too_wide(page) -> str | None:
+    """None if the page fits its viewport; else the widest elements that stick out."""
+    return page.evaluate("""() => {
+        const width = window.innerWidth;
+        if (document.documentElement.scrollWidth <= width) return null;
+        const out = [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 0.5)
+            .slice(0, 6).map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+        return `${document.documentElement.scrollWidth} > ${width}: ${out.join(', ')}`;
+    }""")
+
+
+def test_no_page_scrolls_sideways_on_a_phone(make_server, chromium, django_user_model):
+    hung = hang_everything(django_user_model)
+    base = make_server()
+    problems = []
+    for who, urls in pages(hung).items():
+        context = chromium.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        if who == "alice":
+            log_in(page, base, "alice")
+        for url in urls:
+            page.goto(base + url)
+            for width in [*PHONES, 1366]:
+                page.set_viewport_size({"width": width, "height": 844})
+                page.wait_for_timeout(50)
+                if (wide := too_wide(page)) is not None:
+                    problems.append(f"{who} {url} at {width}: {wide}")
+        context.close()
+    assert problems == [], "\n".join(problems)
