@@ -30,7 +30,7 @@ from breeding.api import (
     serialize,
 )
 from breeding.limits import client_address, in_words, take
-from breeding.models import Creation, Gene, Space, Upload, Visibility
+from breeding.models import MAX_LINEAGE_DEPTH, Creation, Gene, Space, Upload, Visibility
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
@@ -124,6 +124,31 @@ def _visible_parents(creation: Creation, viewer) -> tuple[list[dict], int]:
     return shown, removed
 
 
+def after(title: str) -> str:
+    """The title of a copy made with "Breed from this": it credits the original."""
+    return f"after {title}"[:120] if title else ""
+
+
+def _original(creation: Creation, parents: list[dict]) -> dict | None:
+    """The work a copy was made from: its one parent, someone else's, whose title the
+    copy's own title credits (``after``)."""
+    if len(parents) != 1:
+        return None
+    parent = parents[0]
+    if parent["owner"] == creation.owner.username or not parent["title"]:
+        return None
+    return parent if creation.title == after(parent["title"]) else None
+
+
+def _contributors(creation: Creation, viewer) -> list[str]:
+    """The authors of a work's ancestors, as far back as the family goes: only ancestors
+    listed for the viewer count (``lineage_tree`` leaves the others out, and a removed one
+    is a bare node without its author), so a hidden work's author never shows."""
+    up = lineage_tree(creation, "up", MAX_LINEAGE_DEPTH, viewer)
+    names = {n["owner"] for n in up["nodes"] if n.get("owner") and n["id"] != creation.public_id}
+    return sorted(names, key=str.casefold)
+
+
 def work_page(request, public_id):
     creation = _visible(request, public_id)
     parents, hidden_parents = _visible_parents(creation, request.user)
@@ -141,6 +166,8 @@ def work_page(request, public_id):
         "mine": mine,
         "parents": parents,
         "hidden_parents": hidden_parents,
+        "original": _original(creation, parents),
+        "contributors": _contributors(creation, request.user),
         "children": children.count(),
         "neighbours": [work(found[i]) for i in ids if i in found],
         "liked": liked,
@@ -149,15 +176,45 @@ def work_page(request, public_id):
 
 
 def lineage_page(request, public_id):
+    """The family tree. Removed works (one's own discarded drafts, mostly) are left out, with
+    whatever is reached only through them, unless ``?removed=1`` asks for them: a generation
+    then holds as many works as the work page counts."""
     creation = _visible(request, public_id)
     up = lineage_tree(creation, "up", LINEAGE_DEPTH, request.user)
     down = lineage_tree(creation, "down", LINEAGE_DEPTH, request.user)
     wide = request.GET.get("wide") == "1"
+    show_removed = request.GET.get("removed") == "1"
+    removed = sum(1 for tree in (up, down) for n in tree["nodes"] if n.get("removed"))
+    if not show_removed:
+        up, down = _without_removed(up), _without_removed(down)
     tree = layout(up, down, MAX_ROW_WIDE if wide else MAX_ROW)
+
+    def link(**change) -> str:
+        query = {"wide": "1" if wide else "", "removed": "1" if show_removed else "", **change}
+        return "?" + urlencode({k: v for k, v in query.items() if v})
+
     return render(request, "frontend/lineage.html", {
         "work": work(creation), "creation": creation, "tree": tree, "depth": LINEAGE_DEPTH,
-        "wide": wide,
+        "wide": wide, "removed": removed, "show_removed": show_removed,
+        "wide_link": link(wide="1"), "fold_link": link(wide=""),
+        "removed_link": link(removed="" if show_removed else "1"),
     })
+
+
+def _without_removed(tree: dict) -> dict:
+    """A ``lineage_tree`` without its removed nodes, nor what hangs only from them."""
+    near, far = ("child", "parent") if tree["direction"] == "up" else ("parent", "child")
+    removed = {n["id"] for n in tree["nodes"] if n.get("removed")}
+    reached = {tree["root"]}
+    grown = True
+    while grown:
+        grown = False
+        for link in tree["links"]:
+            if link[near] in reached and link[far] not in reached and link[far] not in removed:
+                reached.add(link[far])
+                grown = True
+    return {**tree, "nodes": [n for n in tree["nodes"] if n["id"] in reached],
+            "links": [k for k in tree["links"] if k[near] in reached and k[far] in reached]}
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -232,7 +289,7 @@ def breed_from(request, public_id):
         return redirect("frontend:work", public_id=creation.public_id)
     copy = actions.do_children(request.user, creation, 1, 0.0)[0]
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
-    actions.do_update(copy, title=creation.title, visibility=Visibility.PRIVATE)
+    actions.do_update(copy, title=after(creation.title), visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
 
 

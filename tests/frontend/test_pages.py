@@ -176,7 +176,7 @@ def test_breed_from_this_opens_the_studio_on_a_copy_of_ones_own(client, alice, b
     response = client.post(url)
     copy = Creation.objects.get(owner=bob, origin=Origin.CHILDREN)
     assert response["Location"] == f"/studio/{copy.public_id}/"
-    assert copy.latent_sha == hung["public"].latent_sha and copy.title == "Tidepool"
+    assert copy.latent_sha == hung["public"].latent_sha and copy.title == "after Tidepool"
     assert copy.parent_links.get().parent == hung["public"]
     assert copy.visibility == Visibility.PRIVATE  # kept: a deliberate choice, not a stray draft
     assert client.get(url)["Location"] == f"/w/{hung['public'].public_id}/"  # back from logging in
