@@ -12,9 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
@@ -30,7 +32,17 @@ from breeding.api import (
     serialize,
 )
 from breeding.limits import client_address, in_words, take
-from breeding.models import MAX_LINEAGE_DEPTH, Creation, Gene, Space, Upload, Visibility
+from breeding.models import (
+    MAX_LINEAGE_DEPTH,
+    SHARED,
+    Creation,
+    Gene,
+    Origin,
+    Parentage,
+    Space,
+    Upload,
+    Visibility,
+)
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.api import ORDERS, GalleryPage, public_works, work
@@ -228,8 +240,11 @@ class SignupForm(UserCreationForm):
 
 
 def signup(request):
+    follow = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(follow, {request.get_host()}, request.is_secure()):
+        follow = ""
     if request.user.is_authenticated:
-        return redirect("frontend:studio-start")
+        return redirect(follow or "frontend:studio-start")
     form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -238,18 +253,21 @@ def signup(request):
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-            return redirect("frontend:studio-start")
+            return redirect(follow or "frontend:studio-start")
         form.add_error(None, f"Too many accounts have been made from your address this hour. "
                              f"Try again in {in_words(wait)}.")
         status = 429
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    return render(request, "registration/signup.html", {"form": form, "next": follow}, status=status)
 
 
 # -- breeding --------------------------------------------------------------------------
 
 
-@login_required
 def studio_start(request):
+    """Where "Start breeding" leads: a visitor without an account is asked to make one (the
+    sign-up page links to logging in), then comes back here."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('frontend:signup')}?{urlencode({'next': request.path})}")
     drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT).alive()
     return render(request, "frontend/studio_start.html", {
         "spaces": Space.objects.all(),
@@ -339,21 +357,14 @@ LIBRARY_STATES = {
 }
 
 
+#: The session key of the drafts the last bulk discard removed, which "Undo" restores.
+DISCARDED = "library:discarded"
+
+
 @login_required
 def library(request):
     if request.method == "POST":
-        ids = request.POST.getlist("discard")[:500]
-        drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
-                                         public_id__in=ids).alive()
-        count = 0
-        for draft in drafts:
-            actions.do_remove(draft)
-            count += 1
-        if count:
-            messages.success(request, f"Discarded {count} draft{'s' if count != 1 else ''}.")
-        else:
-            messages.info(request, "Nothing was discarded: pick the drafts to discard first.")
-        return redirect(request.get_full_path())
+        return _library_post(request)
     state = request.GET.get("state", "all")
     if state not in LIBRARY_STATES:
         state = "all"
@@ -362,10 +373,73 @@ def library(request):
     space = request.GET.get("space", "")
     if space:
         works = works.filter(space__slug=space)
+    works = works.prefetch_related(
+        Prefetch("parent_links", queryset=Parentage.objects.select_related("parent")))
     context = {"state": state, "states": list(LIBRARY_STATES), "space": space,
-               "spaces": Space.objects.all(), "tiles": "frontend/_library_tiles.html"}
+               "spaces": Space.objects.all(), "tiles": "frontend/_library_tiles.html",
+               "discarded": request.session.pop(DISCARDED, None) if request.GET.get("fragment") != "1" else None}
     return _page(request, works, ("-created", "-id"), context, "frontend/library.html", _library_item)
 
 
+def _library_post(request):
+    """Discard the drafts picked (``discard``), or restore the ones just discarded
+    (``restore``: "Undo")."""
+    if restore := request.POST.getlist("restore")[:500]:
+        removed = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
+                                          public_id__in=restore, removed_at__isnull=False)
+        count = 0
+        for draft in removed:
+            actions.do_restore(draft)
+            count += 1
+        messages.success(request, f"Restored {count} draft{pluralize(count)}.")
+        return redirect(request.get_full_path())
+    ids = request.POST.getlist("discard")[:500]
+    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
+                                     public_id__in=ids).alive()
+    gone = []
+    for draft in drafts:
+        actions.do_remove(draft)
+        gone.append(draft.public_id)
+    if gone:
+        request.session[DISCARDED] = gone  # the page says so, with "Undo"
+    else:
+        messages.info(request, "Nothing was discarded: pick the drafts to discard first.")
+    return redirect(request.get_full_path())
+
+
+def pluralize(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _quoted(creation: Creation | None, viewer_pk: int) -> str:
+    """A parent's title for its child's caption, if the breeder may know it."""
+    if creation is None or creation.is_removed:
+        return "a removed work"
+    if creation.owner_id != viewer_pk and creation.visibility not in SHARED:
+        return "a hidden work"
+    return f"“{creation.title}”" if creation.title else "an untitled work"
+
+
+def describe(creation: Creation) -> str:
+    """What a draft is, for its caption: "Child of “Rose Tide”", "Random draw"..."""
+    parents = [link.parent for link in creation.parent_links.all()]
+    owner = creation.owner_id
+    match creation.origin:
+        case Origin.RANDOM:
+            return "Random draw"
+        case Origin.UPLOAD:
+            return "From an upload"
+        case Origin.EDIT:
+            return f"Edit of {_quoted(parents[0] if parents else None, owner)}"
+        case Origin.CROSS if len(parents) == 2:
+            return f"Cross of {_quoted(parents[0], owner)} and {_quoted(parents[1], owner)}"
+        case Origin.CROSS:
+            return f"Cross of {len(parents)} works"
+        case _:
+            return f"Child of {_quoted(parents[0] if parents else None, owner)}"
+
+
 def _library_item(creation: Creation) -> dict:
-    return {**work(creation), "visibility": creation.visibility, "draft": creation.visibility == Visibility.DRAFT}
+    draft = creation.visibility == Visibility.DRAFT
+    return {**work(creation), "visibility": creation.visibility, "draft": draft,
+            "about": describe(creation) if draft else ""}

@@ -51,12 +51,9 @@ for (const select of document.querySelectorAll("[data-autosubmit]")) {
   select.addEventListener("change", () => select.form.submit());
 }
 
-// The library: select all drafts shown, and confirm a bulk discard.
+// The library: select all drafts shown. A bulk discard asks nothing: the page that follows
+// offers "Undo".
 const all = document.querySelector("[data-select-drafts]");
 all?.addEventListener("change", () => {
   for (const box of document.querySelectorAll('input[name="discard"]')) box.checked = all.checked;
-});
-document.querySelector("[data-library]")?.addEventListener("submit", (event) => {
-  const n = document.querySelectorAll('input[name="discard"]:checked').length;
-  if (n && !confirm(`Discard ${n} draft${n === 1 ? "" : "s"}? This cannot be undone.`)) event.preventDefault();
 });
