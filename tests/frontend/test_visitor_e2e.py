@@ -88,3 +88,34 @@ def test_no_page_scrolls_sideways_on_a_phone(make_server, chromium, django_user_
                     problems.append(f"{who} {url} at {width}: {wide}")
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings. Playwright evaluates axe's script through the
+    DevTools protocol, which our CSP (no eval) does not govern: no need for bypass_csp."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:4]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_no_page_has_a_serious_accessibility_violation(make_server, chromium, django_user_model, width):
+    hung = hang_everything(django_user_model)
+    base = make_server()
+    problems = []
+    check = chromium.new_page()  # axe runs, and would see a picture without a text
+    check.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
+    assert any(v.startswith("image-alt (critical)") for v in serious_violations(check))
+    check.close()
+    for who, urls in pages(hung).items():
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        if who == "alice":
+            log_in(page, base, "alice")
+        for url in urls:
+            page.goto(base + url)
+            problems += [f"{who} {url}: {v}" for v in serious_violations(page)]
+        context.close()
+    assert problems == [], "\n".join(problems)
