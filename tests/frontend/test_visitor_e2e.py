@@ -119,3 +119,84 @@ def test_no_page_has_a_serious_accessibility_violation(make_server, chromium, dj
             problems += [f"{who} {url}: {v}" for v in serious_violations(page)]
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_visitor_signs_up_breeds_credits_likes_and_undoes(make_server, chromium, django_user_model, width):
+    from playwright.sync_api import expect
+
+    hung = hang_everything(django_user_model)
+    mother = hung["mother"]
+    newer = actions.do_update(actions.do_random(django_user_model.objects.get(username="alice"),
+                                                mother.space, 1, seed=9)[0],
+                              title="Newer", visibility=Visibility.PUBLIC)
+    base = make_server()
+    context = chromium.new_context(viewport={"width": width, "height": 844 if width < 600 else 900})
+    page = context.new_page()
+
+    # "Start breeding" leads to sign-up, which links to logging in, and then to the studio.
+    page.goto(base + "/")
+    page.get_by_role("link", name="Start breeding").click()
+    page.wait_for_url(re.compile(r"/accounts/signup/"))
+    expect(page.get_by_role("link", name="Log in").last).to_be_visible()
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(f"{base}/studio/")
+
+    # A like today lifts Alice's older work above the newer, unliked one.
+    page.goto(f"{base}/gallery/?order=trending")
+    first = page.locator(".tile .title").first
+    expect(first).to_have_text("Newer")
+    page.goto(f"{base}/w/{mother.public_id}/")
+    page.get_by_role("button", name=re.compile("Like")).click()
+    expect(page.locator("[data-like-label]")).to_have_text("Liked")
+    page.goto(f"{base}/gallery/?order=trending")
+    expect(page.locator(".tile .title").first).to_have_text(LONG)
+    assert newer.public_id in page.content()
+
+    # Breed from this: the copy is titled and credited after the original.
+    page.goto(f"{base}/w/{mother.public_id}/")
+    page.get_by_role("button", name="Breed from this").click()
+    page.wait_for_url(re.compile(r"/studio/\w+/$"))
+    copy = re.search(r"/studio/(\w+)/$", page.url).group(1)
+    page.goto(f"{base}/w/{copy}/")
+    expect(page.locator("h1")).to_have_text(f"after {LONG}"[:120])
+    expect(page.locator("[data-credit]")).to_have_text(re.compile(r"after\s+Tidepool\w+\s+by\s+alice"))
+    expect(page.locator("[data-family]")).to_have_text("Family: alice")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_library_undoes_a_bulk_discard_and_the_tree_hides_removed(make_server, chromium, django_user_model, width):
+    from playwright.sync_api import expect
+
+    hung = hang_everything(django_user_model)
+    base = make_server()
+    context = chromium.new_context(viewport={"width": width, "height": 844 if width < 600 else 900})
+    page = context.new_page()
+    log_in(page, base, "alice")
+    page.goto(f"{base}/library/?state=drafts")
+    expect(page.locator(".tile .pick .title").first).to_have_text(re.compile(r"^Child of “Tidepool"))
+    page.get_by_label("Select all drafts shown").check()
+    page.get_by_role("button", name="Discard selected drafts").click()
+    expect(page.get_by_text("Discarded 2 drafts.")).to_be_visible()
+    expect(page.locator(".tile")).to_have_count(0)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_text("Restored 2 drafts.")).to_be_visible()
+    expect(page.locator(".tile")).to_have_count(2)
+
+    # Discarded for good this time: the work page and its tree count the same one child.
+    page.get_by_label("Select all drafts shown").check()
+    page.get_by_role("button", name="Discard selected drafts").click()
+    expect(page.get_by_text("Discarded 2 drafts.")).to_be_visible()
+    page.goto(f"{base}/w/{hung['mother'].public_id}/")
+    expect(page.locator(".lineage-summary")).to_contain_text("1 child you can see")
+    page.get_by_role("link", name="Family tree →").click()
+    expect(page.locator("a[aria-label$=', a descendant']")).to_have_count(1)
+    page.get_by_role("link", name="Show 2 removed works").click()
+    expect(page.locator(".removed-node")).to_have_count(2)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    context.close()
