@@ -19,7 +19,7 @@ def space(db):
 
 
 def captions(html: str) -> list[str]:
-    return re.findall(r'<input type="checkbox" name="discard" value="[^"]+"> <span class="title">([^<]+)<', html)
+    return re.findall(r'<input type="checkbox" name="discard" value="[^"]+"> <span class="title" title="[^"]*">([^<]+)<', html)
 
 
 def test_the_library_says_what_each_draft_is(client, space, alice, bob):
