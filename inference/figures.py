@@ -152,7 +152,7 @@ class FiguresSpace:
         logits = choices[0, 0:3] + torch.tensor(t["kind_bias"])
         kind = int(torch.argmax(logits))
         low, high = t["folds"]
-        folds = low + min(int((high - low + 1) * float(torch.sigmoid(1.2 * choices[0, 3]))), high - low)
+        folds = low + min(int((high - low + 1) * float(torch.sigmoid(0.6 * choices[0, 3]))), high - low)
         leans = float(torch.sigmoid(3.0 * choices[0, 8])) < t["asym_share"]
         asym = t["asym"] * torch.sigmoid(z[0, 9]) * (1.0 if leans and kind != NONE else 0.0)
         centre = t["centre_spread"] * torch.tanh(z[0, 6])
@@ -197,7 +197,7 @@ class FiguresSpace:
 
         # The figure and its edge, from layer 4.
         envelope = torch.exp(t["envelope"][0] + t["envelope"][1] * torch.tanh(z[4, 5]))
-        area = t["area"][0] + t["area"][1] * torch.sigmoid(z[0, 7])
+        area = t["area"][0] + t["area"][1] * torch.sigmoid(0.7 * z[0, 7])
         sharp = torch.exp(t["sharp"][0] + t["sharp"][1] * z[4, 0])
         # An outline only round crisp figures: it fades out as the edge softens.
         crisp = ((torch.log(sharp) - 1.0) / 2.0).clamp(0.0, 1.0)
@@ -228,14 +228,14 @@ class FiguresSpace:
         k = torch.arange(3, dtype=torch.float32) / 2
         hue0 = torch.atan2(z[5, 1], z[5, 0])
         spread = t["hue_spread"][0] + t["hue_spread"][1] * torch.sigmoid(z[5, 2])
-        hues = hue0 + spread * (k - 0.5) + 0.2 * z[5, 3:6]
-        light = f_low + f_span * torch.sigmoid(z[5, 6:9] + 1.5 * (k - 0.5))
-        chroma = t["figure_chroma"][0] + t["figure_chroma"][1] * torch.sigmoid(z[5, 9] + 0.3 * z[5, 10:13])
+        hues = hue0 + spread * (k - 0.5) + 0.1 * z[5, 3:6]
+        light = f_low + f_span * torch.sigmoid(0.6 * z[5, 6:9] + 1.5 * (k - 0.5))
+        chroma = t["figure_chroma"][0] + t["figure_chroma"][1] * torch.sigmoid(0.6 * z[5, 9] + 0.2 * z[5, 10:13])
         figure = _gradient(light, chroma, hues)
         # The ground: a hue of its own, near the figure's or opposite it.
-        g_hue = hue0 + math.pi * torch.sigmoid(2.0 * z[6, 1]) + 0.3 * z[6, 2:4]
-        g_light = g_low + g_span * torch.sigmoid(z[6, 4:6])
-        g_chroma = t["ground_chroma"][0] + t["ground_chroma"][1] * torch.sigmoid(z[6, 6:8])
+        g_hue = hue0 + math.pi * torch.sigmoid(z[6, 1]) + 0.15 * z[6, 2:4]
+        g_light = g_low + g_span * torch.sigmoid(0.6 * z[6, 4:6])
+        g_chroma = t["ground_chroma"][0] + t["ground_chroma"][1] * torch.sigmoid(0.6 * z[6, 6:8])
         ground = _gradient(g_light, g_chroma, g_hue)
         return figure, ground
 

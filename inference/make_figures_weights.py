@@ -33,23 +33,23 @@ TUNING = {
     # composition
     "zoom_bias": 0.15,
     "zoom_spread": 0.2,
-    "rotation_spread": 0.25,
+    "rotation_spread": 0.2,
     "centre_spread": 0.12,
-    "offset_spread": 0.25,
+    "offset_spread": 0.18,
     "coord_gain": 1.2,
     # structure
     "wave_gain": [0.0, 0.35],  # log-gain of the waves: bias, spread
-    "phase_spread": 0.25,
-    "mod_strength": 0.2,
-    "bias_strength": [0.3, 0.35, 0.35, 0.3],
+    "phase_spread": 0.18,
+    "mod_strength": 0.1,
+    "bias_strength": [0.2, 0.25, 0.25, 0.2],
     "omega": [1.0, 1.1, 1.1, 1.0],
     # the figure: a silhouette from the mask field
-    "envelope": [1.4, 0.4],  # how strongly figures stay central: log-scale bias, spread
+    "envelope": [1.4, 0.3],  # how strongly figures stay central: log-scale bias, spread
     "area": [0.22, 0.30],  # the figure's share of the picture: low, span
-    "sharp": [2.0, 1.8],  # log-steepness of its edge: bias, spread
+    "sharp": [2.3, 1.8],  # log-steepness of its edge: bias, spread
     "outline": [0.55, -0.6],  # outline strength: scale, sigmoid bias
     "outline_width": 5.0,
-    "depth": 0.6,  # how much the interior colour follows the distance from the edge
+    "depth": 0.4,  # how much the interior colour follows the distance from the edge
     "shade": 0.35,
     "figure_contrast": 1.2,
     "ground_contrast": 0.55,
@@ -60,7 +60,7 @@ TUNING = {
     "figure_chroma": [0.03, 0.11],
     "ground_chroma": [0.01, 0.06],
     "hue_spread": [0.3, 1.8],
-    "light_ground_share": 0.4,
+    "light_ground_share": 0.3,
 }
 
 
