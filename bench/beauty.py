@@ -1,6 +1,6 @@
-"""How the `abstract` space looks, in numbers, and its contact sheets.
+"""How a built-in space (`abstract`, `figures`) looks, in numbers, and its contact sheets.
 
-    .venv/bin/python bench/beauty.py [--json] [--sheets docs/img]
+    .venv/bin/python bench/beauty.py [--space figures] [--json] [--sheets docs/img]
 
 Prints each measure of inference.beauty with its target band; ``--sheets`` also writes a
 4 x 4 contact sheet of random pictures and a sheet of one parent (centre) with 8 children.
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from breeding.genetics import children  # noqa: E402
 from inference import get_space  # noqa: E402
 from inference.__main__ import contact_sheet  # noqa: E402
-from inference.beauty import BANDS, evaluate  # noqa: E402
+from inference.beauty import bands_for, evaluate  # noqa: E402
 from inference.encode import encode  # noqa: E402
 
 
@@ -43,6 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     space = get_space(args.space)
+    bands = bands_for(args.space)
 
     def mutate(parent, n, chaos, seed):
         return children(parent, n, chaos, seed, space.stats.std)
@@ -59,7 +60,7 @@ def main() -> int:
         for name, value in values.items():
             if name in ("samples", "size"):
                 continue
-            band = BANDS.get(name)
+            band = bands.get(name)
             mark = "" if band is None else ("ok" if band[0] <= value <= band[1] else "OUTSIDE")
             shown = f"{band[0]}..{band[1]}" if band else ""
             print(f"{name:<22} {value:>9.4f}  {shown:<14} {mark}")
@@ -69,7 +70,7 @@ def main() -> int:
         (args.sheets / f"{args.space}-random.png").write_bytes(encode(random, "png"))
         family = family_sheet(space, space.sample(16, 0)[10], chaos=0.3, seed=1)
         (args.sheets / f"{args.space}-family.png").write_bytes(encode(family, "png"))
-    return 1 if beauty.outside_bands() else 0
+    return 1 if beauty.outside_bands(bands) else 0
 
 
 if __name__ == "__main__":

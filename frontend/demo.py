@@ -20,6 +20,11 @@ TITLES = [
     "Copper Leaf", "Lagoon", "Heather", "Smoke and Rose", "Riverbed", "Opaline",
     "Nocturne", "Saffron Drift", "Kelp Forest", "First Frost", "Umber", "Afterglow",
 ]
+#: Titles of the demo works in the ``figures`` space, hung after the abstract ones.
+FIGURE_TITLES = [
+    "Night Moth", "Lantern", "Totem", "Seed Head", "Ward", "Beetle Queen",
+    "Snow Rose", "Mask of Salt", "Starfish", "Heron", "Reliquary", "Thistle",
+]
 
 
 def seed_demo(stdout=None) -> int:
@@ -40,6 +45,12 @@ def seed_demo(stdout=None) -> int:
         works = actions.do_random(user, space, len(TITLES), seed=DEMO_SEED)
         for work, title in zip(works, TITLES, strict=True):
             actions.do_update(work, title=title, visibility=Visibility.PUBLIC)
+        figures = Space.objects.filter(slug="figures").first()
+        if figures is not None:
+            more = actions.do_random(user, figures, len(FIGURE_TITLES), seed=DEMO_SEED)
+            for work, title in zip(more, FIGURE_TITLES, strict=True):
+                actions.do_update(work, title=title, visibility=Visibility.PUBLIC)
+            works += more
     if stdout:
         stdout.write(f"Hung {len(works)} demo works in the gallery.")
     return len(works)

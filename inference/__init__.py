@@ -9,5 +9,6 @@ from __future__ import annotations
 from inference.space import get_space, register, space_slugs
 
 register("abstract", "inference.abstract:AbstractSpace")
+register("figures", "inference.figures:FiguresSpace")
 
 __all__ = ["get_space", "register", "space_slugs"]

@@ -205,6 +205,16 @@ def test_a_cross_of_two_spaces_is_refused(as_alice, space, alice):
     assert response.json()["error"] == "parents: all parents must come from the same space."
 
 
+def test_a_cross_of_an_abstract_and_a_figures_work_is_refused_with_a_sentence(as_alice, alice):
+    abstract, figures = actions.sync_spaces()
+    a = actions.do_random(alice, abstract, 1, seed=1)[0]
+    b = actions.do_random(alice, figures, 1, seed=1)[0]
+    body = {"parents": [{"id": a.public_id}, {"id": b.public_id}]}
+    response = as_alice.post("/api/cross/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "parents: all parents must come from the same space."
+
+
 def test_unknown_genes_and_amounts_out_of_range_are_refused(as_alice, space, warm_gene):
     source = random_one(as_alice)
     url = f"/api/creations/{source['id']}/preview/"

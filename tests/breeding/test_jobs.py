@@ -51,9 +51,10 @@ def test_lineage_goes_both_ways_to_the_depth_asked(alice, space):
 
 
 def test_spaces_are_synced_from_the_inference_registry(db):
-    (space,) = actions.sync_spaces()
+    abstract, figures = actions.sync_spaces()
     from inference import get_space
 
-    assert (space.slug, space.version, space.layers, space.dim) == ("abstract", get_space("abstract").version, 8, 64)
+    assert (abstract.slug, abstract.version, abstract.layers, abstract.dim) == ("abstract", get_space("abstract").version, 8, 64)
+    assert (figures.slug, figures.version, figures.layers, figures.dim) == ("figures", get_space("figures").version, 8, 64)
     actions.sync_spaces()
-    assert Space.objects.count() == 1
+    assert Space.objects.count() == 2

@@ -4,15 +4,20 @@ import pytest
 
 from breeding import actions
 from breeding.models import Visibility
-from frontend.demo import TITLES, seed_demo
+from frontend.demo import FIGURE_TITLES, TITLES, seed_demo
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_fresh_site_hangs_a_demo_gallery_once(db):
+def test_a_fresh_site_hangs_a_demo_gallery_once_with_works_of_both_spaces(db):
     actions.sync_spaces()
-    assert seed_demo() == len(TITLES)
+    assert seed_demo() == len(TITLES) + len(FIGURE_TITLES)
     assert seed_demo() == 0
+    from breeding.models import Creation
+
+    public = Creation.objects.filter(visibility=Visibility.PUBLIC)
+    assert public.filter(space__slug="abstract").count() == len(TITLES)
+    assert sorted(public.filter(space__slug="figures").values_list("title", flat=True)) == sorted(FIGURE_TITLES)
 
 
 def test_the_home_page_shows_public_works_only(client, alice):

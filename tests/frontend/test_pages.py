@@ -256,3 +256,11 @@ def test_a_folded_generation_unfolds_on_request(client, space, alice, hung):
     assert 'href="?wide=1"' in folded
     wide = client.get(url + "?wide=1").content.decode()
     assert all(k.public_id in wide for k in kids) and "more</text>" not in wide
+
+
+def test_the_studio_start_page_offers_a_random_picture_in_each_space(client, alice):
+    actions.sync_spaces()
+    client.force_login(alice)
+    page = client.get("/studio/").content.decode()
+    assert 'data-random="abstract">Make a random picture in the abstract space<' in page
+    assert 'data-random="figures">Make a random picture in the figures space<' in page

@@ -51,7 +51,7 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
     expect(page.get_by_text("Welcome to Mendel, ada")).to_be_visible()
 
     # make random
-    page.get_by_role("button", name="Make a random picture").click()
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
     first = Creation.objects.get(public_id=studio_id(page))
     assert first.owner.username == "ada" and first.origin == Origin.RANDOM
@@ -161,7 +161,7 @@ def test_errors_are_sentences_rate_limit_and_expired_session(make_server, page):
     seed_space_and_genes()
     base = make_server(RENDER_BUDGET_MPX_PER_MIN="4.2")  # the least allowed: one 2048 px picture
     sign_up(page, base, "grace")
-    page.get_by_role("button", name="Make a random picture").click()
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
 
     breed = page.get_by_role("button", name="Breed 8 children")
@@ -210,7 +210,7 @@ def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page
     channel_layers.backends.clear()
     base = make_server(REDIS_URL=redis_url)
     sign_up(page, base, "hedy")
-    page.get_by_role("button", name="Make a random picture").click()
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
     page.get_by_role("tab", name="Genes").click()
     expect(page.get_by_text("Mendel is still discovering this space's genes.")).to_be_visible()

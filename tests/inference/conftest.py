@@ -10,3 +10,11 @@ def space():
 
     torch.set_num_threads(2)
     return get_space("abstract")
+
+
+@pytest.fixture(scope="session")
+def figures():
+    from inference import get_space
+
+    torch.set_num_threads(2)
+    return get_space("figures")

@@ -1,4 +1,4 @@
-"""The abstract space is held to its target bands (see inference/beauty.py)."""
+"""The built-in spaces are held to their target bands (see inference/beauty.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 
 from breeding.genetics import children
 from inference import metrics
-from inference.beauty import CHAOS_LEVELS, evaluate
+from inference.beauty import CHAOS_LEVELS, FIGURES_BANDS, edge_step, evaluate, vivid_share
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +48,46 @@ def test_children_drift_further_from_their_parent_as_chaos_grows(beauty):
     ratios = [beauty.child_ratio[c] for c in CHAOS_LEVELS]
     assert ratios == sorted(ratios)
     assert ratios[0] < 0.3 and ratios[-1] > 0.8
+
+
+# -- the figures space ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def figures_beauty(figures):
+    def mutate(parent, n, chaos, seed):
+        return children(parent, n, chaos, seed, figures.stats.std)
+
+    return evaluate(figures, mutate, n=256, size=256)
+
+
+def test_figures_stay_inside_every_target_band(figures_beauty):
+    """Symmetric, sharp and soft pictures each make at least a fifth of 256 random ones;
+    none is flat or garish; they are as diverse as abstract's and their children as kin."""
+    assert figures_beauty.outside_bands(FIGURES_BANDS) == []
+
+
+def test_figures_children_at_chaos_0_3_pick_out_their_own_parent(figures):
+    """A little below abstract's 0.85: figures look more alike at thumbnail size (a shape
+    in the middle of a ground), and a child's discrete choices (symmetry, folds, a light or
+    dark ground) sometimes flip. Their average distance to the parent (the band on
+    child_ratio_0.3) is closer than abstract's."""
+    assert nearest_parent_share(figures, 0.3) >= 0.8
+    assert nearest_parent_share(figures, 1.0) <= 0.5
+
+
+def test_figures_children_drift_further_as_chaos_grows(figures_beauty):
+    ratios = [figures_beauty.child_ratio[c] for c in CHAOS_LEVELS]
+    assert ratios == sorted(ratios)
+
+
+def test_the_edge_and_garish_measures_tell_the_cases_apart():
+    ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3))
+    assert edge_step(ramp) < 0.1  # a soft gradient
+    step = np.zeros((256, 256, 3), np.uint8)
+    step[:, 64:128] = 255
+    step[:, 192:] = 255
+    assert edge_step(step) >= 0.2  # a hard edge across the picture
+    red = np.zeros((64, 64, 3), np.uint8)
+    red[..., 0] = 255
+    assert vivid_share(red) == 1.0 and vivid_share(ramp) == 0.0
