@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget
+from breeding import actions, budget, images
 from breeding.api import (
     GeneSerializer,
     SpaceSerializer,
@@ -215,7 +216,12 @@ def studio(request, public_id):
         "drafts": [work(c) for c in drafts],
         "user": request.user.username,
     }
-    return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state})
+    name = slugify(creation.title) or creation.public_id
+    downloads = [{"fmt": fmt, "size": size, "filename": f"{name}-{size}.{fmt}",
+                  "url": images.url(space.slug, creation.latent_sha, size, fmt)}
+                 for fmt in ("png", "webp") for size in (1024, 2048)]
+    return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state,
+                                                    "downloads": downloads})
 
 
 @login_required
