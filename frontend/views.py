@@ -217,7 +217,8 @@ def studio(request, public_id):
         "user": request.user.username,
     }
     name = slugify(creation.title) or creation.public_id
-    downloads = [{"fmt": fmt, "size": size, "filename": f"{name}-{size}.{fmt}",
+    downloads = [{"fmt": fmt, "label": {"png": "PNG", "webp": "WebP"}[fmt], "size": size,
+                  "filename": f"{name}-{size}.{fmt}",
                   "url": images.url(space.slug, creation.latent_sha, size, fmt)}
                  for fmt in ("png", "webp") for size in (1024, 2048)]
     return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state,

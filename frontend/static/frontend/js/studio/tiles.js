@@ -64,7 +64,9 @@ export function renderTiles(row, items) {
   wanted.forEach((cell, i) => {
     if (row.children[i] !== cell) row.insertBefore(cell, row.children[i] ?? null);
   });
-  rove(row);
+  sync(row);
+  // Tabbing in lands on the newest picture, unless the breeder is in this grid now.
+  rove(row, row.contains(document.activeElement) ? null : row.querySelector(":scope > .draft-tile > .tile-open"));
 }
 
 // Exactly one tile of a grid is in the tab order: the focused one, else the first.
@@ -73,6 +75,16 @@ function rove(row, to = null) {
   const chosen = to ?? links.find((l) => l.tabIndex === 0) ?? links[0];
   for (const l of links) l.tabIndex = l === chosen ? 0 : -1;
   return chosen;
+}
+
+// A grid without pictures is hidden (a grid must hold cells); one waiting for its pictures
+// is busy.
+function sync(row) {
+  const grid = row.closest('[role="grid"]');
+  const slots = row.querySelectorAll(":scope > .slot").length;
+  grid.hidden = row.children.length === 0;
+  if (slots) grid.setAttribute("aria-busy", "true");
+  else grid.removeAttribute("aria-busy");
 }
 
 export function placeholders(row, n, { append }) {
@@ -85,11 +97,13 @@ export function placeholders(row, n, { append }) {
     row.append(slot);
     out.push(slot);
   }
+  sync(row);
   return out;
 }
 
 export function removeSlots(row) {
   for (const slot of row.querySelectorAll(":scope > .slot")) slot.remove();
+  sync(row);
 }
 
 // Keys, clicks and drags of the tiles in ``row``: actions are { open, keep, discard, addParent },
