@@ -55,12 +55,17 @@ _sweep_lock = threading.Lock()  # one sweep at a time in a process
 _disk: dict = {"root": None, "bytes": None}  # this process's count of the stored files
 
 
-def path(space: str, sha: str, size: int) -> str:
-    return f"renders/{space}/{sha[:2]}/{sha}/{size}.webp"
+#: The formats a picture is served in: WebP for pages, PNG for downloads (lossless).
+FORMATS = ("webp", "png")
+CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
 
 
-def url(space: str, sha: str, size: int) -> str:
-    return f"/r/{space}/{sha}/{size}.webp"
+def path(space: str, sha: str, size: int, fmt: str = "webp") -> str:
+    return f"renders/{space}/{sha[:2]}/{sha}/{size}.{fmt}"
+
+
+def url(space: str, sha: str, size: int, fmt: str = "webp") -> str:
+    return f"/r/{space}/{sha}/{size}.{fmt}"
 
 
 def urls(space: str, sha: str) -> dict[str, str]:
@@ -78,27 +83,30 @@ def batcher(space: str) -> RenderBatcher:
         return _batchers[space]
 
 
-def stored(space: str, sha: str, size: int) -> bool:
-    return default_storage.exists(path(space, sha, size))
+def stored(space: str, sha: str, size: int, fmt: str = "webp") -> bool:
+    return default_storage.exists(path(space, sha, size, fmt))
 
 
-def needs_render(space: str, sha: str, size: int) -> bool:
+def needs_render(space: str, sha: str, size: int, fmt: str = "webp") -> bool:
     """Would asking for this picture start a render (neither stored nor being rendered)?"""
     with _lock:
-        if (space, sha, size) in _inflight:
+        if (space, sha, size, fmt) in _inflight:
             return False
-    return not stored(space, sha, size)
+    return not stored(space, sha, size, fmt)
 
 
-def request(space: str, sha: str, latent: torch.Tensor, size: int) -> Future:
-    """A future of the WebP bytes of one picture: stored, being rendered, or started now."""
+def request(space: str, sha: str, latent: torch.Tensor, size: int, fmt: str = "webp") -> Future:
+    """A future of the bytes of one picture (WebP or PNG): stored, being rendered, or
+    started now."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(map(str, SIZES))}, got {size}")
-    key = (space, sha, size)
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    key = (space, sha, size, fmt)
     with _lock:
         if key in _inflight:
             return _inflight[key]
-    name = path(space, sha, size)
+    name = path(space, sha, size, fmt)
     data = _read(name)
     if data is not None:
         done: Future = Future()
@@ -145,7 +153,7 @@ def _after_render(key, name: str, rendering: Future, result: Future) -> None:
 
 def _store(key, name: str, rendering: Future, result: Future) -> None:
     try:
-        data = encode(rendering.result()[0], "webp")
+        data = encode(rendering.result()[0], key[3])
         if not default_storage.exists(name):
             make_room(len(data))
             try:

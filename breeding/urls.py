@@ -23,6 +23,7 @@ api_urls = [
 
 image_urls = [
     path("r/<slug:space>/<str:sha>/<str:size>.webp", views.image, name="image"),
+    path("r/<slug:space>/<str:sha>/<str:size>.png", views.image, {"fmt": "png"}, name="image-png"),
     path("uploads/<str:public_id>/original", views.upload_file, {"which": "original"},
          name="upload-original"),
     path("uploads/<str:public_id>/thumb", views.upload_file, {"which": "thumb"}, name="upload-thumb"),

@@ -1,4 +1,5 @@
-"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file.
+"""``GET /r/<space>/<latent-sha>/<size>.webp``: a picture, rendered once, then a file
+(``.png`` the same, for downloads: its own file, its own render, the same rules).
 
 Who may see a picture is the rule of ``Creation.objects.visible_to``, asked of the database
 with the picture's sha, a shared row first. Shared pictures may be kept by browsers and
@@ -104,7 +105,7 @@ def find(space_slug: str, sha: str, user, request):
 
 
 @require_GET
-async def image(request, space: str, sha: str, size: str):
+async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
     if not SIZE.fullmatch(size) or int(size) not in images.SIZES:
         allowed = ", ".join(map(str, images.SIZES))
         return refusal(f"No picture size {size}: sizes are {allowed}.", 404)
@@ -115,12 +116,12 @@ async def image(request, space: str, sha: str, size: str):
     if found is None:
         return refusal("No such picture.", 404)
     latent, shared, user_id = found
-    etag = f'"{sha}-{size}"'
+    etag = f'"{sha}-{size}"' if fmt == "webp" else f'"{sha}-{size}-{fmt}"'
     headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE}
     if revalidated(request, etag):
         response = HttpResponseNotModified()
     else:
-        if images.needs_render(space, sha, size):
+        if images.needs_render(space, sha, size, fmt):
             wait, message = await sync_to_async(budget.spend)(
                 user_id, client_address(request), budget.picture(size))
             if wait:
@@ -128,11 +129,11 @@ async def image(request, space: str, sha: str, size: str):
         try:
             # Shielded: the render is shared by everyone asking for this picture, so a
             # visitor who leaves (this request cancelled) must not cancel it for the rest.
-            data = await asyncio.shield(asyncio.wrap_future(images.request(space, sha, latent, size)))
+            data = await asyncio.shield(asyncio.wrap_future(images.request(space, sha, latent, size, fmt)))
         except Exception:
             return refusal("The picture could not be rendered. Try again shortly.", 503,
                            retry_after=5)
-        response = HttpResponse(data, content_type="image/webp")
+        response = HttpResponse(data, content_type=images.CONTENT_TYPES[fmt])
     for name, value in headers.items():
         response[name] = value
     return response

@@ -17,11 +17,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget
+from breeding import actions, budget, images
 from breeding.api import (
     GeneSerializer,
     SpaceSerializer,
@@ -290,7 +291,13 @@ def studio(request, public_id):
         "drafts": [work(c) for c in drafts],
         "user": request.user.username,
     }
-    return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state})
+    name = slugify(creation.title) or creation.public_id
+    downloads = [{"fmt": fmt, "label": {"png": "PNG", "webp": "WebP"}[fmt], "size": size,
+                  "filename": f"{name}-{size}.{fmt}",
+                  "url": images.url(space.slug, creation.latent_sha, size, fmt)}
+                 for fmt in ("png", "webp") for size in (1024, 2048)]
+    return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state,
+                                                    "downloads": downloads})
 
 
 @login_required

@@ -194,3 +194,44 @@ def test_the_picture_lookup_gives_its_connection_back_to_the_pool(alice, space):
 
     assert found is not None and found[1] is True  # (latent, shared, user id)
     assert connection.connection is None
+
+
+# -- downloads: PNG -------------------------------------------------------------------
+
+
+def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(alice, bob, space, settings):
+    settings.RENDER_BUDGET_MPX_PER_MIN = 2.2  # two 1024 px pictures and a little more
+    work = actions.do_random(alice, space, 1, seed=31)[0]
+    png = images.url("abstract", work.latent_sha, 1024, "png")
+    assert png == f"/r/abstract/{work.latent_sha}/1024.png"
+    owner = APIClient()
+    owner.force_login(alice)
+
+    first = owner.get(png)
+    assert first.status_code == 200 and first["Content-Type"] == "image/png"
+    assert first.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert first["Cache-Control"] == "private, max-age=300"
+    assert first["ETag"] == f'"{work.latent_sha}-1024-png"'  # not the WebP's: another file
+    assert (Path(settings.MEDIA_ROOT) / images.path("abstract", work.latent_sha, 1024, "png")).exists()
+    # stored: served again without a render, and revalidated with its ETag
+    assert owner.get(png).content == first.content
+    assert owner.get(png, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # nobody else's while it is a draft; everyone's once public, to shared caches too
+    for visitor in (APIClient(), bob):
+        client = visitor if isinstance(visitor, APIClient) else APIClient()
+        if not isinstance(visitor, APIClient):
+            client.force_login(visitor)
+        refused = client.get(png)
+        assert refused.status_code == 404 and refused["Cache-Control"] == "no-store"
+    actions.do_update(work, visibility=Visibility.PUBLIC)
+    shared = APIClient().get(png)
+    assert shared.status_code == 200 and shared["Cache-Control"].startswith("public")
+
+    # a new render is charged to the render budget like a WebP: the 1024 px WebP fits this
+    # minute (1 + 1 Mpx), a 512 px PNG more does not
+    assert owner.get(images.url("abstract", work.latent_sha, 1024)).status_code == 200
+    over = owner.get(images.url("abstract", work.latent_sha, 512, "png"))
+    assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    # other sizes and formats are refused by name
+    assert owner.get(f"/r/abstract/{work.latent_sha}/1000.png").status_code == 404
+    assert owner.get(f"/r/abstract/{work.latent_sha}/1024.jpg").status_code == 404

@@ -118,7 +118,8 @@ def test_no_page_breaks_the_policy_in_chromium(make_server, page, gallery):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/studio/")
     seen["studio"] = visit(page, base + urls["studio"])
-    page.wait_for_function("() => window.__mendelSocketOpen === true")  # connect-src lets the socket in
+    # connect-src lets the socket in
+    page.wait_for_selector('[data-socket-state][data-connected="true"]', state="attached")
     page.get_by_role("button", name="Breed 8 children").click()
     expect(page.locator("[data-children] .draft-tile")).to_have_count(8)
     seen["studio"] += page.evaluate("() => window.__violations")

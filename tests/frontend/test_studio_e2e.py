@@ -70,8 +70,8 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
 
     # keep one: with the keyboard, as the film strip hint says
     kept_id = children.nth(2).get_attribute("data-id")
-    children.nth(2).focus()
-    page.keyboard.press("Enter")
+    children.nth(2).locator("a").focus()
+    page.keyboard.press("k")
     expect(page.get_by_text("Kept in your library.")).to_be_visible()
     assert Creation.objects.get(public_id=kept_id).visibility == Visibility.PRIVATE
     # and discard another
@@ -103,9 +103,11 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
     weights = [(link.parent.public_id, link.content_weight, link.style_weight) for link in cross.parent_links.all()]
     assert weights == [(first.public_id, 1.0, pytest.approx(0.2)), (kept_id, pytest.approx(0.3), 1.0)]
 
-    # open the cross; move a gene slider and see the picture change
+    # open the cross (in place); move a gene slider and see the picture change
     results.first.locator("a").click()
     page.wait_for_url(f"{base}/studio/{cross_id}/")
+    page.wait_for_function("id => document.querySelector('[data-current]').src.includes(id)",
+                           arg=cross.latent_sha)
     loaded(page, "[data-current]")
     stage = page.locator("[data-current]")
     before_src = stage.get_attribute("src")
@@ -214,7 +216,7 @@ def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
     page.get_by_role("tab", name="Genes").click()
     expect(page.get_by_text("Mendel is still discovering this space's genes.")).to_be_visible()
-    page.wait_for_function("() => window.__mendelSocketOpen === true")
+    page.wait_for_selector('[data-socket-state][data-connected="true"]', state="attached")
 
     def discover():
         try:

@@ -1,12 +1,14 @@
-// The studio socket: reconnects by itself and says so while it is away.
+// The studio socket: reconnects by itself and says so while it is away. Its state element
+// carries data-connected="true" while the socket is open.
 
 export function studioSocket(onEvent, stateEl) {
   let socket = null;
   let delay = 500;
   let everOpen = false;
 
-  const show = (text) => {
+  const show = (text, connected) => {
     if (!stateEl) return;
+    stateEl.dataset.connected = String(connected);
     stateEl.hidden = !text;
     stateEl.textContent = text ?? "";
   };
@@ -16,9 +18,8 @@ export function studioSocket(onEvent, stateEl) {
     socket = new WebSocket(`${scheme}://${location.host}/ws/studio/`);
     socket.addEventListener("open", () => {
       everOpen = true;
-      window.__mendelSocketOpen = true;  // for tests and the curious
       delay = 500;
-      show(null);
+      show(null, true);
     });
     socket.addEventListener("message", (event) => {
       let message;
@@ -30,12 +31,11 @@ export function studioSocket(onEvent, stateEl) {
       onEvent(message);
     });
     socket.addEventListener("close", (event) => {
-      window.__mendelSocketOpen = false;
       if (event.code === 4401) {
-        show("Your session has expired. Log in again to go on breeding.");
+        show("Your session has expired. Log in again to go on breeding.", false);
         return;
       }
-      if (everOpen) show("Reconnecting…");
+      show(everOpen ? "Reconnecting…" : null, false);
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);
     });

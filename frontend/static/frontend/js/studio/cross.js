@@ -1,0 +1,191 @@
+// The cross: parents with content and style weights, mutation, and the picker.
+import { api } from "../api.js";
+import { picture } from "../pictures.js";
+import { showError, toast } from "../toast.js";
+import { placeholders, removeSlots, renderTiles } from "./tiles.js";
+
+const MAX_PARENTS = 6;
+
+function labelWithOutput(forId, text, value) {
+  const label = document.createElement("label");
+  label.htmlFor = forId;
+  const output = document.createElement("output");
+  output.className = "num";
+  output.textContent = value;
+  label.append(`${text} `, output);
+  return label;
+}
+
+export function setupCross(store, { panel, picker, space, announce, selectTab }) {
+  const parentsList = panel.querySelector("[data-parents]");
+  const crossButton = panel.querySelector("[data-cross]");
+  const mutation = panel.querySelector("[data-mutation]");
+  const mutationValue = panel.querySelector("[data-mutation-value]");
+  const row = panel.querySelector("[data-cross-results]");
+
+  const paintMutation = (value) => {
+    if (Number(mutation.value) !== value) mutation.value = String(value);
+    mutationValue.textContent = Number(value).toFixed(2);
+  };
+  mutation.addEventListener("input", () => store.set({ mutation: Number(mutation.value) }));
+  paintMutation(store.get().mutation);
+
+  // A parent's weights change in its entry (an object of the parents list) without
+  // redrawing the list: a slider being dragged keeps its focus.
+  function parentRow(entry) {
+    const { item } = entry;
+    const rowEl = document.createElement("li");
+    rowEl.className = "parent";
+    rowEl.dataset.id = item.id;
+    const name = item.title || item.id;
+    rowEl.append(picture(item.images["64"] ?? item.images["256"], `Parent ${name}`, 64));
+    const sliders = document.createElement("div");
+    sliders.className = "parent-sliders";
+    for (const kind of ["content", "style"]) {
+      const id = `${kind}-${item.id}`;
+      const text = kind === "content" ? "Content" : "Style";
+      const wrap = document.createElement("div");
+      wrap.className = "control tight";
+      wrap.append(labelWithOutput(id, text, entry[kind].toFixed(2)));
+      const input = document.createElement("input");
+      Object.assign(input, { type: "range", min: "0", max: "1", step: "0.05", value: String(entry[kind]), id });
+      input.dataset.weight = kind;
+      input.setAttribute("aria-label", `${text} weight of ${name}`);
+      input.addEventListener("input", () => {
+        entry[kind] = Number(input.value);
+        wrap.querySelector("output").textContent = entry[kind].toFixed(2);
+      });
+      wrap.append(input);
+      sliders.append(wrap);
+    }
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button small quiet";
+    remove.dataset.action = "remove-parent";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", `Remove ${name} from the cross`);
+    remove.addEventListener("click", () => {
+      store.set({ parents: store.get().parents.filter((p) => p !== entry) });
+    });
+    rowEl.append(sliders, remove);
+    return rowEl;
+  }
+
+  function showParents(parents) {
+    const rows = new Map([...parentsList.children].map((r) => [r.entry, r]));
+    parentsList.replaceChildren(...parents.map((entry) => {
+      const r = rows.get(entry) ?? parentRow(entry);
+      r.entry = entry;
+      return r;
+    }));
+    crossButton.disabled = parents.length < 2;
+    crossButton.textContent = parents.length < 2 ? "Cross (add another parent)" : `Cross ${parents.length} parents`;
+  }
+
+  store.subscribe((state, before) => {
+    if (state.mutation !== before.mutation) paintMutation(state.mutation);
+    if (state.parents !== before.parents) showParents(state.parents);
+    if (state.crossed !== before.crossed) renderTiles(row, state.crossed);
+  });
+
+  function addParent(item) {
+    const { parents } = store.get();
+    if (parents.some((p) => p.item.id === item.id)) {
+      toast("That picture is already a parent.");
+      return;
+    }
+    if (parents.length >= MAX_PARENTS) {
+      toast(`A cross takes at most ${MAX_PARENTS} parents.`, { kind: "error" });
+      return;
+    }
+    store.set({ parents: [...parents, { item, content: 1, style: 1 }] });
+    if (parents.length + 1 > 1) selectTab("cross");
+  }
+
+  crossButton.addEventListener("click", async () => {
+    crossButton.disabled = true;
+    const { parents, mutation: amount } = store.get();
+    // Without mutation a cross has one result; with it, a few variations to choose from.
+    const n = amount > 0 ? 4 : 1;
+    placeholders(row, n, { append: false });
+    try {
+      const made = await api("POST", "/api/cross/", {
+        parents: parents.map((p) => ({ id: p.item.id, content: p.content, style: p.style })),
+        n,
+        mutation: amount,
+      });
+      store.set({ crossed: made, drafts: [...made, ...store.get().drafts] });
+      announce(n === 1 ? "1 cross made." : `${made.length} crosses made.`);
+    } catch (error) {
+      removeSlots(row);
+      renderTiles(row, store.get().crossed);
+      showError(error);
+    } finally {
+      crossButton.disabled = store.get().parents.length < 2;
+    }
+  });
+
+  // Works dragged from this page; only what a work looks like is taken.
+  parentsList.addEventListener("dragover", (event) => {
+    if (event.dataTransfer.types.includes("application/x-mendel-work")) {
+      event.preventDefault();
+      parentsList.classList.add("dropping");
+    }
+  });
+  parentsList.addEventListener("dragleave", () => parentsList.classList.remove("dropping"));
+  parentsList.addEventListener("drop", (event) => {
+    event.preventDefault();
+    parentsList.classList.remove("dropping");
+    let item = null;
+    try {
+      item = JSON.parse(event.dataTransfer.getData("application/x-mendel-work") || "null");
+    } catch {
+      item = null;
+    }
+    if (item && /^[a-z0-9]{4,16}$/.test(item.id ?? "") && typeof item.images?.["256"] === "string"
+        && item.images["256"].startsWith("/r/")) {
+      addParent(item);
+    }
+  });
+
+  // The picker: a parent from your library or the public gallery.
+  const pickerGrid = picker.querySelector("[data-picker-grid]");
+  let pickerLoad = 0;
+  const pickerNote = (text) => {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = text;
+    pickerGrid.replaceChildren(p);
+  };
+  async function loadPicker(source) {
+    for (const b of picker.querySelectorAll("[data-source]")) b.setAttribute("aria-current", String(b.dataset.source === source));
+    const load = ++pickerLoad;
+    pickerNote("Loading…");
+    try {
+      const items = source === "library"
+        ? await api("GET", `/api/creations/?space=${encodeURIComponent(space)}`)
+        : (await api("GET", `/api/gallery/?space=${encodeURIComponent(space)}&limit=48`)).results;
+      if (load !== pickerLoad) return;  // another source was picked meanwhile
+      pickerGrid.replaceChildren();
+      if (!items.length) {
+        pickerNote(source === "library" ? "Nothing in your library yet." : "No public works in this space yet.");
+      }
+      for (const item of items) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "pick-tile";
+        b.dataset.id = item.id;
+        b.append(picture(item.images["256"], `${item.title || "Untitled"}${item.owner ? ` by ${item.owner}` : ""}`));
+        b.addEventListener("click", () => { addParent(item); picker.close(); });
+        pickerGrid.append(b);
+      }
+    } catch (error) {
+      if (load === pickerLoad) pickerNote(error.message);  // toasts would sit behind the dialog
+    }
+  }
+  panel.querySelector("[data-add-parent]").addEventListener("click", () => { picker.showModal(); loadPicker("library"); });
+  for (const b of picker.querySelectorAll("[data-source]")) b.addEventListener("click", () => loadPicker(b.dataset.source));
+
+  showParents(store.get().parents);
+  return { addParent, row };
+}
