@@ -49,7 +49,7 @@ class Reporter:
         send_to_all({"type": "done", "task": self.task, "space": self.space, **extra})
 
 
-@app.task(queueing_lock="discover-genes", retry=2)
+@app.task(retry=2)
 def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> int:
     """Find and validate the genes of a space for its current weights; idempotent.
 
@@ -130,7 +130,9 @@ def ensure_genes(stdout=None) -> None:
             continue
         try:
             with transaction.atomic():  # a savepoint: the lock's refusal must not poison a caller's transaction
-                discover_genes.defer(space_slug=space.slug)
+                # One discovery per space at a time (each space its own lock).
+                discover_genes.configure(queueing_lock=f"discover-genes:{space.slug}").defer(
+                    space_slug=space.slug)
         except AlreadyEnqueued:
             continue
         if stdout:

@@ -26,14 +26,15 @@ def test_the_job_stores_validated_genes_for_the_current_weights(space):
 def test_start_up_defers_discovery_once_and_not_when_genes_exist(space, warm_gene):
     Gene.objects.all().delete()
     tasks.ensure_genes()
-    tasks.ensure_genes()  # the queueing lock keeps it to one job
+    tasks.ensure_genes()  # the queueing lock keeps it to one job per space
     jobs = ProcrastinateJob.objects.filter(task_name="breeding.tasks.discover_genes")
-    assert jobs.count() == 1 and jobs.get().args == {"space_slug": "abstract"}
+    assert sorted(job.args["space_slug"] for job in jobs) == ["abstract", "figures"]
     jobs.delete()
     warm_gene.pk = None
     warm_gene.save()
     tasks.ensure_genes()
-    assert not ProcrastinateJob.objects.filter(task_name="breeding.tasks.discover_genes").exists()
+    assert [job.args for job in ProcrastinateJob.objects.filter(
+        task_name="breeding.tasks.discover_genes")] == [{"space_slug": "figures"}]
 
 
 def test_a_stopping_worker_interrupts_discovery(space):

@@ -25,7 +25,7 @@ def open_studio(chromium, base, name, viewport):
     page.problems = []
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
     sign_up(page, base, name)
-    page.get_by_role("button", name="Make a random picture").click()
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
     loaded(page, "[data-current]")
     return page
@@ -207,7 +207,7 @@ def test_axe_finds_no_serious_violation_in_any_tab(make_server, chromium):
     context = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     sign_up(page, base, "joan")
-    page.get_by_role("button", name="Make a random picture").click()
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
     breed(page)
     axe = Axe()
