@@ -10,7 +10,8 @@ defaults) and prints every candidate, kept or dropped:
   spread over random pictures, on held-out pictures (kept from ``MIN_RATIO``);
 - effect: the own measure's change, in the same units;
 - change: the mean absolute pixel difference (0-255) of the pictures at the two ends;
-- rho: the Spearman correlation of the measure with the amount along the range.
+- rho: the Spearman correlation of the measure with the amount along the range;
+- the latent coordinates (layer.index) the gene moves, largest first.
 
 ``--sheet`` writes a gene sheet: a row per kept gene, five steps across its range on two
 base pictures, labelled with the gene's name and ratio.
@@ -36,7 +37,7 @@ from inference import get_space  # noqa: E402
 SHEET_SEED, SHEET_BASES = 7, (2, 5)
 
 
-def gene_sheet(space, genes, size: int = 128, steps: int = 5, gap: int = 6, label_width: int = 230):
+def gene_sheet(space, genes, size: int = 96, steps: int = 5, gap: int = 6, label_width: int = 220):
     """(height, width, 3) uint8: a row per gene, ``steps`` amounts from low to high on each of
     the two base pictures, the gene's label and ratio on the left."""
     from PIL import Image, ImageDraw, ImageFont
@@ -60,14 +61,26 @@ def gene_sheet(space, genes, size: int = 128, steps: int = 5, gap: int = 6, labe
         for k, image in enumerate(images):
             left = label_width + gap + k * (size + gap) + (k // steps) * gap * 2
             sheet.paste(Image.fromarray(image), (left, top))
-        draw.text((gap, top + size // 2 - 22), gene.label, fill=(235, 235, 235), font=font)
-        draw.text((gap, top + size // 2 + 2), f"ratio {gene.ratio:.1f}  (vs {gene.rival})",
+        draw.text((gap, top + size // 2 - 26), gene.label, fill=(235, 235, 235), font=font)
+        draw.text((gap, top + size // 2 - 4), f"ratio {gene.ratio:.1f}  (vs {gene.rival})",
                   fill=(170, 170, 170), font=small)
-        draw.text((gap, top + size // 2 + 20), f"{gene.low:g} … {gene.high:g}",
+        draw.text((gap, top + size // 2 + 16), f"{gene.low:g} … {gene.high:g}",
                   fill=(170, 170, 170), font=small)
     draw.text((label_width + gap, height - 20), "low end → high end, on two base pictures",
               fill=(140, 140, 140), font=small)
     return np.asarray(sheet)
+
+
+def uses(direction: torch.Tensor, most: int = 8) -> list[str]:
+    """The latent coordinates a direction moves, "layer.index", largest weight first; an
+    empty list for a dense one (more than ``most``)."""
+    weights = direction.abs().flatten()
+    nonzero = int((weights > 0).sum())
+    if nonzero > most:
+        return []
+    order = torch.argsort(weights, descending=True)[:nonzero]
+    dim = direction.shape[1]
+    return [f"{int(i) // dim}.{int(i) % dim}" for i in order]
 
 
 def main() -> int:
@@ -101,6 +114,7 @@ def main() -> int:
             "effect": round(g.effect, 2),
             "change": round(g.change, 1),
             "rho": round(g.rho, 3),
+            "uses": uses(g.direction),
         }
         for g in candidates
     ]
@@ -118,11 +132,11 @@ def main() -> int:
         print(f"kept when ratio >= {MIN_RATIO:g}, effect >= {MIN_EFFECT:g} spreads, "
               f"change >= {MIN_CHANGE:g}/255 and rho >= 0.8")
         print(f"{'gene':<15} {'label':<17} {'kept':<5} {'range':>5} {'ratio':>6} "
-              f"{'rival':<14} {'effect':>6} {'change':>6} {'rho':>5}")
+              f"{'rival':<14} {'effect':>6} {'change':>6} {'rho':>5}  latent coordinates")
         for r in rows:
             print(f"{r['slug']:<15} {r['label']:<17} {'yes' if r['kept'] else 'no':<5} "
                   f"{r['range']:>5g} {r['ratio']:>6.2f} {r['rival']:<14} {r['effect']:>6.2f} "
-                  f"{r['change']:>6.1f} {r['rho']:>5.2f}")
+                  f"{r['change']:>6.1f} {r['rho']:>5.2f}  {' '.join(r['uses']) or 'dense'}")
     if args.sheet:
         from inference.encode import encode
 

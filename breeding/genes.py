@@ -89,7 +89,7 @@ class DiscoveredGene:
     """A validated direction. ``amount`` in [low, high] moves a picture steadily along it."""
 
     slug: str  # "brightness", "pc-1"
-    label: str  # "Brightness", "Variation 1"
+    label: str  # "Brightness", "Calm ↔ busy"; the slug for a dropped PCA candidate
     source: str  # "attribute" or "pca"
     direction: torch.Tensor  # (layers, dim) float32, unit L2 norm over all elements
     low: float
