@@ -82,6 +82,27 @@ def complexity(image) -> float:
     return float(np.sqrt(gx**2 + gy**2).mean() * y.shape[0] / 256 / spread)
 
 
+def grain(image) -> float:
+    """Which way the structure runs, in [-1, 1]: the luma gradient's energy across (x) minus
+    its energy down (y), over their sum. Vertical stripes are near 1, horizontal ones near
+    -1, round or random shapes near 0."""
+    gy, gx = np.gradient(luma(image))
+    across, down = (gx**2).mean(), (gy**2).mean()
+    return float((across - down) / (across + down)) if across + down > 0 else 0.0
+
+
+def light_right(image) -> float:
+    """Mean luma of the right half minus that of the left half, in [-1, 1]."""
+    y = luma(image)
+    half = y.shape[1] // 2
+    return float(y[:, -half:].mean() - y[:, :half].mean())
+
+
+def light_bottom(image) -> float:
+    """Mean luma of the bottom half minus that of the top half, in [-1, 1]."""
+    return light_right(np.swapaxes(np.asarray(image), 0, 1))
+
+
 def symmetry(image, max_shift: float = 0.125) -> float:
     """Mirror correlation about the best axis: the largest Pearson correlation of the luma
     with its own mirror image, over left-right and top-bottom mirrors whose axis lies within
@@ -114,6 +135,9 @@ ATTRIBUTES = {
     "contrast": contrast,
     "complexity": complexity,
     "symmetry": symmetry,
+    "grain": grain,
+    "light_right": light_right,
+    "light_bottom": light_bottom,
 }
 
 

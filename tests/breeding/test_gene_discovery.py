@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from breeding.genes import (
+    CHECK_ONLY,
     LABELS,
     MIN_CHANGE,
     MIN_EFFECT,
@@ -153,6 +154,7 @@ def test_attribute_genes_come_first_in_attribute_order_then_pca_genes(discovery)
     assert sources == sorted(sources)  # "attribute" < "pca"
     attribute_slugs = [g.slug for g in candidates if g.source == "attribute"]
     assert attribute_slugs == [slug for slug in ATTRIBUTES if slug in attribute_slugs]
+    assert not set(attribute_slugs) & CHECK_ONLY  # measured as rivals, never fitted
     pca = [g for g in candidates if g.source == "pca"]
     assert len(pca) == COMPONENTS
     for k, gene in enumerate(pca, start=1):  # named after an attribute only if kept

@@ -68,3 +68,17 @@ def test_tint_is_green_against_magenta_and_complexity_does_not_count_contrast():
     bold[:, ::4] = 255
     assert metrics.complexity(bold) == pytest.approx(metrics.complexity(stripes), rel=1e-6)
     assert metrics.complexity(flat((90, 90, 90))) == 0.0
+
+
+def test_grain_tells_vertical_from_horizontal_stripes_and_light_sides_are_signed():
+    vertical = flat((0, 0, 0))
+    vertical[:, ::4] = 255
+    horizontal = np.ascontiguousarray(vertical.transpose(1, 0, 2))
+    assert metrics.grain(vertical) > 0.9 and metrics.grain(horizontal) < -0.9
+    assert metrics.grain(flat((90, 90, 90))) == 0.0
+    right = flat((0, 0, 0))
+    right[:, 32:] = 255
+    assert metrics.light_right(right) == pytest.approx(1.0)
+    assert metrics.light_bottom(right) == pytest.approx(0.0)
+    bottom = np.ascontiguousarray(right.transpose(1, 0, 2))
+    assert metrics.light_bottom(bottom) == pytest.approx(1.0)
