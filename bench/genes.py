@@ -8,6 +8,8 @@ defaults) and prints every candidate, kept or dropped:
 - ratio: the change of the gene's own measure from one end of its range to the other, over
   the largest mean absolute change of any other measure, each in units of that measure's
   spread over random pictures, on held-out pictures (kept from ``MIN_RATIO``);
+- fresh: the kept genes' ratio again on as many fresh pictures (the held-out ones chose
+  the genes, so their ratio leans high), with spreads from 256 other random pictures;
 - effect: the own measure's change, in the same units;
 - change: the mean absolute pixel difference (0-255) of the pictures at the two ends;
 - rho: the Spearman correlation of the measure with the amount along the range;
@@ -30,8 +32,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from breeding.genes import MIN_CHANGE, MIN_EFFECT, MIN_RATIO, discover_candidates  # noqa: E402
+from breeding.genes import (  # noqa: E402
+    HELD_OUT_SEED_OFFSET,
+    MIN_CHANGE,
+    MIN_EFFECT,
+    MIN_RATIO,
+    discover_candidates,
+    selectivity,
+)
 from inference import get_space  # noqa: E402
+from inference.metrics import ATTRIBUTES  # noqa: E402
+
+#: Seed offsets of the fresh pictures (neither fitted nor validated on) and of the random
+#: pictures whose spread normalises their measures.
+FRESH_SEED_OFFSET, SPREAD_SEED_OFFSET = HELD_OUT_SEED_OFFSET + 1, HELD_OUT_SEED_OFFSET + 2
 
 #: Latents of the sheet's two base pictures: ``space.sample(BASES[1] + 1, BASES[0])`` rows.
 SHEET_SEED, SHEET_BASES = 7, (2, 5)
@@ -102,6 +116,14 @@ def main() -> int:
         space, samples=args.samples, held_out=args.held_out, size=args.size, seed=args.seed
     )
     seconds = time.perf_counter() - started
+    # The kept genes again on fresh pictures: the held-out ones chose them, so their ratios
+    # there lean high.
+    randoms = space.render(space.sample(256, args.seed + SPREAD_SEED_OFFSET), args.size).numpy()
+    spread = np.array([[fn(image) for fn in ATTRIBUTES.values()] for image in randoms]).std(axis=0)
+    fresh = space.sample(args.held_out, args.seed + FRESH_SEED_OFFSET)
+    fresh_ratio = {
+        g.slug: selectivity(space, g, fresh, spread, args.size)[0] for g in candidates if g.kept
+    }
     rows = [
         {
             "slug": g.slug,
@@ -110,6 +132,7 @@ def main() -> int:
             "kept": g.kept,
             "range": g.high,
             "ratio": round(g.ratio, 2),
+            "fresh_ratio": round(fresh_ratio[g.slug], 2) if g.kept else None,
             "rival": g.rival,
             "effect": round(g.effect, 2),
             "change": round(g.change, 1),
@@ -132,10 +155,12 @@ def main() -> int:
         print(f"kept when ratio >= {MIN_RATIO:g}, effect >= {MIN_EFFECT:g} spreads, "
               f"change >= {MIN_CHANGE:g}/255 and rho >= 0.8")
         print(f"{'gene':<15} {'label':<17} {'kept':<5} {'range':>5} {'ratio':>6} "
-              f"{'rival':<14} {'effect':>6} {'change':>6} {'rho':>5}  latent coordinates")
+              f"{'rival':<14} {'fresh':>6} {'effect':>6} {'change':>6} {'rho':>5}  latent coordinates")
         for r in rows:
             print(f"{r['slug']:<15} {r['label']:<17} {'yes' if r['kept'] else 'no':<5} "
-                  f"{r['range']:>5g} {r['ratio']:>6.2f} {r['rival']:<14} {r['effect']:>6.2f} "
+                  f"{r['range']:>5g} {r['ratio']:>6.2f} {r['rival']:<14} "
+                  f"{'' if r['fresh_ratio'] is None else format(r['fresh_ratio'], '.2f'):>6} "
+                  f"{r['effect']:>6.2f} "
                   f"{r['change']:>6.1f} {r['rho']:>5.2f}  {' '.join(r['uses']) or 'dense'}")
     if args.sheet:
         from inference.encode import encode

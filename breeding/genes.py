@@ -291,6 +291,31 @@ def validate_direction(
     return rho
 
 
+def selectivity(
+    space,
+    gene: DiscoveredGene,
+    latents: torch.Tensor,
+    spread: np.ndarray,
+    size: int,
+    *,
+    batch: int = DEFAULT_BATCH,
+) -> tuple[float, str, float]:
+    """(ratio, rival, change) of ``gene`` on other ``latents``, measured as in discovery:
+    its attribute's change from ``gene.low`` to ``gene.high`` over the largest mean absolute
+    change of another, each over its ``spread`` (one per attribute of ``ATTRIBUTES``, e.g.
+    their standard deviations over random pictures), and the mean pixel change."""
+    latents = check_latents(latents, space.layers, space.dim)
+    size = check_size(size)
+    if gene.attribute not in ATTRIBUTES:
+        raise ValueError(f"gene.attribute must be one of {', '.join(ATTRIBUTES)}, got "
+                         f"{gene.attribute!r}")
+    runs: dict[int, _Run] = {}
+    _validate_many(space, [gene.direction], [ATTRIBUTES[gene.attribute]], latents, gene.high,
+                   3, size, batch, keep=runs)
+    _, _, _, ratio, rival, change = _score(runs[0], gene.attribute, np.asarray(spread))
+    return ratio, rival, change
+
+
 # -- candidates -------------------------------------------------------------------------
 
 

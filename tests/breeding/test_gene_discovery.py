@@ -15,6 +15,7 @@ from breeding.genes import (
     DiscoveredGene,
     discover_candidates,
     discover_genes,
+    selectivity,
     validate_direction,
 )
 from inference.metrics import ATTRIBUTES, brightness
@@ -105,7 +106,9 @@ def test_every_named_gene_is_selective_on_fresh_pictures(space, genes):
         delta = (high - low) / spread
         own = names.index(gene.attribute)
         others = np.delete(np.abs(delta).mean(axis=0), own)
-        assert delta[:, own].mean() / others.max() >= MIN_RATIO, gene.slug
+        ratio = delta[:, own].mean() / others.max()
+        assert ratio >= MIN_RATIO, gene.slug
+        assert selectivity(space, gene, z, spread, SIZE)[0] == pytest.approx(ratio, rel=1e-6)
 
 
 def test_a_gene_that_moves_other_attributes_as_much_as_its_own_is_dropped(discovery):
