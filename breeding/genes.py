@@ -5,14 +5,22 @@ held-out latents:
 
 - attribute genes, after InterFaceGAN (Shen et al. 2020, "Interpreting the Latent Space of
   GANs for Semantic Face Editing"): a linear model of a measurable attribute (brightness,
-  warmth, ...) on the latents; its normal is the direction of "more of it";
+  warmth, ...) on the latents; its normal is the direction of "more of it". Each is fitted
+  only on the latent layers that can drive it (colour in the style layers, symmetry in the
+  composition ones), made orthogonal to the other attributes' directions (the paper's
+  conditional manipulation, sec. 2.3) and cut down to the coordinates that stand out of the
+  regression's noise;
 - PCA genes, after GANSpace (Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN
   Controls"): the principal components of sampled latents, the directions along which the
   samples vary most.
 
 A direction is validated by walking held-out latents along it and checking, with a
-Spearman rank correlation, that the measured attribute rises with the amount. Pure torch,
-numpy and scipy: no Django here.
+Spearman rank correlation, that the measured attribute rises with the amount, and that it
+does what its name says and little else: its own attribute must change, end to end of the
+range, ``MIN_RATIO`` times more than any other attribute (each in units of its spread over
+random pictures), and the picture visibly. A PCA gene is named after the attribute it moves
+most when it passes that test for an attribute no other gene holds, and is dropped
+otherwise. Pure torch, numpy and scipy: no Django here.
 """
 
 from __future__ import annotations
@@ -37,6 +45,42 @@ HELD_OUT_SEED_OFFSET = 1
 #: changes (a random direction nudges brightness steadily about one time in five) are
 #: not genes a person would notice.
 MIN_EFFECT = 0.5
+#: Selectivity: a gene's own attribute must change, from one end of its range to the other,
+#: at least this many times more than any other attribute (both in units of their spread
+#: over random pictures; the others' changes as mean absolute changes, so a gene that moves
+#: them up on some pictures and down on others is not let off).
+MIN_RATIO = 3.0
+#: Visible: the mean absolute difference of the pictures at the two ends of the range, in
+#: 0-255 pixel values, must reach this.
+MIN_CHANGE = 12.0
+#: Version of the discovery method, stored with the genes: a deployment whose genes were
+#: found by an older method finds them again at start-up (``breeding.tasks.ensure_genes``).
+DISCOVERY_VERSION = 2
+#: The attributes that colour and shading decide, fitted on the style layers only; those of
+#: the layout, on the composition layers only. Any other attribute may use every layer.
+STYLE_ATTRIBUTES = frozenset({"brightness", "colourfulness", "warmth", "tint", "contrast"})
+CONTENT_ATTRIBUTES = frozenset({"symmetry", "grain", "light_right", "light_bottom"})
+#: The attributes that are only checked, never fitted: a gene's side effects on them count
+#: against its ratio, but they get no candidate of their own. A grain gene (stretch and
+#: rotation) passed on the held-out pictures at 3.1 but turned the mirror symmetry of
+#: fresh pictures almost as much as their grain; the light's side moves with everything.
+CHECK_ONLY = frozenset({"grain", "light_right", "light_bottom"})
+#: What a slider is called: what moves, from its low end to its high end.
+LABELS = {
+    "brightness": "Brightness",
+    "colourfulness": "Colourfulness",
+    "warmth": "Cool ↔ warm",
+    "tint": "Magenta ↔ green",
+    "contrast": "Contrast",
+    "complexity": "Calm ↔ busy",
+    "symmetry": "Symmetry",
+    "grain": "Horizontal ↔ vertical grain",
+    "light_right": "Light on the left ↔ right",
+    "light_bottom": "Light at the top ↔ bottom",
+}
+#: A coordinate of an attribute direction is kept if it exceeds this many robust standard
+#: deviations (1.4826 x the median absolute deviation) of the direction's coordinates.
+SPARSE_SIGMAS = 3.0
 #: Share of the progress bar given to the main passes; the last share is the retry pass
 #: of directions that failed over the full range and are tried over half of it.
 MAIN_SHARE = 0.9
@@ -53,16 +97,31 @@ class DiscoveredGene:
     """A validated direction. ``amount`` in [low, high] moves a picture steadily along it."""
 
     slug: str  # "brightness", "pc-1"
-    label: str  # "Brightness", "Variation 1"
+    label: str  # "Brightness", "Calm ↔ busy"; the slug for a dropped PCA candidate
     source: str  # "attribute" or "pca"
     direction: torch.Tensor  # (layers, dim) float32, unit L2 norm over all elements
     low: float
     high: float
     rho: float  # mean Spearman correlation on held-out latents, over [low, high]
-    effect: float = float("nan")  # attribute change over [low, high], in sample std (attributes)
+    effect: float = float("nan")  # own attribute's change over [low, high], in sample std
+    ratio: float = float("nan")  # effect / the largest mean |change| of another attribute
+    rival: str = ""  # that other attribute
+    change: float = float("nan")  # mean |pixel difference| between the ends, 0-255
+    attribute: str = ""  # the attribute it moves ("" for a PCA gene that moves none alone)
+    kept: bool = True  # passed every test (``discover_candidates`` returns the others too)
 
 
-def discover_genes(
+def discover_genes(space, **options) -> list[DiscoveredGene]:
+    """Find attribute and PCA genes of ``space`` and keep those that pass every test.
+
+    Returns attribute genes first, in the order of ``inference.metrics.ATTRIBUTES``, then
+    PCA genes, each with ``rho >= min_rho``, a visible change and a selectivity ratio of at
+    least ``MIN_RATIO``. Takes the options of ``discover_candidates``.
+    """
+    return [gene for gene in discover_candidates(space, **options) if gene.kept]
+
+
+def discover_candidates(
     space,
     *,
     samples: int = 1024,
@@ -76,12 +135,10 @@ def discover_genes(
     batch: int = DEFAULT_BATCH,
     on_progress: ProgressFn | None = None,
 ) -> list[DiscoveredGene]:
-    """Find attribute and PCA genes of ``space`` and keep those that validate.
+    """Every candidate gene of ``space`` with its validation figures, ``kept`` or not.
 
-    Returns attribute genes first, in the order of ``inference.metrics.ATTRIBUTES``, then
-    PCA genes ("pc-1", ...), each with ``rho >= min_rho``. Everything is reproducible from
-    ``seed``: the fitting samples are ``space.sample(samples, seed)``, the held-out latents
-    ``space.sample(held_out, seed + 1)``.
+    Everything is reproducible from ``seed``: the fitting samples are ``space.sample(samples,
+    seed)``, the held-out latents ``space.sample(held_out, seed + 1)``.
     """
     # 1. Check inputs
     _check_whole("samples", samples, minimum=2)
@@ -99,9 +156,8 @@ def discover_genes(
         raise ValueError(f"min_rho must be between -1 and 1, got {min_rho!r}")
     _check_whole("batch", batch, minimum=1)
 
-    features = space.layers * space.dim
-    n_candidates = len(ATTRIBUTES) + components
-    planned = samples + held_out + n_candidates * held_out * steps
+    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components
+    planned = samples + 2 * held_out + n_candidates * held_out * steps
     progress = _Progress(on_progress, planned)
 
     # 2. Sample and measure every attribute of every sample.
@@ -111,22 +167,20 @@ def discover_genes(
         for k, image in enumerate(images):
             measured[start + k] = [fn(image) for fn in ATTRIBUTES.values()]
         progress.advance(len(images), "rendering samples")
+    spread = measured.std(axis=0)
 
-    # 3. Candidates: one ridge direction per attribute, then the principal components.
-    flat = latents.reshape(samples, features).double().numpy()
-    slugs, labels, sources, directions, measures = [], [], [], [], []
-    for column, (slug, fn) in enumerate(ATTRIBUTES.items()):
-        direction = _ridge_direction(flat, measured[:, column])
-        if direction is None:  # the attribute never varied: nothing to regress on
+    # 3. Candidates: one conditional direction per attribute, then the principal components.
+    flat = latents.reshape(samples, -1).double().numpy()
+    slugs, sources, directions, measures = [], [], [], []
+    for slug, direction in _attribute_directions(space, flat, measured).items():
+        if slug in CHECK_ONLY:
             continue
         slugs.append(slug)
-        labels.append(slug.replace("_", " ").capitalize())
         sources.append("attribute")
         directions.append(direction)
-        measures.append(fn)
+        measures.append(ATTRIBUTES[slug])
     for k, direction in enumerate(_principal_directions(flat, components), start=1):
         slugs.append(f"pc-{k}")
-        labels.append(f"Variation {k}")
         sources.append("pca")
         directions.append(direction)
         measures.append(None)
@@ -136,21 +190,23 @@ def discover_genes(
 
     # 4. Validate over the full range on held-out latents.
     held = space.sample(held_out, seed + HELD_OUT_SEED_OFFSET)
-    values: dict[int, np.ndarray] = {}
+    runs: dict[int, _Run] = {}
     rhos = _validate_many(
         space, directions, measures, held, amount, steps, size, batch, progress.advance,
-        keep=values,
+        keep=runs,
     )
     ranges = [amount] * len(directions)
+    scores = [_score(runs[i], slugs[i], spread) for i in range(len(directions))]
 
-    # 5. A direction that fails over the full range may still move pictures steadily over
-    # a narrower one (attributes saturate: a picture cannot get brighter than white).
-    retry = [i for i, rho in enumerate(rhos) if rho < min_rho]
+    # 5. A direction that fails over the full range may still pass over a narrower one
+    # (attributes saturate: a picture cannot get brighter than white, and other attributes
+    # start to move once its own has stopped).
+    retry = [i for i, score in enumerate(scores) if not _passes(rhos[i], score, min_rho)]
     if retry:
         base_renders = held_out if any(measures[i] is None for i in retry) else 0
         progress.retry(len(retry) * held_out * steps + base_renders)
         half = amount / 2
-        retried_values: dict[int, np.ndarray] = {}
+        retried_runs: dict[int, _Run] = {}
         retried = _validate_many(
             space,
             [directions[i] for i in retry],
@@ -161,36 +217,42 @@ def discover_genes(
             size,
             batch,
             progress.advance,
-            keep=retried_values,
+            keep=retried_runs,
         )
         for k, (i, rho) in enumerate(zip(retry, retried, strict=True)):
-            rhos[i], ranges[i], values[i] = rho, half, retried_values[k]
+            rhos[i], ranges[i] = rho, half
+            scores[i] = _score(retried_runs[k], slugs[i], spread)
 
-    # 6. Effect size of attribute genes: mean change from -range to +range, in units of the
-    # attribute's spread over the random samples.
-    spread = {slug: float(measured[:, c].std()) for c, slug in enumerate(ATTRIBUTES)}
-    effects = [
-        float(np.mean(values[i][:, -1] - values[i][:, 0]) / spread[slugs[i]])
-        if sources[i] == "attribute" and spread[slugs[i]] > 0
-        else float("nan")
-        for i in range(len(directions))
-    ]
-
-    genes = [
-        DiscoveredGene(
-            slug=slugs[i],
-            label=labels[i],
-            source=sources[i],
-            direction=directions[i],
-            low=-ranges[i],
-            high=ranges[i],
-            rho=rhos[i],
-            effect=effects[i],
+    # 6. Name the genes; a PCA gene takes the name of the attribute it moves alone, if no
+    # attribute gene already holds it.
+    genes = []
+    held_attributes: set[str] = set()
+    for i in range(len(directions)):
+        attribute, sign, effect, ratio, rival, change = scores[i]
+        kept = _passes(rhos[i], scores[i], min_rho)
+        if sources[i] == "pca" and kept and attribute in held_attributes:
+            kept = False
+        if kept:
+            held_attributes.add(attribute)
+        named = sources[i] == "attribute" or kept
+        genes.append(
+            DiscoveredGene(
+                slug=attribute if sources[i] == "pca" and kept else slugs[i],
+                label=LABELS.get(attribute, attribute.capitalize()) if named else slugs[i],
+                source=sources[i],
+                direction=directions[i] * sign,
+                low=-ranges[i],
+                high=ranges[i],
+                rho=rhos[i],
+                effect=effect,
+                ratio=ratio,
+                rival=rival,
+                change=change,
+                attribute=attribute if named else "",
+                kept=kept,
+            )
         )
-        for i in range(len(directions))
-        if rhos[i] >= min_rho and (sources[i] == "pca" or effects[i] >= MIN_EFFECT)
-    ]
-    progress.done(f"found {len(genes)} genes")
+    progress.done(f"found {sum(g.kept for g in genes)} genes")
     return genes
 
 
@@ -229,7 +291,80 @@ def validate_direction(
     return rho
 
 
+def selectivity(
+    space,
+    gene: DiscoveredGene,
+    latents: torch.Tensor,
+    spread: np.ndarray,
+    size: int,
+    *,
+    batch: int = DEFAULT_BATCH,
+) -> tuple[float, str, float]:
+    """(ratio, rival, change) of ``gene`` on other ``latents``, measured as in discovery:
+    its attribute's change from ``gene.low`` to ``gene.high`` over the largest mean absolute
+    change of another, each over its ``spread`` (one per attribute of ``ATTRIBUTES``, e.g.
+    their standard deviations over random pictures), and the mean pixel change."""
+    latents = check_latents(latents, space.layers, space.dim)
+    size = check_size(size)
+    if gene.attribute not in ATTRIBUTES:
+        raise ValueError(f"gene.attribute must be one of {', '.join(ATTRIBUTES)}, got "
+                         f"{gene.attribute!r}")
+    runs: dict[int, _Run] = {}
+    _validate_many(space, [gene.direction], [ATTRIBUTES[gene.attribute]], latents, gene.high,
+                   3, size, batch, keep=runs)
+    _, _, _, ratio, rival, change = _score(runs[0], gene.attribute, np.asarray(spread))
+    return ratio, rival, change
+
+
 # -- candidates -------------------------------------------------------------------------
+
+
+def _layer_mask(space, slug: str) -> np.ndarray:
+    """(layers * dim,) bool: the latent coordinates an attribute's direction may use."""
+    mask = np.zeros((space.layers, space.dim), dtype=bool)
+    if slug in STYLE_ATTRIBUTES:
+        mask[space.coarse_layers :] = True
+    elif slug in CONTENT_ATTRIBUTES:
+        mask[: space.coarse_layers] = True
+    else:
+        mask[:] = True
+    return mask.ravel()
+
+
+def _attribute_directions(space, x: np.ndarray, measured: np.ndarray) -> dict[str, np.ndarray]:
+    """One unit direction per attribute that varies, in the order of ``ATTRIBUTES``.
+
+    1. The ridge normal of the attribute on the latent coordinates its layers allow.
+    2. Conditional manipulation (InterFaceGAN, Shen et al. 2020, sec. 2.3): the part of that
+       normal orthogonal to the other attributes' normals (restricted to the same layers),
+       n_1 - P n_1 with P the projection onto their span, so that to first order moving
+       along it leaves the others' linear models unchanged.
+    3. Sparsity: coordinates within ``SPARSE_SIGMAS`` robust standard deviations of zero
+       are noise of the regression (most latent numbers drive nothing the attribute sees);
+       they are set to zero, since each one moves the picture in some unmeasured way.
+    """
+    masks, normals = {}, {}
+    for column, slug in enumerate(ATTRIBUTES):
+        mask = _layer_mask(space, slug)
+        normal = _ridge_direction(x[:, mask], measured[:, column])
+        if normal is None:  # the attribute never varied: nothing to regress on
+            continue
+        masks[slug], normals[slug] = mask, np.zeros(x.shape[1])
+        normals[slug][mask] = normal
+    out = {}
+    for slug, normal in normals.items():
+        others = [normals[o] * masks[slug] for o in normals if o != slug]
+        others = [o for o in others if np.linalg.norm(o) > 0]
+        if others:
+            q, _ = np.linalg.qr(np.stack(others, axis=1))
+            normal = normal - q @ (q.T @ normal)
+        entries = normal[masks[slug]]
+        sigma = 1.4826 * np.median(np.abs(entries - np.median(entries)))
+        normal = np.where(np.abs(normal) >= SPARSE_SIGMAS * sigma, normal, 0.0)
+        norm = np.linalg.norm(normal)
+        if norm > 0:
+            out[slug] = normal / norm
+    return out
 
 
 def _ridge_direction(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -293,6 +428,55 @@ def _principal_directions(x: np.ndarray, k: int) -> list[np.ndarray]:
 # -- validation -------------------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class _Run:
+    """What one direction did to the held-out pictures."""
+
+    values: np.ndarray  # (held, steps): the measured attribute (or distance) at each amount
+    ends: np.ndarray  # (held, 2, attributes): every attribute at -amount and +amount
+    change: np.ndarray  # (held,): mean |pixel difference| of the two ends, 0-255
+
+
+#: (attribute, sign, effect, ratio, rival, change); see ``_score``.
+_Score = tuple[str, float, float, float, str, float]
+
+
+def _score(run: _Run, slug: str, spread: np.ndarray) -> _Score:
+    """How selectively a run moved one attribute.
+
+    Each attribute's change from -amount to +amount is divided by its spread over the
+    random samples. The gene's own attribute (``slug``, or for a PCA gene the attribute
+    with the largest mean absolute change) gives ``effect``, its mean signed change
+    (positive: a PCA gene's sign is turned so that it is); every other attribute its mean
+    absolute change, the largest of which (``rival``) divides ``effect`` into ``ratio``.
+    """
+    names = list(ATTRIBUTES)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = (run.ends[:, 1] - run.ends[:, 0]) / np.where(spread > 0, spread, np.nan)
+    delta = np.nan_to_num(delta)
+    signed, absolute = delta.mean(axis=0), np.abs(delta).mean(axis=0)
+    own = names.index(slug) if slug in ATTRIBUTES else int(np.argmax(absolute))
+    sign = 1.0 if slug in ATTRIBUTES or signed[own] >= 0 else -1.0
+    others = absolute.copy()
+    others[own] = -np.inf
+    rival = int(np.argmax(others)) if len(names) > 1 else own
+    effect = float(sign * signed[own])
+    largest = float(others[rival]) if len(names) > 1 else 0.0
+    ratio = effect / largest if largest > 0 else math.inf
+    return names[own], sign, effect, ratio, names[rival], float(run.change.mean())
+
+
+def _passes(rho: float, score: _Score, min_rho: float) -> bool:
+    """Steady (rho), strong (effect), selective (ratio) and visible (change)."""
+    _, _, effect, ratio, _, change = score
+    return (
+        rho >= min_rho
+        and effect >= MIN_EFFECT
+        and ratio >= MIN_RATIO
+        and change >= MIN_CHANGE
+    )
+
+
 def _validate_many(
     space,
     directions: Sequence[torch.Tensor],
@@ -303,11 +487,12 @@ def _validate_many(
     size: int,
     batch: int,
     advance: Callable[[int, str], None] | None = None,
-    keep: dict[int, np.ndarray] | None = None,
+    keep: dict[int, _Run] | None = None,
 ) -> list[float]:
     """``validate_direction`` for many directions, all pictures rendered in shared batches.
 
-    ``keep``, if given, receives each direction's measured values, (held, steps)."""
+    ``keep``, if given, receives each direction's ``_Run``: its measured values, every
+    attribute at both ends and the pixel change between them."""
     held, layers, dim = latents.shape
     amounts = np.linspace(-amount, amount, steps)
     needs_base = any(m is None for m in measures)
@@ -331,19 +516,30 @@ def _validate_many(
     steps_t = torch.from_numpy(amounts).to(torch.float32)[:, None, None]
     moved = torch.stack([latents[:, None] + steps_t * d for d in directions])
     values = np.empty(len(directions) * held * steps)
+    profile = keep is not None
+    ends = np.zeros((len(directions), held, 2, len(ATTRIBUTES)))
+    end_images = np.zeros((len(directions), held, 2, size, size, 3), dtype=np.uint8) if profile else None
     for start, images in _render_batches(space, moved.reshape(-1, layers, dim), size, batch):
         for k, image in enumerate(images):
-            c, i, _ = np.unravel_index(start + k, (len(directions), held, steps))
+            c, i, step = np.unravel_index(start + k, (len(directions), held, steps))
             measure = measures[c]
             if measure is None:
                 values[start + k] = np.abs(image.astype(np.float32) - base[i]).mean()
             else:
                 values[start + k] = measure(image)
+            if profile and step in (0, steps - 1):
+                end = int(step == steps - 1)
+                ends[c, i, end] = [fn(image) for fn in ATTRIBUTES.values()]
+                end_images[c, i, end] = image
         tick(len(images))
 
     values = values.reshape(len(directions), held, steps)
     if keep is not None:
-        keep.update(enumerate(values))
+        for c in range(len(directions)):
+            change = np.abs(
+                end_images[c, :, 1].astype(np.float32) - end_images[c, :, 0]
+            ).mean(axis=(1, 2, 3))
+            keep[c] = _Run(values[c], ends[c], change)
     return [
         _mean_rho(amounts, rows, one_sided=measure is None)
         for rows, measure in zip(values, measures, strict=True)

@@ -261,6 +261,9 @@ class Gene(models.Model):
 
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="genes")
     version = models.CharField(max_length=64)  # the space version it was found for
+    # The discovery method it was found by (breeding.genes.DISCOVERY_VERSION); 1 before it
+    # was recorded.
+    discovery = models.PositiveSmallIntegerField(default=1)
     slug = models.SlugField(max_length=40)
     label = models.CharField(max_length=80)
     source = models.CharField(max_length=20)  # "attribute" or "pca"

@@ -56,6 +56,7 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     Replaces the space's genes in one transaction, so readers see either the old set or
     the new one.
     """
+    from breeding.genes import DISCOVERY_VERSION
     from breeding.genes import discover_genes as discover
 
     space = Space.objects.get(slug=space_slug)
@@ -64,9 +65,9 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     with transaction.atomic():
         Gene.objects.filter(space=space).delete()
         Gene.objects.bulk_create(
-            Gene(space=space, version=space.version, slug=g.slug, label=g.label, source=g.source,
-                 direction=g.direction.flatten().tolist(), low=g.low, high=g.high, rho=g.rho,
-                 position=i)
+            Gene(space=space, version=space.version, discovery=DISCOVERY_VERSION, slug=g.slug,
+                 label=g.label, source=g.source, direction=g.direction.flatten().tolist(),
+                 low=g.low, high=g.high, rho=g.rho, position=i)
             for i, g in enumerate(found)
         )
     reporter.done(genes=len(found))
@@ -122,11 +123,17 @@ def sweep_renders(timestamp: int) -> int:
 
 
 def ensure_genes(stdout=None) -> None:
-    """Start gene discovery for every space whose current weights have no genes yet."""
+    """Start gene discovery for every space whose current weights have no genes yet, or
+    only genes found by an older discovery method."""
     from procrastinate.exceptions import AlreadyEnqueued
 
+    from breeding.genes import DISCOVERY_VERSION
+
     for space in Space.objects.all():
-        if Gene.objects.filter(space=space, version=space.version).exists():
+        current = Gene.objects.filter(
+            space=space, version=space.version, discovery=DISCOVERY_VERSION
+        )
+        if current.exists():
             continue
         try:
             with transaction.atomic():  # a savepoint: the lock's refusal must not poison a caller's transaction

@@ -63,28 +63,81 @@ def warmth(image) -> float:
     return float(rgb[..., 0].mean() - rgb[..., 2].mean())
 
 
-def complexity(image) -> float:
-    """Mean luma gradient magnitude per pixel, scaled to a 256-pixel picture."""
-    y = luma(image)
-    gy, gx = np.gradient(y)
-    return float(np.sqrt(gx**2 + gy**2).mean() * y.shape[0] / 256)
-
-
-def symmetry(image) -> float:
-    """1 minus the mean difference from the nearest mirror image (left-right or top-bottom)."""
+def tint(image) -> float:
+    """Mean green minus the mean of red and blue, in [-1, 1]: green above 0, magenta below.
+    The colour axis across warmth's red-blue one."""
     rgb = _rgb(image) / 255.0
-    left_right = np.abs(rgb - rgb[:, ::-1]).mean()
-    top_bottom = np.abs(rgb - rgb[::-1]).mean()
-    return float(1.0 - min(left_right, top_bottom))
+    return float(rgb[..., 1].mean() - (rgb[..., 0].mean() + rgb[..., 2].mean()) / 2)
+
+
+def complexity(image) -> float:
+    """Busyness: the mean luma gradient magnitude per pixel, scaled to a 256-pixel picture,
+    over the luma's standard deviation. Dividing by the spread makes it count edges and
+    detail rather than their strength, which is contrast's; a flat picture has 0."""
+    y = luma(image)
+    spread = y.std()
+    if spread < 1e-6:
+        return 0.0
+    gy, gx = np.gradient(y)
+    return float(np.sqrt(gx**2 + gy**2).mean() * y.shape[0] / 256 / spread)
+
+
+def grain(image) -> float:
+    """Which way the structure runs, in [-1, 1]: the luma gradient's energy across (x) minus
+    its energy down (y), over their sum. Vertical stripes are near 1, horizontal ones near
+    -1, round or random shapes near 0."""
+    gy, gx = np.gradient(luma(image))
+    across, down = (gx**2).mean(), (gy**2).mean()
+    return float((across - down) / (across + down)) if across + down > 0 else 0.0
+
+
+def light_right(image) -> float:
+    """Mean luma of the right half minus that of the left half, in [-1, 1]."""
+    y = luma(image)
+    half = y.shape[1] // 2
+    return float(y[:, -half:].mean() - y[:, :half].mean())
+
+
+def light_bottom(image) -> float:
+    """Mean luma of the bottom half minus that of the top half, in [-1, 1]."""
+    return light_right(np.swapaxes(np.asarray(image), 0, 1))
+
+
+def symmetry(image, max_shift: float = 0.125) -> float:
+    """Mirror correlation about the best axis: the largest Pearson correlation of the luma
+    with its own mirror image, over left-right and top-bottom mirrors whose axis lies within
+    ``max_shift`` of the picture's side from the centre. 1 is a perfect mirror image, about
+    0 no symmetry. A correlation, so a faint picture is no more symmetric than a bold one
+    with the same layout; a flat picture counts as symmetric (1)."""
+    y = luma(image)
+    if np.ptp(y) == 0:
+        return 1.0
+    size = y.shape[1]
+    best = -1.0
+    for grid in (y, y.T):  # left-right, then top-bottom (as left-right of the transpose)
+        mirrored = grid[:, ::-1]
+        for shift in range(-int(max_shift * size), int(max_shift * size) + 1):
+            # The mirror shifted by ``shift`` columns: the axis at (size - 1 + shift) / 2.
+            a = grid[:, max(shift, 0) : size + min(shift, 0)]
+            b = mirrored[:, max(-shift, 0) : size + min(-shift, 0)]
+            a, b = a - a.mean(), b - b.mean()
+            norm = np.sqrt((a * a).sum() * (b * b).sum())
+            if norm > 0:
+                best = max(best, float((a * b).sum() / norm))
+    return best
 
 
 ATTRIBUTES = {
     "brightness": brightness,
     "colourfulness": colourfulness,
     "warmth": warmth,
+    "tint": tint,
     "contrast": contrast,
     "complexity": complexity,
     "symmetry": symmetry,
+    "grain": grain,
+    "light_right": light_right,
+    "light_bottom": light_bottom,
 }
 
 

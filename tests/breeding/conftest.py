@@ -6,6 +6,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from breeding import actions
+from breeding.genes import DISCOVERY_VERSION
 from breeding.models import Gene
 
 
@@ -47,6 +48,7 @@ def warm_gene(space):
     """A gene of the abstract space: the first palette dimension (changes colour)."""
     direction = torch.zeros(space.layers, space.dim)
     direction[5, 0] = 1.0
-    return Gene.objects.create(space=space, version=space.version, slug="warmth", label="Warmth",
+    return Gene.objects.create(space=space, version=space.version, discovery=DISCOVERY_VERSION,
+                               slug="warmth", label="Warmth",
                                source="attribute", direction=direction.flatten().tolist(),
                                low=-3.0, high=3.0, rho=0.95)

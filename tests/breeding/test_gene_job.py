@@ -6,6 +6,7 @@ import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from breeding import tasks
+from breeding.genes import DISCOVERY_VERSION
 from breeding.models import Gene
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ def test_the_job_stores_validated_genes_for_the_current_weights(space):
     genes = list(Gene.objects.filter(space=space))
     assert count == len(genes) >= 4
     assert {g.version for g in genes} == {space.version}
+    assert {g.discovery for g in genes} == {DISCOVERY_VERSION}
     assert "brightness" in {g.slug for g in genes}
     assert all(g.rho >= 0.8 and g.low < 0 < g.high and len(g.direction) == 512 for g in genes)
     # Idempotent: running again replaces, never duplicates.
@@ -35,6 +37,13 @@ def test_start_up_defers_discovery_once_and_not_when_genes_exist(space, warm_gen
     tasks.ensure_genes()
     assert [job.args for job in ProcrastinateJob.objects.filter(
         task_name="breeding.tasks.discover_genes")] == [{"space_slug": "figures"}]
+
+
+def test_start_up_finds_genes_again_when_the_discovery_method_changed(space, warm_gene):
+    Gene.objects.filter(pk=warm_gene.pk).update(discovery=DISCOVERY_VERSION - 1)
+    tasks.ensure_genes()
+    jobs = ProcrastinateJob.objects.filter(task_name="breeding.tasks.discover_genes")
+    assert jobs.count() == 1 and jobs.get().args == {"space_slug": "abstract"}
 
 
 def test_a_stopping_worker_interrupts_discovery(space):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from breeding import actions
+from breeding.genes import DISCOVERY_VERSION
 from breeding.models import Gene
 from tests.conftest import free_port, require
 from tests.servers import child_env, start_asgi, stop, wait_healthy
@@ -53,7 +54,8 @@ def seed_space_and_genes():
     for position, (slug, label, layer) in enumerate([("warmth", "Warmth", 5), ("shape", "Shape", 0)]):
         direction = torch.zeros(space.layers, space.dim)
         direction[layer, 0] = 1.0
-        Gene.objects.create(space=space, version=space.version, slug=slug, label=label,
+        Gene.objects.create(space=space, version=space.version, discovery=DISCOVERY_VERSION,
+                            slug=slug, label=label,
                             source="attribute", direction=direction.flatten().tolist(),
                             low=-3.0, high=3.0, rho=0.95, position=position)
     return space

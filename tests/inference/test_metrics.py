@@ -42,3 +42,43 @@ def test_attributes_move_the_way_their_names_say():
 def test_distance_is_zero_for_the_same_picture():
     assert metrics.distance(flat((10, 20, 30)), flat((10, 20, 30))) == 0
     assert metrics.distance(flat((0, 0, 0)), flat((255, 255, 255))) == pytest.approx(1.0)
+
+
+def test_symmetry_finds_a_mirror_axis_off_the_centre_and_ignores_how_bold_a_picture_is():
+    rng = np.random.default_rng(1)
+    half = rng.integers(0, 256, (64, 30, 3), dtype=np.uint8)
+    # Mirrored about the axis between columns 33 and 34, not the centre (31.5): shifted by 4.
+    mirrored = flat((0, 0, 0))
+    mirrored[:, 4:34] = half
+    mirrored[:, 34:64] = half[:, ::-1]
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    assert metrics.symmetry(mirrored) > 0.9
+    assert metrics.symmetry(np.ascontiguousarray(mirrored.transpose(1, 0, 2))) > 0.9
+    assert metrics.symmetry(noise) < 0.2
+    faint = (128 + (mirrored.astype(int) - 128) // 8).astype(np.uint8)
+    assert metrics.symmetry(faint) == pytest.approx(metrics.symmetry(mirrored), abs=0.05)
+
+
+def test_tint_is_green_against_magenta_and_complexity_does_not_count_contrast():
+    assert metrics.tint(flat((50, 200, 50))) > 0 > metrics.tint(flat((200, 50, 200)))
+    assert metrics.tint(flat((90, 90, 90))) == 0
+    stripes = flat((100, 100, 100))
+    stripes[:, ::4] = 140
+    bold = flat((0, 0, 0))
+    bold[:, ::4] = 255
+    assert metrics.complexity(bold) == pytest.approx(metrics.complexity(stripes), rel=1e-6)
+    assert metrics.complexity(flat((90, 90, 90))) == 0.0
+
+
+def test_grain_tells_vertical_from_horizontal_stripes_and_light_sides_are_signed():
+    vertical = flat((0, 0, 0))
+    vertical[:, ::4] = 255
+    horizontal = np.ascontiguousarray(vertical.transpose(1, 0, 2))
+    assert metrics.grain(vertical) > 0.9 and metrics.grain(horizontal) < -0.9
+    assert metrics.grain(flat((90, 90, 90))) == 0.0
+    right = flat((0, 0, 0))
+    right[:, 32:] = 255
+    assert metrics.light_right(right) == pytest.approx(1.0)
+    assert metrics.light_bottom(right) == pytest.approx(0.0)
+    bottom = np.ascontiguousarray(right.transpose(1, 0, 2))
+    assert metrics.light_bottom(bottom) == pytest.approx(1.0)
