@@ -251,11 +251,14 @@ class FiguresSpace:
     def _norm(s: _Styles, fields: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean and spread of each field on the probe, and the mask's threshold there: the
         level that leaves a share ``s.area`` of the probe inside the figure."""
-        mean = fields.mean(dim=1)
-        std = fields.std(dim=1).clamp_min(1e-6)
-        mask = (fields[0] - mean[0]) / std[0] - s.envelope * (x * x + (y - s.centre) ** 2)
-        threshold = torch.quantile(mask, 1.0 - s.area)
-        return torch.cat([mean, std, threshold[None]])
+        # In double precision: a reduction's rounding may depend on how many threads run
+        # it (worker threads keep their own count), and a picture must not.
+        wide = fields.double()
+        mean = wide.mean(dim=1)
+        std = wide.std(dim=1).clamp_min(1e-6)
+        mask = (wide[0] - mean[0]) / std[0] - s.envelope.double() * (x * x + (y - s.centre) ** 2).double()
+        threshold = torch.quantile(mask, (1.0 - s.area).double())
+        return torch.cat([mean, std, threshold[None]]).float()
 
     def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
