@@ -71,6 +71,7 @@ def main() -> None:
         page.get_by_label("Title").fill("Ember Tide")
         page.get_by_label("Title").press("Enter")
         page.get_by_label("Shown to").select_option("public")
+        page.get_by_role("tab", name="Children").click()  # the cross opened in place
         page.get_by_role("button", name="Breed 8 children").click()
         page.wait_for_selector("[data-children] .draft-tile img:not(.arriving)")
         settle(page)
