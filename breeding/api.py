@@ -301,9 +301,10 @@ def checked_genes(space: Space, amounts: dict[str, float]) -> dict[str, Gene]:
         if slug not in genes:
             raise ValidationError({"genes": [f"unknown gene {slug!r} in space {space.slug}."]})
         gene = genes[slug]
-        if not gene.low * 2 <= amount <= gene.high * 2:
+        # The slider's range: where a gene was checked to do what its name says.
+        if not gene.low <= amount <= gene.high:
             raise ValidationError({"genes": [
-                f"{slug} must be between {gene.low * 2:g} and {gene.high * 2:g}, got {amount:g}."
+                f"{slug} must be between {gene.low:g} and {gene.high:g}, got {amount:g}."
             ]})
     return genes
 

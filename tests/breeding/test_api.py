@@ -221,7 +221,7 @@ def test_unknown_genes_and_amounts_out_of_range_are_refused(as_alice, space, war
     unknown = as_alice.post(url, {"genes": {"beauty": 1}}, format="json")
     assert unknown.status_code == 400 and "unknown gene 'beauty'" in unknown.json()["error"]
     far = as_alice.post(url, {"genes": {"warmth": 50}}, format="json")
-    assert far.status_code == 400 and "warmth must be between -6 and 6" in far.json()["error"]
+    assert far.status_code == 400 and "warmth must be between -3 and 3" in far.json()["error"]
     # Never a gene name, and PostgreSQL refuses NUL in text: a 400 before any query.
     nul = as_alice.post(url, {"genes": {"warm\x00th": 1}}, format="json")
     assert nul.status_code == 400 and "is not a gene name" in nul.json()["error"]

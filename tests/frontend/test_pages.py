@@ -135,7 +135,7 @@ def test_a_work_page_shows_family_likes_and_public_neighbours_only(client, space
     html = client.get(f"/w/{child[0].public_id}/").content.decode()
     assert "Child of" in html and f'href="/w/{hung["public"].public_id}/"' in html
     assert re.search(r'<span class="num">0</span> children you can see', html)
-    assert "Log in to breed from this" in html and "♥</span> Like <span class=\"num\">1</span>" in html
+    assert "Sign up to breed from this" in html and "♥</span> Like <span class=\"num\">1</span>" in html
     strip = html.split('id="near"')[1]
     shown = set(titles(strip))
     assert shown == {"Tidepool", "Bob's Bay"}  # public works of the space, nothing private
@@ -160,6 +160,10 @@ def test_unlisted_works_stay_out_of_others_families(client, space, alice, bob, h
     client.force_login(bob)  # the owner sees their own
     tree = client.get(f"/w/{hung['public'].public_id}/lineage/").content.decode()
     assert unlisted_child.public_id in tree and grandchild.public_id in tree
+    # Their own works open in their studio; Alice's on its work page.
+    assert f'href="/studio/{grandchild.public_id}/"' in tree
+    assert f'href="/w/{hung["public"].public_id}/"' in tree
+    assert f'href="/studio/{hung["public"].public_id}/"' not in tree
 
 
 def test_logging_in_again_never_loops(client, alice):
