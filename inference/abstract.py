@@ -249,6 +249,24 @@ class AbstractSpace:
     @torch.no_grad()
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
+        return self._render(latents, size, None)
+
+    @torch.no_grad()
+    def render_view(
+        self, latents: torch.Tensor, size: int, zoom: float = 1.0, centre: tuple[float, float] = (0.0, 0.0)
+    ) -> torch.Tensor:
+        """Like ``render``, through a camera: the picture shows the square of half-side
+        ``zoom`` around ``centre`` (x, y; the usual picture is the unit square [-1, 1]^2,
+        zoom 1 at (0, 0)). The fields keep the usual picture's normalisation, so colours
+        stay put as the camera moves; zoom > 1 shows the painting beyond its usual frame."""
+        if not (isinstance(zoom, (int, float)) and math.isfinite(zoom) and 1e-3 <= zoom <= 1e3):
+            raise ValueError(f"zoom must be a number between 0.001 and 1000, got {zoom!r}")
+        cx, cy = (float(c) for c in centre)
+        if not (math.isfinite(cx) and math.isfinite(cy)):
+            raise ValueError(f"centre must be two finite numbers, got {centre!r}")
+        return self._render(latents, size, (float(zoom), cx, cy))
+
+    def _render(self, latents: torch.Tensor, size: int, view) -> torch.Tensor:
         # 1. Check inputs
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
@@ -266,7 +284,7 @@ class AbstractSpace:
             # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
             starts = range(0, work * work, SPAN)
             jobs = [
-                pool.submit(self._paint_spans, styles, starts[k::workers], work, out)
+                pool.submit(self._paint_spans, styles, starts[k::workers], work, out, view)
                 for k in range(min(workers, len(starts)))
             ]
             for job in jobs:
@@ -391,26 +409,31 @@ class AbstractSpace:
             probe[:, start : start + SPAN] = self._fields(styles, buffers, 0)
         return styles, torch.cat([probe.mean(dim=1), probe.std(dim=1).clamp_min(1e-6)])
 
-    def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor) -> None:
+    def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
         n = out.shape[0]
         buffers = _Buffers(self.freq.shape[1], self.width)
         fields = torch.empty(n, 2, SPAN)
         for start in starts:
             end = min(start + SPAN, size * size)
-            self._grid(buffers, start, size)
+            self._grid(buffers, start, size, view)
             for b in range(n):
                 fields[b] = self._fields(s, buffers, b)
             out[:, start:end] = self._paint(s, fields)[:, : end - start]
 
     @staticmethod
-    def _grid(buf: _Buffers, start: int, size: int) -> None:
+    def _grid(buf: _Buffers, start: int, size: int, view=None) -> None:
         """Fill ``buf.grid`` with rows x, y, 1 for pixels [start, start + SPAN) of a
-        size x size picture, x and y in [-1, 1] at pixel centres."""
+        size x size picture, x and y in [-1, 1] at pixel centres (or, with a ``view``
+        (zoom, cx, cy), in the square of half-side zoom around (cx, cy))."""
         pix = buf.offsets + start
         buf.grid[0] = (pix % size).float().add_(0.5).mul_(2.0 / size).sub_(1.0)
         buf.grid[1] = torch.div(pix, size, rounding_mode="floor").float()
         buf.grid[1].add_(0.5).mul_(2.0 / size).sub_(1.0)
+        if view is not None:
+            zoom, cx, cy = view
+            buf.grid[0].mul_(zoom).add_(cx)
+            buf.grid[1].mul_(zoom).add_(cy)
 
     def _fields(self, s: _Styles, buf: _Buffers, b: int) -> torch.Tensor:
         """Both raw fields of image ``b`` on the pixels of ``buf.grid``, as a (2, SPAN) view of

@@ -233,6 +233,40 @@ def plan(
     return torch.stack(frames).to(torch.float32).contiguous()
 
 
+MAX_ZOOM = 4.0
+
+
+def camera(
+    space: Space,
+    latent: torch.Tensor,
+    *,
+    duration: float,
+    fps: int = 24,
+    zoom: float = 2.0,
+    centre: tuple[float, float] = (0.0, 0.0),
+    easing: str = "ease-in-out",
+) -> tuple[torch.Tensor, list[tuple[float, float, float]]]:
+    """A camera move over one picture, for spaces that paint functions of position (they
+    offer ``render_view``; ``abstract`` does): zoom out from the picture (``zoom`` > 1, the
+    camera ends seeing ``zoom`` times as far) or into it (``zoom`` < 1), centred on
+    ``centre``. The zoom changes geometrically, z(tau) = zoom ** ease(tau), so the scale
+    changes at a steady rate. Returns the frames' latents (the picture, repeated) and their
+    views (zoom, cx, cy), for ``encode(..., views=views)``. Beyond zoom 2 the abstract
+    space's finest waves alias at video sizes.
+    """
+    if not hasattr(space, "render_view"):
+        raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
+    keyframes = check_latents(latent, space.layers, space.dim)
+    if keyframes.shape[0] != 1:
+        raise ValueError(f"A camera move is over one picture, got {keyframes.shape[0]}.")
+    if not (isinstance(zoom, (int, float)) and 1 / MAX_ZOOM <= zoom <= MAX_ZOOM and zoom != 1):
+        raise ValueError(f"zoom must be between {1 / MAX_ZOOM:g} and {MAX_ZOOM:g} and not 1, got {zoom!r}.")
+    _, _, span = _check_plan(space, keyframes.repeat(2, 1, 1), None, duration, fps, False, easing)
+    cx, cy = (float(c) for c in centre)
+    views = [(zoom ** _ease(i / span, easing), cx, cy) for i in range(span + 1)]
+    return keyframes.repeat(span + 1, 1, 1), views
+
+
 def _check_encode(size, fps, fmt, batch):
     if size not in SIZES or isinstance(size, bool):
         raise ValueError(f"size must be one of {', '.join(map(str, SIZES))} pixels, got {size!r}.")
@@ -283,6 +317,7 @@ def encode(
     *,
     batch: int = BATCH,
     on_progress: Callable[[int, int], None] | None = None,
+    views: list[tuple[float, float, float]] | None = None,
 ) -> None:
     """Render ``frames`` (n, layers, dim) at ``size`` px and write them to ``out`` (a path or
     a writable binary file object) as an MP4 (H.264) or WebM (VP9) video at ``fps``.
@@ -290,7 +325,8 @@ def encode(
     Frames are rendered ``batch`` at a time and handed to the encoder one by one, so memory
     holds one batch of pictures, not the video. ``on_progress(done, total)`` is called after
     each batch; an exception it raises stops the encode and propagates (that is how a job is
-    cancelled); a partly written file at a path is removed.
+    cancelled); a partly written file at a path is removed. ``views`` (from ``camera``) gives
+    each frame a camera (zoom, cx, cy), for spaces with ``render_view``.
     """
     import av
 
@@ -298,6 +334,11 @@ def encode(
     _check_encode(size, fps, fmt, batch)
     frames = check_latents(frames, space.layers, space.dim)
     total = frames.shape[0]
+    if views is not None:
+        if not hasattr(space, "render_view"):
+            raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
+        if len(views) != total:
+            raise ValueError(f"views must give one camera per frame: {len(views)} for {total} frames.")
     is_path = isinstance(out, (str, os.PathLike))
 
     # 2. Render and encode, batch by batch. FFmpeg's fast start rereads the finished file to
@@ -306,7 +347,7 @@ def encode(
     if fmt == "mp4" and not is_path:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "video.mp4")
-            encode(space, frames, size, fps, path, fmt, batch=batch, on_progress=on_progress)
+            encode(space, frames, size, fps, path, fmt, batch=batch, on_progress=on_progress, views=views)
             with open(path, "rb") as source:
                 shutil.copyfileobj(source, out, 1 << 20)
         return
@@ -314,7 +355,7 @@ def encode(
     done = 0
     try:
         for start in range(0, total, batch):
-            pictures = space.render(frames[start : start + batch], size).numpy()
+            pictures = _render(space, frames, start, batch, size, views)
             for picture in pictures:
                 frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
                 frame.pts = done
@@ -337,6 +378,15 @@ def encode(
                 pass
         raise
     container.close()
+
+
+def _render(space, frames, start, batch, size, views):
+    if views is None:
+        return space.render(frames[start : start + batch], size).numpy()
+    return [
+        space.render_view(frames[i : i + 1], size, views[i][0], views[i][1:])[0].numpy()
+        for i in range(start, min(start + batch, frames.shape[0]))
+    ]
 
 
 def poster(space: Space, keyframes: torch.Tensor, size: int, fmt: str = "webp") -> bytes:

@@ -173,3 +173,32 @@ def test_bad_encodes_raise(space, keys, size, fps, fmt, message):
 def test_inference_video_does_not_import_django():
     code = "import sys, inference.video; assert not any(m.startswith(('django', 'breeding')) for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_abstract_render_view_at_zoom_1_is_render(space, keys):
+    assert torch.equal(space.render_view(keys[:2], 64, 1.0, (0.0, 0.0)), space.render(keys[:2], 64))
+    assert not torch.equal(space.render_view(keys[:1], 64, 2.0, (0.0, 0.0)), space.render(keys[:1], 64))
+
+
+def test_zoom_out_camera(space, keys):
+    frames, views = video.camera(space, keys[0], duration=0.25, fps=24, zoom=2.0)
+    assert frames.shape[0] == len(views) == 7
+    assert views[0] == (1.0, 0.0, 0.0) and views[-1] == (2.0, 0.0, 0.0)
+    out = io.BytesIO()
+    video.encode(space, frames, 256, 24, out, "mp4", views=views)
+    first, last = video.decode_frames(out.getvalue(), [0, 6])
+    assert abs(first.astype(int) - space.render(keys[:1], 256)[0].numpy()).mean() < 6
+    zoomed = space.render_view(keys[:1], 256, 2.0, (0.0, 0.0))[0].numpy()
+    assert abs(last.astype(int) - zoomed).mean() < 6
+
+
+def test_bad_cameras_raise(space, keys, figures):
+    with pytest.raises(ValueError, match="zoom must be between"):
+        video.camera(space, keys[0], duration=1, zoom=10)
+    with pytest.raises(ValueError, match="one picture"):
+        video.camera(space, keys[:2], duration=1)
+    if not hasattr(figures, "render_view"):
+        with pytest.raises(ValueError, match="cannot move a camera"):
+            video.camera(figures, figures.sample(1, 0), duration=1)
+    with pytest.raises(ValueError, match="one camera per frame"):
+        video.encode(space, keys[:2], 256, 24, io.BytesIO(), views=[(1.0, 0.0, 0.0)])
