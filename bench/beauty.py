@@ -1,9 +1,11 @@
 """How a built-in space (`abstract`, `figures`) looks, in numbers, and its contact sheets.
 
     .venv/bin/python bench/beauty.py [--space figures] [--json] [--sheets docs/img]
+        [--parent 10] [--sheets-only]
 
 Prints each measure of inference.beauty with its target band; ``--sheets`` also writes a
-4 x 4 contact sheet of random pictures and a sheet of one parent (centre) with 8 children.
+4 x 4 contact sheet of random pictures and a sheet of one parent (centre, the ``--parent``-th
+random picture, reading order from 0) with 8 children at chaos 0.3.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ def family_sheet(space, parent: torch.Tensor, chaos: float, seed: int, size: int
     return contact_sheet(images, columns=3)
 
 
+def write_sheets(space, slug: str, folder: Path, parent: int) -> None:
+    """``{slug}-random.png``: 16 random pictures (seed 0); ``{slug}-family.png``: the
+    ``parent``-th of them with eight children at chaos 0.3."""
+    folder.mkdir(parents=True, exist_ok=True)
+    latents = space.sample(16, 0)
+    random = contact_sheet(space.render(latents, 256), columns=4)
+    (folder / f"{slug}-random.png").write_bytes(encode(random, "png"))
+    family = family_sheet(space, latents[parent], chaos=0.3, seed=1)
+    (folder / f"{slug}-family.png").write_bytes(encode(family, "png"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--space", default="abstract")
@@ -40,6 +53,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--sheets", type=Path, help="folder for the contact sheets")
+    parser.add_argument("--parent", type=int, default=10,
+                        help="the family sheet's parent: which of the random sheet's 16 pictures")
+    parser.add_argument("--sheets-only", action="store_true", help="write the sheets, measure nothing")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     space = get_space(args.space)
@@ -48,6 +64,9 @@ def main() -> int:
     def mutate(parent, n, chaos, seed):
         return children(parent, n, chaos, seed, space.stats.std)
 
+    if args.sheets_only:
+        write_sheets(space, args.space, args.sheets or Path("."), args.parent)
+        return 0
     started = time.perf_counter()
     beauty = evaluate(space, mutate, n=args.samples, size=args.size)
     values = beauty.as_dict()
@@ -65,11 +84,7 @@ def main() -> int:
             shown = f"{band[0]}..{band[1]}" if band else ""
             print(f"{name:<22} {value:>9.4f}  {shown:<14} {mark}")
     if args.sheets:
-        args.sheets.mkdir(parents=True, exist_ok=True)
-        random = contact_sheet(space.render(space.sample(16, 0), 256), columns=4)
-        (args.sheets / f"{args.space}-random.png").write_bytes(encode(random, "png"))
-        family = family_sheet(space, space.sample(16, 0)[10], chaos=0.3, seed=1)
-        (args.sheets / f"{args.space}-family.png").write_bytes(encode(family, "png"))
+        write_sheets(space, args.space, args.sheets, args.parent)
     return 1 if beauty.outside_bands(bands) else 0
 
 

@@ -8,8 +8,10 @@ Components (all fixed, loaded from ``weights/figures.safetensors``, made by
 ``make_figures_weights.py``):
 
 - a per-image symmetry from latent layer 0: a mirror (the network sees |x|), a k-fold
-  radial kaleidoscope (the angle folded into one wedge, k from 3 to 8), or none; some
-  symmetric pictures lean slightly off by adding a little of the raw x back;
+  radial kaleidoscope (the angle folded into one wedge, k from 3 to 8), or none; near the
+  boundary between two kinds (or two fold counts) a picture blends the fields of both, so
+  that a small mutation fades from one to the other; some symmetric pictures lean slightly
+  off by adding a little of the raw x back;
 - a coordinate transform of the folded plane (zoom, rotation, offset) from layer 0, and
   plane waves of it with phases from layer 1;
 - three hidden layers (32 units) modulated and demodulated per image by latent layers 1–3
@@ -21,7 +23,8 @@ Components (all fixed, loaded from ``weights/figures.safetensors``, made by
   from layer 4;
 - colour: a three-stop OKLCh palette for the figure (layer 5), indexed by the interior
   field and the depth inside the edge and shaded by it, on a two-stop ground (layer 6),
-  dark or light, whose lightness stays well apart from the figure's.
+  dark or light (a steep sigmoid, nearly a step), whose lightness stays well apart from
+  the figure's.
 
 Layers 0–3 decide composition ("content"), 4–7 edge, colour and texture ("style").
 
@@ -58,6 +61,7 @@ SUPERSAMPLE_BELOW = 256  # smaller renders are computed at twice the size and av
 PSIN_GAIN = 8.0  # psin returns sin(2 pi x) / 8; the 8 goes into the next layer's weights
 
 MIRROR, RADIAL, NONE = 0, 1, 2
+MIN_PART = 0.02  # a symmetry's least weight in a blend
 
 
 @dataclass
@@ -67,8 +71,9 @@ class _Styles:
     Scalars are 0-d tensors, so that ``render_float`` can follow them with autograd.
     """
 
-    kind: int  # MIRROR, RADIAL or NONE
-    folds: int  # wedges of a radial figure
+    kind: int  # the dominant symmetry: MIRROR, RADIAL or NONE
+    folds: int  # wedges of the dominant radial figure
+    parts: list[tuple[float, int, int]]  # (weight, kind, folds) of the blended symmetries
     centre: torch.Tensor  # y of the symmetry centre
     asym: torch.Tensor  # how much raw x leans a symmetric picture off
     affine: torch.Tensor  # (3, 3): [X, Y, 1] -> [U, V, 1]
@@ -149,10 +154,8 @@ class FiguresSpace:
         root = math.sqrt(self.dim)
         # Symmetry from layer 0: its kind, the radial folds, a slight lean for some.
         choices = z.detach()  # discrete choices: no gradient flows through them
-        logits = choices[0, 0:3] + torch.tensor(t["kind_bias"])
-        kind = int(torch.argmax(logits))
-        low, high = t["folds"]
-        folds = low + min(int((high - low + 1) * float(torch.sigmoid(0.6 * choices[0, 3]))), high - low)
+        parts = _symmetry_parts(choices[0], t)
+        _, kind, folds = max(parts)
         leans = float(torch.sigmoid(3.0 * choices[0, 8])) < t["asym_share"]
         asym = t["asym"] * torch.sigmoid(z[0, 9]) * (1.0 if leans and kind != NONE else 0.0)
         centre = t["centre_spread"] * torch.tanh(z[0, 6])
@@ -210,7 +213,7 @@ class FiguresSpace:
         ground_tilt = t["ground_tilt"] * torch.tanh(z[7, 3])
         figure_lut, ground_lut = self._palettes(z)
         return _Styles(
-            kind, folds, centre, asym, affine, waves, weights, biases, envelope, area, sharp,
+            kind, folds, parts, centre, asym, affine, waves, weights, biases, envelope, area, sharp,
             outline, depth, shade, figure_contrast, ground_contrast, ground_tilt, figure_lut,
             ground_lut,
         )
@@ -220,10 +223,13 @@ class FiguresSpace:
         spread into a LUT-entry gradient; a light ground gets a dark figure and the
         other way round, so the silhouette always reads."""
         t = self.tune
-        light_ground = float(torch.sigmoid(2.0 * z[6, 0].detach())) < t["light_ground_share"]
+        # How light the ground is: a steep but smooth step along one latent number, so a
+        # small mutation near the step dims or lifts the ground instead of flipping it.
+        share, steep = t["light_ground"]
+        light_ground = torch.sigmoid(steep * (0.5 * math.log(share / (1 - share)) - z[6, 0]))
         (f_low, f_span), (g_low, g_span) = (
-            (t["figure_light"][1], t["ground_light"][1]) if light_ground
-            else (t["figure_light"][0], t["ground_light"][0])
+            (dark + light_ground * (light - dark) for dark, light in zip(*pair, strict=True))
+            for pair in (t["figure_light"], t["ground_light"])
         )
         k = torch.arange(3, dtype=torch.float32) / 2
         hue0 = torch.atan2(z[5, 1], z[5, 0])
@@ -273,18 +279,30 @@ class FiguresSpace:
         """The three raw fields of one image at pixels (x, y): (3, P)."""
         act = _Psin.apply if grad else psin
         clamp = _SoftClamp.apply if grad else soft_clamp
+        # A blend of one to a few symmetries (near a choice's boundary a picture is part
+        # one, part the other, so that a small mutation does not switch it abruptly).
+        fields = None
+        for weight, kind, folds in s.parts:
+            part = self._folded_fields(s, kind, folds, x, y, act, clamp, grad)
+            part = part if weight == 1.0 else part * weight
+            fields = part if fields is None else fields + part
+        return fields
+
+    @staticmethod
+    def _folded_fields(s: _Styles, kind: int, folds: int, x, y, act, clamp, grad: bool) -> torch.Tensor:
+        """The three raw fields of one symmetry ``kind`` (and ``folds``) of an image."""
         # Fold the plane: the network only ever sees one half (or one wedge) of it.
         yc = y - s.centre
-        if s.kind == MIRROR:
+        if kind == MIRROR:
             fx, fy = x.abs(), yc
-        elif s.kind == RADIAL:
+        elif kind == RADIAL:
             radius = torch.sqrt(x * x + yc * yc + 1e-12) if grad else torch.hypot(x, yc)
-            turn = torch.atan2(x, yc) * (s.folds / (2 * math.pi))  # in wedges, 0 pointing up
-            psi = (turn - torch.round(turn)).abs() * (2 * math.pi / s.folds)
+            turn = torch.atan2(x, yc) * (folds / (2 * math.pi))  # in wedges, 0 pointing up
+            psi = (turn - torch.round(turn)).abs() * (2 * math.pi / folds)
             fx, fy = radius * torch.sin(psi), radius * torch.cos(psi)
         else:
             fx, fy = x, yc
-        if s.kind != NONE and float(s.asym.detach()) > 0:
+        if kind != NONE and float(s.asym.detach()) > 0:
             fx = fx + s.asym * x
         xy1 = torch.stack([fx, fy, torch.ones_like(fx)])
         uv1 = s.affine @ xy1
@@ -341,6 +359,27 @@ class FiguresSpace:
             rgb = self._paint(s, self._fields(s, x, y, grad=True), x, y, exact=False)
             pictures.append(rgb.view(size, size, 3))
         return torch.stack(pictures)
+
+
+def _symmetry_parts(z0: torch.Tensor, t: dict) -> list[tuple[float, int, int]]:
+    """(weight, kind, folds) of the symmetries an image blends, from its latent layer 0,
+    weights summing to 1: a softmax over the kinds' logits (sharpened by ``kind_blend``),
+    and for radial figures the two fold counts around a continuous count, crossfaded over
+    a ``folds_blend`` wide stretch between bins. Parts under ``MIN_PART`` are left out."""
+    logits = (z0[0:3] + torch.tensor(t["kind_bias"])) * t["kind_blend"]
+    kinds = torch.softmax(logits.double(), dim=0).tolist()
+    low, high = t["folds"]
+    count = low - 0.5 + (high - low + 1) * float(torch.sigmoid(0.6 * z0[3].double()))
+    count = min(max(count, float(low)), float(high))
+    below = min(math.floor(count), high - 1)
+    frac = (count - below - 0.5) / t["folds_blend"] + 0.5
+    frac = min(max(frac, 0.0), 1.0)
+    above = frac * frac * (3 - 2 * frac)
+    raw = [(kinds[MIRROR], MIRROR, 0), (kinds[RADIAL] * (1 - above), RADIAL, below),
+           (kinds[RADIAL] * above, RADIAL, below + 1), (kinds[NONE], NONE, 0)]
+    kept = [(w, kind, folds) for w, kind, folds in raw if w >= MIN_PART]
+    total = sum(w for w, _, _ in kept)
+    return [(float(w / total), kind, folds) for w, kind, folds in kept]
 
 
 def _gradient(light: torch.Tensor, chroma: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:

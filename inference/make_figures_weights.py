@@ -27,7 +27,9 @@ OUTPUTS = 3  # the figure's mask, its interior, the ground
 TUNING = {
     # symmetry: logits of mirror, radial, none (plus latent), folds of radial figures
     "kind_bias": [1.0, 0.55, -0.3],
+    "kind_blend": 5.0,  # sharpness of the softmax that blends the kinds near a boundary
     "folds": [3, 8],
+    "folds_blend": 0.6,  # share of a fold bin over which two counts crossfade
     "asym_share": 0.3,  # about this share of symmetric pictures lean slightly off
     "asym": 0.22,
     # composition
@@ -38,10 +40,10 @@ TUNING = {
     "offset_spread": 0.18,
     "coord_gain": 1.2,
     # structure
-    "wave_gain": [0.0, 0.35],  # log-gain of the waves: bias, spread
-    "phase_spread": 0.18,
+    "wave_gain": [0.0, 0.2],  # log-gain of the waves: bias, spread
+    "phase_spread": 0.12,
     "mod_strength": 0.1,
-    "bias_strength": [0.2, 0.25, 0.25, 0.2],
+    "bias_strength": [0.14, 0.18, 0.18, 0.14],
     "omega": [1.0, 1.1, 1.1, 1.0],
     # the figure: a silhouette from the mask field
     "envelope": [1.4, 0.3],  # how strongly figures stay central: log-scale bias, spread
@@ -60,7 +62,7 @@ TUNING = {
     "figure_chroma": [0.03, 0.11],
     "ground_chroma": [0.01, 0.06],
     "hue_spread": [0.3, 1.8],
-    "light_ground_share": 0.3,
+    "light_ground": [0.3, 30.0],  # share of light grounds, steepness of the step to them
 }
 
 

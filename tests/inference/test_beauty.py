@@ -68,11 +68,11 @@ def test_figures_stay_inside_every_target_band(figures_beauty):
 
 
 def test_figures_children_at_chaos_0_3_pick_out_their_own_parent(figures):
-    """A little below abstract's 0.85: figures look more alike at thumbnail size (a shape
-    in the middle of a ground), and a child's discrete choices (symmetry, folds, a light or
-    dark ground) sometimes flip. Their average distance to the parent (the band on
-    child_ratio_0.3) is closer than abstract's."""
-    assert nearest_parent_share(figures, 0.3) >= 0.8
+    """As abstract's: nearly every child at chaos 0.3 finds its own parent among 32, though
+    figures look more alike at thumbnail size (a shape in the middle of a ground). Near a
+    boundary of the symmetry choice a picture blends both kinds (or both fold counts), so
+    a small mutation does not switch it at once."""
+    assert nearest_parent_share(figures, 0.3) >= 0.85
     assert nearest_parent_share(figures, 1.0) <= 0.5
 
 

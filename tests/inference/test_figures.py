@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from inference import get_space, space_slugs
-from inference.figures import MIRROR, RADIAL, WEIGHTS, FiguresSpace
+from inference.figures import MIRROR, NONE, RADIAL, WEIGHTS, FiguresSpace
 from inference.make_figures_weights import TUNING, make
 from inference.projection import can_project
 from inference.space import Space
@@ -73,7 +73,8 @@ def test_a_large_render_matches_a_smaller_one(figures):
 def _latent_of_kind(figures, kind: int, lean: bool = False) -> torch.Tensor:
     for z in figures.sample(64, 21):
         styles = figures._styles(z)
-        if styles.kind == kind and (float(styles.asym) > 0) == lean:
+        pure = all(part != NONE for _, part, _ in styles.parts)  # no unfolded share blended in
+        if styles.kind == kind and pure and (float(styles.asym) > 0) == lean:
             return z[None]
     raise AssertionError(f"no latent of kind {kind} among 64")
 
