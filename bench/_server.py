@@ -98,3 +98,16 @@ def latency_report(title: str, rows: list[tuple[str, str, list[float]]], as_json
     print(f"{'':<{width}} {'p50 ms':>8} {'p95 ms':>8}")
     for label, key, _ in rows:
         print(f"{label:<{width}} {result[key + '_p50_ms']:>8} {result[key + '_p95_ms']:>8}")
+
+
+def cpu_model() -> str:
+    """The CPU's model name, to print beside every figure."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()

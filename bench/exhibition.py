@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 import logging  # noqa: E402
 
-from bench._server import free_port, percentile  # noqa: E402
+from bench._server import cpu_model, free_port, percentile  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -378,12 +378,6 @@ def run_case(db_url: str, layer: str, viewers: int, args, token: str, works: lis
 
 PRESENCE_SETTLE_S = 2.5
 
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def main() -> int:

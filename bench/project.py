@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench._server import cpu_model  # noqa: E402
 from inference import get_space  # noqa: E402
 from inference.projection import prepare_target, project  # noqa: E402
 
@@ -43,15 +43,6 @@ PHOTOS = {
     "horse": "drawing",
 }
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def sample_picture(name: str) -> np.ndarray:

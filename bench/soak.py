@@ -66,7 +66,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import free_port, percentile  # noqa: E402
+from bench._server import cpu_model, free_port, percentile  # noqa: E402
 
 RAMP_S = 30.0
 RSS_EVERY_S = 5.0
@@ -106,18 +106,6 @@ tokens = {u.username: Token.objects.create(user=u).key
           for u in User.objects.filter(username__in=spec["api"])}
 print("SOAK-TOKENS " + json.dumps(tokens))
 """
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def log(message: str) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from inference.space import check_latents
+from inference.space import check_latents, slerp
 
 if TYPE_CHECKING:
     from inference.space import Space
@@ -49,29 +49,6 @@ PROBE_STEPS = 48
 BATCH = 8
 
 
-# Copied from breeding.genetics.slerp (inference must not import breeding).
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
-    """Spherical interpolation of two vectors (last dimension), t in [0, 1].
-
-    Angle and norm are interpolated separately, so the result keeps the typical norm of
-    Gaussian samples; t = 0 and t = 1 return ``a`` and ``b`` exactly.
-    """
-    if t == 0:
-        return a.clone()
-    if t == 1:
-        return b.clone()
-    na = torch.linalg.vector_norm(a, dim=-1, keepdim=True)
-    nb = torch.linalg.vector_norm(b, dim=-1, keepdim=True)
-    ua, ub = a / na.clamp_min(1e-12), b / nb.clamp_min(1e-12)
-    cos = (ua * ub).sum(dim=-1, keepdim=True).clamp(-1.0, 1.0)
-    omega = torch.arccos(cos)
-    sin = torch.sin(omega)
-    near = sin.abs() < 1e-6  # (anti)parallel: fall back to a straight line
-    wa = torch.where(near, torch.full_like(sin, 1 - t), torch.sin((1 - t) * omega) / sin)
-    wb = torch.where(near, torch.full_like(sin, t), torch.sin(t * omega) / sin)
-    direction = wa * ua + wb * ub
-    direction = direction / torch.linalg.vector_norm(direction, dim=-1, keepdim=True).clamp_min(1e-12)
-    return direction * ((1 - t) * na + t * nb)
 
 
 def _between(space: Space, a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
