@@ -37,6 +37,19 @@ from breeding.models import (
 PREVIEW_TTL_S = 15 * 60
 
 
+class NotBreedable(ValueError):
+    """A work that cannot be bred from; the message is for people."""
+
+
+def latent_of(creation: Creation) -> torch.Tensor:
+    """The latent to breed from. A video carries its first keyframe's latent only to find
+    its place in the space: it is not a picture, and breeding from it would hand anyone
+    who can see the video the latent of a keyframe they may not see."""
+    if creation.origin == Origin.VIDEO:
+        raise NotBreedable("A video cannot be bred from. Open one of its keyframes instead.")
+    return creation.tensor()
+
+
 def new_seed() -> int:
     return secrets.randbits(31)
 
@@ -125,7 +138,7 @@ def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Crea
 def do_children(owner, parent: Creation, n: int, chaos: float, seed: int | None = None) -> list[Creation]:
     seed = new_seed() if seed is None else seed
     generator = parent.space.generator()
-    latents = genetics.children(parent.tensor(), n, chaos, stream(owner, seed),
+    latents = genetics.children(latent_of(parent), n, chaos, stream(owner, seed),
                                 generator.stats.std)
     return _create(owner, parent.space, latents, Origin.CHILDREN, seed, [(parent, 1.0, 1.0)])
 
@@ -145,7 +158,7 @@ def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float
     base = stream(owner, seed)
     latents = torch.stack([
         genetics.cross(
-            [p.creation.tensor() for p in parents],
+            [latent_of(p.creation) for p in parents],
             [p.content for p in parents],
             [p.style for p in parents],
             base + i,
@@ -161,7 +174,7 @@ def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float
 
 
 def edited_latent(source: Creation, amounts: dict[str, float], genes: dict[str, Gene]) -> torch.Tensor:
-    return genetics.edit(source.tensor(), [(genes[slug].tensor(), a) for slug, a in amounts.items()])
+    return genetics.edit(latent_of(source), [(genes[slug].tensor(), a) for slug, a in amounts.items()])
 
 
 def do_edit(owner, source: Creation, amounts: dict[str, float], genes: dict[str, Gene]) -> Creation:
@@ -268,6 +281,16 @@ def create_from_upload(upload: Upload, latent: torch.Tensor) -> list[Creation]:
     titled as the upload was. Call inside the transaction that marks the upload done."""
     return _create(upload.owner, upload.space, latent[None], Origin.UPLOAD, None,
                    title=upload.title, visibility=Visibility.PRIVATE)
+
+
+def create_from_video(video, keyframes: Sequence[Creation]) -> list[Creation]:
+    """The work a rendered video becomes: its owner's, private until they share it, a child
+    of its keyframes (each once, in order of first appearance). It carries the first
+    keyframe's latent so it has a place in the space (``latent_of`` refuses to breed from
+    it). Call inside the transaction that marks the video done."""
+    parents = list({k.pk: (k, 1.0, 1.0) for k in keyframes}.values())
+    return _create(video.owner, video.space, latent_of(keyframes[0])[None], Origin.VIDEO, None,
+                   parents, title=video.title, visibility=Visibility.PRIVATE)
 
 
 def do_cancel_upload(upload: Upload) -> bool:

@@ -19,8 +19,10 @@ from breeding.models import (
     MAX_LINEAGE_DEPTH,
     Creation,
     Gene,
+    Origin,
     Parentage,
     Space,
+    Video,
     Visibility,
     lineage,
     viewer_id,
@@ -57,6 +59,15 @@ class ParentLinkSerializer(serializers.Serializer):
     removed = serializers.BooleanField(required=False)
 
 
+class VideoOfWorkSerializer(serializers.Serializer):
+    mp4 = serializers.CharField()
+    webm = serializers.CharField()
+    poster = serializers.CharField()
+    duration_s = serializers.FloatField()
+    fps = serializers.IntegerField()
+    size = serializers.IntegerField()
+
+
 class CreationSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     space = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -64,11 +75,13 @@ class CreationSerializer(serializers.ModelSerializer):
     images = serializers.SerializerMethodField()
     parents = serializers.SerializerMethodField()
     genes = serializers.SerializerMethodField()
+    video = serializers.SerializerMethodField(
+        help_text="For a video (origin \"video\"): its files, length and frame rate.")
 
     class Meta:
         model = Creation
         fields = ["id", "space", "owner", "title", "visibility", "origin", "seed", "genes",
-                  "depth", "created", "kept_at", "images", "parents"]
+                  "depth", "created", "kept_at", "images", "parents", "video"]
         read_only_fields = fields  # an answer: every field is always there
 
     def get_images(self, creation) -> dict[str, str]:
@@ -82,6 +95,18 @@ class CreationSerializer(serializers.ModelSerializer):
     def get_parents(self, creation) -> list[dict]:
         """Parents the viewer may see (``family_parents``)."""
         return family_parents(creation, self.context.get("viewer"), self._known(creation))
+
+    @extend_schema_field(VideoOfWorkSerializer(allow_null=True))
+    def get_video(self, creation) -> dict | None:
+        if creation.origin != Origin.VIDEO:
+            return None  # no query for pictures
+        from breeding.video_api import files_of
+
+        video = Video.objects.filter(creation=creation).first()
+        if video is None:
+            return None
+        return {**files_of(video), "duration_s": video.duration_s, "fps": video.settings["fps"],
+                "size": video.settings["size"]}
 
     def get_genes(self, creation) -> dict[str, float]:
         """The gene amounts of an edit, for those who may see what it was edited from: with
@@ -288,6 +313,15 @@ def visible_creation(request, public_id: str, queryset=None) -> Creation:
     return creation
 
 
+def breedable(creation: Creation, field: str | None = None) -> Creation:
+    """The creation, if it can be bred from (not a video), else a 400 with the reason."""
+    try:
+        actions.latent_of(creation)
+    except actions.NotBreedable as refused:
+        raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
+    return creation
+
+
 def owned_creation(request, public_id: str) -> Creation:
     creation = visible_creation(request, public_id)
     if creation.owner_id != request.user.pk:
@@ -347,7 +381,7 @@ class RandomCreations(Breeding):
 class Children(Breeding):
     @extend_schema(request=ChildrenIn, responses={201: CreationSerializer(many=True)})
     def post(self, request, public_id):
-        parent = visible_creation(request, public_id)
+        parent = breedable(visible_creation(request, public_id))
         data = parse(ChildrenIn, request)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
@@ -366,6 +400,7 @@ class Cross(Breeding):
             creation = found.get(p["id"])
             if creation is None:
                 raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
+            breedable(creation, f"parents[{i}].id")
             parents.append(actions.ParentWeight(creation, p["content"], p["style"]))
         spaces = {p.creation.space_id for p in parents}
         if len(spaces) > 1:
@@ -377,7 +412,7 @@ class Cross(Breeding):
 
 def edit_request(request, public_id: str):
     """The source creation, the validated body and the genes it moves, of an edit."""
-    source = visible_creation(request, public_id)
+    source = breedable(visible_creation(request, public_id))
     data = parse(GenesIn, request)
     return source, data, checked_genes(source.space, data["genes"])
 

@@ -138,6 +138,7 @@ class Origin(models.TextChoices):
     CROSS = "cross", "Cross"
     EDIT = "edit", "Edit"
     UPLOAD = "upload", "Upload"
+    VIDEO = "video", "Video"
 
 
 def viewer_id(user) -> int | None:
@@ -386,3 +387,66 @@ class Upload(models.Model):
         if self.status == UploadStatus.DONE:
             return 1.0
         return round(self.step / self.steps, 3) if self.steps else 0.0
+
+
+def video_path(video: Video, filename: str) -> str:
+    """Where a video's files are stored: ``video.mp4``, ``video.webm``, ``poster.webp``."""
+    return f"videos/{video.public_id[:2]}/{video.public_id}/{filename}"
+
+
+class VideoStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RENDERING = "rendering", "Rendering"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: A video still on its way: a job will (or does) render it.
+VIDEO_UNFINISHED = (VideoStatus.QUEUED, VideoStatus.RENDERING)
+
+
+class Video(models.Model):
+    """A morph through keyframe works (or a camera move over one), rendered by a job.
+
+    ``keyframes`` are the works' public ids in order; ``settings`` how the path is drawn
+    (seconds per step, fps, size, loop, easing, even speed, camera). Once rendered, the
+    video becomes a work (``creation``, origin ``video``, a child of its keyframes), made
+    once by the job (``breeding.tasks.render_video``) in the transaction that marks this
+    done: from then on who may see the video and its files is who may see that work.
+    """
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="videos")
+    keyframes = models.JSONField()
+    settings = models.JSONField()
+    title = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=VideoStatus.choices, default=VideoStatus.QUEUED)
+    frames_done = models.PositiveIntegerField(default=0)
+    frames_total = models.PositiveIntegerField(default=0)
+    eta_s = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    mp4 = models.FileField(upload_to=video_path, max_length=200, blank=True)
+    webm = models.FileField(upload_to=video_path, max_length=200, blank=True)
+    poster = models.FileField(upload_to=video_path, max_length=200, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    creation = models.OneToOneField(Creation, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="video")
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["owner", "-created"], name="video_owner")]
+
+    def __str__(self) -> str:
+        return f"video {self.public_id}"
+
+    @property
+    def fraction(self) -> float:
+        if self.status == VideoStatus.DONE:
+            return 1.0
+        return round(self.frames_done / self.frames_total, 3) if self.frames_total else 0.0

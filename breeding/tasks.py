@@ -80,30 +80,57 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
 PROJECTION_ATTEMPTS = 3
 
 
-@app.task(pass_context=True, retry=PROJECTION_ATTEMPTS - 1)
-def project_upload(context, upload_id: int) -> str | None:
-    """Project an upload into its space and make its creation, exactly once (see
-    ``breeding.projection``). A worker shutting down stops the projection at its next step;
-    the job then runs again from the start."""
-    from breeding import projection
-
+def attempt(context, what: str, limit: int, work, give_up):
+    """Run a long job's ``work()``; on an error, fail the job so procrastinate retries it,
+    until the ``limit``-th attempt, where ``give_up()`` tells its owner and the job ends. A
+    worker shutting down is not an error: the job runs again from the start."""
     try:
-        return projection.run(upload_id, stop_if_stopping)
+        return work()
     except Interrupted:
         raise
     except Exception:
         attempts = (context.job.attempts or 0) + 1
-        log.exception("upload %s: projection failed (attempt %d of %d)", upload_id, attempts,
-                      PROJECTION_ATTEMPTS)
-        if attempts >= PROJECTION_ATTEMPTS:
-            from breeding.models import Upload
-
-            upload = Upload.objects.filter(pk=upload_id).first()
-            if upload is not None:
-                projection.fail(upload, "Mendel could not project this picture. "
-                                        "Try again, or try another picture.")
+        log.exception("%s failed (attempt %d of %d)", what, attempts, limit)
+        if attempts >= limit:
+            give_up()
             return None
         raise
+
+
+@app.task(pass_context=True, retry=PROJECTION_ATTEMPTS - 1)
+def project_upload(context, upload_id: int) -> str | None:
+    """Project an upload into its space and make its creation, exactly once (see
+    ``breeding.projection``)."""
+    from breeding import projection
+    from breeding.models import Upload
+
+    def give_up():
+        if (upload := Upload.objects.filter(pk=upload_id).first()) is not None:
+            projection.fail(upload, "Mendel could not project this picture. "
+                                    "Try again, or try another picture.")
+
+    return attempt(context, f"upload {upload_id}: projection", PROJECTION_ATTEMPTS,
+                   lambda: projection.run(upload_id, stop_if_stopping), give_up)
+
+
+#: Attempts of a video that fails with an error (a killed worker's job is put back by
+#: ``retry_stalled_jobs`` whatever this says).
+VIDEO_ATTEMPTS = 3
+
+
+@app.task(pass_context=True, retry=VIDEO_ATTEMPTS - 1)
+def render_video(context, video_id: int) -> str | None:
+    """Render a morph video and make its work, exactly once (see ``breeding.videos``)."""
+    from breeding import videos
+    from breeding.models import Video
+
+    def give_up():
+        if (video := Video.objects.filter(pk=video_id).first()) is not None:
+            videos.fail(video, "Mendel could not render this video. Try again, or with other "
+                               "keyframes.")
+
+    return attempt(context, f"video {video_id}: rendering", VIDEO_ATTEMPTS,
+                   lambda: videos.run(video_id, stop_if_stopping), give_up)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="purge-drafts")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from breeding import api, upload_api, views
+from breeding import api, upload_api, video_api, views
 
 api_urls = [
     path("spaces/", api.SpaceList.as_view(), name="spaces"),
@@ -19,6 +19,10 @@ api_urls = [
     path("uploads/", upload_api.Uploads.as_view(), name="uploads"),
     path("uploads/<str:public_id>/", upload_api.UploadDetail.as_view(), name="upload"),
     path("uploads/<str:public_id>/cancel/", upload_api.UploadCancel.as_view(), name="upload-cancel"),
+    path("videos/", video_api.Videos.as_view(), name="videos"),
+    path("videos/preview/", video_api.VideoPreview.as_view(), name="video-preview"),
+    path("videos/<str:public_id>/", video_api.VideoDetail.as_view(), name="video"),
+    path("videos/<str:public_id>/cancel/", video_api.VideoCancel.as_view(), name="video-cancel"),
 ]
 
 image_urls = [
@@ -27,4 +31,5 @@ image_urls = [
     path("uploads/<str:public_id>/original", views.upload_file, {"which": "original"},
          name="upload-original"),
     path("uploads/<str:public_id>/thumb", views.upload_file, {"which": "thumb"}, name="upload-thumb"),
+    path("videos/<str:public_id>/<str:name>", views.video_file, name="video-file"),
 ]

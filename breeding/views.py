@@ -173,3 +173,87 @@ async def upload_file(request, public_id: str, which: str):
     if which == "original":
         headers["Content-Disposition"] = f'inline; filename="{public_id}-original.{kind.split("/")[1]}"'
     return HttpResponse(data, content_type=kind, headers=headers)
+
+
+VIDEO_FILES = {"video.mp4": ("mp4", "video/mp4"), "video.webm": ("webm", "video/webm"),
+               "poster.webp": ("poster", "image/webp")}
+RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+CHUNK = 256 * 1024
+
+
+def _video_file(public_id: str, name: str, user, request):
+    """A rendered video's file (a FieldFile), its type and whether it is shared, for those
+    who may see the work the video became (``visible_to``); anyone else: None."""
+    from breeding.models import Video
+
+    video = Video.objects.filter(public_id=public_id, creation__isnull=False).first()
+    if video is None or name not in VIDEO_FILES:
+        return None
+    user_id = user.pk if user.is_authenticated else token_user_id(request)
+    work = Creation.objects.visible_to(user_id).filter(pk=video.creation_id).first()
+    field, kind = VIDEO_FILES[name]
+    stored = getattr(video, field)
+    if work is None or not stored:
+        return None
+    return stored, kind, work.visibility in SHARED
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """The (first, last) bytes a ``Range`` header asks for; None to send the whole file (no
+    header, several ranges, another unit), False when it cannot be satisfied."""
+    match = RANGE.fullmatch(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":  # the last N bytes
+        n = int(last)
+        return (max(size - n, 0), size - 1) if n > 0 and size else False
+    first = int(first)
+    last = min(int(last), size - 1) if last else size - 1
+    return (first, last) if first <= last else False
+
+
+async def _chunks(stored, first: int, length: int):
+    f = await sync_to_async(stored.open)("rb")
+    try:
+        await sync_to_async(f.seek)(first)
+        while length > 0:
+            data = await sync_to_async(f.read)(min(CHUNK, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+    finally:
+        await sync_to_async(f.close)()
+
+
+@require_GET
+async def video_file(request, public_id: str, name: str):
+    """``GET /videos/<id>/video.mp4`` (``video.webm``, ``poster.webp``): a rendered video,
+    to whoever may see its work, with byte ranges so players can seek, and the same cache
+    rules as pictures."""
+    from django.http import StreamingHttpResponse
+
+    found = await sync_to_async(_video_file)(public_id, name, await request.auser(), request)
+    if found is None:
+        return refusal("No such video.", 404)
+    stored, kind, shared = found
+    size = await sync_to_async(lambda: stored.size)()
+    etag = f'"{public_id}-{name}-{size}"'
+    headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE,
+               "Accept-Ranges": "bytes"}
+    if revalidated(request, etag):
+        response = HttpResponseNotModified()
+        for key, value in headers.items():
+            response[key] = value
+        return response
+    wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted is False:
+        return HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    first, last = wanted if wanted else (0, size - 1)
+    response = StreamingHttpResponse(_chunks(stored, first, last - first + 1), content_type=kind,
+                                     status=206 if wanted else 200, headers=headers)
+    response["Content-Length"] = str(last - first + 1)
+    if wanted:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return response

@@ -9,7 +9,8 @@ Three steps, each usable on its own:
    where the picture changes a lot and crawls where it barely moves.
 2. ``encode(space, latents, size, fps, out, fmt)`` renders the frames in batches and streams
    them into FFmpeg through PyAV: H.264 (yuv420p, fast start) in MP4, or VP9 in WebM. Only
-   one batch of pictures is held at a time.
+   one batch of pictures is held at a time. ``encode_all`` writes several formats from one
+   rendering of the frames.
 3. ``poster(space, keyframes, size)``: the first keyframe's picture as WebP or PNG bytes.
 
 Everything is deterministic: the same inputs give the same latents, bit for bit, and the
@@ -47,6 +48,10 @@ PROBE_SIZE = 48
 #: ... at this many sub-steps per segment.
 PROBE_STEPS = 48
 BATCH = 8
+#: A quick look before the full render (the studio's preview): smaller and coarser than
+#: any video Mendel keeps, so it is accepted here but is not among SIZES and FPS.
+PREVIEW_SIZE = 128
+PREVIEW_FPS = 12
 
 
 
@@ -98,7 +103,7 @@ def _check_plan(space, keyframes, seconds_per_step, duration, fps, loop, easing)
     if not MIN_KEYFRAMES <= k <= MAX_KEYFRAMES:
         raise ValueError(f"A morph needs between {MIN_KEYFRAMES} and {MAX_KEYFRAMES} keyframes, got {k}.")
     keyframes = check_latents(keyframes, space.layers, space.dim)
-    if fps not in FPS or isinstance(fps, bool):
+    if fps not in (*FPS, PREVIEW_FPS) or isinstance(fps, bool):
         raise ValueError(f"fps must be one of {', '.join(map(str, FPS))}, got {fps!r}.")
     if easing not in EASINGS:
         raise ValueError(f"easing must be one of {', '.join(EASINGS)}, got {easing!r}.")
@@ -245,9 +250,9 @@ def camera(
 
 
 def _check_encode(size, fps, fmt, batch):
-    if size not in SIZES or isinstance(size, bool):
+    if size not in (*SIZES, PREVIEW_SIZE) or isinstance(size, bool):
         raise ValueError(f"size must be one of {', '.join(map(str, SIZES))} pixels, got {size!r}.")
-    if fps not in FPS or isinstance(fps, bool):
+    if fps not in (*FPS, PREVIEW_FPS) or isinstance(fps, bool):
         raise ValueError(f"fps must be one of {', '.join(map(str, FPS))}, got {fps!r}.")
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}.")
@@ -295,6 +300,7 @@ def encode(
     batch: int = BATCH,
     on_progress: Callable[[int, int], None] | None = None,
     views: list[tuple[float, float, float]] | None = None,
+    render: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
 ) -> None:
     """Render ``frames`` (n, layers, dim) at ``size`` px and write them to ``out`` (a path or
     a writable binary file object) as an MP4 (H.264) or WebM (VP9) video at ``fps``.
@@ -303,12 +309,50 @@ def encode(
     holds one batch of pictures, not the video. ``on_progress(done, total)`` is called after
     each batch; an exception it raises stops the encode and propagates (that is how a job is
     cancelled); a partly written file at a path is removed. ``views`` (from ``camera``) gives
-    each frame a camera (zoom, cx, cy), for spaces with ``render_view``.
+    each frame a camera (zoom, cx, cy), for spaces with ``render_view``. ``render(latents,
+    size)`` renders a batch of frames instead of ``space.render`` (an inference service).
     """
+    # FFmpeg's fast start rereads the finished file to move the index, which it cannot do
+    # through a Python file object: an MP4 for a file object is written to a temporary
+    # file first and copied over in chunks.
+    if fmt == "mp4" and not isinstance(out, (str, os.PathLike)):
+        _check_encode(size, fps, fmt, batch)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "video.mp4")
+            encode_all(space, frames, size, fps, {fmt: path}, batch=batch,
+                       on_progress=on_progress, views=views, render=render)
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+        return
+    encode_all(space, frames, size, fps, {fmt: out}, batch=batch, on_progress=on_progress,
+               views=views, render=render)
+
+
+@torch.no_grad()
+def encode_all(
+    space: Space,
+    frames: torch.Tensor,
+    size: int,
+    fps: int,
+    outs: dict[str, str | os.PathLike],
+    *,
+    batch: int = BATCH,
+    on_progress: Callable[[int, int], None] | None = None,
+    views: list[tuple[float, float, float]] | None = None,
+    render: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+) -> None:
+    """``encode`` into several formats at once (``{"mp4": path, "webm": path}``; an MP4 must
+    go to a path), rendering each frame once: every batch of pictures is fed to every
+    encoder in turn. The files are byte for byte those ``encode`` writes one at a time."""
     import av
 
     # 1. Check inputs
-    _check_encode(size, fps, fmt, batch)
+    if not outs:
+        raise ValueError("Give at least one output.")
+    for fmt, out in outs.items():
+        _check_encode(size, fps, fmt, batch)
+        if fmt == "mp4" and not isinstance(out, (str, os.PathLike)):
+            raise ValueError("An MP4 must be written to a path (its index is moved to the front).")
     frames = check_latents(frames, space.layers, space.dim)
     total = frames.shape[0]
     if views is not None:
@@ -316,50 +360,47 @@ def encode(
             raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
         if len(views) != total:
             raise ValueError(f"views must give one camera per frame: {len(views)} for {total} frames.")
-    is_path = isinstance(out, (str, os.PathLike))
+    render = render or space.render
 
-    # 2. Render and encode, batch by batch. FFmpeg's fast start rereads the finished file to
-    # move the index, which it cannot do through a Python file object: an MP4 for a file
-    # object is written to a temporary file first and copied over in chunks.
-    if fmt == "mp4" and not is_path:
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "video.mp4")
-            encode(space, frames, size, fps, path, fmt, batch=batch, on_progress=on_progress, views=views)
-            with open(path, "rb") as source:
-                shutil.copyfileobj(source, out, 1 << 20)
-        return
-    container, stream = _open(out, fmt, fps, size)
-    done = 0
+    # 2. Render batch by batch; each picture goes to every encoder
+    opened = []
     try:
+        for fmt, out in outs.items():
+            opened.append((out, *_open(out, fmt, fps, size)))
+        done = 0
         for start in range(0, total, batch):
-            pictures = _render(space, frames, start, batch, size, views)
-            for picture in pictures:
-                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-                frame.pts = done
-                frame.time_base = Fraction(1, fps)
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-                done += 1
+            pictures = _render(space, render, frames, start, batch, size, views)
+            for i, picture in enumerate(pictures):
+                for _, container, stream in opened:
+                    frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                    frame.pts = done + i
+                    frame.time_base = Fraction(1, fps)
+                    for packet in stream.encode(frame):
+                        container.mux(packet)
+            done += len(pictures)
             del pictures
             if on_progress is not None:
                 on_progress(done, total)
-        # 3. Flush the encoder; closing writes the index (moved to the front for MP4)
-        for packet in stream.encode(None):
-            container.mux(packet)
+        # 3. Flush the encoders; closing writes the index (moved to the front for MP4)
+        for _, container, stream in opened:
+            for packet in stream.encode(None):
+                container.mux(packet)
     except BaseException:
-        container.close()
-        if is_path:
-            try:
-                os.remove(out)
-            except OSError:
-                pass
+        for out, container, _ in opened:
+            container.close()
+            if isinstance(out, (str, os.PathLike)):
+                try:
+                    os.remove(out)
+                except OSError:
+                    pass
         raise
-    container.close()
+    for _, container, _ in opened:
+        container.close()
 
 
-def _render(space, frames, start, batch, size, views):
+def _render(space, render, frames, start, batch, size, views):
     if views is None:
-        return space.render(frames[start : start + batch], size).numpy()
+        return render(frames[start : start + batch], size).numpy()
     return [
         space.render_view(frames[i : i + 1], size, views[i][0], views[i][1:])[0].numpy()
         for i in range(start, min(start + batch, frames.shape[0]))

@@ -268,6 +268,13 @@ UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 30, low=1, high=100000)
 UPLOADS_WAITING_MAX = env_int("UPLOADS_WAITING_MAX", 3, low=1, high=1000)
 PROJECTION_SIZE = env_int("PROJECTION_SIZE", 128, low=32, high=512)
 PROJECTION_BUDGET_S = env_float("PROJECTION_BUDGET_S", 15.0, low=0.5, high=600.0)
+
+# Morph videos: a breeder may ask for VIDEOS_PER_HOUR videos an hour, with at most
+# VIDEOS_WAITING_MAX waiting for or in rendering at once; a video's frames times its area
+# in 256 px pictures is at most VIDEO_MAX_WORK (10 s at 30 fps and 512 px is 1,200).
+VIDEOS_PER_HOUR = env_int("VIDEOS_PER_HOUR", 12, low=1, high=100000)
+VIDEOS_WAITING_MAX = env_int("VIDEOS_WAITING_MAX", 2, low=1, high=1000)
+VIDEO_MAX_WORK = env_int("VIDEO_MAX_WORK", 12000, low=100, high=10_000_000)
 # A job whose worker has not been heard of for this long is put back in the queue.
 JOBS_STALLED_AFTER_S = env_int("JOBS_STALLED_AFTER_S", 30, low=2, high=3600)
 # New accounts per address per hour.

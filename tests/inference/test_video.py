@@ -106,6 +106,25 @@ def test_webm_is_vp9_and_deterministic(space, keys):
         assert len(list(container.decode(video=0))) == 9
 
 
+def test_encode_all_renders_once_and_writes_the_same_files(space, keys, tmp_path):
+    frames = video.plan(space, keys[:2], duration=0.25, fps=24)  # 7 frames
+    rendered = []
+
+    def render(latents, size):
+        rendered.append(latents.shape[0])
+        return space.render(latents, size)
+
+    outs = {"mp4": tmp_path / "a.mp4", "webm": tmp_path / "a.webm"}
+    video.encode_all(space, frames, 256, 24, outs, batch=4, render=render)
+    assert rendered == [4, 3]  # each frame rendered once for both files
+    webm = io.BytesIO()
+    video.encode(space, frames, 256, 24, webm, "webm", batch=4)
+    assert outs["mp4"].read_bytes() == _mp4(space, frames)
+    assert outs["webm"].read_bytes() == webm.getvalue()
+    with pytest.raises(ValueError, match="MP4 must be written to a path"):
+        video.encode_all(space, frames, 256, 24, {"mp4": io.BytesIO()})
+
+
 def test_progress_is_reported_per_batch(space, keys):
     frames = video.plan(space, keys[:2], duration=0.25, fps=24)  # 7 frames
     calls = []

@@ -1,0 +1,317 @@
+"""Morph videos as durable jobs: what a request may ask for, and the body of ``render_video``.
+
+A request names its keyframes (works its owner can see, in one space, in order) and how
+the path through them is drawn (``Plan``). The job:
+
+1. Claims the video: a queued or rendering one is marked rendering (a retried job, after
+   its worker died, claims it again); a done, failed or cancelled one is left alone.
+2. Loads the keyframes through the one privacy rule (``visible_to`` the owner, now: a
+   keyframe made private or removed since the request is refused), plans the frames
+   (``inference.video.plan``, or ``camera`` for a camera move) and renders them once into
+   an MP4 and a WebM (``encode_all``) in a scratch folder, batch by batch, writing
+   progress to the row about once a second (also the cancellation check) and sending it to
+   the owner's studio sockets.
+3. Finishes in one transaction, the video's row locked: stores the files and the poster,
+   makes the work (origin ``video``, a child of its keyframes) and marks the video done,
+   unless another run did so first: a video gets at most one work however often its job
+   runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from breeding import actions
+from breeding.events import send_to_user
+from breeding.models import VIDEO_UNFINISHED, Creation, Origin, Space, Video, VideoStatus
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_S = 1.0
+EVENT_EVERY_S = 0.25
+
+CAMERAS = ("none", "zoom-out", "zoom-in")
+
+
+class Refused(ValueError):
+    """A video that cannot be made as asked; the message is for people."""
+
+
+class Cancelled(Exception):
+    """The owner cancelled the video while it was being rendered."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a video's path is drawn; stored with the video as its ``settings``."""
+
+    seconds_per_step: float | None = 2.0
+    duration: float | None = None
+    fps: int = 30
+    size: int = 512
+    loop: bool = False
+    easing: str = "ease-in-out"
+    even_speed: bool = True
+    camera: str = "none"
+    zoom: float = 2.0
+
+    @property
+    def seconds(self) -> float:
+        return self.duration if self.duration is not None else self.seconds_per_step
+
+    def length_s(self, keyframes: int) -> float:
+        if self.camera != "none" or self.duration is not None:
+            return self.seconds
+        return self.seconds_per_step * (keyframes if self.loop else keyframes - 1)
+
+    def frames(self, keyframes: int) -> int:
+        """How many frames the video will have."""
+        span = round(self.fps * self.length_s(keyframes))
+        return span if self.loop and self.camera == "none" else span + 1
+
+    def work(self, keyframes: int) -> int:
+        """Frames times area, in 256 px pictures: what ``VIDEO_MAX_WORK`` bounds."""
+        return self.frames(keyframes) * (self.size // 256) ** 2
+
+
+def check(space: Space, keyframes: list[Creation], plan: Plan) -> None:
+    """Refuse, with a sentence, a video that cannot be made (keyframes already checked for
+    visibility by the caller)."""
+    from inference import video as engine
+
+    if any(k.origin == Origin.VIDEO for k in keyframes):
+        raise Refused("A video cannot be a keyframe. Choose pictures.")
+    if any(k.space_id != space.pk for k in keyframes):
+        raise Refused("All keyframes must come from the same space.")
+    n = len(keyframes)
+    if plan.camera == "none":
+        if not engine.MIN_KEYFRAMES <= n <= engine.MAX_KEYFRAMES:
+            raise Refused(f"A morph needs {engine.MIN_KEYFRAMES} to {engine.MAX_KEYFRAMES} "
+                          f"keyframes; this one has {n}.")
+    else:
+        if n != 1:
+            raise Refused(f"A camera move is over one picture; this one has {n}.")
+        if not hasattr(space.generator(), "render_view"):
+            raise Refused(f"The {space.slug} space cannot move a camera. Make a morph instead.")
+    seconds = plan.length_s(n)
+    if not 0 < seconds <= engine.MAX_SECONDS:
+        raise Refused(f"A video may last at most {engine.MAX_SECONDS:g} s; this one would last "
+                      f"{seconds:g} s.")
+    steps = n if plan.loop else n - 1
+    if plan.camera == "none" and round(plan.fps * seconds) < steps:
+        raise Refused("The video is too short for its keyframes: give each step more time.")
+    limit = settings.VIDEO_MAX_WORK
+    if plan.work(n) > limit:
+        longest = limit / ((plan.size // 256) ** 2 * plan.fps)
+        raise Refused(f"That video is too long for its size: at {plan.size} px and {plan.fps} fps "
+                      f"a video may last at most {longest:.0f} s. Make it shorter, smaller or "
+                      f"slower.")
+
+
+def payload(video: Video) -> dict:
+    """What the owner's sockets hear of a video."""
+    return {
+        "type": "video",
+        "video": video.public_id,
+        "status": video.status,
+        "frames_done": video.frames_done,
+        "frames_total": video.frames_total,
+        "fraction": video.fraction,
+        "eta_s": None if video.eta_s is None else round(video.eta_s, 1),
+        "creation": video.creation.public_id if video.creation_id else None,
+        "error": video.error,
+    }
+
+
+def do_video(owner, space: Space, keyframes: list[Creation], plan: Plan, title: str = "") -> Video:
+    """Keep a video request and queue its rendering, in one transaction: the job exists if
+    and only if the row does."""
+    from breeding.tasks import render_video
+
+    check(space, keyframes, plan)
+    with transaction.atomic():
+        video = Video.objects.create(
+            owner=owner, space=space, keyframes=[k.public_id for k in keyframes],
+            settings=asdict(plan), title=title, frames_total=plan.frames(len(keyframes)))
+        render_video.defer(video_id=video.pk)
+    return video
+
+
+def do_cancel(video: Video) -> bool:
+    """Stop a video's rendering (a running job stops at its next progress write). False if
+    it had already finished."""
+    with transaction.atomic():
+        cancelled = Video.objects.filter(pk=video.pk, status__in=VIDEO_UNFINISHED).update(
+            status=VideoStatus.CANCELLED, finished=timezone.now())
+        video.refresh_from_db()
+        if cancelled:
+            send_to_user(video.owner_id, payload(video))
+    return bool(cancelled)
+
+
+def keyframes_of(owner, public_ids: list[str]) -> list[Creation]:
+    """The works named, in order, as ``owner`` may see them now; Refused if any is gone."""
+    found = {c.public_id: c for c in Creation.objects.visible_to(owner)
+             .select_related("space").filter(public_id__in=public_ids)}
+    missing = [i for i in public_ids if i not in found]
+    if missing:
+        raise Refused(f"No work with id {missing[0]!r} that you can see: it may have been "
+                      f"removed or made private.")
+    return [found[i] for i in public_ids]
+
+
+def frames_of(space, keyframes: list[Creation], plan: Plan, *, probe_size=None, probe_steps=None):
+    """The frames' latents of a video, and their camera views (None for a morph)."""
+    import torch
+
+    from inference import video as engine
+
+    latents = torch.stack([actions.latent_of(k) for k in keyframes])
+    if plan.camera != "none":
+        zoom = plan.zoom if plan.camera == "zoom-out" else 1 / plan.zoom
+        return engine.camera(space, latents, duration=plan.seconds, fps=plan.fps, zoom=zoom,
+                             easing=plan.easing)
+    probes = {k: v for k, v in (("probe_size", probe_size), ("probe_steps", probe_steps)) if v}
+    frames = engine.plan(space, latents, seconds_per_step=plan.seconds_per_step,
+                         duration=plan.duration, fps=plan.fps, loop=plan.loop,
+                         easing=plan.easing, even_speed=plan.even_speed, **probes)
+    return frames, None
+
+
+def preview(space_row: Space, keyframes: list[Creation], plan: Plan) -> bytes:
+    """A small, coarse WebM of the video for the studio to play before the full render:
+    128 px at 12 fps, even speed probed coarsely; about a second's work for a 10 s morph."""
+    import io
+
+    from inference import video as engine
+
+    check(space_row, keyframes, plan)
+    quick = Plan(**{**asdict(plan), "fps": engine.PREVIEW_FPS})
+    space = space_row.generator()
+    frames, views = frames_of(space, keyframes, quick, probe_size=24, probe_steps=12)
+    out = io.BytesIO()
+    engine.encode(space, frames, engine.PREVIEW_SIZE, engine.PREVIEW_FPS, out, "webm", views=views)
+    return out.getvalue()
+
+
+def claim(video_id: int) -> Video | None:
+    """Mark the video rendering, if it still needs rendering; None if not."""
+    claimed = Video.objects.filter(pk=video_id, status__in=VIDEO_UNFINISHED).update(
+        status=VideoStatus.RENDERING, started=timezone.now(), attempts=F("attempts") + 1,
+        frames_done=0, error="",
+    )
+    if not claimed:
+        return None
+    return Video.objects.select_related("space", "owner").get(pk=video_id)
+
+
+def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None:
+    """Render one video; the public id of its work, or None if there is nothing to do (done
+    already, cancelled, or failed for good). ``render(latents, size)`` renders frames
+    instead of the space in this process (an inference service)."""
+    from inference import video as engine
+
+    # 1. Claim
+    video = claim(video_id)
+    if video is None:
+        return None
+    plan = Plan(**video.settings)
+    try:
+        keyframes = keyframes_of(video.owner, video.keyframes)
+        check(video.space, keyframes, plan)
+    except Refused as refused:
+        return fail(video, str(refused))
+    space = video.space.generator()
+    send_to_user(video.owner_id, payload(video))
+
+    # 2. Plan and render into a scratch folder
+    frames, views = frames_of(space, keyframes, plan)
+    video.frames_total = frames.shape[0]
+    started = time.monotonic()
+    clock = {"event": 0.0, "save": 0.0}
+
+    def on_progress(done: int, total: int) -> None:
+        stop_if_stopping()
+        now = time.monotonic()
+        video.frames_done, video.frames_total = done, total
+        video.eta_s = (now - started) / done * (total - done)
+        if now - clock["save"] >= SAVE_EVERY_S or done == total:
+            clock["save"] = now
+            still = Video.objects.filter(pk=video.pk, status=VideoStatus.RENDERING).update(
+                frames_done=done, frames_total=total, eta_s=video.eta_s)
+            if not still:
+                raise Cancelled
+        if now - clock["event"] >= EVENT_EVERY_S or done == total:
+            clock["event"] = now
+            send_to_user(video.owner_id, payload(video))
+
+    with tempfile.TemporaryDirectory(prefix="mendel-video-") as folder:
+        outs = {fmt: os.path.join(folder, f"video.{fmt}") for fmt in engine.FORMATS}
+        try:
+            engine.encode_all(space, frames, plan.size, plan.fps, outs, views=views,
+                              on_progress=on_progress, render=render)
+        except Cancelled:
+            log.info("video %s: cancelled while rendering", video.public_id)
+            return None
+        first = frames[:1]
+        if views is None:
+            picture = (render or space.render)(first, plan.size)[0]
+        else:
+            picture = space.render_view(first, plan.size, views[0][0], views[0][1:])[0]
+
+        # 3. Finish
+        return finish(video, keyframes, outs, picture, frames.shape[0] / plan.fps)
+
+
+def _store(field, name: str, content) -> None:
+    """Save a file under its fixed name, replacing what an interrupted run left there."""
+    target = field.field.generate_filename(field.instance, name)
+    if field.storage.exists(target):
+        field.storage.delete(target)
+    field.save(name, content, save=False)
+
+
+def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster, duration_s: float):
+    from inference.encode import encode as encode_image
+
+    with transaction.atomic():
+        locked = Video.objects.select_for_update().get(pk=video.pk)
+        if locked.status != VideoStatus.RENDERING or locked.creation_id is not None:
+            return None  # cancelled meanwhile, or made by another run of this job
+        for fmt, path in outs.items():
+            with open(path, "rb") as f:
+                _store(getattr(locked, fmt), f"video.{fmt}", File(f))
+        _store(locked.poster, "poster.webp", ContentFile(encode_image(poster, "webp")))
+        (creation,) = actions.create_from_video(locked, keyframes)
+        locked.creation = creation
+        locked.status = VideoStatus.DONE
+        locked.frames_done = locked.frames_total = video.frames_total
+        locked.eta_s = 0.0
+        locked.duration_s = duration_s
+        locked.finished = timezone.now()
+        locked.save()
+        send_to_user(locked.owner_id, payload(locked))
+    log.info("video %s: rendered as %s", video.public_id, creation.public_id)
+    return creation.public_id
+
+
+def fail(video: Video, message: str) -> None:
+    """Give up on a video for good, saying why in words its owner understands."""
+    with transaction.atomic():
+        updated = Video.objects.filter(pk=video.pk, status__in=VIDEO_UNFINISHED).update(
+            status=VideoStatus.FAILED, error=message[:300], finished=timezone.now())
+        if updated:
+            video.refresh_from_db()
+            send_to_user(video.owner_id, payload(video))
+    return None
