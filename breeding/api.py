@@ -174,16 +174,25 @@ def serialize(creations, viewer, many=True):
 class SpaceSerializer(serializers.ModelSerializer):
     can_project = serializers.SerializerMethodField(
         help_text="Whether pictures can be uploaded into this space.")
+    can_move_camera = serializers.SerializerMethodField(
+        help_text="Whether videos can move a camera over a picture (zoom) in this space.")
 
     class Meta:
         model = Space
-        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers", "can_project"]
+        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers", "can_project",
+                  "can_move_camera"]
         read_only_fields = fields  # an answer: every field is always there
 
     def get_can_project(self, space) -> bool:
         from breeding.upload_api import can_project
 
         return can_project(space)
+
+    def get_can_move_camera(self, space) -> bool:
+        try:
+            return hasattr(space.generator(), "render_view")
+        except KeyError:  # a space this process cannot load
+            return False
 
 
 class GeneSerializer(serializers.ModelSerializer):

@@ -164,9 +164,10 @@ def ensure_genes(stdout=None) -> None:
             continue
         try:
             with transaction.atomic():  # a savepoint: the lock's refusal must not poison a caller's transaction
-                # One discovery per space at a time (each space its own lock).
-                discover_genes.configure(queueing_lock=f"discover-genes:{space.slug}").defer(
-                    space_slug=space.slug)
+                # One discovery queued per space, and one running at a time (a shared
+                # lock): a worker's other slots stay free for people's uploads and videos.
+                discover_genes.configure(queueing_lock=f"discover-genes:{space.slug}",
+                                         lock="gene-discovery").defer(space_slug=space.slug)
         except AlreadyEnqueued:
             continue
         if stdout:

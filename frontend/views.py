@@ -42,11 +42,13 @@ from breeding.models import (
     Parentage,
     Space,
     Upload,
+    Video,
     Visibility,
 )
+from breeding.video_api import files_of
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
-from gallery.api import ORDERS, GalleryPage, public_works, work
+from gallery.api import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
 from mendel import names
@@ -101,7 +103,11 @@ def gallery(request):
     query = request.GET.get("q", "").strip()[:100]
     if query:
         works = works.filter(title__icontains=query)
-    context = {"order": order, "space": space, "q": query, "spaces": Space.objects.all()}
+    kind = request.GET.get("kind", "")
+    if kind not in KINDS:
+        kind = ""
+    works = of_kind(works, kind)
+    context = {"order": order, "space": space, "q": query, "kind": kind, "spaces": Space.objects.all()}
     return _page(request, works, ORDERS[order], context, "frontend/gallery.html")
 
 
@@ -171,7 +177,9 @@ def work_page(request, public_id):
     liked = request.user.is_authenticated and Like.objects.filter(user=request.user, creation=creation).exists()
     mine = request.user.is_authenticated and creation.owner_id == request.user.pk
     upload = Upload.objects.filter(creation=creation).first() if mine else None
+    video = Video.objects.filter(creation=creation).first() if creation.origin == Origin.VIDEO else None
     context = {
+        "video": {**files_of(video), "seconds": video.duration_s, **video.settings} if video else None,
         "upload": {"original": f"/uploads/{upload.public_id}/original",
                    "thumb": f"/uploads/{upload.public_id}/thumb"} if upload else None,
         "work": work(creation),
@@ -279,6 +287,8 @@ def studio_start(request):
 @login_required
 def studio(request, public_id):
     creation = _visible(request, public_id)
+    if creation.origin == Origin.VIDEO:  # a video is not bred: its page plays it
+        return redirect("frontend:work", public_id=creation.public_id)
     space = creation.space
     genes = Gene.objects.filter(space=space, version=space.version)
     drafts = (Creation.objects.filter(owner=request.user, space=space, visibility=Visibility.DRAFT)
@@ -305,6 +315,9 @@ def breed_from(request, public_id):
     """Open the studio on the visitor's own copy of a work (a child without mutation)."""
     creation = _visible(request, public_id)
     if request.method != "POST":  # back from the login page, say: show the work again
+        return redirect("frontend:work", public_id=creation.public_id)
+    if creation.origin == Origin.VIDEO:
+        messages.error(request, "A video cannot be bred from. Open one of its keyframes instead.")
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)

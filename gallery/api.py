@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from breeding import images
 from breeding.api import int_param, visible_creation
-from breeding.models import Creation
+from breeding.models import Creation, Origin
 from gallery import actions
 from gallery.neighbours import neighbour_ids
 from mendel.schema import error_response, whole_number_parameter
@@ -38,14 +38,19 @@ class WorkSerializer(serializers.ModelSerializer):
     space = serializers.CharField(source="space.slug")
     owner = serializers.CharField(source="owner.username")
     images = serializers.SerializerMethodField()
+    kind = serializers.SerializerMethodField(
+        help_text='"picture" or "video" (whose images are its first keyframe\'s).')
 
     class Meta:
         model = Creation
-        fields = ["id", "title", "owner", "space", "like_count", "created", "images"]
+        fields = ["id", "title", "owner", "space", "like_count", "created", "images", "kind"]
         read_only_fields = fields  # an answer: every field is always there
 
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)
+
+    def get_kind(self, creation) -> str:
+        return "video" if creation.origin == Origin.VIDEO else "picture"
 
 
 def public_works():
@@ -68,6 +73,7 @@ def work(creation: Creation) -> dict:
         "like_count": creation.like_count,
         "created": creation.created.isoformat().replace("+00:00", "Z"),
         "images": images.urls(creation.space.slug, creation.latent_sha),
+        "kind": "video" if creation.origin == Origin.VIDEO else "picture",
     }
 
 
@@ -135,6 +141,17 @@ def page_key(request) -> tuple:
     return (request.build_absolute_uri("/"), query, request.headers.get("Accept", ""))
 
 
+#: What the gallery can show of one kind: pictures, or videos (which are works too).
+KINDS = {"pictures": ~Q(origin=Origin.VIDEO), "videos": Q(origin=Origin.VIDEO)}
+
+
+def of_kind(works, kind: str | None):
+    """``works`` of one kind ("pictures" or "videos"), or all of them for none."""
+    if kind and kind not in KINDS:
+        raise ValidationError({"kind": [f"must be one of {', '.join(KINDS)}."]})
+    return works.filter(KINDS[kind]) if kind else works
+
+
 class Gallery(APIView):
     """Public works, newest or trending, filtered by space, owner or a title search.
 
@@ -148,6 +165,7 @@ class Gallery(APIView):
             OpenApiParameter("order", str, enum=list(ORDERS), default="newest"),
             OpenApiParameter("space", str, description="Only works of this space (its slug)."),
             OpenApiParameter("owner", str, description="Only works of this user (a username)."),
+            OpenApiParameter("kind", str, enum=list(KINDS), description="Only pictures, or only videos."),
             OpenApiParameter("q", {"type": "string", "maxLength": 100},
                              description="Only works whose title contains this."),
         ],
@@ -162,6 +180,7 @@ class Gallery(APIView):
             works = works.filter(space__slug=space)
         if owner := request.query_params.get("owner"):
             works = works.filter(owner__username=owner)
+        works = of_kind(works, request.query_params.get("kind"))
         if query := request.query_params.get("q", "").strip():
             if len(query) > 100:
                 raise ValidationError({"q": ["must be at most 100 characters."]})

@@ -26,7 +26,7 @@ from django.utils.text import slugify
 
 from breeding import actions as breeding
 from breeding import images
-from breeding.models import Creation, Visibility
+from breeding.models import Creation, Origin, Video, Visibility
 from gallery.models import (
     BreedingRound,
     Candidate,
@@ -63,12 +63,19 @@ def group(exhibition_id: int) -> str:
 
 
 def work_dict(creation: Creation) -> dict:
+    video = None
+    if creation.origin == Origin.VIDEO:  # a query for videos only
+        from breeding.video_api import files_of
+
+        row = Video.objects.filter(creation=creation).first()
+        video = files_of(row) if row else None
     return {
         "id": creation.public_id,
         "title": creation.title,
         "owner": creation.owner.username,
         "space": creation.space.slug,
         "images": images.urls(creation.space.slug, creation.latent_sha),
+        "video": video,
     }
 
 

@@ -340,7 +340,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", "blob:"],  # blob: a picture chosen for upload, shown before it is sent
         "font-src": [SELF],
         "connect-src": [SELF],  # 'self' takes in ws:// and wss:// to the same host
-        "media-src": [SELF],
+        "media-src": [SELF, "blob:"],  # blob: the studio's video preview, played before the full render
         "object-src": [NONE],
         "base-uri": [NONE],
         "form-action": [SELF],

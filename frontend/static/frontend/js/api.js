@@ -13,6 +13,15 @@ function csrfToken() {
 }
 
 export async function api(method, url, body) {
+  return request(method, url, body, (response) => response.json().catch(() => null));
+}
+
+// The same, for an answer that is a file (a video preview): a Blob.
+export async function apiBlob(method, url, body) {
+  return request(method, url, body, (response) => response.blob());
+}
+
+async function request(method, url, body, read) {
   let response;
   try {
     response = await fetch(url, {
@@ -29,18 +38,22 @@ export async function api(method, url, body) {
     throw new ApiError("Mendel cannot be reached. Check your connection and try again.", 0);
   }
   if (response.status === 204) return null;
+  if (response.ok) {
+    try {
+      return await read(response);
+    } catch {
+      throw new ApiError("The answer was cut off. Try again.", response.status);
+    }
+  }
   let data = null;
   try {
     data = await response.json();
   } catch {
     // an answer that is not JSON: a proxy's error page, say
   }
-  if (!response.ok) {
-    const error = new ApiError(explain(response.status, data), response.status, data?.fields);
-    error.retryAfter = data?.retry_after ?? response.headers.get("Retry-After");
-    throw error;
-  }
-  return data;
+  const error = new ApiError(explain(response.status, data), response.status, data?.fields);
+  error.retryAfter = data?.retry_after ?? response.headers.get("Retry-After");
+  throw error;
 }
 
 export function explain(status, data) {

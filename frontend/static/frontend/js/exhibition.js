@@ -2,6 +2,7 @@
 // tour glides followers to the work the curator shows; presence, reactions and the live
 // breeding round. Without JavaScript the page is the server's, complete for reading.
 import "./placeholder.js";
+import { videoElement } from "./pictures.js";
 import {
   dates, followExhibition, paragraphs, profileUrl, reducedMotion, statusBadge,
   titleOf, workUrl,
@@ -23,15 +24,19 @@ function exhibit(item) {
   figure.className = "exhibit-image";
   const link = document.createElement("a");
   link.href = workUrl(item.work.id);
-  const img = document.createElement("img");
-  img.src = item.work.images["1024"];
-  img.width = 1024;
-  img.height = 1024;
-  img.decoding = "async";
-  img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
-  img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
-  link.append(img);
-  figure.append(link);
+  if (item.work.video) {
+    figure.append(videoElement(item.work.video, `${titleOf(item.work)} by ${item.work.owner}, a video`));
+  } else {
+    const img = document.createElement("img");
+    img.src = item.work.images["1024"];
+    img.width = 1024;
+    img.height = 1024;
+    img.decoding = "async";
+    img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
+    img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
+    link.append(img);
+    figure.append(link);
+  }
   const text = document.createElement("div");
   text.className = "wall-text";
   const mark = document.createElement("p");

@@ -47,3 +47,28 @@ export function picture(src, alt, size = 256) {
   img.src = src;
   return img;
 }
+
+// A video work as walls show it: silent, looping, playing by itself unless the visitor
+// asks for less motion (then it waits, with controls, on its poster).
+export function videoElement(video, label) {
+  const el = document.createElement("video");
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  Object.assign(el, { muted: true, loop: true, playsInline: true, autoplay: !still, controls: still,
+                      poster: video.poster, preload: "metadata", width: 1024, height: 1024 });
+  el.setAttribute("aria-label", label);
+  for (const [src, type] of [[video.webm, "video/webm"], [video.mp4, "video/mp4"]]) {
+    const source = document.createElement("source");
+    Object.assign(source, { src, type });
+    el.append(source);
+  }
+  return el;
+}
+
+// Server-rendered wall videos: still, with controls, for visitors who ask for less motion.
+for (const el of document.querySelectorAll("video[data-autoplay]")) {
+  if (matchMedia("(prefers-reduced-motion: reduce)").matches) {
+    el.autoplay = false;
+    el.pause();
+    el.controls = true;
+  }
+}

@@ -2,6 +2,7 @@
 // swipe) walk, Home and End jump, Esc leaves; the guided tour carries followers along,
 // and the walls change live under the visitor's feet without losing their place.
 import "./placeholder.js";
+import { videoElement } from "./pictures.js";
 import { followExhibition, paragraphs, profileUrl, reducedMotion, titleOf, workUrl } from "./exhibition-live.js";
 import { liveBar } from "./exhibition-bar.js";
 import { toast } from "./toast.js";
@@ -49,10 +50,17 @@ function show(newIndex, { direction = 0 } = {}) {
   prev.setAttribute("aria-disabled", String(index === 0));
   next.setAttribute("aria-disabled", String(index + 1 >= all.length));
   history.replaceState(null, "", `?i=${index + 1}`);
-  if (!changed && img.getAttribute("src") === item.work.images["1024"]) return;
-  img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
-  img.src = item.work.images["1024"];
-  img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
+  const shown = item.work.video ? stage.querySelector("video")?.poster : img.getAttribute("src");
+  if (!changed && shown === (item.work.video?.poster ?? item.work.images["1024"])) return;
+  stage.querySelector("video")?.remove();
+  img.hidden = Boolean(item.work.video);
+  if (item.work.video) {
+    stage.append(videoElement(item.work.video, `${titleOf(item.work)} by ${item.work.owner}, a video`));
+  } else {
+    img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
+    img.src = item.work.images["1024"];
+    img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
+  }
   if (changed && !reducedMotion()) {
     // glide: the new work slides in from the side it comes from, and fades up
     const from = direction ? `${direction * 4}vw` : "0";

@@ -1,7 +1,7 @@
 // The work page: like and unlike without leaving the page.
 import { api } from "./api.js";
 import "./placeholder.js";
-import { showError } from "./toast.js";
+import { showError, toast } from "./toast.js";
 
 for (const button of document.querySelectorAll("[data-like]")) {
   button.addEventListener("click", async () => {
@@ -19,3 +19,21 @@ for (const button of document.querySelectorAll("[data-like]")) {
     }
   });
 }
+
+// A video's owner names it and chooses who sees it here (videos have no studio).
+const owner = document.querySelector("[data-video-owner]");
+owner?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = owner.querySelector("button");
+  button.disabled = true;
+  try {
+    const body = { title: owner.elements.title.value, visibility: owner.elements.visibility.value };
+    const made = await api("PATCH", `/api/creations/${owner.dataset.videoOwner}/`, body);
+    toast(made.visibility === "public" ? "Saved. The video is in the gallery." : "Saved.");
+    document.querySelector(".work-info h1").textContent = made.title || "Untitled";
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+});

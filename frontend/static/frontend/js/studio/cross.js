@@ -1,4 +1,4 @@
-// The cross: parents with content and style weights, mutation, and the picker.
+// The cross: parents with content and style weights, and mutation.
 import { api } from "../api.js";
 import { picture } from "../pictures.js";
 import { showError, toast } from "../toast.js";
@@ -16,7 +16,7 @@ function labelWithOutput(forId, text, value) {
   return label;
 }
 
-export function setupCross(store, { panel, picker, space, announce, selectTab }) {
+export function setupCross(store, { panel, pick, announce, selectTab }) {
   const parentsList = panel.querySelector("[data-parents]");
   const crossButton = panel.querySelector("[data-cross]");
   const mutation = panel.querySelector("[data-mutation]");
@@ -148,43 +148,7 @@ export function setupCross(store, { panel, picker, space, announce, selectTab })
     }
   });
 
-  // The picker: a parent from your library or the public gallery.
-  const pickerGrid = picker.querySelector("[data-picker-grid]");
-  let pickerLoad = 0;
-  const pickerNote = (text) => {
-    const p = document.createElement("p");
-    p.className = "muted";
-    p.textContent = text;
-    pickerGrid.replaceChildren(p);
-  };
-  async function loadPicker(source) {
-    for (const b of picker.querySelectorAll("[data-source]")) b.setAttribute("aria-current", String(b.dataset.source === source));
-    const load = ++pickerLoad;
-    pickerNote("Loading…");
-    try {
-      const items = source === "library"
-        ? await api("GET", `/api/creations/?space=${encodeURIComponent(space)}`)
-        : (await api("GET", `/api/gallery/?space=${encodeURIComponent(space)}&limit=48`)).results;
-      if (load !== pickerLoad) return;  // another source was picked meanwhile
-      pickerGrid.replaceChildren();
-      if (!items.length) {
-        pickerNote(source === "library" ? "Nothing in your library yet." : "No public works in this space yet.");
-      }
-      for (const item of items) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = "pick-tile";
-        b.dataset.id = item.id;
-        b.append(picture(item.images["256"], `${item.title || "Untitled"}${item.owner ? ` by ${item.owner}` : ""}`));
-        b.addEventListener("click", () => { addParent(item); picker.close(); });
-        pickerGrid.append(b);
-      }
-    } catch (error) {
-      if (load === pickerLoad) pickerNote(error.message);  // toasts would sit behind the dialog
-    }
-  }
-  panel.querySelector("[data-add-parent]").addEventListener("click", () => { picker.showModal(); loadPicker("library"); });
-  for (const b of picker.querySelectorAll("[data-source]")) b.addEventListener("click", () => loadPicker(b.dataset.source));
+  panel.querySelector("[data-add-parent]").addEventListener("click", () => pick("Add a parent", addParent));
 
   showParents(store.get().parents);
   return { addParent, row };

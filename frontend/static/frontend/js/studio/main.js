@@ -5,12 +5,14 @@ import "../placeholder.js";
 import { studioSocket } from "../socket.js";
 import { makeRandom } from "../start.js";
 import { showError, toast } from "../toast.js";
+import { setupAnimate } from "./animate.js";
 import { setupChildren } from "./children.js";
 import { setupCross } from "./cross.js";
 import { setupCurrent } from "./current.js";
 import { setupDrafts } from "./drafts.js";
 import { setupGenes } from "./genes.js";
 import { remembered, setupHistory } from "./history.js";
+import { setupPicker } from "./picker.js";
 import { createStore } from "./state.js";
 import { wireGrid } from "./tiles.js";
 
@@ -27,10 +29,11 @@ const store = createStore({
   drafts: data.drafts,
   crossed: [],
   parents: [{ item: data.creation, content: 1, style: 1 }],
+  keyframes: [data.creation],
   ...remembered(data.creation.id, { chaos: 0.3, mutation: 0.1 }),
 });
 
-// Tabs: Children · Cross · Genes.
+// Tabs: Children · Cross · Genes · Animate.
 const tabs = [...root.querySelectorAll('[role="tab"]')];
 function selectTab(name) {
   for (const t of tabs) {
@@ -56,13 +59,9 @@ const { stageImg, setStageStatus } = setupCurrent(store, root);
 const { open } = setupHistory(store, { user: data.user, announce });
 const { keep, discard } = setupDrafts(store, root.querySelector("[data-drafts]"));
 const children = setupChildren(store, { panel: root.querySelector("#panel-children"), announce });
-const cross = setupCross(store, {
-  panel: root.querySelector("#panel-cross"),
-  picker: document.querySelector("[data-picker]"),
-  space: data.space.slug,
-  announce,
-  selectTab,
-});
+const pick = setupPicker(document.querySelector("[data-picker]"), data.space.slug);
+const cross = setupCross(store, { panel: root.querySelector("#panel-cross"), pick, announce, selectTab });
+const onVideo = setupAnimate(store, { panel: root.querySelector("#panel-animate"), pick, space: data.space, announce });
 const genes = setupGenes(store, { panel: root.querySelector("#panel-genes"), stageImg, setStageStatus });
 
 const actions = { open, keep, discard, addParent: cross.addParent };
@@ -74,6 +73,10 @@ for (const b of root.querySelectorAll("[data-random]")) {
 
 // The socket: progress of long work.
 studioSocket((message) => {
+  if (message.type === "video") {
+    onVideo(message);
+    return;
+  }
   if (message.task !== "genes" || message.space !== data.space.slug) return;
   if (message.type === "progress") {
     const bar = root.querySelector("[data-discovery-progress]");

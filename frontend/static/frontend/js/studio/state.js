@@ -7,6 +7,7 @@
 //   crossed   the results of the last cross
 //   drafts    the film strip, newest first
 //   parents   the cross's parents: { item, content, style }
+//   keyframes the video's keyframes, in order
 //   chaos, mutation   the breeding sliders
 
 export function createStore(initial) {

@@ -1,0 +1,200 @@
+// Animate: a morph video through keyframes (or a camera move over this picture), a quick
+// preview in the page, then the full render as a job whose progress comes by the socket.
+import { api, apiBlob } from "../api.js";
+import { picture } from "../pictures.js";
+import { showError, toast } from "../toast.js";
+
+const MAX_KEYFRAMES = 16;
+
+export function setupAnimate(store, { panel, pick, space, announce }) {
+  const $ = (selector) => panel.querySelector(selector);
+  const list = $("[data-keyframes]");
+  const form = $("[data-animate-form]");
+  const length = $("[data-anim-length]");
+  const player = $("[data-anim-player]");
+  const progress = $("[data-anim-progress]");
+  const bar = progress.querySelector("progress");
+  const status = $("[data-anim-status]");
+  const done = $("[data-anim-done]");
+  const previewButton = $("[data-anim-preview]");
+  const renderButton = $("[data-anim-render]");
+  let mode = "morph";
+  let rendering = null;  // the id of the video being rendered
+  let previewUrl = null;
+
+  const keyframes = () => store.get().keyframes;
+  const setKeyframes = (next) => store.set({ keyframes: next });
+
+  function body() {
+    const f = form.elements;
+    const shared = {
+      fps: Number(f.fps.value), size: Number(f.size.value), easing: f.easing.value,
+      title: store.get().current.title ? `${store.get().current.title}, in motion` : "",
+    };
+    if (mode !== "morph") {
+      return { ...shared, keyframes: [store.get().current.id], camera: mode,
+               duration: Number(f.seconds.value), zoom: Number(f.zoom.value) };
+    }
+    return { ...shared, keyframes: keyframes().map((k) => k.id), seconds_per_step: Number(f.seconds.value),
+             loop: f.loop.checked, even_speed: f.even.checked };
+  }
+
+  // What the video will be: its length and frames, said before anything is rendered.
+  function describe() {
+    const b = body();
+    const n = b.keyframes.length;
+    const seconds = mode === "morph" ? b.seconds_per_step * (b.loop ? n : n - 1) : b.duration;
+    const frames = Math.round(b.fps * seconds) + (mode === "morph" && b.loop ? 0 : 1);
+    const ready = mode !== "morph" || n >= 2;
+    length.textContent = ready
+      ? `${seconds.toFixed(1).replace(/\.0$/, "")} s · ${frames} frames at ${b.size} px`
+      : "Add at least one more keyframe.";
+    previewButton.disabled = renderButton.disabled = !ready || rendering !== null;
+  }
+
+  function keyframeRow(item, index) {
+    const li = document.createElement("li");
+    li.className = "keyframe";
+    li.dataset.id = item.id;
+    const name = item.title || "Untitled";
+    li.append(picture(item.images["64"] ?? item.images["256"], `Keyframe ${index + 1}: ${name}`, 64));
+    const controls = document.createElement("span");
+    controls.className = "keyframe-controls";
+    const button = (text, label, action, disabled = false) => {
+      const b = document.createElement("button");
+      Object.assign(b, { type: "button", className: "button small quiet", textContent: text, disabled });
+      b.setAttribute("aria-label", label);
+      b.addEventListener("click", action);
+      controls.append(b);
+    };
+    const move = (step) => () => {
+      const next = [...keyframes()];
+      [next[index], next[index + step]] = [next[index + step], next[index]];
+      setKeyframes(next);
+      // Focus stays on the keyframe that moved (its rows were drawn anew).
+      const [up, down] = list.children[index + step].querySelectorAll("button");
+      const same = step < 0 ? up : down;
+      (same.disabled ? (step < 0 ? down : up) : same).focus();
+    };
+    button("↑", `Move keyframe ${index + 1} earlier`, move(-1), index === 0);
+    button("↓", `Move keyframe ${index + 1} later`, move(1), index === keyframes().length - 1);
+    button("Remove", `Remove keyframe ${index + 1}`, () => setKeyframes(keyframes().filter((_, i) => i !== index)));
+    li.append(controls);
+    return li;
+  }
+
+  function add(item) {
+    if (keyframes().length >= MAX_KEYFRAMES) {
+      toast(`A video takes at most ${MAX_KEYFRAMES} keyframes.`, { kind: "error" });
+      return;
+    }
+    setKeyframes([...keyframes(), item]);
+    announce(`Keyframe ${keyframes().length} added.`);
+  }
+
+  store.subscribe((state, before) => {
+    if (state.keyframes !== before.keyframes) {
+      list.replaceChildren(...state.keyframes.map(keyframeRow));
+      describe();
+    }
+  });
+
+  // Morph, or a camera move over the current picture.
+  for (const b of panel.querySelectorAll("[data-anim-mode]")) {
+    b.addEventListener("click", () => {
+      mode = b.dataset.animMode;
+      for (const other of panel.querySelectorAll("[data-anim-mode]")) {
+        other.setAttribute("aria-pressed", String(other === b));
+      }
+      for (const el of panel.querySelectorAll("[data-morph-only]")) el.hidden = mode !== "morph";
+      for (const el of panel.querySelectorAll("[data-camera-only]")) el.hidden = mode === "morph";
+      $("[data-seconds-label]").textContent = mode === "morph" ? "Seconds per step" : "Seconds";
+      describe();
+    });
+  }
+  form.addEventListener("input", describe);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  $("[data-add-current]").addEventListener("click", () => add(store.get().current));
+  $("[data-add-keyframe]").addEventListener("click", () => pick("Add a keyframe", add));
+
+  previewButton.addEventListener("click", async () => {
+    previewButton.disabled = true;
+    previewButton.textContent = "Making a preview…";
+    try {
+      const blob = await apiBlob("POST", "/api/videos/preview/", body());
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = URL.createObjectURL(blob);
+      player.src = previewUrl;
+      player.hidden = false;
+      await player.play().catch(() => {});
+      announce("The preview plays.");
+    } catch (error) {
+      showError(error);
+    } finally {
+      previewButton.textContent = "Preview";
+      describe();
+    }
+  });
+
+  function showProgress(video) {
+    progress.hidden = false;
+    bar.value = video.fraction ?? 0;
+    if (video.status === "queued") status.textContent = "Waiting for a worker…";
+    else if (video.status === "rendering") {
+      const left = video.eta_s ? ` · about ${Math.max(1, Math.round(video.eta_s))} s left` : "";
+      status.textContent = `Frame ${video.frames_done} of ${video.frames_total}${left}`;
+    }
+  }
+
+  function finished(video) {
+    rendering = null;
+    progress.hidden = true;
+    if (video.status === "done") {
+      const link = done.querySelector("a");
+      link.href = `/w/${encodeURIComponent(video.creation)}/`;
+      done.hidden = false;
+      announce("Your video is ready.");
+      toast("Your video is ready.", { action: { label: "Open it", href: link.href } });
+    } else if (video.status === "failed") {
+      toast(video.error || "The video could not be made.", { kind: "error" });
+    }
+    describe();
+  }
+
+  renderButton.addEventListener("click", async () => {
+    renderButton.disabled = true;
+    done.hidden = true;
+    try {
+      const video = await api("POST", "/api/videos/", body());
+      rendering = video.id;
+      showProgress(video);
+      announce("The video is being made. You can go on breeding meanwhile.");
+    } catch (error) {
+      showError(error);
+    } finally {
+      describe();
+    }
+  });
+
+  $("[data-anim-cancel]").addEventListener("click", async () => {
+    if (!rendering) return;
+    try {
+      finished(await api("POST", `/api/videos/${rendering}/cancel/`));
+      announce("The video was cancelled.");
+    } catch (error) {
+      showError(error);
+    }
+  });
+
+  list.replaceChildren(...keyframes().map(keyframeRow));
+  if (!space.can_move_camera) panel.querySelector("[data-camera-modes]").hidden = true;
+  describe();
+
+  // What the studio socket says of videos.
+  return function onVideo(message) {
+    if (message.video !== rendering) return;
+    const video = { ...message, id: message.video };
+    if (message.status === "done" || message.status === "failed" || message.status === "cancelled") finished(video);
+    else showProgress(video);
+  };
+}
