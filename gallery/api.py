@@ -57,7 +57,7 @@ def public_works():
     return (
         Creation.objects.public()
         .select_related("owner", "space")
-        .only("public_id", "title", "like_count", "created", "hot", "latent_sha",
+        .only("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
               "owner__username", "space__slug")
     )
 

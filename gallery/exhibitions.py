@@ -365,7 +365,10 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
             parent = last.winner
         else:
             raise Refused("Choose the work the first round breeds from.")
-        children = breeding.do_children(curator, parent, n, ROUND_CHAOS)
+        try:
+            children = breeding.do_children(curator, parent, n, ROUND_CHAOS)
+        except breeding.NotBreedable as refused:
+            raise Refused(str(refused)) from None
         for child in children:  # seen by anyone at the show, listed nowhere until it wins
             breeding.do_update(child, visibility=Visibility.UNLISTED)
         rnd = BreedingRound.objects.create(

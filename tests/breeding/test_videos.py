@@ -325,3 +325,37 @@ async def test_progress_and_the_result_reach_the_owners_sockets_only(client, ali
     assert await theirs.receive_nothing(timeout=0.3)
     await mine.disconnect()
     await theirs.disconnect()
+
+
+def test_a_morph_ends_on_its_last_keyframe(as_alice, alice, space):
+    keys = works(alice, space, 2)
+    video = made_video(as_alice, keys, easing="linear")
+    frames = video_frames(fetch(as_alice, f"/videos/{video.public_id}/video.mp4"))
+    assert len(frames) == 7
+    pictures = get_space(space.slug).render(np_stack([k.tensor() for k in keys]), 256).numpy()
+    assert np.abs(frames[0].astype(int) - pictures[0].astype(int)).mean() < 6
+    assert np.abs(frames[-1].astype(int) - pictures[1].astype(int)).mean() < 6
+    # The same keyframes and settings give the same bytes.
+    again = made_video(as_alice, keys, easing="linear")
+    assert again.mp4.read() == video.mp4.read() and again.webm.read() == video.webm.read()
+
+
+def test_a_public_video_hangs_in_an_exhibition_and_plays_there(as_alice, alice, space, client):
+    from gallery import exhibitions
+
+    video = made_video(as_alice, works(alice, space), title="Drift")
+    show = exhibitions.do_create(alice, "Moving pictures")
+    with pytest.raises(exhibitions.Refused, match="only public works"):
+        exhibitions.do_add(show, video.creation.public_id)
+    actions.do_update(video.creation, visibility=Visibility.PUBLIC)
+    event = exhibitions.do_add(show, video.creation.public_id)
+    files = event["item"]["work"]["video"]
+    assert files == {"mp4": f"/videos/{video.public_id}/video.mp4",
+                     "webm": f"/videos/{video.public_id}/video.webm",
+                     "poster": f"/videos/{video.public_id}/poster.webp"}
+    exhibitions.do_update(show, status="open")
+    page = client.get(f"/exhibitions/{show.slug}/").content.decode()
+    assert f'<source src="{files["webm"]}" type="video/webm">' in page
+    # A video is not a parent for a live breeding round.
+    with pytest.raises(exhibitions.Refused, match="A video cannot be bred from"):
+        exhibitions.do_start_round(show, alice, video.creation.public_id)
