@@ -19,7 +19,7 @@ from django.db.models import Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
-from breeding.models import Creation, Space
+from breeding.models import Creation, Origin, Space
 
 
 def index_name(space: Space) -> str:
@@ -60,6 +60,7 @@ def neighbours_query(creation: Creation, limit: int):
         Creation.objects.public()
         .filter(space_id=creation.space_id)
         .exclude(pk=creation.pk)
+        .exclude(origin=Origin.VIDEO)  # a video sits on its first keyframe: not a neighbour
         .order_by(CosineDistance(Cast("latent", vector), Cast(Value(literal), vector)))
         .values_list("id", flat=True)[:limit]
     )

@@ -359,3 +359,13 @@ def test_a_public_video_hangs_in_an_exhibition_and_plays_there(as_alice, alice, 
     # A video is not a parent for a live breeding round.
     with pytest.raises(exhibitions.Refused, match="A video cannot be bred from"):
         exhibitions.do_start_round(show, alice, video.creation.public_id)
+
+
+def test_a_video_is_nobodys_neighbour(as_alice, alice, space):
+    from gallery.neighbours import neighbour_ids
+
+    keys = works(alice, space, 3, visibility=Visibility.PUBLIC)
+    video = made_video(as_alice, keys[:2])
+    actions.do_update(video.creation, visibility=Visibility.PUBLIC)
+    near = neighbour_ids(keys[0], 10)
+    assert video.creation.pk not in near and set(near) == {keys[1].pk, keys[2].pk}
