@@ -12,7 +12,10 @@ held-out latents:
   regression's noise;
 - PCA genes, after GANSpace (Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN
   Controls"): the principal components of sampled latents, the directions along which the
-  samples vary most.
+  samples vary most;
+- closed-form genes, from spaces that offer ``factor_directions(k)`` (StyleGAN: Shen and
+  Zhou 2021, "Closed-form factorization of latent semantics in GANs"), validated and named
+  like PCA genes.
 
 A direction is validated by walking held-out latents along it and checking, with a
 Spearman rank correlation, that the measured attribute rises with the amount, and that it
@@ -98,7 +101,7 @@ class DiscoveredGene:
 
     slug: str  # "brightness", "pc-1"
     label: str  # "Brightness", "Calm ↔ busy"; the slug for a dropped PCA candidate
-    source: str  # "attribute" or "pca"
+    source: str  # "attribute", "pca" or "closed-form"
     direction: torch.Tensor  # (layers, dim) float32, unit L2 norm over all elements
     low: float
     high: float
@@ -156,7 +159,9 @@ def discover_candidates(
         raise ValueError(f"min_rho must be between -1 and 1, got {min_rho!r}")
     _check_whole("batch", batch, minimum=1)
 
-    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components
+    factor = getattr(space, "factor_directions", None)
+    closed_form = factor(components) if callable(factor) else []
+    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components + len(closed_form)
     planned = samples + 2 * held_out + n_candidates * held_out * steps
     progress = _Progress(on_progress, planned)
 
@@ -183,6 +188,12 @@ def discover_candidates(
         slugs.append(f"pc-{k}")
         sources.append("pca")
         directions.append(direction)
+        measures.append(None)
+    # Closed-form directions (Shen and Zhou 2021), from spaces that offer them (StyleGAN).
+    for k, direction in enumerate(closed_form, start=1):
+        slugs.append(f"sefa-{k}")
+        sources.append("closed-form")
+        directions.append(direction.double().reshape(-1).numpy())
         measures.append(None)
     directions = [
         torch.from_numpy(d).to(torch.float32).reshape(space.layers, space.dim) for d in directions
@@ -230,14 +241,14 @@ def discover_candidates(
     for i in range(len(directions)):
         attribute, sign, effect, ratio, rival, change = scores[i]
         kept = _passes(rhos[i], scores[i], min_rho)
-        if sources[i] == "pca" and kept and attribute in held_attributes:
+        if sources[i] != "attribute" and kept and attribute in held_attributes:
             kept = False
         if kept:
             held_attributes.add(attribute)
         named = sources[i] == "attribute" or kept
         genes.append(
             DiscoveredGene(
-                slug=attribute if sources[i] == "pca" and kept else slugs[i],
+                slug=attribute if sources[i] != "attribute" and kept else slugs[i],
                 label=LABELS.get(attribute, attribute.capitalize()) if named else slugs[i],
                 source=sources[i],
                 direction=directions[i] * sign,

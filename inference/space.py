@@ -74,29 +74,50 @@ def check_count(n: object) -> int:
     return n
 
 
-_REGISTRY: dict[str, str] = {}
+_REGISTRY: dict[str, tuple[str, dict]] = {}
 _LOADED: dict[str, Space] = {}
+#: Called with an unknown slug; return (target, options) to register it, or None.
+_RESOLVERS: list = []
 
 
-def register(slug: str, target: str) -> None:
-    """Make a space available by slug; ``target`` is "module:Class", built on first use."""
-    _REGISTRY[slug] = target
+def register(slug: str, target: str, **options) -> None:
+    """Make a space available by slug; ``target`` is "module:Class", built on first use
+    with ``options`` as keyword arguments (a weights path, a version...)."""
+    _REGISTRY[slug] = (target, options)
     _LOADED.pop(slug, None)
+
+
+def add_resolver(resolver) -> None:
+    """Let ``resolver(slug)`` supply spaces registered elsewhere (the site's database)."""
+    if resolver not in _RESOLVERS:
+        _RESOLVERS.append(resolver)
 
 
 def get_space(slug: str) -> Space:
     """The space registered as ``slug`` (one shared instance per process)."""
     if slug not in _REGISTRY:
+        for resolver in _RESOLVERS:
+            found = resolver(slug)
+            if found is not None:
+                register(slug, found[0], **found[1])
+                break
+    if slug not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise KeyError(f"unknown space {slug!r} (known: {known})")
     if slug not in _LOADED:
-        module, _, name = _REGISTRY[slug].partition(":")
-        _LOADED[slug] = getattr(importlib.import_module(module), name)()
+        target, options = _REGISTRY[slug]
+        module, _, name = target.partition(":")
+        _LOADED[slug] = getattr(importlib.import_module(module), name)(**options)
     return _LOADED[slug]
 
 
+def loaded(slug: str) -> bool:
+    return slug in _LOADED
+
+
 def space_slugs() -> list[str]:
-    return sorted(_REGISTRY)
+    """The built-in spaces: registered without options (no weights file of their own)."""
+    return sorted(slug for slug, (_, options) in _REGISTRY.items() if not options)
 
 
 def gaussian_stats(layers: int, dim: int) -> SpaceStats:
