@@ -9,11 +9,11 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions, budget, images
+from breeding import actions, budget, images, spaces
 from breeding.genetics import MAX_CHAOS
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
@@ -147,18 +147,53 @@ def serialize(creations, viewer, many=True):
 
 
 class SpaceSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField(help_text="The space's name, for people.")
     can_project = serializers.SerializerMethodField(
         help_text="Whether pictures can be uploaded into this space.")
+    available = serializers.SerializerMethodField(
+        help_text="Whether the space can be bred in now (its weights are there and unchanged, "
+        "and something can render it).")
+    reason = serializers.SerializerMethodField(
+        help_text="Why the space is unavailable, in a sentence; empty when it is available.")
 
     class Meta:
         model = Space
-        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers", "can_project"]
+        fields = ["slug", "title", "kind", "version", "layers", "dim", "coarse_layers",
+                  "can_project", "available", "reason"]
         read_only_fields = fields  # an answer: every field is always there
+
+    def get_title(self, space) -> str:
+        return spaces.title_of(space)
 
     def get_can_project(self, space) -> bool:
         from breeding.upload_api import can_project
 
         return can_project(space)
+
+    def get_available(self, space) -> bool:
+        return self._availability(space).available
+
+    def get_reason(self, space) -> str:
+        return self._availability(space).reason
+
+    def _availability(self, space) -> spaces.Availability:
+        cache = self.context.setdefault("availability", {})
+        if space.slug not in cache:
+            cache[space.slug] = spaces.availability(space)
+        return cache[space.slug]
+
+
+class SpaceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "space_unavailable"
+
+
+def usable(space: Space) -> Space:
+    """``space``, if it can be bred in now; otherwise a 503 that says why."""
+    found = spaces.availability(space)
+    if not found.available:
+        raise SpaceUnavailable(f"The {spaces.title_of(space)} space is unavailable. {found.reason}")
+    return space
 
 
 class GeneSerializer(serializers.ModelSerializer):
@@ -339,6 +374,7 @@ class RandomCreations(Breeding):
         if space is None:
             raise NotFound(f"No space {slug!r}.")
         data = parse(RandomIn, request)
+        usable(space)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -349,6 +385,7 @@ class Children(Breeding):
     def post(self, request, public_id):
         parent = visible_creation(request, public_id)
         data = parse(ChildrenIn, request)
+        usable(parent.space)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -370,6 +407,7 @@ class Cross(Breeding):
         spaces = {p.creation.space_id for p in parents}
         if len(spaces) > 1:
             raise ValidationError({"parents": ["all parents must come from the same space."]})
+        usable(parents[0].creation.space)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -379,6 +417,7 @@ def edit_request(request, public_id: str):
     """The source creation, the validated body and the genes it moves, of an edit."""
     source = visible_creation(request, public_id)
     data = parse(GenesIn, request)
+    usable(source.space)
     return source, data, checked_genes(source.space, data["genes"])
 
 

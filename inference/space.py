@@ -80,7 +80,7 @@ _LOADED: dict[str, Space] = {}
 _RESOLVERS: list = []
 
 
-def register(slug: str, target: str, **options) -> None:
+def register(slug: str, target: str, /, **options) -> None:
     """Make a space available by slug; ``target`` is "module:Class", built on first use
     with ``options`` as keyword arguments (a weights path, a version...)."""
     _REGISTRY[slug] = (target, options)
@@ -93,14 +93,18 @@ def add_resolver(resolver) -> None:
         _RESOLVERS.append(resolver)
 
 
+def _resolve(slug: str) -> None:
+    for resolver in _RESOLVERS:
+        found = resolver(slug)
+        if found is not None:
+            register(slug, found[0], **found[1])
+            return
+
+
 def get_space(slug: str) -> Space:
     """The space registered as ``slug`` (one shared instance per process)."""
     if slug not in _REGISTRY:
-        for resolver in _RESOLVERS:
-            found = resolver(slug)
-            if found is not None:
-                register(slug, found[0], **found[1])
-                break
+        _resolve(slug)
     if slug not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise KeyError(f"unknown space {slug!r} (known: {known})")
@@ -111,8 +115,25 @@ def get_space(slug: str) -> Space:
     return _LOADED[slug]
 
 
+def adopt(slug: str, space: Space) -> None:
+    """Use ``space``, already built, as the registered ``slug``'s shared instance."""
+    if slug not in _REGISTRY:
+        raise KeyError(f"unknown space {slug!r}")
+    _LOADED[slug] = space
+
+
 def loaded(slug: str) -> bool:
     return slug in _LOADED
+
+
+def space_options(slug: str) -> dict:
+    """The options ``slug`` was registered with (resolving it if needed), without
+    building it: what a caller may know of a space before loading its weights."""
+    if slug not in _REGISTRY:
+        _resolve(slug)
+    if slug not in _REGISTRY:
+        raise KeyError(f"unknown space {slug!r}")
+    return dict(_REGISTRY[slug][1])
 
 
 def space_slugs() -> list[str]:

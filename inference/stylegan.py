@@ -277,7 +277,7 @@ class StyleGANSpace:
 
     def __init__(self, path: str | Path, slug: str = "stylegan", version: str | None = None,
                  truncation: float = DEFAULT_TRUNCATION, device: str | None = None,
-                 stats_samples: int = STATS_SAMPLES) -> None:
+                 stats_samples: int = STATS_SAMPLES, needs_gpu: bool | None = None) -> None:
         self.path = Path(path)
         self.slug = slug
         digest = file_digest(self.path)[:16] if self.path.is_file() else ""
@@ -295,7 +295,7 @@ class StyleGANSpace:
         self.groups = self._groups()
         self.coarse_layers = self.groups["middle"][1]
         self.gmac = gmac_per_image(g)
-        self.needs_gpu = self.gmac > CPU_MAX_GMAC
+        self.needs_gpu = self.gmac > CPU_MAX_GMAC if needs_gpu is None else bool(needs_gpu)
         w = self.sample(stats_samples, seed=0)
         self.stats = SpaceStats(mean=w.mean(dim=0), std=w.std(dim=0).clamp_min(1e-6))
 

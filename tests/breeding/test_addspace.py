@@ -1,0 +1,132 @@
+"""Operators add spaces from weights files; a space whose file is gone, changed or too slow
+for this machine says so instead of hanging."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+
+import pytest
+import torch
+from django.core.management import CommandError, call_command
+
+from breeding import spaces
+from breeding.models import Creation, Space
+from inference import space as registry
+from inference.stylegan import file_digest
+from tests.inference.snapshots import snapshot_bytes, tiny_stylegan2
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    path = tmp_path / "portraits.pkl"
+    path.write_bytes(snapshot_bytes(tiny_stylegan2()))
+    return path
+
+
+@pytest.fixture
+def added(snapshot):
+    out = io.StringIO()
+    call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits",
+                 title="Portraits", stdout=out)
+    yield Space.objects.get(slug="portraits"), out.getvalue()
+    registry._REGISTRY.pop("portraits", None)
+    registry._LOADED.pop("portraits", None)
+
+
+def listed(api, slug):
+    response = api.get("/api/spaces/")
+    assert response.status_code == 200
+    return next(s for s in response.json() if s["slug"] == slug)
+
+
+def test_addspace_records_the_file_digest_and_the_space_is_selectable(added, snapshot, api, as_alice):
+    row, said = added
+    assert row.kind == "stylegan" and row.version == file_digest(snapshot)[:16]
+    assert (row.layers, row.dim) == (8, 16)
+    assert row.settings["path"] == str(snapshot) and row.settings["needs_gpu"] is False
+    assert "Added the Portraits space (portraits): stylegan2, latent 8 x 16" in said
+    assert listed(api, "portraits") | {"version": None} == {
+        "slug": "portraits", "title": "Portraits", "kind": "stylegan", "version": None,
+        "layers": 8, "dim": 16, "coarse_layers": row.coarse_layers, "can_project": True,
+        "available": True, "reason": ""}
+    made = as_alice.post("/api/spaces/portraits/random/", {"n": 2, "seed": 1}, format="json")
+    assert made.status_code == 201, made.content
+    picture = as_alice.get(made.json()[0]["images"]["64"])
+    assert picture.status_code == 200 and picture["Content-Type"] == "image/webp"
+    page = as_alice.get("/studio/")
+    assert b'data-random="portraits"' in page.content
+
+
+def test_another_process_finds_an_added_space_by_its_row(added):
+    row, _ = added
+    registry._REGISTRY.pop("portraits")
+    registry._LOADED.pop("portraits", None)
+    space = registry.get_space("portraits")  # through breeding.spaces.resolve
+    assert space.version == row.version and space.layers == row.layers
+
+
+def test_a_missing_file_makes_the_space_unavailable_and_its_works_keep_their_latents(
+        added, snapshot, api, as_alice):
+    made = as_alice.post("/api/spaces/portraits/random/", {"n": 1}, format="json").json()[0]
+    latent = Creation.objects.get(public_id=made["id"]).tensor()
+    os.remove(snapshot)
+    entry = listed(api, "portraits")
+    assert entry["available"] is False
+    assert entry["reason"] == "Its weights (portraits.pkl) are missing on the server."
+    refused = as_alice.post("/api/spaces/portraits/random/", {"n": 1}, format="json")
+    assert refused.status_code == 503
+    assert "The Portraits space is unavailable. Its weights (portraits.pkl) are missing" in refused.json()["error"]
+    assert torch.equal(Creation.objects.get(public_id=made["id"]).tensor(), latent)
+    page = as_alice.get("/studio/")
+    assert b"Portraits: Its weights (portraits.pkl) are missing on the server." in page.content
+    assert b'data-random="portraits"' not in page.content
+
+
+def test_a_changed_file_makes_the_space_unavailable_until_added_again(added, snapshot, api):
+    snapshot.write_bytes(snapshot_bytes(tiny_stylegan2(seed=1)))
+    entry = listed(api, "portraits")
+    assert entry["available"] is False and "changed since the space was added" in entry["reason"]
+    call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits", stdout=io.StringIO())
+    entry = listed(api, "portraits")
+    assert entry["available"] is True and entry["version"] == file_digest(snapshot)[:16]
+
+
+def test_a_space_that_needs_a_gpu_says_so_instead_of_rendering(added, snapshot, api, as_alice):
+    made = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 3}, format="json").json()[0]
+    call_command("addspace", "--kind=stylegan", f"--path={snapshot}", "--slug=portraits",
+                 "--needs-gpu", stdout=io.StringIO())
+    entry = listed(api, "portraits")
+    assert entry["available"] is False
+    assert entry["reason"] == "It needs a GPU inference service, and none is configured."
+    picture = as_alice.get(made["images"]["256"].replace("/256.", "/1024."))
+    assert picture.status_code == 503
+    assert picture.json()["error"] == "The portraits space needs a GPU inference service, and none is configured."
+    children = as_alice.post(f"/api/creations/{made['id']}/children/", {"n": 2, "chaos": 0.5}, format="json")
+    assert children.status_code == 503
+
+
+class _Evil:
+    def __reduce__(self):
+        return os.system, ("true",)
+
+
+def test_addspace_refuses_bad_files_with_a_sentence(tmp_path):
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(pickle.dumps({"G_ema": _Evil()}))
+    with pytest.raises(CommandError, match=r"evil.pkl cannot be loaded as a stylegan space: .*posix\.system"):
+        call_command("addspace", kind="stylegan", path=str(evil), slug="evil")
+    with pytest.raises(CommandError, match="there is nothing at"):
+        call_command("addspace", kind="stylegan", path=str(tmp_path / "nope.pkl"), slug="nope")
+    with pytest.raises(CommandError, match="is not a slug"):
+        call_command("addspace", kind="stylegan", path=str(evil), slug="no spaces")
+    assert not Space.objects.filter(slug__in=["evil", "nope"]).exists()
+
+
+def test_a_built_in_space_cannot_be_replaced(space, snapshot):
+    with pytest.raises(CommandError, match="'abstract' is a built-in space"):
+        call_command("addspace", kind="stylegan", path=str(snapshot), slug="abstract")
+    assert spaces.availability(space).available
