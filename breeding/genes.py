@@ -13,9 +13,10 @@ held-out latents:
 - PCA genes, after GANSpace (Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN
   Controls"): the principal components of sampled latents, the directions along which the
   samples vary most;
-- closed-form genes, from spaces that offer ``factor_directions(k)`` (StyleGAN: Shen and
-  Zhou 2021, "Closed-form factorization of latent semantics in GANs"), validated and named
-  like PCA genes.
+- directions a space offers itself (``candidate_directions(k)``): closed-form ones for
+  StyleGAN (Shen and Zhou 2021, "Closed-form factorization of latent semantics in GANs"),
+  principal components of its renders' embeddings for diffusion; validated and named like
+  PCA genes.
 
 A direction is validated by walking held-out latents along it and checking, with a
 Spearman rank correlation, that the measured attribute rises with the amount, and that it
@@ -159,9 +160,9 @@ def discover_candidates(
         raise ValueError(f"min_rho must be between -1 and 1, got {min_rho!r}")
     _check_whole("batch", batch, minimum=1)
 
-    factor = getattr(space, "factor_directions", None)
-    closed_form = factor(components) if callable(factor) else []
-    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components + len(closed_form)
+    offered = getattr(space, "candidate_directions", None)
+    extra = offered(components) if callable(offered) else []
+    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components + len(extra)
     planned = samples + 2 * held_out + n_candidates * held_out * steps
     progress = _Progress(on_progress, planned)
 
@@ -189,10 +190,11 @@ def discover_candidates(
         sources.append("pca")
         directions.append(direction)
         measures.append(None)
-    # Closed-form directions (Shen and Zhou 2021), from spaces that offer them (StyleGAN).
-    for k, direction in enumerate(closed_form, start=1):
-        slugs.append(f"sefa-{k}")
-        sources.append("closed-form")
+    # Directions a space offers itself: closed-form ones (StyleGAN), principal components
+    # of its renders' embeddings (diffusion).
+    for slug, source, direction in extra:
+        slugs.append(slug)
+        sources.append(source)
         directions.append(direction.double().reshape(-1).numpy())
         measures.append(None)
     directions = [

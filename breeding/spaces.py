@@ -54,27 +54,17 @@ def is_added(space: Space) -> bool:
 
 
 def _digest(path: Path) -> str:
-    """The file's digest, computed again only when its size or modification time change."""
-    from inference.stylegan import file_digest
+    """The weights' digest, computed again only when their size or modification time change."""
+    from inference.space import weights_digest
 
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if path.is_dir():  # a folder's own stat does not see its files change: cheap to redo
+        return weights_digest(path)
     with _digest_lock:
         if key not in _digests:
-            _digests[key] = file_digest(path) if path.is_file() else folder_digest(path)
+            _digests[key] = weights_digest(path)
         return _digests[key]
-
-
-def folder_digest(path: Path) -> str:
-    """A digest of a model folder: every file's relative path, size and modification time
-    (diffusers folders hold gigabytes; their own files are never edited in place)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def version_of(path: Path) -> str:

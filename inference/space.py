@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -139,6 +140,31 @@ def space_options(slug: str) -> dict:
 def space_slugs() -> list[str]:
     """The built-in spaces: registered without options (no weights file of their own)."""
     return sorted(slug for slug, (_, options) in _REGISTRY.items() if not options)
+
+
+def file_digest(path) -> str:
+    """The sha256 of a file, read in chunks (weights files are hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_digest(path) -> str:
+    """The digest of a weights file, or of a model folder: there, every file's relative
+    path, size and modification time (diffusers folders hold gigabytes, and their files
+    are replaced, not edited in place)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_file():
+        return file_digest(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def gaussian_stats(layers: int, dim: int) -> SpaceStats:

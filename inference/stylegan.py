@@ -21,7 +21,6 @@ the file, so a changed file is a new version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 
 from inference import stylegan_nets as nets
 from inference.snapshot import Record, Refused, load_snapshot
-from inference.space import SpaceStats, check_count, check_latents, check_size
+from inference.space import SpaceStats, check_count, check_latents, check_size, file_digest
 
 #: Above this many multiply-adds per picture a generator is too slow for the CPU: a
 #: 256 px StyleGAN2 (config F) is about 45 GMAC, a 1024 px one about 75.
@@ -39,15 +38,6 @@ CPU_MAX_GMAC = 20.0
 STATS_SAMPLES = 2048
 DEFAULT_TRUNCATION = 0.7
 SUFFIXES = (".pkl", ".safetensors")
-
-
-def file_digest(path: Path) -> str:
-    """The sha256 of a file, read in chunks (weights files are hundreds of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- configs: what a generator is, as plain data ----------------------------------------
@@ -333,14 +323,18 @@ class StyleGANSpace:
         return img
 
     @torch.no_grad()
-    def render(self, latents: torch.Tensor, size: int, batch: int = 8) -> torch.Tensor:
+    def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures. StyleGAN2 stops
         at the first block at least ``size`` large (the skip output so far), so small
-        pictures cost a fraction of a full one."""
+        pictures cost a fraction of a full one.
+
+        One picture at a time: convolution libraries pick their algorithms by batch size,
+        and the last bits of a picture must not depend on what it was batched with
+        (pictures are a cache of their latent)."""
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
         out = []
-        for chunk in latents.split(batch):
+        for chunk in latents.split(1):
             img = self._synthesise(chunk, size)
             out.append(img.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu())
         return torch.cat(out).contiguous()
@@ -372,6 +366,10 @@ class StyleGANSpace:
                 layer = getattr(s, name).affine
                 out.append((i + 1, layer.weight * layer.weight_gain))
         return out
+
+    def candidate_directions(self, k: int) -> list[tuple[str, str, torch.Tensor]]:
+        """Gene candidates beyond the principal components: the closed-form directions."""
+        return [(f"sefa-{i}", "closed-form", d) for i, d in enumerate(self.factor_directions(k), start=1)]
 
     def factor_directions(self, k: int, group: str | None = None) -> list[torch.Tensor]:
         """The top ``k`` closed-form directions (Shen and Zhou 2021, Eq. 5): the

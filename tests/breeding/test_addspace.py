@@ -130,3 +130,23 @@ def test_a_built_in_space_cannot_be_replaced(space, snapshot):
     with pytest.raises(CommandError, match="'abstract' is a built-in space"):
         call_command("addspace", kind="stylegan", path=str(snapshot), slug="abstract")
     assert spaces.availability(space).available
+
+
+def test_a_diffusion_space_needs_a_gpu_unless_the_operator_allows_the_cpu(tmp_path, api):
+    from tests.inference.test_diffusion import tiny_pipeline
+
+    folder = tmp_path / "variations"
+    tiny_pipeline(folder)
+    try:
+        call_command("addspace", kind="diffusion", path=str(folder), slug="variations",
+                     title="Variations", stdout=io.StringIO())
+        row = Space.objects.get(slug="variations")
+        assert (row.layers, row.dim, row.gaussian) == (1, 16, True)
+        entry = listed(api, "variations")
+        assert entry["available"] is torch.cuda.is_available()
+        call_command("addspace", "--kind=diffusion", f"--path={folder}", "--slug=variations",
+                     "--cpu-ok", stdout=io.StringIO())
+        assert listed(api, "variations")["available"] is True
+    finally:
+        registry._REGISTRY.pop("variations", None)
+        registry._LOADED.pop("variations", None)
