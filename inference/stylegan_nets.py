@@ -83,10 +83,15 @@ def upsample2x(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
 
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, *,
                      demodulate: bool = True, padding: int = 0,
-                     input_gain: torch.Tensor | None = None) -> torch.Tensor:
+                     input_gain: torch.Tensor | None = None,
+                     up_filter: torch.Tensor | None = None) -> torch.Tensor:
     """StyleGAN2 Eq. 1 and 3: scale the input channels of ``weight`` per sample by
     ``styles`` (n, in), then normalise each output channel to unit expected variance;
-    one grouped convolution for the whole batch."""
+    one grouped convolution for the whole batch.
+
+    With ``up_filter`` the output has twice the size: a stride-2 transposed convolution
+    (the kernel applied at the input's resolution, a quarter of the work of upsampling
+    first), then the FIR low-pass with gain 4 over its full output, cropped centrally."""
     n, c_in, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     wts = weight.unsqueeze(0) * styles.reshape(n, 1, c_in, 1, 1)
@@ -94,6 +99,18 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
         wts = wts * input_gain.reshape(1, 1, -1, 1, 1)
     if demodulate:
         wts = wts * (wts.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8).rsqrt()
+    if up_filter is not None:
+        # conv_transpose2d convolves; flipping the kernel makes it the same correlation as
+        # every other layer's, over the zero-inserted input.
+        kernel = wts.flip(3, 4).transpose(1, 2).reshape(n * c_in, c_out, kh, kw)
+        out = F.conv_transpose2d(x.reshape(1, n * c_in, h, w), kernel, stride=2, groups=n)
+        # The filter's full output over those 2w + kw - 2 pixels is taps - 1 longer;
+        # keep its central 2w (the same on both axes: square pictures).
+        taps = up_filter.shape[-1]
+        excess = out.shape[-1] + taps - 1 - 2 * w
+        lo, hi = taps - 1 - excess // 2, taps - 1 - (excess - excess // 2)
+        out = upfirdn(out, up_filter, pad=(lo, hi, lo, hi), gain=4.0)
+        return out.reshape(n, c_out, out.shape[2], out.shape[3])
     out = F.conv2d(x.reshape(1, n * c_in, h, w), wts.reshape(n * c_out, c_in, kh, kw),
                    padding=padding, groups=n)
     return out.reshape(n, c_out, out.shape[2], out.shape[3])
@@ -169,9 +186,8 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)
-        if self.up > 1:
-            x = upsample2x(x, self.resample_filter)
-        x = modulated_conv2d(x, self.weight.to(x.dtype), styles, padding=self.weight.shape[-1] // 2)
+        x = modulated_conv2d(x, self.weight.to(x.dtype), styles, padding=self.weight.shape[-1] // 2,
+                             up_filter=self.resample_filter if self.up > 1 else None)
         if self.use_noise:
             x = x + (self.noise_const * self.noise_strength).to(x.dtype)
         return _lrelu(x + self.bias.to(x.dtype).reshape(1, -1, 1, 1), clamp=self.conv_clamp)
