@@ -252,6 +252,11 @@ class ParentIn(serializers.Serializer):
     id = serializers.CharField(max_length=16)
     content = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
     style = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
+    middle = FiniteFloat(
+        min_value=0.0, max_value=MAX_WEIGHT, required=False,
+        help_text="Spaces with three layer groups (StyleGAN): the weight of this parent in "
+        "the middle layers; ``content`` then weighs the coarse layers only. Give it for every "
+        "parent or none.")
 
 
 class CrossIn(serializers.Serializer):
@@ -267,6 +272,11 @@ class CrossIn(serializers.Serializer):
             raise ValidationError("content weights must not all be zero.")
         if sum(p["style"] for p in parents) <= 0:
             raise ValidationError("style weights must not all be zero.")
+        given = sum("middle" in p for p in parents)
+        if given not in (0, len(parents)):
+            raise ValidationError("give a middle weight for every parent or for none.")
+        if given and sum(p["middle"] for p in parents) <= 0:
+            raise ValidationError("middle weights must not all be zero.")
         return parents
 
     def validate(self, data):
@@ -403,11 +413,14 @@ class Cross(Breeding):
             creation = found.get(p["id"])
             if creation is None:
                 raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
-            parents.append(actions.ParentWeight(creation, p["content"], p["style"]))
+            parents.append(actions.ParentWeight(creation, p["content"], p["style"], p.get("middle")))
         spaces = {p.creation.space_id for p in parents}
         if len(spaces) > 1:
             raise ValidationError({"parents": ["all parents must come from the same space."]})
-        usable(parents[0].creation.space)
+        space = usable(parents[0].creation.space)
+        if parents[0].middle is not None and "groups" not in space.settings:
+            raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
+                                               "give content and style weights only."]})
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)

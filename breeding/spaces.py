@@ -156,6 +156,8 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
     settings = {"path": str(path), "title": title or slug.replace("-", " ").capitalize(),
                 "needs_gpu": needs_gpu, "options": options,
                 "architecture": getattr(generator, "arch", kind)}
+    if hasattr(generator, "groups"):  # coarse, middle, fine rows: crosses can weigh each
+        settings["groups"] = {name: list(rows) for name, rows in generator.groups.items()}
     with transaction.atomic():
         row, _ = Space.objects.update_or_create(slug=slug, defaults={
             "kind": kind, "version": version, "layers": generator.layers, "dim": generator.dim,

@@ -150,3 +150,32 @@ def test_a_diffusion_space_needs_a_gpu_unless_the_operator_allows_the_cpu(tmp_pa
     finally:
         registry._REGISTRY.pop("variations", None)
         registry._LOADED.pop("variations", None)
+
+
+def test_crosses_in_a_stylegan_space_can_weigh_coarse_middle_and_fine_layers(added, as_alice):
+    row, _ = added
+    groups = row.settings["groups"]
+    assert groups == {"coarse": [0, 4], "middle": [4, 7], "fine": [7, 8]}
+    a, b = as_alice.post("/api/spaces/portraits/random/", {"n": 2, "seed": 5}, format="json").json()
+    body = {"parents": [{"id": a["id"], "content": 1, "middle": 0, "style": 1},
+                        {"id": b["id"], "content": 0, "middle": 1, "style": 0}]}
+    made = as_alice.post("/api/cross/", body, format="json")
+    assert made.status_code == 201, made.content
+    child = Creation.objects.get(public_id=made.json()[0]["id"]).tensor()
+    pa = Creation.objects.get(public_id=a["id"]).tensor()
+    pb = Creation.objects.get(public_id=b["id"]).tensor()
+    assert torch.equal(child[0:4], pa[0:4])
+    assert torch.equal(child[4:7], pb[4:7])
+    assert torch.equal(child[7:8], pa[7:8])
+    half = {"parents": [{"id": a["id"], "middle": 1}, {"id": b["id"]}]}
+    refused = as_alice.post("/api/cross/", half, format="json")
+    assert refused.status_code == 400
+    assert "give a middle weight for every parent or for none" in refused.content.decode()
+
+
+def test_a_space_without_middle_layers_refuses_middle_weights(as_alice, space):
+    a, b = as_alice.post("/api/spaces/abstract/random/", {"n": 2}, format="json").json()
+    body = {"parents": [{"id": a["id"], "middle": 1}, {"id": b["id"], "middle": 1}]}
+    refused = as_alice.post("/api/cross/", body, format="json")
+    assert refused.status_code == 400
+    assert "the abstract space has no middle layers" in refused.content.decode()
