@@ -179,3 +179,12 @@ def test_a_space_without_middle_layers_refuses_middle_weights(as_alice, space):
     refused = as_alice.post("/api/cross/", body, format="json")
     assert refused.status_code == 400
     assert "the abstract space has no middle layers" in refused.content.decode()
+
+
+def test_the_studio_of_a_work_in_an_unavailable_space_says_why(added, snapshot, as_alice):
+    made = as_alice.post("/api/spaces/portraits/random/", {"n": 1}, format="json").json()[0]
+    assert b"data-space-unavailable" not in as_alice.get(f"/studio/{made['id']}/").content
+    os.remove(snapshot)
+    page = as_alice.get(f"/studio/{made['id']}/").content.decode()
+    assert ("The Portraits space is unavailable: Its weights (portraits.pkl) are missing on the "
+            "server. This work keeps its latent") in page
