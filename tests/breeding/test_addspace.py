@@ -188,3 +188,16 @@ def test_the_studio_of_a_work_in_an_unavailable_space_says_why(added, snapshot, 
     page = as_alice.get(f"/studio/{made['id']}/").content.decode()
     assert ("The Portraits space is unavailable: Its weights (portraits.pkl) are missing on the "
             "server. This work keeps its latent") in page
+
+
+def test_latents_too_long_for_an_hnsw_index_are_searched_without_one():
+    from django.db import connection
+
+    from gallery.neighbours import ensure_index, index_name
+
+    big = Space.objects.create(slug="w-plus", kind="stylegan", version="x", layers=18, dim=512,
+                               coarse_layers=8, gaussian=False, settings={"path": "/nowhere.pkl"})
+    ensure_index(big)  # pgvector's HNSW takes at most 2000 dimensions: no index, no error
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index_name(big)])
+        assert cursor.fetchone()[0] == 0
