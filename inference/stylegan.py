@@ -153,33 +153,6 @@ def build(config: dict) -> nets.Generator:
     return nets.Generator(mapping, synthesis, z_dim)
 
 
-def config_of(g: nets.Generator) -> dict:
-    """The config of a generator we built (for exports and tests)."""
-    s = g.synthesis
-    config = {"z_dim": g.z_dim, "w_dim": g.w_dim, "img_resolution": g.img_resolution,
-              "img_channels": g.img_channels, "mapping_layers": g.mapping.num_layers,
-              "lr_multiplier": g.mapping.fc0.bias_gain, "layer_features": g.mapping.fc0.out_features}
-    if isinstance(s, nets.SynthesisNetwork):
-        config.update(arch="stylegan2", conv_clamp=s.b4.conv1.conv_clamp,
-                      channels={res: getattr(s, f"b{res}").out_channels for res in s.block_resolutions})
-        return config
-    layers = []
-    for name in s.layer_names:
-        layer = getattr(s, name)
-        spec = {k: getattr(layer, k) for k in (
-            "is_torgb", "is_critically_sampled", "in_channels", "out_channels", "in_size", "out_size",
-            "in_sampling_rate", "out_sampling_rate", "in_cutoff", "out_cutoff", "in_half_width",
-            "out_half_width", "conv_kernel", "conv_clamp", "padding", "up_factor", "down_factor")}
-        spec["up_taps"] = 1 if layer.up_filter is None else int(layer.up_filter.shape[-1])
-        spec["down_taps"] = 1 if layer.down_filter is None else int(layer.down_filter.shape[-1])
-        spec["down_radial"] = layer.down_filter is not None and layer.down_filter.ndim == 2
-        layers.append((name, spec))
-    first = {"channels": s.input.channels, "size": list(s.input.size),
-             "sampling_rate": s.input.sampling_rate, "bandwidth": s.input.bandwidth}
-    config.update(arch="stylegan3", output_scale=s.output_scale, first=first, layers=layers)
-    return config
-
-
 def _load_tensors(g: nets.Generator, tensors: dict[str, torch.Tensor]) -> None:
     ours = g.state_dict()
     missing = sorted(set(ours) - set(tensors))
