@@ -97,6 +97,14 @@ def batcher(space: str) -> RenderBatcher:
         return _batchers[space]
 
 
+def forget(space: str) -> None:
+    """Drop the space's batcher (its weights changed): the next render builds a new one."""
+    with _lock:
+        old = _batchers.pop(space, None)
+    if old is not None:
+        old.close()
+
+
 def stored(space: str, sha: str, size: int, fmt: str = "webp") -> bool:
     return default_storage.exists(path(space, sha, size, fmt))
 

@@ -71,11 +71,24 @@ def version_of(path: Path) -> str:
     return _digest(path)[:16]
 
 
+def refresh(space: Space) -> None:
+    """If this process registered ``space`` with another version of its weights (it was
+    added again since), register the current one: the old generator and its batcher go."""
+    from breeding import images
+    from inference.space import register, registered_options
+
+    known = registered_options(space.slug)
+    if known is not None and known.get("version") != space.version:
+        register(space.slug, KINDS[space.kind], **options_of(space))
+        images.forget(space.slug)
+
+
 def availability(space: Space) -> Availability:
     """Whether ``space`` can be bred in now, and if not, why (a sentence for breeders)."""
     from breeding.images import can_render
 
     if is_added(space):
+        refresh(space)
         path = Path(space.settings["path"])
         if not path.exists():
             return Availability(False, f"Its weights ({path.name}) are missing on the server.")

@@ -116,6 +116,12 @@ def get_space(slug: str) -> Space:
     return _LOADED[slug]
 
 
+def registered_options(slug: str) -> dict | None:
+    """The options ``slug`` is registered with here, or None; never resolves or loads."""
+    found = _REGISTRY.get(slug)
+    return dict(found[1]) if found is not None else None
+
+
 def adopt(slug: str, space: Space) -> None:
     """Use ``space``, already built, as the registered ``slug``'s shared instance."""
     if slug not in _REGISTRY:

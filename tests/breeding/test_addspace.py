@@ -11,7 +11,7 @@ import pytest
 import torch
 from django.core.management import CommandError, call_command
 
-from breeding import spaces
+from breeding import images, spaces
 from breeding.models import Creation, Space
 from inference import space as registry
 from inference.stylegan import file_digest
@@ -201,3 +201,31 @@ def test_latents_too_long_for_an_hnsw_index_are_searched_without_one():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index_name(big)])
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_picture_request_finds_an_added_space_this_process_never_loaded(snapshot, as_alice):
+    call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits", stdout=io.StringIO())
+    try:
+        made = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 2}, format="json").json()[0]
+        registry._REGISTRY.pop("portraits")  # as in another web process: only the row is known
+        registry._LOADED.pop("portraits", None)
+        images.forget("portraits")
+        picture = as_alice.get(made["images"]["64"])  # an async view: the row is read off its loop
+        assert picture.status_code == 200 and picture["Content-Type"] == "image/webp"
+        assert registry.loaded("portraits")
+    finally:
+        registry._REGISTRY.pop("portraits", None)
+        registry._LOADED.pop("portraits", None)
+
+
+def test_a_space_added_again_replaces_the_generator_a_process_had_loaded(added, snapshot, as_alice):
+    row, _ = added
+    before = registry.get_space("portraits")
+    snapshot.write_bytes(snapshot_bytes(tiny_stylegan2(seed=7)))
+    # Another process (the operator's command) adds it again: only the row changes here.
+    Space.objects.filter(pk=row.pk).update(version=file_digest(snapshot)[:16])
+    made = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 1}, format="json")
+    assert made.status_code == 201, made.content
+    after = registry.get_space("portraits")
+    assert after is not before and after.version == file_digest(snapshot)[:16]
