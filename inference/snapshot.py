@@ -130,6 +130,7 @@ def _allowed() -> dict[tuple[str, str], Any]:
         PERSISTENT: _record,
         ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
         ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): torch._utils._rebuild_parameter_with_state,
         ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
         ("collections", "OrderedDict"): __import__("collections").OrderedDict,
         ("builtins", "set"): set,
