@@ -148,6 +148,7 @@ class ParentWeight:
     creation: Creation
     content: float
     style: float
+    middle: float | None = None  # three-group spaces only (StyleGAN): the middle layers
 
 
 def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float = 0.0,
@@ -156,6 +157,18 @@ def do_cross(owner, parents: Sequence[ParentWeight], n: int = 1, mutation: float
     space = parents[0].creation.space
     generator = space.generator()
     base = stream(owner, seed)
+    if parents[0].middle is not None:  # coarse, middle and fine groups (space.settings)
+        groups = {name: tuple(rows) for name, rows in space.settings["groups"].items()}
+        weights = {"coarse": [p.content for p in parents], "middle": [p.middle for p in parents],
+                   "fine": [p.style for p in parents]}
+        mixed = genetics.mix_groups([latent_of(p.creation) for p in parents], weights, groups,
+                                    gaussian=space.gaussian)
+        latents = torch.stack([
+            genetics.children(mixed, 1, mutation, base + i, generator.stats.std)[0] if mutation else mixed
+            for i in range(n)
+        ])
+        links = [(p.creation, p.content, p.style) for p in parents]
+        return _create(owner, space, latents, Origin.CROSS, seed, links)
     latents = torch.stack([
         genetics.cross(
             [latent_of(p.creation) for p in parents],

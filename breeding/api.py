@@ -9,11 +9,11 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions, budget, images
+from breeding import actions, budget, images, spaces
 from breeding.genetics import MAX_CHAOS
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
@@ -172,16 +172,25 @@ def serialize(creations, viewer, many=True):
 
 
 class SpaceSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField(help_text="The space's name, for people.")
     can_project = serializers.SerializerMethodField(
         help_text="Whether pictures can be uploaded into this space.")
     can_move_camera = serializers.SerializerMethodField(
         help_text="Whether videos can move a camera over a picture (zoom) in this space.")
+    available = serializers.SerializerMethodField(
+        help_text="Whether the space can be bred in now (its weights are there and unchanged, "
+        "and something can render it).")
+    reason = serializers.SerializerMethodField(
+        help_text="Why the space is unavailable, in a sentence; empty when it is available.")
 
     class Meta:
         model = Space
-        fields = ["slug", "kind", "version", "layers", "dim", "coarse_layers", "can_project",
-                  "can_move_camera"]
+        fields = ["slug", "title", "kind", "version", "layers", "dim", "coarse_layers",
+                  "can_project", "can_move_camera", "available", "reason"]
         read_only_fields = fields  # an answer: every field is always there
+
+    def get_title(self, space) -> str:
+        return spaces.title_of(space)
 
     def get_can_project(self, space) -> bool:
         from breeding.upload_api import can_project
@@ -193,6 +202,31 @@ class SpaceSerializer(serializers.ModelSerializer):
             return hasattr(space.generator(), "render_view")
         except KeyError:  # a space this process cannot load
             return False
+
+    def get_available(self, space) -> bool:
+        return self._availability(space).available
+
+    def get_reason(self, space) -> str:
+        return self._availability(space).reason
+
+    def _availability(self, space) -> spaces.Availability:
+        cache = self.context.setdefault("availability", {})
+        if space.slug not in cache:
+            cache[space.slug] = spaces.availability(space)
+        return cache[space.slug]
+
+
+class SpaceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "space_unavailable"
+
+
+def usable(space: Space) -> Space:
+    """``space``, if it can be bred in now; otherwise a 503 that says why."""
+    found = spaces.availability(space)
+    if not found.available:
+        raise SpaceUnavailable(f"The {spaces.title_of(space)} space is unavailable. {found.reason}")
+    return space
 
 
 class GeneSerializer(serializers.ModelSerializer):
@@ -251,6 +285,11 @@ class ParentIn(serializers.Serializer):
     id = serializers.CharField(max_length=16)
     content = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
     style = FiniteFloat(min_value=0.0, max_value=MAX_WEIGHT, default=1.0)
+    middle = FiniteFloat(
+        min_value=0.0, max_value=MAX_WEIGHT, required=False,
+        help_text="Spaces with three layer groups (StyleGAN): the weight of this parent in "
+        "the middle layers; ``content`` then weighs the coarse layers only. Give it for every "
+        "parent or none.")
 
 
 class CrossIn(serializers.Serializer):
@@ -266,6 +305,11 @@ class CrossIn(serializers.Serializer):
             raise ValidationError("content weights must not all be zero.")
         if sum(p["style"] for p in parents) <= 0:
             raise ValidationError("style weights must not all be zero.")
+        given = sum("middle" in p for p in parents)
+        if given not in (0, len(parents)):
+            raise ValidationError("give a middle weight for every parent or for none.")
+        if given and sum(p["middle"] for p in parents) <= 0:
+            raise ValidationError("middle weights must not all be zero.")
         return parents
 
     def validate(self, data):
@@ -382,6 +426,7 @@ class RandomCreations(Breeding):
         if space is None:
             raise NotFound(f"No space {slug!r}.")
         data = parse(RandomIn, request)
+        usable(space)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -392,6 +437,7 @@ class Children(Breeding):
     def post(self, request, public_id):
         parent = breedable(visible_creation(request, public_id))
         data = parse(ChildrenIn, request)
+        usable(parent.space)
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -410,10 +456,14 @@ class Cross(Breeding):
             if creation is None:
                 raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
             breedable(creation, f"parents[{i}].id")
-            parents.append(actions.ParentWeight(creation, p["content"], p["style"]))
-        spaces = {p.creation.space_id for p in parents}
-        if len(spaces) > 1:
+            parents.append(actions.ParentWeight(creation, p["content"], p["style"], p.get("middle")))
+        space_ids = {p.creation.space_id for p in parents}
+        if len(space_ids) > 1:
             raise ValidationError({"parents": ["all parents must come from the same space."]})
+        space = usable(parents[0].creation.space)
+        if parents[0].middle is not None and "groups" not in space.settings:
+            raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
+                                               "give content and style weights only."]})
         budget.charge(request, budget.creations(data["n"]))
         made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
@@ -423,6 +473,7 @@ def edit_request(request, public_id: str):
     """The source creation, the validated body and the genes it moves, of an edit."""
     source = breedable(visible_creation(request, public_id))
     data = parse(GenesIn, request)
+    usable(source.space)
     return source, data, checked_genes(source.space, data["genes"])
 
 

@@ -12,7 +12,11 @@ held-out latents:
   regression's noise;
 - PCA genes, after GANSpace (Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN
   Controls"): the principal components of sampled latents, the directions along which the
-  samples vary most.
+  samples vary most;
+- directions a space offers itself (``candidate_directions(k)``): closed-form ones for
+  StyleGAN (Shen and Zhou 2021, "Closed-form factorization of latent semantics in GANs"),
+  principal components of its renders' embeddings for diffusion; validated and named like
+  PCA genes.
 
 A direction is validated by walking held-out latents along it and checking, with a
 Spearman rank correlation, that the measured attribute rises with the amount, and that it
@@ -98,7 +102,7 @@ class DiscoveredGene:
 
     slug: str  # "brightness", "pc-1"
     label: str  # "Brightness", "Calm ↔ busy"; the slug for a dropped PCA candidate
-    source: str  # "attribute" or "pca"
+    source: str  # "attribute", "pca" or "closed-form"
     direction: torch.Tensor  # (layers, dim) float32, unit L2 norm over all elements
     low: float
     high: float
@@ -156,7 +160,9 @@ def discover_candidates(
         raise ValueError(f"min_rho must be between -1 and 1, got {min_rho!r}")
     _check_whole("batch", batch, minimum=1)
 
-    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components
+    offered = getattr(space, "candidate_directions", None)
+    extra = offered(components) if callable(offered) else []
+    n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components + len(extra)
     planned = samples + 2 * held_out + n_candidates * held_out * steps
     progress = _Progress(on_progress, planned)
 
@@ -183,6 +189,13 @@ def discover_candidates(
         slugs.append(f"pc-{k}")
         sources.append("pca")
         directions.append(direction)
+        measures.append(None)
+    # Directions a space offers itself: closed-form ones (StyleGAN), principal components
+    # of its renders' embeddings (diffusion).
+    for slug, source, direction in extra:
+        slugs.append(slug)
+        sources.append(source)
+        directions.append(direction.double().reshape(-1).numpy())
         measures.append(None)
     directions = [
         torch.from_numpy(d).to(torch.float32).reshape(space.layers, space.dim) for d in directions
@@ -230,14 +243,14 @@ def discover_candidates(
     for i in range(len(directions)):
         attribute, sign, effect, ratio, rival, change = scores[i]
         kept = _passes(rhos[i], scores[i], min_rho)
-        if sources[i] == "pca" and kept and attribute in held_attributes:
+        if sources[i] != "attribute" and kept and attribute in held_attributes:
             kept = False
         if kept:
             held_attributes.add(attribute)
         named = sources[i] == "attribute" or kept
         genes.append(
             DiscoveredGene(
-                slug=attribute if sources[i] == "pca" and kept else slugs[i],
+                slug=attribute if sources[i] != "attribute" and kept else slugs[i],
                 label=LABELS.get(attribute, attribute.capitalize()) if named else slugs[i],
                 source=sources[i],
                 direction=directions[i] * sign,

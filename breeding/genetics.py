@@ -124,3 +124,34 @@ def edit(latent: torch.Tensor, moves: Sequence[tuple[torch.Tensor, float]]) -> t
             )
         result += amount * direction
     return result
+
+
+def mix_groups(
+    parents: Sequence[torch.Tensor],
+    weights: dict[str, Sequence[float]],
+    groups: dict[str, tuple[int, int]],
+    gaussian: bool = True,
+) -> torch.Tensor:
+    """A child whose rows in each named group of layers (a space's ``groups``, e.g. coarse,
+    middle and fine) are the weighted mix of the parents' rows with that group's weights.
+    Rows in no group mix with equal weights."""
+    k = len(parents)
+    if k < 1:
+        raise ValueError("a cross needs at least one parent")
+    shape = parents[0].shape
+    if any(p.shape != shape for p in parents):
+        raise ValueError("all parents must come from the same space (same latent shape)")
+    unknown = sorted(set(weights) - set(groups))
+    if unknown:
+        raise ValueError(f"unknown layer group {unknown[0]!r} (groups: {', '.join(groups)})")
+    row_weights: list[Sequence[float]] = [[1.0] * k for _ in range(shape[0])]
+    for name, ws in weights.items():
+        if len(ws) != k:
+            raise ValueError(f"need one {name} weight per parent ({k}), got {len(ws)}")
+        if any(not math.isfinite(w) or w < 0 for w in ws) or sum(ws) <= 0:
+            raise ValueError(f"{name} weights must be finite, not negative and not all zero")
+        start, end = groups[name]
+        for row in range(start, end):
+            row_weights[row] = ws
+    return torch.stack([_mix([p[row] for p in parents], row_weights[row], gaussian)
+                        for row in range(shape[0])])

@@ -72,6 +72,20 @@ def urls(space: str, sha: str) -> dict[str, str]:
     return {str(size): url(space, sha, size) for size in LISTED_SIZES}
 
 
+class CannotRender(Exception):
+    """This process may not render the space (see ``can_render``); the message says why."""
+
+
+def can_render(space) -> bool:
+    """Whether this process may render ``space`` (a Space row or its slug) itself: its
+    generator is fast enough for the CPU (``needs_gpu`` unset), or this machine has a GPU.
+    Elsewhere its pictures need the inference service."""
+    from inference.space import space_options
+
+    needs = space_options(space).get("needs_gpu") if isinstance(space, str) else space.settings.get("needs_gpu")
+    return not needs or torch.cuda.is_available()
+
+
 def batcher(space: str) -> RenderBatcher:
     with _lock:
         if space not in _batchers:
@@ -81,6 +95,14 @@ def batcher(space: str) -> RenderBatcher:
                 max_wait_ms=settings.RENDER_MAX_WAIT_MS,
             )
         return _batchers[space]
+
+
+def forget(space: str) -> None:
+    """Drop the space's batcher (its weights changed): the next render builds a new one."""
+    with _lock:
+        old = _batchers.pop(space, None)
+    if old is not None:
+        old.close()
 
 
 def stored(space: str, sha: str, size: int, fmt: str = "webp") -> bool:
@@ -112,6 +134,8 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int, fmt: str = "w
         done: Future = Future()
         done.set_result(data)
         return done
+    if not can_render(space):  # a stored picture is served; a new one would never come
+        raise CannotRender(f"The {space} space needs a GPU inference service, and none is configured.")
     with _lock:
         if key in _inflight:  # started meanwhile
             return _inflight[key]

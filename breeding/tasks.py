@@ -155,8 +155,11 @@ def ensure_genes(stdout=None) -> None:
     from procrastinate.exceptions import AlreadyEnqueued
 
     from breeding.genes import DISCOVERY_VERSION
+    from breeding.spaces import availability
 
     for space in Space.objects.all():
+        if not availability(space).available:
+            continue  # found once its weights are back, or something can render it
         current = Gene.objects.filter(
             space=space, version=space.version, discovery=DISCOVERY_VERSION
         )

@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions
+from breeding import actions, spaces
 from breeding.limits import in_words, take
 from breeding.models import UNFINISHED, Space, Upload
 from breeding.uploads import MAX_BYTES, UploadRefused, check_files, decode, read_limited
@@ -30,6 +30,10 @@ HOUR_S = 3600
 def can_project(space: Space) -> bool:
     from inference.projection import can_project as space_can_project
 
+    if not spaces.availability(space).available:
+        return False
+    if spaces.is_added(space):  # known by kind, without loading its weights here
+        return space.kind in spaces.PROJECTING_KINDS
     try:
         return space_can_project(space.generator())
     except KeyError:  # a space this process cannot load
@@ -131,6 +135,9 @@ def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
     space = Space.objects.filter(slug=space_slug).first()
     if space is None:
         raise Refused(f"There is no space {space_slug[:40]!r}.", field="space")
+    state = spaces.availability(space)
+    if not state.available:
+        raise Refused(f"The {space.slug} space is unavailable. {state.reason}", 503, field="space")
     if not can_project(space):
         raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
     try:

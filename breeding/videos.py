@@ -88,8 +88,12 @@ class Plan:
 def check(space: Space, keyframes: list[Creation], plan: Plan) -> None:
     """Refuse, with a sentence, a video that cannot be made (keyframes already checked for
     visibility by the caller)."""
+    from breeding import spaces
     from inference import video as engine
 
+    found = spaces.availability(space)
+    if not found.available:
+        raise Refused(f"The {spaces.title_of(space)} space is unavailable. {found.reason}")
     if any(k.origin == Origin.VIDEO for k in keyframes):
         raise Refused("A video cannot be a keyframe. Choose pictures.")
     if any(k.space_id != space.pk for k in keyframes):

@@ -130,6 +130,8 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
             # Shielded: the render is shared by everyone asking for this picture, so a
             # visitor who leaves (this request cancelled) must not cancel it for the rest.
             data = await asyncio.shield(asyncio.wrap_future(images.request(space, sha, latent, size, fmt)))
+        except images.CannotRender as e:
+            return refusal(str(e), 503, retry_after=60)
         except Exception:
             return refusal("The picture could not be rendered. Try again shortly.", 503,
                            retry_after=5)

@@ -278,8 +278,11 @@ def studio_start(request):
     if not request.user.is_authenticated:
         return redirect(f"{reverse('frontend:signup')}?{urlencode({'next': request.path})}")
     drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT).alive()
+    from breeding import spaces
+
     return render(request, "frontend/studio_start.html", {
-        "spaces": Space.objects.all(),
+        "spaces": [{"slug": s.slug, "title": spaces.title_of(s), "state": spaces.availability(s)}
+                   for s in Space.objects.all()],
         "recent": [work(c) for c in drafts.select_related("space", "owner")[:12]],
     })
 

@@ -21,6 +21,10 @@ from pgvector.django import CosineDistance, VectorField
 
 from breeding.models import Creation, Origin, Space
 
+#: pgvector's HNSW indexes take at most 2000 dimensions; larger latents (StyleGAN's W+,
+#: 18 x 512) are searched exactly, without an index.
+HNSW_MAX_DIMS = 2000
+
 
 def index_name(space: Space) -> str:
     return f"creation_hnsw_space_{space.pk}"
@@ -34,6 +38,8 @@ def ensure_index(space: Space, m: int | None = None, ef_construction: int | None
     index keeps the values it was built with.
     """
     dims = int(space.latent_size)
+    if dims > HNSW_MAX_DIMS:
+        return
     m = int(m or settings.NEIGHBOURS_HNSW_M)
     ef_construction = int(ef_construction or settings.NEIGHBOURS_HNSW_EF_CONSTRUCTION)
     with connection.cursor() as cursor:

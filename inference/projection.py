@@ -70,9 +70,10 @@ class ProjectionResult:
 
 
 def can_project(space: object) -> bool:
-    """Whether ``space`` offers what projection needs (a differentiable ``render_float``)."""
-    return bool(getattr(space, "can_project", False)) and callable(
-        getattr(space, "render_float", None)
+    """Whether ``space`` offers what projection needs (a differentiable ``render_float``,
+    or a ``project`` of its own)."""
+    return bool(getattr(space, "can_project", False)) and (
+        callable(getattr(space, "render_float", None)) or callable(getattr(space, "project", None))
     )
 
 
@@ -178,6 +179,9 @@ def project(
         raise ValueError(f"budget_s must be a positive number of seconds, got {budget_s!r}")
     if steps is not None and budget_s is not None:
         raise ValueError("give steps or budget_s, not both")
+    own = getattr(space, "project", None)
+    if callable(own):  # a space that knows its own latent best (StyleGAN: W, then W+)
+        return own(target, size=size, seed=seed, on_step=on_step, budget_s=budget_s, steps=steps)
     goal = prepare_target(target, size)
     started = time.perf_counter()
     total_steps = steps if steps is not None else STEPS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -74,29 +75,102 @@ def check_count(n: object) -> int:
     return n
 
 
-_REGISTRY: dict[str, str] = {}
+_REGISTRY: dict[str, tuple[str, dict]] = {}
 _LOADED: dict[str, Space] = {}
+#: Called with an unknown slug; return (target, options) to register it, or None.
+_RESOLVERS: list = []
 
 
-def register(slug: str, target: str) -> None:
-    """Make a space available by slug; ``target`` is "module:Class", built on first use."""
-    _REGISTRY[slug] = target
+def register(slug: str, target: str, /, **options) -> None:
+    """Make a space available by slug; ``target`` is "module:Class", built on first use
+    with ``options`` as keyword arguments (a weights path, a version...)."""
+    _REGISTRY[slug] = (target, options)
     _LOADED.pop(slug, None)
+
+
+def add_resolver(resolver) -> None:
+    """Let ``resolver(slug)`` supply spaces registered elsewhere (the site's database)."""
+    if resolver not in _RESOLVERS:
+        _RESOLVERS.append(resolver)
+
+
+def _resolve(slug: str) -> None:
+    for resolver in _RESOLVERS:
+        found = resolver(slug)
+        if found is not None:
+            register(slug, found[0], **found[1])
+            return
 
 
 def get_space(slug: str) -> Space:
     """The space registered as ``slug`` (one shared instance per process)."""
     if slug not in _REGISTRY:
+        _resolve(slug)
+    if slug not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise KeyError(f"unknown space {slug!r} (known: {known})")
     if slug not in _LOADED:
-        module, _, name = _REGISTRY[slug].partition(":")
-        _LOADED[slug] = getattr(importlib.import_module(module), name)()
+        target, options = _REGISTRY[slug]
+        module, _, name = target.partition(":")
+        _LOADED[slug] = getattr(importlib.import_module(module), name)(**options)
     return _LOADED[slug]
 
 
+def registered_options(slug: str) -> dict | None:
+    """The options ``slug`` is registered with here, or None; never resolves or loads."""
+    found = _REGISTRY.get(slug)
+    return dict(found[1]) if found is not None else None
+
+
+def adopt(slug: str, space: Space) -> None:
+    """Use ``space``, already built, as the registered ``slug``'s shared instance."""
+    if slug not in _REGISTRY:
+        raise KeyError(f"unknown space {slug!r}")
+    _LOADED[slug] = space
+
+
+def loaded(slug: str) -> bool:
+    return slug in _LOADED
+
+
+def space_options(slug: str) -> dict:
+    """The options ``slug`` was registered with (resolving it if needed), without
+    building it: what a caller may know of a space before loading its weights."""
+    if slug not in _REGISTRY:
+        _resolve(slug)
+    if slug not in _REGISTRY:
+        raise KeyError(f"unknown space {slug!r}")
+    return dict(_REGISTRY[slug][1])
+
+
 def space_slugs() -> list[str]:
-    return sorted(_REGISTRY)
+    """The built-in spaces: registered without options (no weights file of their own)."""
+    return sorted(slug for slug, (_, options) in _REGISTRY.items() if not options)
+
+
+def file_digest(path) -> str:
+    """The sha256 of a file, read in chunks (weights files are hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_digest(path) -> str:
+    """The digest of a weights file, or of a model folder: there, every file's relative
+    path, size and modification time (diffusers folders hold gigabytes, and their files
+    are replaced, not edited in place)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_file():
+        return file_digest(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def gaussian_stats(layers: int, dim: int) -> SpaceStats:

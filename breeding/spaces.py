@@ -1,0 +1,186 @@
+"""Spaces an operator adds from weights files (``manage.py addspace``), and whether each
+space can be used right now.
+
+A built-in space (abstract, figures) carries its weights in the code. An added space
+(StyleGAN, diffusion) is a ``Space`` row whose ``settings`` hold the weights' path and its
+kind; its ``version`` is the digest of the file when it was added. The inference registry
+finds added spaces through ``resolve``, so the web process, the workers and the inference
+service all build them from the same row.
+
+A space whose file is missing or changed is unavailable, with the reason; its works keep
+their latents and render again once the file is back (or the space is added again, which
+makes a new version). A space too slow for the CPU is unavailable where no GPU is at hand
+(``breeding.images.can_render``), so that a request says so instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from breeding.models import Space
+
+#: The class of each kind of added space.
+KINDS = {
+    "stylegan": "inference.stylegan:StyleGANSpace",
+    "diffusion": "inference.diffusion:DiffusionSpace",
+}
+
+#: The kinds whose spaces take uploads (both project: StyleGAN by optimisation, diffusion
+#: by encoding the picture).
+PROJECTING_KINDS = frozenset(KINDS)
+
+_digests: dict[tuple[str, int, int], str] = {}
+_digest_lock = threading.Lock()
+
+
+class SpaceRefused(ValueError):
+    """The weights cannot make a space; the message says why, in a sentence."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: str = ""
+
+
+def is_added(space: Space) -> bool:
+    return bool(space.settings.get("path"))
+
+
+def _digest(path: Path) -> str:
+    """The weights' digest, computed again only when their size or modification time change."""
+    from inference.space import weights_digest
+
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if path.is_dir():  # a folder's own stat does not see its files change: cheap to redo
+        return weights_digest(path)
+    with _digest_lock:
+        if key not in _digests:
+            _digests[key] = weights_digest(path)
+        return _digests[key]
+
+
+def version_of(path: Path) -> str:
+    return _digest(path)[:16]
+
+
+def refresh(space: Space) -> None:
+    """If this process registered ``space`` with another version of its weights (it was
+    added again since), register the current one: the old generator and its batcher go."""
+    from breeding import images
+    from inference.space import register, registered_options
+
+    known = registered_options(space.slug)
+    if known is not None and known.get("version") != space.version:
+        register(space.slug, KINDS[space.kind], **options_of(space))
+        images.forget(space.slug)
+
+
+def availability(space: Space) -> Availability:
+    """Whether ``space`` can be bred in now, and if not, why (a sentence for breeders)."""
+    from breeding.images import can_render
+
+    if is_added(space):
+        refresh(space)
+        path = Path(space.settings["path"])
+        if not path.exists():
+            return Availability(False, f"Its weights ({path.name}) are missing on the server.")
+        try:
+            current = version_of(path)
+        except OSError as e:
+            return Availability(False, f"Its weights ({path.name}) cannot be read: {e.strerror}.")
+        if current != space.version:
+            return Availability(False, f"Its weights ({path.name}) changed since the space was "
+                                       "added; an operator must add it again.")
+    if not can_render(space):
+        return Availability(False, "It needs a GPU inference service, and none is configured.")
+    return Availability(True)
+
+
+def options_of(space: Space) -> dict:
+    """The keyword arguments that build an added space's generator."""
+    options = {"path": space.settings["path"], "slug": space.slug, "version": space.version,
+               "needs_gpu": bool(space.settings.get("needs_gpu"))}
+    options.update(space.settings.get("options") or {})
+    return options
+
+
+def _lookup(slug: str):
+    return Space.objects.filter(slug=slug).values_list("kind", "version", "settings").first()
+
+
+def _lookup_elsewhere(slug: str):
+    try:
+        return _lookup(slug)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def resolve(slug: str) -> tuple[str, dict] | None:
+    """For ``inference.space``: the class and options of an added space, by slug."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        row = _lookup(slug)
+    else:  # an event loop's thread may not query: one query from a thread of its own
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            row = pool.submit(_lookup_elsewhere, slug).result()
+    if row is None or not row[2].get("path") or row[0] not in KINDS:
+        return None
+    kind, version, settings = row
+    space = Space(slug=slug, kind=kind, version=version, settings=settings)
+    return KINDS[kind], options_of(space)
+
+
+def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
+              cpu_ok: bool | None = None, options: dict | None = None) -> Space:
+    """Load the weights at ``path`` as a ``kind`` space (which validates them), record their
+    digest as the space's version and create or update its row. Raises ``SpaceRefused``."""
+    from inference.space import adopt, register
+
+    if kind not in KINDS:
+        raise SpaceRefused(f"unknown kind {kind!r}: the kinds are {', '.join(sorted(KINDS))}")
+    path = Path(path).expanduser().resolve()
+    if not path.exists():
+        raise SpaceRefused(f"there is nothing at {path}")
+    existing = Space.objects.filter(slug=slug).first()
+    if existing is not None and not is_added(existing):
+        raise SpaceRefused(f"{slug!r} is a built-in space; choose another slug")
+    version = version_of(path)
+    module, _, name = KINDS[kind].partition(":")
+    import importlib
+
+    cls = getattr(importlib.import_module(module), name)
+    options = dict(options or {})
+    try:
+        generator = cls(path=path, slug=slug, version=version, **options)
+    except (ValueError, OSError) as e:  # Refused is a ValueError
+        raise SpaceRefused(f"{path.name} cannot be loaded as a {kind} space: {e}") from None
+    needs_gpu = bool(getattr(generator, "needs_gpu", False)) if cpu_ok is None else not cpu_ok
+    settings = {"path": str(path), "title": title or slug.replace("-", " ").capitalize(),
+                "needs_gpu": needs_gpu, "options": options,
+                "architecture": getattr(generator, "arch", kind)}
+    if hasattr(generator, "groups"):  # coarse, middle, fine rows: crosses can weigh each
+        settings["groups"] = {name: list(rows) for name, rows in generator.groups.items()}
+    with transaction.atomic():
+        row, _ = Space.objects.update_or_create(slug=slug, defaults={
+            "kind": kind, "version": version, "layers": generator.layers, "dim": generator.dim,
+            "coarse_layers": generator.coarse_layers, "gaussian": generator.prior == "gaussian",
+            "settings": settings})
+    register(slug, KINDS[kind], **options_of(row))
+    generator.needs_gpu = needs_gpu
+    adopt(slug, generator)  # loaded once already: no need to load it again
+    return row
+
+
+def title_of(space: Space) -> str:
+    return space.settings.get("title") or space.slug
