@@ -198,6 +198,8 @@ class SpaceSerializer(serializers.ModelSerializer):
         return can_project(space)
 
     def get_can_move_camera(self, space) -> bool:
+        if not self._availability(space).available or spaces.is_added(space):
+            return False  # added kinds (StyleGAN, diffusion) draw a frame, not a canvas
         try:
             return hasattr(space.generator(), "render_view")
         except KeyError:  # a space this process cannot load

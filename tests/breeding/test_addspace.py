@@ -51,7 +51,7 @@ def test_addspace_records_the_file_digest_and_the_space_is_selectable(added, sna
     assert "Added the Portraits space (portraits): stylegan2, latent 8 x 16" in said
     assert listed(api, "portraits") | {"version": None} == {
         "slug": "portraits", "title": "Portraits", "kind": "stylegan", "version": None,
-        "layers": 8, "dim": 16, "coarse_layers": row.coarse_layers, "can_project": True,
+        "layers": 8, "dim": 16, "coarse_layers": row.coarse_layers, "can_project": True, "can_move_camera": False,
         "available": True, "reason": ""}
     made = as_alice.post("/api/spaces/portraits/random/", {"n": 2, "seed": 1}, format="json")
     assert made.status_code == 201, made.content
