@@ -19,18 +19,6 @@ from tests.conftest import free_port
 from tests.servers import start_inference, stop, wait_ready
 
 
-@pytest.fixture(scope="module")
-def replica():
-    port = free_port()
-    proc = start_inference(port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
-        yield base
-    finally:
-        stop(proc)
-
-
 def as_bytes(latents: torch.Tensor) -> bytes:
     return latents.numpy().astype("<f4").tobytes()
 
