@@ -192,3 +192,21 @@ def test_sigterm_finishes_the_render_in_flight_and_takes_no_new_work(space):
     assert torch.equal(pictures_of(out["response"]), space.render(latents, 2048))
     assert late in (503, "refused")
     assert proc.returncode in (0, -signal.SIGTERM), log  # uvicorn exits by the signal it got
+
+
+@pytest.mark.parametrize("options,message", [
+    (["--spaces", "faces"], "error: unknown space 'faces' (known: abstract, figures)"),
+    (["--max-batch", "0"], "error: --max-batch must be at least 1"),
+    (["--precision", "fp8"], "error: precision must be one of fp32, fp16, bf16, got 'fp8'"),
+    (["--device", "tpu"], "error: device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+])
+def test_the_serve_command_refuses_bad_options_in_a_sentence(options, message):
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    result = subprocess.run([sys.executable, "-m", "inference", "serve", *options], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == message

@@ -122,3 +122,15 @@ def test_the_layout_comes_up_and_breeds_and_stops(alice, redis_url, tmp_path):
     for base in webs + replicas:
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{base}/healthz", timeout=2)  # every process of the layout is gone
+
+
+@pytest.mark.parametrize("args,env,message", [
+    (["--web", "0"], {}, "error: --web must be at least 1"),
+    ([], {"REDIS_URL": "redis://127.0.0.1:1/0"},
+     "error: Redis at redis://127.0.0.1:1/0 does not answer (ConnectionError): start one, or set REDIS_URL"),
+])
+def test_the_launcher_refuses_what_it_cannot_run_in_a_sentence(args, env, message):
+    result = subprocess.run([sys.executable, "-m", "mendel.cluster", *args], cwd=ROOT,
+                            env=child_env(**env), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == message

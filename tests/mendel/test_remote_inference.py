@@ -180,3 +180,14 @@ def test_cancelling_stops_a_projection_on_the_replica(alice, space, one_replica,
         assert time.monotonic() < deadline, "the replica went on projecting"
         time.sleep(0.05)
     assert not Creation.objects.filter(origin=Origin.UPLOAD).exists()
+
+
+def test_the_web_is_unhealthy_when_no_replica_is_ready(client, settings, monkeypatch):
+    settings.INFERENCE_URLS = [f"http://127.0.0.1:{free_port()}"]  # nothing listens there
+    monkeypatch.setattr(images, "_batchers", {})
+    monkeypatch.setattr(images, "_remote", None)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["inference"]
+    assert body["checks"]["inference"] == "no inference replica is ready"
