@@ -193,6 +193,28 @@ STATIC_ROOT = VAR_DIR / "static"
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media", BASE_DIR)
+# Media on S3 (or any S3-compatible store) through django-storages, for several machines:
+# the bucket is private (pictures are served through Mendel's views, which check who may
+# see them); credentials come from the usual AWS variables or the machine's role.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
+if MEDIA_S3_BUCKET:
+    _endpoint = env_url("MEDIA_S3_ENDPOINT_URL", ("http", "https"))  # unset: AWS itself
+    try:
+        import storages  # noqa: F401
+    except ImportError:
+        raise ImproperlyConfigured(
+            "MEDIA_S3_BUCKET is set, but django-storages is not installed: "
+            "pip install 'django-storages[s3]', or unset it to keep media in MEDIA_ROOT."
+        ) from None
+    STORAGES = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _endpoint,
+            "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
+            "default_acl": None, "file_overwrite": False,
+        }},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
