@@ -366,11 +366,9 @@ class Service:
             if submit is None:
                 pictures = await asyncio.to_thread(*args)
             else:
-                try:
-                    future = submit(*args)
-                except ValueError as exc:
-                    raise HTTPError(400, str(exc)) from None
-                pictures = await asyncio.wrap_future(future)
+                pictures = await asyncio.wrap_future(submit(*args))
+        except ValueError as exc:  # the space's own checks: the request's fault
+            raise HTTPError(400, str(exc)) from None
         finally:
             self.waiting -= n
         self.served += 1

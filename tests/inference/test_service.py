@@ -95,6 +95,11 @@ def test_frames_follow_their_cameras(replica, space):
     got = pictures_of(response)
     assert torch.equal(got[0], space.render_view(latents[:1], 48, 1.0, (0.0, 0.0))[0])
     assert torch.equal(got[1], space.render_view(latents[1:], 48, 2.5, (0.3, -0.2))[0])
+    too_close = np.array([[1e-5, 0.0, 0.0]] * 2, dtype="<f4")
+    refused = httpx.post(f"{replica}/v1/frames", content=as_bytes(latents) + too_close.tobytes(),
+                         params={"space": "abstract", "shape": "2,8,64", "size": "48", "views": "1"})
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith("zoom must be a number between 0.001 and 1000")
     plain = httpx.post(f"{replica}/v1/frames", content=as_bytes(latents),
                        params={"space": "abstract", "shape": "2,8,64", "size": "48"})
     assert torch.equal(pictures_of(plain), space.render(latents, 48))
