@@ -122,6 +122,23 @@ def rendering_space(space: Space) -> Space:
     return RemoteSpace(space, renderer) if isinstance(renderer, RemoteRenderer) else space
 
 
+def render_frames(space: Space, latents: torch.Tensor, size: int,
+                  views: list[tuple[float, float, float]] | None = None) -> torch.Tensor:
+    """A batch of video frames (n, size, size, 3) uint8, each through its camera (zoom, cx,
+    cy) when ``views`` is given: one request to the inference service when ``INFERENCE_URL``
+    is set, else rendered here. The pixels are the same either way."""
+    renderer = batcher(space.slug)
+    if isinstance(renderer, RemoteRenderer):
+        return renderer.frames(latents, size, views)
+    if views is None:
+        return renderer.render(latents, size)
+    if len(views) != latents.shape[0]:
+        raise ValueError(f"views must give one camera per frame: {len(views)} for "
+                         f"{latents.shape[0]} frames.")
+    return torch.cat([space.render_view(latents[i : i + 1], size, zoom, (cx, cy))
+                      for i, (zoom, cx, cy) in enumerate(views)])
+
+
 def project(space: Space, target, **options) -> ProjectionResult:
     """``inference.projection.project``, on the inference service for a ``RemoteSpace``."""
     if isinstance(space, RemoteSpace):

@@ -191,3 +191,19 @@ def test_the_web_is_unhealthy_when_no_replica_is_ready(client, settings, monkeyp
     body = response.json()
     assert body["failing"] == ["inference"]
     assert body["checks"]["inference"] == "no inference replica is ready"
+
+
+def test_video_frames_are_the_same_rendered_here_or_on_the_replica(one_replica, settings):
+    local_space = get_space("abstract")
+    frames = local_space.sample(3, 9)
+    views = [(1.0, 0.0, 0.0), (1.4, 0.1, 0.0), (2.0, 0.1, -0.1)]
+    remote = images.render_frames(local_space, frames, 48, views), images.render_frames(
+        local_space, frames, 48)
+    settings.INFERENCE_URLS = []
+    images._batchers.clear()
+    here = images.render_frames(local_space, frames, 48, views), images.render_frames(
+        local_space, frames, 48)
+    assert torch.equal(remote[0], here[0]) and torch.equal(remote[1], here[1])
+    assert not torch.equal(here[0][0], here[0][2])  # the camera moved
+    with pytest.raises(ValueError, match="views must give one camera per frame: 2 for 3 frames"):
+        images.render_frames(local_space, frames, 48, views[:2])
