@@ -103,6 +103,13 @@ class Replicas:
                                 replica.url, self.open_s, replica.failures, why)
                 replica.out_until = time.monotonic() + self.open_s
 
+    def lost(self, response: httpx.Response, why: str) -> None:
+        """The replica that sent ``response`` failed midway (a stream broke off)."""
+        url = str(response.request.url)
+        for replica in self.replicas:
+            if url.startswith(replica.url + "/"):
+                self._failed(replica, why)
+
     def _succeeded(self, replica: Replica) -> None:
         with self._lock:
             if replica.failures >= self.failures_to_open:
@@ -283,6 +290,7 @@ class RemoteRenderer:
                             elapsed_s=item["elapsed_s"], eta_s=item["eta_s"]))
             except httpx.TransportError as exc:
                 log.warning("projection lost its replica (%s); starting over on another", exc)
+                self.replicas.lost(response, f"{type(exc).__name__} while projecting")
             finally:
                 response.close()
         raise InferenceUnavailable("the projection failed on every inference replica")

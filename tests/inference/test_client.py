@@ -10,6 +10,7 @@ import torch
 
 from inference.client import InferenceUnavailable, RemoteRenderer, RemoteSpace, Replicas
 from tests.conftest import free_port
+from tests.servers import start_inference, stop, wait_ready
 
 
 @pytest.fixture
@@ -66,3 +67,28 @@ def test_when_every_replica_is_down_the_caller_is_told_in_a_sentence(dead, space
     with pytest.raises(InferenceUnavailable, match="every inference replica is out after repeated "
                                                    "failures; the first is tried again in 60 s"):
         renderer.render(space.sample(1, 0), 32)
+
+
+def test_a_projection_whose_replica_dies_midway_starts_over_on_another(replica, space):
+    port = free_port()
+    victim = start_inference(port)
+    doomed = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(doomed, victim)
+        replicas = Replicas([doomed, replica], failures_to_open=3)
+        renderer = RemoteRenderer(replicas, space)
+        seen = []
+
+        def on_step(step):
+            seen.append(step.step)
+            if step.step == 2 and victim.poll() is None:
+                victim.kill()  # its machine is lost mid-projection
+
+        target = space.render(space.sample(1, 77), 40)[0]
+        result = renderer.project(space, target, size=32, seed=1, steps=30, on_step=on_step)
+    finally:
+        stop(victim)
+    assert result.steps == 30 and result.latent.shape == (8, 64)
+    assert 0 in seen[seen.index(2):]  # started over from the first step
+    assert replicas.states()[doomed]["failures"] == 1
+    assert "while projecting" in replicas.states()[doomed]["last_error"]
