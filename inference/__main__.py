@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-projections", type=int, default=2)
     serve.add_argument("--graceful-s", type=float, default=30.0,
                        help="on SIGTERM, how long requests in flight may take to finish")
+    serve.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+                       help="torch CPU threads (also accepted before the command)")
 
     precision = commands.add_parser(
         "precision", help="how far mixed-precision pictures are from float32 ones")

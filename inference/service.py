@@ -181,7 +181,7 @@ class Service:
         return {
             "ready": self.ready and not self.draining, "draining": self.draining,
             "device": str(self.device), "precision": self.precision,
-            "spaces": sorted(self.spaces), "waiting": self.waiting,
+            "threads": torch.get_num_threads(), "spaces": sorted(self.spaces), "waiting": self.waiting,
             "projections": self.projections, "served": self.served, "refused": self.refused,
             "max_batch": self.limits.max_batch, "max_wait_ms": self.limits.max_wait_ms,
             "max_queue": self.limits.max_queue,

@@ -87,7 +87,7 @@ def start_inference(port: int, *options: str, log=subprocess.PIPE) -> subprocess
     torch on two threads like this suite's."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "inference", "--threads", "2", "serve", "--spaces", "abstract",
+        [sys.executable, "-m", "inference", "serve", "--spaces", "abstract", "--threads", "2",
          "--port", str(port), *options],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )

@@ -52,6 +52,7 @@ def test_it_says_what_it_serves_and_when_it_is_ready(replica, space):
     ready = httpx.get(f"{replica}/readyz")
     assert ready.status_code == 200
     assert ready.json()["ready"] is True and ready.json()["device"] == "cpu"
+    assert ready.json()["threads"] == 2  # --threads 2, as tests.servers starts it
     assert httpx.get(f"{replica}/healthz").json() == {"status": "ok"}
 
 
