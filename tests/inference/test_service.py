@@ -216,3 +216,31 @@ def test_the_serve_command_refuses_bad_options_in_a_sentence(options, message):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == message
+
+
+def test_it_is_ready_only_between_loading_and_shutting_down():
+    import asyncio
+
+    from inference.service import Service
+
+    app = Service(["abstract"], device="cpu")
+
+    async def ask(path, method="GET"):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://replica") as client:
+            return await client.request(method, path, params={
+                "space": "abstract", "shape": "1,8,64", "size": "32"}, content=b"\0" * 2048)
+
+    loading = asyncio.run(ask("/readyz"))
+    assert loading.status_code == 503 and loading.json()["ready"] is False
+    refused = asyncio.run(ask("/v1/render", "POST"))
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert refused.json()["error"] == "this replica is still loading its spaces"
+    app.load()  # what start-up does in the background
+    assert asyncio.run(ask("/readyz")).status_code == 200
+    assert asyncio.run(ask("/v1/render", "POST")).status_code == 200
+    app.drain()  # SIGTERM
+    assert asyncio.run(ask("/readyz")).json()["draining"] is True
+    leaving = asyncio.run(ask("/v1/render", "POST"))
+    assert (leaving.status_code, leaving.json()["error"]) == (503, "this replica is shutting down: try another")
+    app.close()
