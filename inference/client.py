@@ -66,7 +66,10 @@ class Replicas:
         self.http = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
             limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections, keepalive_expiry=30),
+                                max_keepalive_connections=max_connections,
+                                # below the service's 30 s, so the client lets an idle
+                                # connection go before the replica closes it under a request
+                                keepalive_expiry=20),
         )
         self._lock = threading.Lock()
         self._next = 0
