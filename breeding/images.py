@@ -31,7 +31,11 @@ from django.core.files.storage import default_storage
 
 from inference import get_space
 from inference.batcher import RenderBatcher
+from inference.client import RemoteRenderer, RemoteSpace, Replicas
 from inference.encode import encode
+from inference.projection import ProjectionResult
+from inference.projection import project as local_project
+from inference.space import Space
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,8 @@ LISTED_SIZES = (64, 256, 1024)
 EAGER_SIZES = (256,)
 
 _lock = threading.Lock()
-_batchers: dict[str, RenderBatcher] = {}
+_batchers: dict[str, RenderBatcher | RemoteRenderer] = {}
+_remote: Replicas | None = None
 _inflight: dict[tuple[str, str, int], Future] = {}
 _encoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
 
@@ -79,21 +84,31 @@ class CannotRender(Exception):
 def can_render(space) -> bool:
     """Whether this process may render ``space`` (a Space row or its slug) itself: its
     generator is fast enough for the CPU (``needs_gpu`` unset), or this machine has a GPU.
-    Elsewhere its pictures need the inference service."""
+    Elsewhere its pictures need the inference service: with ``INFERENCE_URL`` set, every
+    render goes there, so any space may be asked for."""
     from inference.space import space_options
 
+    if settings.INFERENCE_URLS:
+        return True
     needs = space_options(space).get("needs_gpu") if isinstance(space, str) else space.settings.get("needs_gpu")
     return not needs or torch.cuda.is_available()
 
 
-def batcher(space: str) -> RenderBatcher:
+def batcher(space: str) -> RenderBatcher | RemoteRenderer:
+    """The one way this process renders a space's pictures: ``submit(latents, size)`` gives
+    a future of (n, size, size, 3) uint8. In-process (a ``RenderBatcher``), or on the
+    inference service when ``INFERENCE_URL`` is set (a ``RemoteRenderer``, which also has
+    ``frames(latents, size, views)`` for videos and ``project``)."""
     with _lock:
         if space not in _batchers:
-            _batchers[space] = RenderBatcher(
-                get_space(space),
-                max_batch=settings.RENDER_MAX_BATCH,
-                max_wait_ms=settings.RENDER_MAX_WAIT_MS,
-            )
+            if settings.INFERENCE_URLS:
+                _batchers[space] = RemoteRenderer(_replicas(), get_space(space))
+            else:
+                _batchers[space] = RenderBatcher(
+                    get_space(space),
+                    max_batch=settings.RENDER_MAX_BATCH,
+                    max_wait_ms=settings.RENDER_MAX_WAIT_MS,
+                )
         return _batchers[space]
 
 
@@ -103,6 +118,57 @@ def forget(space: str) -> None:
         old = _batchers.pop(space, None)
     if old is not None:
         old.close()
+
+
+def _replicas() -> Replicas:
+    """This process's connections to the inference replicas (``_lock`` held)."""
+    global _remote
+    if _remote is None:
+        _remote = Replicas(
+            settings.INFERENCE_URLS, timeout_s=settings.INFERENCE_TIMEOUT_S,
+            connect_timeout_s=settings.INFERENCE_CONNECT_TIMEOUT_S,
+            failures_to_open=settings.INFERENCE_FAILURES_TO_OPEN, open_s=settings.INFERENCE_OPEN_S,
+        )
+    return _remote
+
+
+def replicas() -> Replicas | None:
+    """The inference replicas, when rendering is remote (for /healthz)."""
+    if not settings.INFERENCE_URLS:
+        return None
+    with _lock:
+        return _replicas()
+
+
+def rendering_space(space: Space) -> Space:
+    """``space`` as jobs should render with it: itself, or a ``RemoteSpace`` whose
+    ``render`` and ``render_view`` go to the inference service when ``INFERENCE_URL`` is set."""
+    renderer = batcher(space.slug)
+    return RemoteSpace(space, renderer) if isinstance(renderer, RemoteRenderer) else space
+
+
+def render_frames(space: Space, latents: torch.Tensor, size: int,
+                  views: list[tuple[float, float, float]] | None = None) -> torch.Tensor:
+    """A batch of video frames (n, size, size, 3) uint8, each through its camera (zoom, cx,
+    cy) when ``views`` is given: one request to the inference service when ``INFERENCE_URL``
+    is set, else rendered here. The pixels are the same either way."""
+    renderer = batcher(space.slug)
+    if isinstance(renderer, RemoteRenderer):
+        return renderer.frames(latents, size, views)
+    if views is None:
+        return renderer.render(latents, size)
+    if len(views) != latents.shape[0]:
+        raise ValueError(f"views must give one camera per frame: {len(views)} for "
+                         f"{latents.shape[0]} frames.")
+    return torch.cat([space.render_view(latents[i : i + 1], size, zoom, (cx, cy))
+                      for i, (zoom, cx, cy) in enumerate(views)])
+
+
+def project(space: Space, target, **options) -> ProjectionResult:
+    """``inference.projection.project``, on the inference service for a ``RemoteSpace``."""
+    if isinstance(space, RemoteSpace):
+        return space.renderer.project(space.local, target, **options)
+    return local_project(space, target, **options)
 
 
 def stored(space: str, sha: str, size: int, fmt: str = "webp") -> bool:

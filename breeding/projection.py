@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from breeding import actions
+from breeding import actions, images
 from breeding.events import send_to_user
 from breeding.models import UNFINISHED, Upload, UploadStatus
 
@@ -104,13 +104,13 @@ def claim(upload_id: int) -> Upload | None:
 def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
     """Project one upload; the public id of its creation, or None if there is nothing to do
     (done already, cancelled, or failed for good)."""
-    from inference.projection import can_project, project
+    from inference.projection import can_project
 
     # 1. Claim
     upload = claim(upload_id)
     if upload is None:
         return None
-    space = upload.space.generator()
+    space = images.rendering_space(upload.space.generator())
     if not can_project(space):
         return fail(upload, f"The {upload.space.slug} space cannot take uploads.")
     target = target_of(upload)
@@ -139,7 +139,7 @@ def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
             send_to_user(upload.owner_id, payload(upload, **extra))
 
     try:
-        result = project(space, target, size=settings.PROJECTION_SIZE, seed=upload.pk,
+        result = images.project(space, target, size=settings.PROJECTION_SIZE, seed=upload.pk,
                          on_step=on_step, budget_s=settings.PROJECTION_BUDGET_S)
     except Cancelled:
         log.info("upload %s: cancelled while projecting", upload.public_id)

@@ -61,7 +61,7 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
 
     space = Space.objects.get(slug=space_slug)
     reporter = Reporter("genes", space_slug)
-    found = discover(space.generator(), samples=samples, held_out=held_out, on_progress=reporter)
+    found = discover(images.rendering_space(space.generator()), samples=samples, held_out=held_out, on_progress=reporter)
     with transaction.atomic():
         Gene.objects.filter(space=space).delete()
         Gene.objects.bulk_create(

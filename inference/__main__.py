@@ -3,6 +3,8 @@
     python -m inference render abstract --seed 3 --size 1024 -o out.png
     python -m inference sheet abstract --seed 0 --count 16 --size 256 -o sheet.png
     python -m inference spaces
+    python -m inference serve --spaces abstract --port 8100
+    python -m inference precision abstract --device cuda --precision fp16
 """
 
 from __future__ import annotations
@@ -32,6 +34,31 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("-o", "--output", required=True)
 
     commands.add_parser("spaces", help="list the registered spaces")
+
+    serve = commands.add_parser("serve", help="the inference HTTP service (one process per GPU)")
+    serve.add_argument("--spaces", default="abstract", help="comma-separated space slugs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8100)
+    serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    serve.add_argument("--precision", default="fp32", help="fp32, or fp16/bf16 (mixed precision)")
+    serve.add_argument("--max-batch", type=int, default=16, help="pictures in one forward pass")
+    serve.add_argument("--max-wait-ms", type=float, default=5.0,
+                       help="how long a pass waits for more requests to join it")
+    serve.add_argument("--max-queue", type=int, default=256,
+                       help="pictures waiting at most; past it requests get 503")
+    serve.add_argument("--max-projections", type=int, default=2)
+    serve.add_argument("--graceful-s", type=float, default=30.0,
+                       help="on SIGTERM, how long requests in flight may take to finish")
+    serve.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+                       help="torch CPU threads (also accepted before the command)")
+
+    precision = commands.add_parser(
+        "precision", help="how far mixed-precision pictures are from float32 ones")
+    precision.add_argument("space")
+    precision.add_argument("--device", default="auto")
+    precision.add_argument("--precision", default="fp16")
+    precision.add_argument("--count", type=int, default=16)
+    precision.add_argument("--size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args(argv)
 
@@ -42,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "precision":
+        return _precision(args)
     if args.command == "spaces":
         for slug in space_slugs():
             space = get_space(slug)
@@ -60,6 +91,47 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     Path(args.output).write_bytes(encode(image, fmt))
     print(f"wrote {args.output}")
+    return 0
+
+
+def _serve(args) -> int:
+    import logging
+
+    from inference.service import Limits, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    spaces = [slug.strip() for slug in args.spaces.split(",") if slug.strip()]
+    try:
+        if not spaces:
+            raise ValueError("--spaces needs at least one space slug")
+        for name in ("max_batch", "max_queue", "max_projections"):
+            if getattr(args, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if args.max_wait_ms < 0:
+            raise ValueError("--max-wait-ms must not be negative")
+        limits = Limits(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+                        max_queue=args.max_queue, max_projections=args.max_projections)
+        serve(spaces, args.host, args.port, limits, args.device, args.precision, args.graceful_s)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _precision(args) -> int:
+    from inference import get_space
+    from inference.device import precision_difference
+
+    try:
+        found = precision_difference(get_space(args.space), args.device, args.precision,
+                                     n=args.count, size=args.size)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{found.space} on {found.device}, {found.precision} against fp32, {found.pictures} "
+          f"pictures at {found.size} px: mean |diff| {found.mean_abs} of 255, max {found.max_abs}, "
+          f"PSNR {found.psnr_db} dB: {'the same' if found.same_to_the_eye else 'NOT the same'} "
+          "to the eye")
     return 0
 
 

@@ -66,6 +66,26 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
+    return _check_url(name, raw, schemes)
+
+
+def env_url_list(name: str, schemes: tuple[str, ...]) -> list[str]:
+    """Comma-separated URLs whose schemes are among ``schemes``; empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return []
+    items = [item.strip() for item in raw.split(",")]
+    if not all(items):
+        raise ImproperlyConfigured(
+            f"{name} must be a comma-separated list without empty entries, got {raw!r}."
+        )
+    urls = [_check_url(name, item, schemes) for item in items]
+    if len(set(urls)) != len(urls):
+        raise ImproperlyConfigured(f"{name} names a URL twice: {raw!r}.")
+    return urls
+
+
+def _check_url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(raw)
     if parsed.scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)

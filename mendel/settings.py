@@ -14,7 +14,16 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mendel.env import database_config, env_bool, env_float, env_int, env_list, env_path, env_url
+from mendel.env import (
+    database_config,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_url,
+    env_url_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -146,14 +155,17 @@ else:
                                   "CONFIG": {"capacity": LAYER_CAPACITY}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Renders happen in this process, on its CPU. Rendering through a separate inference
-# service is not built yet: a deployment that sets INFERENCE_URL expecting it is told so
-# instead of silently rendering here.
-if os.environ.get("INFERENCE_URL", "").strip():
-    raise ImproperlyConfigured(
-        "INFERENCE_URL is set, but Mendel cannot render through an inference service yet: "
-        "unset it to render in-process."
-    )
+# Rendering: in this process, on its CPU, unless INFERENCE_URL names inference service
+# replicas (comma-separated, `python -m inference serve`); then every render, projection
+# step and video frame goes to them (inference/client.py). A request waits at most
+# INFERENCE_TIMEOUT_S for its answer (INFERENCE_CONNECT_TIMEOUT_S for a connection) and is
+# tried on another replica when one fails; a replica failing INFERENCE_FAILURES_TO_OPEN
+# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so).
+INFERENCE_URLS = env_url_list("INFERENCE_URL", ("http", "https"))
+INFERENCE_TIMEOUT_S = env_float("INFERENCE_TIMEOUT_S", 60.0, low=0.1, high=3600.0)
+INFERENCE_CONNECT_TIMEOUT_S = env_float("INFERENCE_CONNECT_TIMEOUT_S", 2.0, low=0.05, high=60.0)
+INFERENCE_FAILURES_TO_OPEN = env_int("INFERENCE_FAILURES_TO_OPEN", 3, low=1, high=1000)
+INFERENCE_OPEN_S = env_float("INFERENCE_OPEN_S", 30.0, low=0.1, high=3600.0)
 # Variables that did something once: a deployment still setting them is told what replaced
 # them rather than silently ignored.
 for _old, _new in (("BREED_RATE", "RENDER_BUDGET_MPX_PER_MIN"),
@@ -181,6 +193,28 @@ STATIC_ROOT = VAR_DIR / "static"
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media", BASE_DIR)
+# Media on S3 (or any S3-compatible store) through django-storages, for several machines:
+# the bucket is private (pictures are served through Mendel's views, which check who may
+# see them); credentials come from the usual AWS variables or the machine's role.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
+if MEDIA_S3_BUCKET:
+    _endpoint = env_url("MEDIA_S3_ENDPOINT_URL", ("http", "https"))  # unset: AWS itself
+    try:
+        import storages  # noqa: F401
+    except ImportError:
+        raise ImproperlyConfigured(
+            "MEDIA_S3_BUCKET is set, but django-storages is not installed: "
+            "pip install 'django-storages[s3]', or unset it to keep media in MEDIA_ROOT."
+        ) from None
+    STORAGES = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _endpoint,
+            "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
+            "default_acl": None, "file_overwrite": False,
+        }},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

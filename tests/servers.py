@@ -51,18 +51,24 @@ def start_asgi(port: int, env: dict[str, str], log=subprocess.PIPE) -> subproces
 
 
 def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    _wait_for(f"{base_url}/healthz", proc, timeout, "server")
+
+
+def _wait_for(url: str, proc: subprocess.Popen, timeout: float, what: str) -> httpx.Response:
+    """Poll ``url`` until it answers 200 (that answer), failing if ``proc`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             said = proc.stdout.read() if proc.stdout else "(see its log)"
-            raise RuntimeError(f"server exited early:\n{said}")
+            raise RuntimeError(f"{what} exited early:\n{said}")
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"{base_url} did not become healthy in {timeout} s")
+    raise TimeoutError(f"{url} did not answer 200 in {timeout} s")
 
 
 def stop(proc: subprocess.Popen) -> str:
@@ -74,3 +80,19 @@ def stop(proc: subprocess.Popen) -> str:
             proc.kill()
             proc.wait()
     return proc.stdout.read() if proc.stdout else ""
+
+
+def start_inference(port: int, *options: str, log=subprocess.PIPE) -> subprocess.Popen:
+    """An inference service replica (``python -m inference serve``) on 127.0.0.1:port, its
+    torch on two threads like this suite's."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "inference", "serve", "--spaces", "abstract", "--threads", "2",
+         "--port", str(port), *options],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def wait_ready(base_url: str, proc: subprocess.Popen, timeout: float = 60) -> dict:
+    """Wait for a replica's /readyz to answer 200; its state."""
+    return _wait_for(f"{base_url}/readyz", proc, timeout, "inference replica").json()

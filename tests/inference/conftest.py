@@ -18,3 +18,19 @@ def figures():
 
     torch.set_num_threads(2)
     return get_space("figures")
+
+
+@pytest.fixture(scope="module")
+def replica():
+    """A real inference service process serving ``abstract``: its base URL."""
+    from tests.conftest import free_port
+    from tests.servers import start_inference, stop, wait_ready
+
+    port = free_port()
+    proc = start_inference(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        yield base
+    finally:
+        stop(proc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from mendel.env import database_config, env_bool, env_int, env_list, env_url
+from mendel.env import database_config, env_bool, env_int, env_list, env_url, env_url_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,9 +86,13 @@ def _load_settings(**env: str) -> subprocess.CompletedProcess:
     # a shared deployment must set its secret key
     ({"DATABASE_URL": "postgres://u:p@db.example.org/gallery"},
      "SECRET_KEY must be set when DATABASE_URL is set"),
-    # no dead configuration: a variable that does nothing (yet, or any more) says so
-    ({"INFERENCE_URL": "http://gpu-node-1:8100"},
-     "INFERENCE_URL is set, but Mendel cannot render through an inference service"),
+    # no dead configuration: a variable that does nothing any more says so
+    ({"INFERENCE_URL": "http://gpu-1:8100,,http://gpu-2:8100"},
+     "INFERENCE_URL must be a comma-separated list without empty entries"),
+    ({"INFERENCE_URL": "http://gpu-1:8100,gpu-2:8100"}, "INFERENCE_URL must start with http://"),
+    ({"INFERENCE_URL": "http://gpu-1:8100,http://gpu-1:8100"}, "INFERENCE_URL names a URL twice"),
+    ({"MEDIA_S3_BUCKET": "mendel-media", "MEDIA_S3_ENDPOINT_URL": "minio:9000"},
+     "MEDIA_S3_ENDPOINT_URL must start with http://"),
     ({"BREED_RATE": "120/min"},
      "BREED_RATE is no longer read: rendering is budgeted by RENDER_BUDGET_MPX_PER_MIN"),
 ])
@@ -105,3 +109,26 @@ def test_redis_url_selects_the_redis_channel_layer():
     without = _load_settings()
     assert without.returncode == 0, without.stderr
     assert without.stdout.split() == ["channels.layers.InMemoryChannelLayer", "False"]
+
+
+def test_inference_url_takes_several_replicas(monkeypatch):
+    monkeypatch.setenv("INFERENCE_URL", "http://gpu-1:8100, https://gpu-2.example.org/")
+    assert env_url_list("INFERENCE_URL", ("http", "https")) == [
+        "http://gpu-1:8100", "https://gpu-2.example.org/"]
+    monkeypatch.delenv("INFERENCE_URL")
+    assert env_url_list("INFERENCE_URL", ("http", "https")) == []
+
+
+def test_media_on_s3_needs_django_storages_and_says_so():
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.STORAGES['default']['BACKEND'])")
+    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DEBUG", "DATABASE_URL")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env={**clean, "MEDIA_S3_BUCKET": "mendel-media"})
+    try:
+        import storages  # noqa: F401
+    except ImportError:
+        assert result.returncode != 0
+        assert "MEDIA_S3_BUCKET is set, but django-storages is not installed" in result.stderr
+    else:
+        assert result.stdout.strip() == "storages.backends.s3.S3Storage", result.stderr
