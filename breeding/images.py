@@ -152,16 +152,14 @@ def render_frames(space: Space, latents: torch.Tensor, size: int,
     """A batch of video frames (n, size, size, 3) uint8, each through its camera (zoom, cx,
     cy) when ``views`` is given: one request to the inference service when ``INFERENCE_URL``
     is set, else rendered here. The pixels are the same either way."""
+    from inference.video import render_here
+
     renderer = batcher(space.slug)
     if isinstance(renderer, RemoteRenderer):
         return renderer.frames(latents, size, views)
     if views is None:
         return renderer.render(latents, size)
-    if len(views) != latents.shape[0]:
-        raise ValueError(f"views must give one camera per frame: {len(views)} for "
-                         f"{latents.shape[0]} frames.")
-    return torch.cat([space.render_view(latents[i : i + 1], size, zoom, (cx, cy))
-                      for i, (zoom, cx, cy) in enumerate(views)])
+    return render_here(space, latents, size, views)
 
 
 def project(space: Space, target, **options) -> ProjectionResult:

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from breeding import actions
+from breeding import actions, images
 from breeding.events import send_to_user
 from breeding.models import VIDEO_UNFINISHED, Creation, Origin, Space, Video, VideoStatus
 
@@ -202,11 +202,19 @@ def preview(space_row: Space, keyframes: list[Creation], plan: Plan) -> bytes:
 
     check(space_row, keyframes, plan)
     quick = Plan(**{**asdict(plan), "fps": engine.PREVIEW_FPS})
-    space = space_row.generator()
+    space = images.rendering_space(space_row.generator())
     frames, views = frames_of(space, keyframes, quick, probe_size=24, probe_steps=12)
     out = io.BytesIO()
-    engine.encode(space, frames, engine.PREVIEW_SIZE, engine.PREVIEW_FPS, out, "webm", views=views)
+    engine.encode(space, frames, engine.PREVIEW_SIZE, engine.PREVIEW_FPS, out, "webm", views=views,
+                  render=frames_renderer(space))
     return out.getvalue()
+
+
+def frames_renderer(space):
+    """How a video's frames are rendered: a batch at a time, here or on the inference
+    service (``images.render_frames``; the pixels are the same either way)."""
+    local = getattr(space, "local", space)
+    return lambda latents, size, views: images.render_frames(local, latents, size, views)
 
 
 def claim(video_id: int) -> Video | None:
@@ -222,8 +230,8 @@ def claim(video_id: int) -> Video | None:
 
 def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None:
     """Render one video; the public id of its work, or None if there is nothing to do (done
-    already, cancelled, or failed for good). ``render(latents, size)`` renders frames
-    instead of the space in this process (an inference service)."""
+    already, cancelled, or failed for good). Frames are rendered by ``render(latents, size,
+    views)``, by default here or on the inference service (``frames_renderer``)."""
     from inference import video as engine
 
     # 1. Claim
@@ -236,7 +244,8 @@ def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None
         check(video.space, keyframes, plan)
     except Refused as refused:
         return fail(video, str(refused))
-    space = video.space.generator()
+    space = images.rendering_space(video.space.generator())
+    render = render or frames_renderer(space)
     send_to_user(video.owner_id, payload(video))
 
     # 2. Plan and render into a scratch folder
@@ -268,11 +277,7 @@ def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None
         except Cancelled:
             log.info("video %s: cancelled while rendering", video.public_id)
             return None
-        first = frames[:1]
-        if views is None:
-            picture = (render or space.render)(first, plan.size)[0]
-        else:
-            picture = space.render_view(first, plan.size, views[0][0], views[0][1:])[0]
+        picture = render(frames[:1], plan.size, None if views is None else views[:1])[0]
 
         # 3. Finish
         return finish(video, keyframes, outs, picture, frames.shape[0] / plan.fps)

@@ -300,7 +300,7 @@ def encode(
     batch: int = BATCH,
     on_progress: Callable[[int, int], None] | None = None,
     views: list[tuple[float, float, float]] | None = None,
-    render: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    render: Callable | None = None,
 ) -> None:
     """Render ``frames`` (n, layers, dim) at ``size`` px and write them to ``out`` (a path or
     a writable binary file object) as an MP4 (H.264) or WebM (VP9) video at ``fps``.
@@ -310,7 +310,8 @@ def encode(
     each batch; an exception it raises stops the encode and propagates (that is how a job is
     cancelled); a partly written file at a path is removed. ``views`` (from ``camera``) gives
     each frame a camera (zoom, cx, cy), for spaces with ``render_view``. ``render(latents,
-    size)`` renders a batch of frames instead of ``space.render`` (an inference service).
+    size, views)`` renders a batch of frames (with their cameras, or None) instead of the
+    space here (an inference service).
     """
     # FFmpeg's fast start rereads the finished file to move the index, which it cannot do
     # through a Python file object: an MP4 for a file object is written to a temporary
@@ -339,7 +340,7 @@ def encode_all(
     batch: int = BATCH,
     on_progress: Callable[[int, int], None] | None = None,
     views: list[tuple[float, float, float]] | None = None,
-    render: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    render: Callable | None = None,
 ) -> None:
     """``encode`` into several formats at once (``{"mp4": path, "webm": path}``; an MP4 must
     go to a path), rendering each frame once: every batch of pictures is fed to every
@@ -360,7 +361,7 @@ def encode_all(
             raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
         if len(views) != total:
             raise ValueError(f"views must give one camera per frame: {len(views)} for {total} frames.")
-    render = render or space.render
+    render = render or (lambda latents, size, views: render_here(space, latents, size, views))
 
     # 2. Render batch by batch; each picture goes to every encoder
     opened = []
@@ -399,12 +400,21 @@ def encode_all(
 
 
 def _render(space, render, frames, start, batch, size, views):
+    part = None if views is None else views[start : start + batch]
+    return render(frames[start : start + batch], size, part).numpy()
+
+
+def render_here(space: Space, latents: torch.Tensor, size: int,
+                views: list[tuple[float, float, float]] | None = None) -> torch.Tensor:
+    """Frames (n, size, size, 3) uint8 rendered in this process, each through its camera
+    (zoom, cx, cy) when ``views`` is given."""
     if views is None:
-        return render(frames[start : start + batch], size).numpy()
-    return [
-        space.render_view(frames[i : i + 1], size, views[i][0], views[i][1:])[0].numpy()
-        for i in range(start, min(start + batch, frames.shape[0]))
-    ]
+        return space.render(latents, size)
+    if len(views) != latents.shape[0]:
+        raise ValueError(f"views must give one camera per frame: {len(views)} for "
+                         f"{latents.shape[0]} frames.")
+    return torch.cat([space.render_view(latents[i : i + 1], size, zoom, (cx, cy))
+                      for i, (zoom, cx, cy) in enumerate(views)])
 
 
 def poster(space: Space, keyframes: torch.Tensor, size: int, fmt: str = "webp") -> bytes:

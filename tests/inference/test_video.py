@@ -110,9 +110,9 @@ def test_encode_all_renders_once_and_writes_the_same_files(space, keys, tmp_path
     frames = video.plan(space, keys[:2], duration=0.25, fps=24)  # 7 frames
     rendered = []
 
-    def render(latents, size):
+    def render(latents, size, views):
         rendered.append(latents.shape[0])
-        return space.render(latents, size)
+        return video.render_here(space, latents, size, views)
 
     outs = {"mp4": tmp_path / "a.mp4", "webm": tmp_path / "a.webm"}
     video.encode_all(space, frames, 256, 24, outs, batch=4, render=render)

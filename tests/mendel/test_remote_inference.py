@@ -207,3 +207,23 @@ def test_video_frames_are_the_same_rendered_here_or_on_the_replica(one_replica, 
     assert not torch.equal(here[0][0], here[0][2])  # the camera moved
     with pytest.raises(ValueError, match="views must give one camera per frame: 2 for 3 frames"):
         images.render_frames(local_space, frames, 48, views[:2])
+
+
+def test_a_video_job_renders_on_the_replica_and_makes_the_same_files(alice, space, one_replica,
+                                                                     settings):
+    from breeding import videos
+
+    keys = actions.do_random(alice, space, 2, seed=4)
+    plan = videos.Plan(seconds_per_step=0.25, fps=24, size=256, even_speed=True)
+    before = served(one_replica)
+    remote = videos.do_video(alice, space, keys, plan)
+    assert videos.run(remote.pk) is not None
+    assert served(one_replica) > before  # the frames (and the even-speed probes) went there
+    settings.INFERENCE_URLS = []
+    images._batchers.clear()
+    here = videos.do_video(alice, space, keys, plan)
+    assert videos.run(here.pk) is not None
+    remote.refresh_from_db()
+    here.refresh_from_db()
+    for field in ("mp4", "webm", "poster"):
+        assert getattr(remote, field).read() == getattr(here, field).read(), field
