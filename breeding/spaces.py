@@ -24,12 +24,10 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from breeding.models import Space
+from inference.space import ADDABLE_KINDS
 
 #: The class of each kind of added space.
-KINDS = {
-    "stylegan": "inference.stylegan:StyleGANSpace",
-    "diffusion": "inference.diffusion:DiffusionSpace",
-}
+KINDS = ADDABLE_KINDS
 
 #: The kinds whose spaces take uploads (both project: StyleGAN by optimisation, diffusion
 #: by encoding the picture).

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="the inference HTTP service (one process per GPU)")
     serve.add_argument("--spaces", default="abstract", help="comma-separated space slugs")
+    serve.add_argument("--add", action="append", default=[], metavar="SLUG=KIND:PATH",
+                       help="serve a space added with manage.py addspace, from the same weights "
+                            "(e.g. portraits=stylegan:/models/ffhq.pkl); repeatable")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8100)
     serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -102,6 +105,11 @@ def _serve(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spaces = [slug.strip() for slug in args.spaces.split(",") if slug.strip()]
     try:
+        from inference.space import register_file
+
+        for spec in args.add:
+            if (slug := register_file(spec)) not in spaces:
+                spaces.append(slug)
         if not spaces:
             raise ValueError("--spaces needs at least one space slug")
         for name in ("max_batch", "max_queue", "max_projections"):

@@ -81,6 +81,27 @@ _LOADED: dict[str, Space] = {}
 _RESOLVERS: list = []
 
 
+#: The kinds of space an operator adds from weights of their own, and their classes.
+ADDABLE_KINDS = {
+    "stylegan": "inference.stylegan:StyleGANSpace",
+    "diffusion": "inference.diffusion:DiffusionSpace",
+}
+
+
+def register_file(spec: str) -> str:
+    """Register an added space from ``SLUG=KIND:PATH`` (a StyleGAN snapshot or export, a
+    diffusers folder), as ``manage.py addspace`` recorded it; the slug. For processes
+    without the site's database: the inference service."""
+    slug, sep, rest = spec.partition("=")
+    kind, sep2, path = rest.partition(":")
+    if not (sep and sep2 and slug and path):
+        raise ValueError(f"a space to add is SLUG=KIND:PATH, got {spec!r}")
+    if kind not in ADDABLE_KINDS:
+        raise ValueError(f"no space kind {kind!r} (kinds: {', '.join(ADDABLE_KINDS)})")
+    register(slug, ADDABLE_KINDS[kind], path=path, slug=slug, needs_gpu=False)
+    return slug
+
+
 def register(slug: str, target: str, /, **options) -> None:
     """Make a space available by slug; ``target`` is "module:Class", built on first use
     with ``options`` as keyword arguments (a weights path, a version...)."""

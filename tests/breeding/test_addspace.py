@@ -229,3 +229,42 @@ def test_a_space_added_again_replaces_the_generator_a_process_had_loaded(added, 
     assert made.status_code == 201, made.content
     after = registry.get_space("portraits")
     assert after is not before and after.version == file_digest(snapshot)[:16]
+
+
+def test_a_space_that_needs_a_gpu_renders_on_the_inference_service(snapshot, as_alice, settings,
+                                                                   monkeypatch):
+    """Unavailable here without a service; with one serving the same weights
+    (``serve --add slug=kind:path``), bred and pictured through it, the same pixels."""
+    from breeding.api import SpaceSerializer
+    from inference.encode import encode
+    from tests.conftest import free_port
+    from tests.servers import start_inference, stop, wait_ready
+
+    call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits",
+                 title="Portraits", cpu_ok=False, stdout=io.StringIO())
+    try:
+        row = Space.objects.get(slug="portraits")
+        if not torch.cuda.is_available():
+            found = spaces.availability(row)
+            assert not found.available and "needs a GPU inference service" in found.reason
+        port = free_port()
+        replica = start_inference(port, "--add", f"portraits=stylegan:{snapshot}")
+        try:
+            base = f"http://127.0.0.1:{port}"
+            assert "portraits" in wait_ready(base, replica)["spaces"]
+            settings.INFERENCE_URLS = [base]
+            monkeypatch.setattr(images, "_batchers", {})
+            monkeypatch.setattr(images, "_remote", None)
+            assert SpaceSerializer(row).data["available"] is True
+            made = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 3}, format="json")
+            assert made.status_code == 201, made.content
+            png = as_alice.get(made.json()[0]["images"]["64"].replace(".webp", ".png"))
+            assert png.status_code == 200
+            work = Creation.objects.get(public_id=made.json()[0]["id"])
+            local = registry.get_space("portraits").render(work.tensor()[None], 64)[0]
+            assert png.content == encode(local, "png")
+        finally:
+            stop(replica)
+    finally:
+        registry._REGISTRY.pop("portraits", None)
+        registry._LOADED.pop("portraits", None)
