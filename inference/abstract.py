@@ -25,7 +25,6 @@ bit, alone or in a batch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
@@ -262,12 +261,8 @@ class AbstractSpace:
         differ by one level, so the version digests the weights and, with the kernel, its
         source: each version's pixels are fixed."""
         raw = path.read_bytes()
-        self.kernels = fused.library() if kernels is not False else None
-        if kernels and self.kernels is None:
-            raise RuntimeError("the fused kernels are not available on this machine (see the log)")
-        if self.kernels is not None:
-            raw += f"\0fused {fused.SOURCE_DIGEST}".encode()
-        self.version = hashlib.sha256(raw).hexdigest()[:12]
+        self.kernels = fused.choose(kernels)
+        self.version = fused.version(raw, self.kernels)
         with safe_open(str(path), framework="pt") as f:
             self.tune = json.loads(f.metadata()["tuning"])
             self.w = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118

@@ -22,6 +22,7 @@ namespace {
 
 typedef float v16 __attribute__((vector_size(64)));
 typedef int32_t i16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));  // for the caller's arrays
 
 // 4 x 4 accumulators measured fastest on an Intel Xeon with AVX-512 (4 x 5 as fast; 8 x 2,
 // 4 x 3 and 2 x 8 slower; 4 x 6 spills registers). The tiling never changes a pixel.
@@ -150,6 +151,40 @@ void grid(int64_t first, int64_t size, const float* view, float* x, float* y) {
     }
 }
 
+// The hidden layers and output of both spaces' networks, on one tile: layer 0 reads
+// ``k0`` inputs, layers 0 and 1 are psin, layer 2 reads [layer 1; layer 0] and is soft
+// clamped, the output has 4 rows (fields, then zero padding). ``width`` is the hidden
+// width, a multiple of R.
+struct Network {
+    const float *w0, *b0, *w1, *b1, *w2, *b2, *w3, *b3;
+    int width;
+    alignas(64) float h01[2 * MAX_WIDTH * T];  // layer 1, then layer 0: layer 2's input
+    alignas(64) float h2[MAX_WIDTH * T];
+    alignas(64) float out[4 * T];
+
+    void run(const float* in0, int k0) {
+        float* h1 = h01;
+        float* h0 = h01 + width * T;
+        dense<PSIN>(w0, b0, width, k0, in0, h0);
+        dense<PSIN>(w1, b1, width, width, h0, h1);
+        dense<SOFT_CLAMP>(w2, b2, width, 2 * width, h01, h2);
+        dense<NONE, 4>(w3, b3, 4, width, h2, out);
+    }
+};
+
+inline v16 sigmoid(v16 x) { return 1.0f / (1.0f + vexp(-x)); }
+inline v16 vtanh(v16 x) { return 1.0f - 2.0f / (1.0f + vexp(x * 2.0f)); }
+inline v16 vsqrt(v16 x) {
+    for (int i = 0; i < 16; i++) x[i] = std::sqrt(x[i]);
+    return x;
+}
+
+// A colour channel in [0, 1] (clamped) as a level 0..255, rounded to nearest.
+inline uint8_t level(float value) {
+    value = value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
+    return static_cast<uint8_t>(std::nearbyint(value * 255.0f));
+}
+
 }  // namespace
 
 extern "C" {
@@ -172,11 +207,8 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
     if (F + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || F < 0) return -1;
     alignas(64) float x[T], y[T];
     alignas(64) float in0[MAX_INPUT * T];
-    alignas(64) float h01[2 * MAX_WIDTH * T];  // layer 1, then layer 0: layer 2's input
-    alignas(64) float h2[MAX_WIDTH * T];
-    alignas(64) float out[4 * T];
-    float* h0 = h01 + H * T;
-    float* h1 = h01;
+    Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
+    const float* out = net.out;
     for (int64_t t0 = 0; t0 < count; t0 += T) {
         grid(start + t0, size, view, x, y);
         const v16* vx = reinterpret_cast<const v16*>(x);
@@ -190,17 +222,11 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
             const float* a = args + 3 * F;
             v16 u = vx[v] * a[0] + vy[v] * a[1] + a[2];
             v16 w = vx[v] * a[3] + vy[v] * a[4] + a[5];
-            v16 r2 = u * u + w * w;
-            v16 radius;
-            for (int i = 0; i < 16; i++) radius[i] = std::sqrt(r2[i]);
-            in[F * V + v] = radius;
+            in[F * V + v] = vsqrt(u * u + w * w);
             in[(F + 1) * V + v] = vx[v];
             in[(F + 2) * V + v] = vy[v];
         }
-        dense<PSIN>(w0, b0, H, F + 3, in0, h0);
-        dense<PSIN>(w1, b1, H, H, h0, h1);
-        dense<SOFT_CLAMP>(w2, b2, H, 2 * H, h01, h2);
-        dense<NONE, 4>(w3, b3, 4, H, h2, out);
+        net.run(in0, F + 3);
         const int64_t valid = count - t0 < T ? count - t0 : T;
         if (!paint) {
             std::memcpy(fields + t0, out, valid * sizeof(float));
@@ -219,17 +245,104 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
             v16 f1 = (reinterpret_cast<const v16*>(out)[v] - m1) / s1;
             v16 f2 = (reinterpret_cast<const v16*>(out + T)[v] - m2) / s2;
             v16 l = soft_clamp(f2 * 0.5f) * shade + psin(f1 * ripple_freq) * ripple + 1.0f;
-            v16 position = 1.0f / (1.0f + vexp(-(f1 * contrast)));
+            v16 position = sigmoid(f1 * contrast);
             reinterpret_cast<v16*>(light)[v] = l;
             reinterpret_cast<i16*>(index)[v] = __builtin_convertvector(vround(position * top), i16);
         }
         uint8_t* o = rgb + 3 * t0;
         for (int64_t j = 0; j < valid; j++) {
             const float* c = lut + 3 * index[j];
+            for (int k = 0; k < 3; k++) o[3 * j + k] = level(c[k] * light[j]);
+        }
+    }
+    return 0;
+}
+
+// The figures space (inference/figures.py) for one image, on ``count`` pixels at (x, y)
+// whose folded coordinates are given: ``folded`` holds, for each of ``parts`` symmetries,
+// fx then fy (each ``stride`` long, stride >= count rounded up to 64), and the image's
+// fields are the ``part_weights``-weighted sum of each symmetry's. ``affine`` (2, 3) maps
+// [fx, fy, 1] to (u, v), ``waves`` (n_waves, 3) maps [u, v, 1] to wave arguments; the first
+// layer reads [waves, u, v, |(u, v)|]. Layers as in abstract_render (3 fields, 1 zero row).
+// With ``paint`` null the three raw fields go to ``fields`` (3, count); else ``paint``
+// holds the fields' means (3) and stds (3), the threshold, envelope, centre, sharpness,
+// outline, depth, shade, figure contrast, ground contrast and ground tilt, and the colours
+// go to ``rgb`` (count, 3) through the figure's and the ground's (lut_size, 3) gradients.
+int figures_render(int64_t count, int64_t parts, const float* part_weights,
+                   const float* folded, int64_t stride, const float* x, const float* y,
+                   const float* affine, const float* waves, int64_t n_waves, int64_t width,
+                   const float* w0, const float* b0, const float* w1, const float* b1,
+                   const float* w2, const float* b2, const float* w3, const float* b3,
+                   const float* paint, const float* figure_lut, const float* ground_lut,
+                   int64_t lut_size, float* fields, uint8_t* rgb) {
+    const int W = static_cast<int>(n_waves), H = static_cast<int>(width);
+    if (W + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || W < 0 || parts < 1 ||
+        stride < (count + T - 1) / T * T) return -1;
+    alignas(64) float in0[MAX_INPUT * T];
+    alignas(64) float sum[3 * T];
+    Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
+    const v16* out = reinterpret_cast<const v16*>(net.out);
+    v16* blend = reinterpret_cast<v16*>(sum);
+    v16* in = reinterpret_cast<v16*>(in0);
+    for (int64_t t0 = 0; t0 < count; t0 += T) {
+        for (int64_t p = 0; p < parts; p++) {
+            const v16u* fx = reinterpret_cast<const v16u*>(folded + (2 * p) * stride + t0);
+            const v16u* fy = reinterpret_cast<const v16u*>(folded + (2 * p + 1) * stride + t0);
+            for (int v = 0; v < V; v++) {
+                v16 u = fx[v] * affine[0] + fy[v] * affine[1] + affine[2];
+                v16 w = fx[v] * affine[3] + fy[v] * affine[4] + affine[5];
+                for (int k = 0; k < W; k++) {
+                    const float* a = waves + 3 * k;
+                    in[k * V + v] = psin(u * a[0] + w * a[1] + a[2]);
+                }
+                in[W * V + v] = u;
+                in[(W + 1) * V + v] = w;
+                in[(W + 2) * V + v] = vsqrt(u * u + w * w);
+            }
+            net.run(in0, W + 3);
+            const float weight = part_weights[p];
+            for (int i = 0; i < 3 * V; i++) {
+                v16 part = weight == 1.0f ? out[i] : out[i] * weight;
+                blend[i] = p == 0 ? part : blend[i] + part;
+            }
+        }
+        const int64_t valid = count - t0 < T ? count - t0 : T;
+        if (!paint) {
+            for (int k = 0; k < 3; k++)
+                std::memcpy(fields + k * count + t0, sum + k * T, valid * sizeof(float));
+            continue;
+        }
+        // The figure's edge at depth 0 of the normalised mask field less the central
+        // envelope, shaded and outlined, over the ground (FiguresSpace._paint).
+        const float top = static_cast<float>(lut_size - 1);
+        const float sharp = paint[9];
+        const float line_k = (sharp < 40.0f ? sharp : 40.0f) * 0.5f + 2.0f;
+        alignas(64) float mask[T], line[T], shade[T];
+        alignas(64) int32_t figure_at[T], ground_at[T];
+        for (int v = 0; v < V; v++) {
+            v16 f0 = (blend[v] - paint[0]) / paint[3];
+            v16 f1 = (blend[V + v] - paint[1]) / paint[4];
+            v16 f2 = (blend[2 * V + v] - paint[2]) / paint[5];
+            v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
+            v16 vy = reinterpret_cast<const v16u*>(y + t0)[v];
+            v16 dy = vy - paint[8];
+            v16 depth = (f0 - (vx * vx + dy * dy) * paint[7]) - paint[6];
+            v16 d = depth * line_k;
+            reinterpret_cast<v16*>(mask)[v] = sigmoid(depth * sharp);
+            reinterpret_cast<v16*>(line)[v] = 1.0f - (1.0f / (1.0f + d * d)) * paint[10];
+            reinterpret_cast<v16*>(shade)[v] = 1.0f + vtanh(depth) * paint[12];
+            v16 fa = sigmoid(f1 * paint[13] + depth * paint[11]) * top;
+            v16 ga = sigmoid(f2 * paint[14] + vy * paint[15]) * top;
+            reinterpret_cast<i16*>(figure_at)[v] = __builtin_convertvector(vround(fa), i16);
+            reinterpret_cast<i16*>(ground_at)[v] = __builtin_convertvector(vround(ga), i16);
+        }
+        uint8_t* o = rgb + 3 * t0;
+        for (int64_t j = 0; j < valid; j++) {
+            const float* fc = figure_lut + 3 * figure_at[j];
+            const float* gc = ground_lut + 3 * ground_at[j];
             for (int k = 0; k < 3; k++) {
-                float value = c[k] * light[j];
-                value = value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
-                o[3 * j + k] = static_cast<uint8_t>(std::nearbyint(value * 255.0f));
+                float figure = fc[k] * shade[j];
+                o[3 * j + k] = level((gc[k] + (figure - gc[k]) * mask[j]) * line[j]);
             }
         }
     }

@@ -74,9 +74,38 @@ def _load() -> ctypes.CDLL | None:
     lib.abstract_render.argtypes = [_i64, _i64, _i64, _f, _f, _i64, _i64,
                                     _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _i64, _f,
                                     ctypes.POINTER(ctypes.c_uint8)]
+    lib.figures_render.restype = ctypes.c_int
+    lib.figures_render.argtypes = [_i64, _i64, _f, _f, _i64, _f, _f, _f, _f, _i64, _i64,
+                                   _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _i64, _f,
+                                   ctypes.POINTER(ctypes.c_uint8)]
     compile_seconds = time.perf_counter() - started
     log.info("fused kernels ready in %.2f s (%s)", compile_seconds, path)
     return lib
+
+
+def choose(kernels: bool | None) -> ctypes.CDLL | None:
+    """The kernels a space renders with: ``kernels`` True requires them, False declines
+    them, None takes them where they compile."""
+    lib = library() if kernels is not False else None
+    if kernels and lib is None:
+        raise RuntimeError("the fused kernels are not available on this machine (see the log)")
+    return lib
+
+
+def version(weights: bytes, lib: ctypes.CDLL | None) -> str:
+    """A space's version: a digest of its weights and, when it renders with the kernels,
+    of their source. The kernels' pictures differ from torch's by one level here and there,
+    so each renderer gets its own version and a version's pixels never change."""
+    if lib is not None:
+        weights += f"\0fused {SOURCE_DIGEST}".encode()
+    return hashlib.sha256(weights).hexdigest()[:12]
+
+
+def pad(tensor: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """``tensor`` in the leading corner of a contiguous zero tensor of ``shape``."""
+    out = torch.zeros(shape)
+    out[tuple(slice(0, n) for n in tensor.shape)] = tensor
+    return out
 
 
 def _compiler() -> str:
