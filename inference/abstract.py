@@ -453,7 +453,7 @@ class AbstractSpace:
         styles = self._styles(z, kernel=self.kernels is not None)
         probe = torch.empty(2, PROBE * PROBE)
         if self.kernels:
-            self._kernel(styles, 0, 0, PROBE * PROBE, PROBE, None, fields=probe)
+            self._kernel(styles, 0)(0, PROBE * PROBE, PROBE, None, fields=probe)
         else:
             buffers = _Buffers(self.freq.shape[1], self.width)
             for start in range(0, PROBE * PROBE, SPAN):
@@ -461,31 +461,35 @@ class AbstractSpace:
                 probe[:, start : start + SPAN] = self._fields(styles, buffers, 0)
         return styles, torch.cat([probe.mean(dim=1), probe.std(dim=1).clamp_min(1e-6)])
 
-    def _kernel(self, s: _Styles, b: int, start: int, count: int, size: int, view,
-                fields: torch.Tensor | None = None, paint: torch.Tensor | None = None,
-                rgb: torch.Tensor | None = None) -> None:
-        """Run the fused kernel on pixels [start, start + count) of image ``b``: its raw
-        fields into ``fields`` (2, count), or with ``paint`` (8,) its colours into ``rgb``
-        (count, 3)."""
+    def _kernel(self, s: _Styles, b: int, paint: torch.Tensor | None = None):
+        """A call of the fused kernel for image ``b``, as a function of (pixels [start,
+        start + count) of a size x size picture, view, raw fields (2, count) or colours
+        (count, 3)): the image's own arguments bound once. With ``paint`` (n, 8) it paints,
+        else it writes the raw fields."""
         ptr = fused.ptr
-        view_t = None if view is None else torch.tensor(view, dtype=torch.float32)
-        layers = [ptr(t[b]) for t in s.kernel]
-        status = self.kernels.abstract_render(
-            start, count, size, ptr(view_t), ptr(s.args[b]), self.freq.shape[1],
-            s.kernel[1].shape[1], *layers, ptr(paint), ptr(s.lut[b]), LUT, ptr(fields),
-            None if rgb is None else fused.ptr_u8(rgb),
-        )
-        if status != 0:
-            raise RuntimeError(f"the fused kernel refused the abstract network's shape ({status})")
+        bound = (ptr(s.args[b]), self.freq.shape[1], s.kernel[1].shape[1],
+                 *(ptr(t[b]) for t in s.kernel),
+                 None if paint is None else ptr(paint[b]), ptr(s.lut[b]), LUT)
+
+        def run(start: int, count: int, size: int, view: torch.Tensor | None,
+                fields: torch.Tensor | None = None, rgb: torch.Tensor | None = None) -> None:
+            status = self.kernels.abstract_render(start, count, size, ptr(view), *bound,
+                                                  ptr(fields), ptr(rgb))
+            if status != 0:
+                raise RuntimeError(f"the fused kernel refused the abstract network's shape ({status})")
+
+        run.held = (s, paint)  # the tensors behind the bound addresses live as long as ``run``
+        return run
 
     def _paint_spans_fused(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
         """``_paint_spans`` with the fused kernel."""
-        paint = s.paint_args()
+        paint = s.paint_args()  # held, with ``s``, while the kernels run
+        view = None if view is None else torch.tensor(view, dtype=torch.float32)
+        kernels = [self._kernel(s, b, paint) for b in range(out.shape[0])]
         for start in starts:
             count = min(SPAN, size * size - start)
-            for b in range(out.shape[0]):
-                self._kernel(s, b, start, count, size, view, paint=paint[b],
-                             rgb=out[b, start : start + count])
+            for b, kernel in enumerate(kernels):
+                kernel(start, count, size, view, rgb=out[b, start : start + count])
 
     def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""

@@ -135,6 +135,23 @@ class FiguresSpace:
 
     # -- rendering -----------------------------------------------------------------------
 
+    def blend_parts(self, latents: torch.Tensor) -> list[int]:
+        """How many symmetries each picture blends: each is one pass of the network."""
+        latents = check_latents(latents, self.layers, self.dim)
+        return [len(_symmetry_parts(z[0], self.tune)) for z in latents]
+
+    def matmul_flops(self, n: int, size: int, parts: int | None = None) -> int:
+        """Multiply-add FLOPs (2 per multiply-add) of the matrix products in ``render(n,
+        size)`` when the n pictures blend ``parts`` symmetries in all (default n: one each;
+        see ``blend_parts``), padding and the probe included: what a benchmark divides by
+        time."""
+        work = size * 2 if size < SUPERSAMPLE_BELOW else size
+        spans = math.ceil(work * work / SPAN) + PROBE * PROBE // SPAN
+        waves = self.w["waves.freq"].shape[1]
+        h = self.w["layer1.weight"].shape[0]
+        widths = [(3, 2), (3, waves), (waves + 3, h), (h, h), (2 * h, h), (h, 3)]
+        return 2 * SPAN * (n if parts is None else parts) * spans * sum(k * m for k, m in widths)
+
     @torch.no_grad()
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
@@ -268,34 +285,38 @@ class FiguresSpace:
         x, y = _grid(0, PROBE)
         if self.kernels:
             fields = torch.empty(3, SPAN)
-            self._kernel(styles, x, y, SPAN, fields=fields)
+            self._kernel(styles, paint=False)(x, y, SPAN, fields=fields)
         else:
             fields = self._fields(styles, x, y)
         styles.norm = self._norm(styles, fields, x, y)
         return styles
 
-    def _kernel(self, s: _Styles, x: torch.Tensor, y: torch.Tensor, count: int,
-                fields: torch.Tensor | None = None, rgb: torch.Tensor | None = None) -> None:
-        """Run the fused kernel on the first ``count`` of the pixels (x, y) (a span) of
-        one image: its raw fields into ``fields`` (3, count), or, once ``s.norm`` is set,
-        its colours into ``rgb`` (count, 3)."""
-        folded = torch.stack(
-            [torch.stack(self._fold(s, kind, folds, x, y)) for _, kind, folds in s.parts]
-        )  # (parts, 2, SPAN)
-        weights = torch.tensor([w for w, _, _ in s.parts], dtype=torch.float32)
-        affine = s.affine[:2].contiguous()
-        paint = None if fields is not None else s.paint_args()
-        # Every tensor whose address the kernel gets is held by a name until it returns.
+    def _kernel(self, s: _Styles, paint: bool):
+        """A call of the fused kernel for one image, as a function of (x, y, count, raw
+        fields (3, count) or colours (count, 3)) on the first ``count`` of the pixels
+        (x, y) (a span): the image's own arguments bound once. With ``paint`` (once
+        ``s.norm`` is set) it paints, else it writes the raw fields."""
         ptr = fused.ptr
-        status = self.kernels.figures_render(
-            count, len(s.parts), ptr(weights), ptr(folded), SPAN, ptr(x), ptr(y),
-            ptr(affine), ptr(s.waves), s.waves.shape[0], s.kernel[0].shape[1],
-            *(ptr(t) for t in s.kernel), ptr(paint),
-            ptr(s.figure_lut), ptr(s.ground_lut), LUT, ptr(fields),
-            None if rgb is None else fused.ptr_u8(rgb),
-        )
-        if status != 0:
-            raise RuntimeError(f"the fused kernel refused the figures network's shape ({status})")
+        held = [torch.tensor([w for w, _, _ in s.parts], dtype=torch.float32),
+                s.affine[:2].contiguous(), s.paint_args() if paint else None]
+        weights, affine, paint_args = (ptr(t) for t in held)
+        layers = [ptr(t) for t in s.kernel]
+
+        def run(x: torch.Tensor, y: torch.Tensor, count: int, fields: torch.Tensor | None = None,
+                rgb: torch.Tensor | None = None) -> None:
+            folded = torch.stack(
+                [torch.stack(self._fold(s, kind, folds, x, y)) for _, kind, folds in s.parts]
+            )  # (parts, 2, SPAN)
+            status = self.kernels.figures_render(
+                count, len(s.parts), weights, ptr(folded), SPAN, ptr(x), ptr(y), affine,
+                ptr(s.waves), s.waves.shape[0], s.kernel[0].shape[1], *layers, paint_args,
+                ptr(s.figure_lut), ptr(s.ground_lut), LUT, ptr(fields), ptr(rgb),
+            )
+            if status != 0:
+                raise RuntimeError(f"the fused kernel refused the figures network's shape ({status})")
+
+        run.held = (s, held)  # the tensors behind the bound addresses live as long as ``run``
+        return run
 
     @staticmethod
     def _norm(s: _Styles, fields: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -312,12 +333,13 @@ class FiguresSpace:
 
     def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
+        kernels = [self._kernel(s, paint=True) for s in styles] if self.kernels else None
         for start in starts:
             end = min(start + SPAN, size * size)
             x, y = _grid(start, size)
             for b, s in enumerate(styles):
-                if self.kernels:
-                    self._kernel(s, x, y, end - start, rgb=out[b, start:end])
+                if kernels:
+                    kernels[b](x, y, end - start, rgb=out[b, start:end])
                     continue
                 rgb = self._paint(s, self._fields(s, x, y), x, y, exact=True)
                 out[b, start:end] = rgb[: end - start]

@@ -45,7 +45,8 @@ _loaded: tuple[ctypes.CDLL | None] | None = None  # (library or None,) once trie
 #: Seconds the last ``library()`` spent compiling and loading (0.0 from the cache).
 compile_seconds: float | None = None
 
-_f, _i64 = ctypes.POINTER(ctypes.c_float), ctypes.c_int64
+# Addresses go to the kernels as plain integers (see ``ptr``): the cheapest conversion.
+_p, _i64 = ctypes.c_void_p, ctypes.c_int64
 
 
 def library() -> ctypes.CDLL | None:
@@ -71,13 +72,11 @@ def _load() -> ctypes.CDLL | None:
                     exc)
         return None
     lib.abstract_render.restype = ctypes.c_int
-    lib.abstract_render.argtypes = [_i64, _i64, _i64, _f, _f, _i64, _i64,
-                                    _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _i64, _f,
-                                    ctypes.POINTER(ctypes.c_uint8)]
+    lib.abstract_render.argtypes = [_i64, _i64, _i64, _p, _p, _i64, _i64,
+                                    _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _i64, _p, _p]
     lib.figures_render.restype = ctypes.c_int
-    lib.figures_render.argtypes = [_i64, _i64, _f, _f, _i64, _f, _f, _f, _f, _i64, _i64,
-                                   _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _f, _i64, _f,
-                                   ctypes.POINTER(ctypes.c_uint8)]
+    lib.figures_render.argtypes = [_i64, _i64, _p, _p, _i64, _p, _p, _p, _p, _i64, _i64,
+                                   _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _i64, _p, _p]
     compile_seconds = time.perf_counter() - started
     log.info("fused kernels ready in %.2f s (%s)", compile_seconds, path)
     return lib
@@ -156,14 +155,11 @@ def _cpu_flags() -> str:
     return "\n".join(sorted({line for line in lines if line.startswith(("model name", "flags"))}))
 
 
-def ptr(tensor: torch.Tensor):
-    """A ctypes pointer to a contiguous float32 tensor's data (None for None)."""
+def ptr(tensor: torch.Tensor | None) -> int | None:
+    """The address of a contiguous float32 (or, for colours, uint8) tensor's data, for a
+    kernel (None for None). The caller holds the tensor until the kernel returns."""
     if tensor is None:
         return None
-    assert tensor.is_contiguous() and tensor.dtype == torch.float32  # the kernels' layout
-    return ctypes.cast(tensor.data_ptr(), _f)
-
-
-def ptr_u8(tensor: torch.Tensor):
-    assert tensor.is_contiguous() and tensor.dtype == torch.uint8  # the kernels' layout
-    return ctypes.cast(tensor.data_ptr(), ctypes.POINTER(ctypes.c_uint8))
+    # The kernels' layout; anything else is a bug in the calling space.
+    assert tensor.is_contiguous() and tensor.dtype in (torch.float32, torch.uint8)
+    return tensor.data_ptr()
