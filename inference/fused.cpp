@@ -35,7 +35,7 @@ constexpr int MAX_INPUT = 32;   // most inputs of the first layer
 // for |x| < 2^22 (far beyond any pre-activation here).
 constexpr float ROUNDER = 12582912.0f;  // 1.5 * 2^23
 
-inline v16 splat(float x) { return v16{} + x; }
+inline v16 splat(float x) { return v16{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
 inline v16 vabs(v16 x) { return (v16)((i16)x & 0x7fffffff); }
 inline v16 vround(v16 x) { return (x + ROUNDER) - ROUNDER; }
 
