@@ -4,8 +4,9 @@ matmul rate, with the fused kernels and with torch alone.
     .venv/bin/python bench/render.py [--json] [--space abstract|figures|all] [--threads 2]
                                      [--repeats 7]
 
-Baseline: torch's float32 matrix product (2048 x 2048), measured in the same run on the
-same threads, interleaved with the renders so both see the same machine load; a render's
+Baseline: torch's float32 matrix product (2048 x 2048, four in a row: about as long as a
+render), measured in the same run on the same threads, interleaved with the renders so
+both see the same machine load, and the render/matmul ratio taken per repeat; a render's
 FLOP rate counts only its matrix products (``matmul_flops`` of each space; for figures,
 one network pass per blended symmetry). Each space renders 16 thumbnails at 256 px with
 the fused kernels (inference/fused.py) and with torch alone, interleaved too, so the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -65,8 +67,6 @@ def timed(fn) -> float:
 
 
 def python(script: str, **env: str) -> str:
-    import os
-
     return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, check=True, env={**os.environ, **env}).stdout
 
@@ -112,6 +112,12 @@ def main() -> int:
     thumbs = {slug: space.sample(16, 1) for slug, space in fast.items()}
     big = {slug: space.sample(1, 2) for slug, space in fast.items()}
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    matmuls = 4
+    matmul_flops = matmuls * 2 * 2048**3
+
+    def matmul():
+        for _ in range(matmuls):
+            a @ b
 
     # Warm up every path once, then interleave the measurements.
     a @ b
@@ -122,15 +128,16 @@ def main() -> int:
     matmul_s: list[float] = []
     times = {slug: {"fast": [], "alone": [], "big": []} for slug in spaces}
     for _ in range(args.repeats):
-        matmul_s.append(timed(lambda: a @ b))
+        matmul_s.append(timed(matmul))
         for slug in spaces:
             times[slug]["fast"].append(timed(lambda: fast[slug].render(thumbs[slug], 256)))  # noqa: B023
             times[slug]["alone"].append(timed(lambda: alone[slug].render(thumbs[slug], 256)))  # noqa: B023
             times[slug]["big"].append(timed(lambda: fast[slug].render(big[slug], 1024)))  # noqa: B023
-    matmul = summary(matmul_s, 2 * 2048**3 / 1e9)
+    matmul = summary(matmul_s, matmul_flops / 1e9)
 
     result = {
         "cpu": cpu_model(), "threads": args.threads, "torch": torch.__version__,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "repeats": args.repeats, "kernel": fused.SOURCE_DIGEST, "matmul_gflops": matmul,
         "kernel_compile_s": round(started["kernel_compile_s"], 2),
         "kernel_load_s": round(started["kernel_load_s"], 3), "spaces": {},
@@ -142,7 +149,7 @@ def main() -> int:
         else:
             flops = space.matmul_flops(16, 256)
         # Per repeat: the render's rate over the matmul rate of the same repeat.
-        fractions = [m / f * flops / (2 * 2048**3) for f, m in zip(t["fast"], matmul_s, strict=True)]
+        fractions = [m / f * flops / matmul_flops for f, m in zip(t["fast"], matmul_s, strict=True)]
         peak = python(PEAK_SCRIPT.format(threads=args.threads, space=slug)).split()
         result["spaces"][slug] = {
             "version": space.version,
@@ -160,7 +167,7 @@ def main() -> int:
         print(json.dumps(result))
         return 0
     print(f"{result['cpu']}, torch {torch.__version__}, {args.threads} threads, "
-          f"median (range) of {args.repeats}")
+          f"median (range) of {args.repeats}; load average {result['load_average']}")
     print(f"torch fp32 matmul: {matmul['median']} GFLOP/s ({matmul['range'][0]} - "
           f"{matmul['range'][1]}); fused kernels compiled in {result['kernel_compile_s']} s, "
           f"loaded from the cache in {result['kernel_load_s']} s")
