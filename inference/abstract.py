@@ -82,6 +82,17 @@ def _span_workers():
                 torch.set_num_threads(_threads_saved)
 
 
+def share_spans(starts: range, workers: int, fused: bool) -> list[range]:
+    """The spans of a render cut into jobs for the workers. With the fused kernels, in
+    small runs taken one at a time by whichever worker is free (about eight per worker):
+    a core that another process holds up then simply takes fewer. torch alone allocates
+    scratch matrices per job, so there each worker takes every other span in one job."""
+    if not fused:
+        return [starts[k::workers] for k in range(min(workers, len(starts)))]
+    step = max(1, len(starts) // (8 * workers))
+    return [starts[i : i + step] for i in range(0, len(starts), step)]
+
+
 def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
     """In place, a smooth periodic wave close to sin(2 pi x) / 8, with x counted in periods.
 
@@ -328,10 +339,13 @@ class AbstractSpace:
             # 3. Pixels, span by span, spans shared out among the workers. Below
             # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
             starts = range(0, work * work, SPAN)
-            paint = self._paint_spans_fused if self.kernels else self._paint_spans
+            if self.kernels:
+                paint, on = self._paint_spans_fused, self._bind_kernels(styles, view)
+            else:
+                paint, on = self._paint_spans, (styles, view)
             jobs = [
-                pool.submit(paint, styles, starts[k::workers], work, out, view)
-                for k in range(min(workers, len(starts)))
+                pool.submit(paint, on, part, work, out)
+                for part in share_spans(starts, workers, self.kernels is not None)
             ]
             for job in jobs:
                 job.result()
@@ -481,18 +495,25 @@ class AbstractSpace:
         run.held = (s, paint)  # the tensors behind the bound addresses live as long as ``run``
         return run
 
-    def _paint_spans_fused(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
-        """``_paint_spans`` with the fused kernel."""
-        paint = s.paint_args()  # held, with ``s``, while the kernels run
+    def _bind_kernels(self, s: _Styles, view) -> tuple[list, torch.Tensor | None]:
+        """The fused kernel bound to each picture of a render, and its view as a tensor."""
+        paint = s.paint_args()
         view = None if view is None else torch.tensor(view, dtype=torch.float32)
-        kernels = [self._kernel(s, b, paint) for b in range(out.shape[0])]
+        return [self._kernel(s, b, paint) for b in range(s.args.shape[0])], view
+
+    @staticmethod
+    def _paint_spans_fused(on, starts, size: int, out: torch.Tensor) -> None:
+        """``_paint_spans`` with the fused kernels ``on`` = (kernels, view) of _bind_kernels."""
+        kernels, view = on
         for start in starts:
             count = min(SPAN, size * size - start)
             for b, kernel in enumerate(kernels):
                 kernel(start, count, size, view, rgb=out[b, start : start + count])
 
-    def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
-        """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
+    def _paint_spans(self, on, starts, size: int, out: torch.Tensor) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3), with
+        torch alone; ``on`` is (styles, view)."""
+        s, view = on
         n = out.shape[0]
         buffers = _Buffers(self.freq.shape[1], self.width)
         fields = torch.empty(n, 2, SPAN)

@@ -48,7 +48,7 @@ from safetensors import safe_open
 # One thread pool and one torch thread count for both built-in spaces: the count is
 # process-wide, so the two must share the bookkeeping that sets and restores it.
 from inference import fused
-from inference.abstract import _Psin, _SoftClamp, _span_workers, psin, soft_clamp
+from inference.abstract import _Psin, _SoftClamp, _span_workers, psin, share_spans, soft_clamp
 from inference.color import oklch_to_srgb
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
@@ -166,9 +166,10 @@ class FiguresSpace:
             styles = list(pool.map(self._prepare, [latents[b] for b in range(n)]))
             # 3. Pixels, span by span, spans shared out among the workers.
             starts = range(0, work * work, SPAN)
+            kernels = [self._kernel(s, paint=True) for s in styles] if self.kernels else None
             jobs = [
-                pool.submit(self._paint_spans, styles, starts[k::workers], work, out)
-                for k in range(min(workers, len(starts)))
+                pool.submit(self._paint_spans, styles, part, work, out, kernels)
+                for part in share_spans(starts, workers, self.kernels is not None)
             ]
             for job in jobs:
                 job.result()
@@ -331,9 +332,10 @@ class FiguresSpace:
         threshold = torch.quantile(mask, (1.0 - s.area).double())
         return torch.cat([mean, std, threshold[None]]).float()
 
-    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor) -> None:
-        """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
-        kernels = [self._kernel(s, paint=True) for s in styles] if self.kernels else None
+    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor,
+                     kernels: list | None = None) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3), with
+        the fused ``kernels`` bound to each picture, else with torch alone."""
         for start in starts:
             end = min(start + SPAN, size * size)
             x, y = _grid(start, size)
