@@ -298,18 +298,16 @@ class FiguresSpace:
         (x, y) (a span): the image's own arguments bound once. With ``paint`` (once
         ``s.norm`` is set) it paints, else it writes the raw fields."""
         ptr = fused.ptr
-        held = [torch.tensor([w for w, _, _ in s.parts], dtype=torch.float32),
+        held = [torch.tensor(s.parts, dtype=torch.float32),  # (weight, kind, folds) each
                 s.affine[:2].contiguous(), s.paint_args() if paint else None]
-        weights, affine, paint_args = (ptr(t) for t in held)
+        symmetries, affine, paint_args = (ptr(t) for t in held)
         layers = [ptr(t) for t in s.kernel]
+        asym = float(s.asym)  # the kernel adds it to symmetric parts only, as _fold does
 
         def run(x: torch.Tensor, y: torch.Tensor, count: int, fields: torch.Tensor | None = None,
                 rgb: torch.Tensor | None = None) -> None:
-            folded = torch.stack(
-                [torch.stack(self._fold(s, kind, folds, x, y)) for _, kind, folds in s.parts]
-            )  # (parts, 2, SPAN)
             status = self.kernels.figures_render(
-                count, len(s.parts), weights, ptr(folded), SPAN, ptr(x), ptr(y), affine,
+                count, len(s.parts), symmetries, asym, float(s.centre), ptr(x), ptr(y), affine,
                 ptr(s.waves), s.waves.shape[0], s.kernel[0].shape[1], *layers, paint_args,
                 ptr(s.figure_lut), ptr(s.ground_lut), LUT, ptr(fields), ptr(rgb),
             )

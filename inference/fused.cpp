@@ -179,6 +179,35 @@ inline v16 vsqrt(v16 x) {
     return x;
 }
 
+// atan2(a, b) within about 2e-7: reduced to atan(t) for t = min / max of |a|, |b| in
+// [0, 1], then to |t| <= tan(pi / 8) around pi / 4, where the Cephes library's odd
+// polynomial for atanf takes over; quadrants restored after.
+inline v16 vatan2(v16 a, v16 b) {
+    const v16 zero = splat(0.0f);
+    v16 ax = vabs(a), bx = vabs(b);
+    v16 lo = ax < bx ? ax : bx, hi = ax < bx ? bx : ax;
+    v16 t = hi > zero ? lo / (hi > zero ? hi : splat(1.0f)) : zero;
+    v16 big = t > 0.41421356f ? splat(1.0f) : zero;  // 1 where reduced around pi / 4
+    t = big > zero ? (t - 1.0f) / (t + 1.0f) : t;
+    v16 z = t * t;
+    v16 p = ((((z * 8.05374449538e-2f - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z
+              - 3.33329491539e-1f) * z) * t + t;
+    v16 r = p + big * 0.78539816339744831f;
+    r = ax > bx ? 1.57079632679489662f - r : r;
+    r = b < zero ? 3.14159265358979324f - r : r;
+    return a < zero ? -r : r;
+}
+
+// sin and cos of p in [0, pi / 3] (a wedge of a radial figure) by their Taylor series to
+// p^9 and p^10: within 5e-8 there.
+inline void vsincos(v16 p, v16& sine, v16& cosine) {
+    v16 z = p * p;
+    sine = p * ((((z * (1.0f / 362880.0f) - 1.0f / 5040.0f) * z + 1.0f / 120.0f) * z
+                 - 1.0f / 6.0f) * z + 1.0f);
+    cosine = ((((z * (-1.0f / 3628800.0f) + 1.0f / 40320.0f) * z - 1.0f / 720.0f) * z
+               + 1.0f / 24.0f) * z - 0.5f) * z + 1.0f;
+}
+
 // A colour channel in [0, 1] (clamped) as a level 0..255, rounded to nearest.
 inline uint8_t level(float value) {
     value = value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
@@ -259,25 +288,25 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
 }
 
 // The figures space (inference/figures.py) for one image, on ``count`` pixels at (x, y)
-// whose folded coordinates are given: ``folded`` holds, for each of ``parts`` symmetries,
-// fx then fy (each ``stride`` long, stride >= count rounded up to 64), and the image's
-// fields are the ``part_weights``-weighted sum of each symmetry's. ``affine`` (2, 3) maps
-// [fx, fy, 1] to (u, v), ``waves`` (n_waves, 3) maps [u, v, 1] to wave arguments; the first
-// layer reads [waves, u, v, |(u, v)|]. Layers as in abstract_render (3 fields, 1 zero row).
+// (arrays of at least ``count`` rounded up to 64). The image's fields are the weighted sum
+// of those of ``parts`` symmetries, each given in ``symmetries`` as (weight, kind, folds):
+// the plane is folded (FiguresSpace._fold: kind 0 a mirror, 1 radial with ``folds``
+// wedges, 2 none; ``asym`` of x added back to symmetric ones; centred at y = paint[8])
+// into (fx, fy). ``affine`` (2, 3) maps [fx, fy, 1] to (u, v), ``waves`` (n_waves, 3) maps
+// [u, v, 1] to wave arguments; the first layer reads [waves, u, v, |(u, v)|]. Layers as in abstract_render (3 fields, 1 zero row).
 // With ``paint`` null the three raw fields go to ``fields`` (3, count); else ``paint``
 // holds the fields' means (3) and stds (3), the threshold, envelope, centre, sharpness,
 // outline, depth, shade, figure contrast, ground contrast and ground tilt, and the colours
 // go to ``rgb`` (count, 3) through the figure's and the ground's (lut_size, 3) gradients.
-int figures_render(int64_t count, int64_t parts, const float* part_weights,
-                   const float* folded, int64_t stride, const float* x, const float* y,
+int figures_render(int64_t count, int64_t parts, const float* symmetries, float asym,
+                   float centre, const float* x, const float* y,
                    const float* affine, const float* waves, int64_t n_waves, int64_t width,
                    const float* w0, const float* b0, const float* w1, const float* b1,
                    const float* w2, const float* b2, const float* w3, const float* b3,
                    const float* paint, const float* figure_lut, const float* ground_lut,
                    int64_t lut_size, float* fields, uint8_t* rgb) {
     const int W = static_cast<int>(n_waves), H = static_cast<int>(width);
-    if (W + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || W < 0 || parts < 1 ||
-        stride < (count + T - 1) / T * T) return -1;
+    if (W + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || W < 0 || parts < 1) return -1;
     alignas(64) float in0[MAX_INPUT * T];
     alignas(64) float sum[3 * T];
     Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
@@ -286,11 +315,26 @@ int figures_render(int64_t count, int64_t parts, const float* part_weights,
     v16* in = reinterpret_cast<v16*>(in0);
     for (int64_t t0 = 0; t0 < count; t0 += T) {
         for (int64_t p = 0; p < parts; p++) {
-            const v16u* fx = reinterpret_cast<const v16u*>(folded + (2 * p) * stride + t0);
-            const v16u* fy = reinterpret_cast<const v16u*>(folded + (2 * p + 1) * stride + t0);
+            const float weight = symmetries[3 * p];
+            const int kind = static_cast<int>(symmetries[3 * p + 1]);
+            const float folds = symmetries[3 * p + 2];
             for (int v = 0; v < V; v++) {
-                v16 u = fx[v] * affine[0] + fy[v] * affine[1] + affine[2];
-                v16 w = fx[v] * affine[3] + fy[v] * affine[4] + affine[5];
+                v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
+                v16 fy = reinterpret_cast<const v16u*>(y + t0)[v] - centre;
+                v16 fx = vx;
+                if (kind == 0) fx = vabs(vx);
+                if (kind == 1) {
+                    v16 radius = vsqrt(vx * vx + fy * fy);
+                    v16 turn = vatan2(vx, fy) * (folds / 6.28318530717958648f);
+                    v16 psi = vabs(turn - vround(turn)) * (6.28318530717958648f / folds);
+                    v16 sine, cosine;
+                    vsincos(psi, sine, cosine);
+                    fx = radius * sine;
+                    fy = radius * cosine;
+                }
+                if (kind != 2 && asym > 0.0f) fx = fx + vx * asym;
+                v16 u = fx * affine[0] + fy * affine[1] + affine[2];
+                v16 w = fx * affine[3] + fy * affine[4] + affine[5];
                 for (int k = 0; k < W; k++) {
                     const float* a = waves + 3 * k;
                     in[k * V + v] = psin(u * a[0] + w * a[1] + a[2]);
@@ -300,7 +344,6 @@ int figures_render(int64_t count, int64_t parts, const float* part_weights,
                 in[(W + 2) * V + v] = vsqrt(u * u + w * w);
             }
             net.run(in0, W + 3);
-            const float weight = part_weights[p];
             for (int i = 0; i < 3 * V; i++) {
                 v16 part = weight == 1.0f ? out[i] : out[i] * weight;
                 blend[i] = p == 0 ? part : blend[i] + part;
