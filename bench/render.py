@@ -12,9 +12,10 @@ one network pass per blended symmetry). Each space renders 16 thumbnails at 256 
 the fused kernels (inference/fused.py) and with torch alone, interleaved too, so the
 speed-up is a ratio within one run. On a shared machine wall-clock rates swing with the
 other processes, so the same ratio is also taken in CPU time on one thread (time a process
-is not running is not counted): the kernel's efficiency against torch's matmul. Start-up: compiling the kernels into an empty cache,
-and loading each space and rendering its first picture with the cache warm, each in a
-fresh process. The first prototype CPPN reached 13 thumbnails/s and 16 GFLOP/s (issue #3).
+is not running is not counted): the kernel's efficiency against torch's matmul.
+Start-up: compiling the kernels into an empty cache, and loading each space and rendering
+its first picture with the cache warm, each in a fresh process. The first prototype CPPN
+reached 13 thumbnails/s and 16 GFLOP/s (issue #3).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def main() -> int:
     matmuls = 4
     matmul_flops = matmuls * 2 * 2048**3
 
-    def matmul():
+    def run_matmul():
         for _ in range(matmuls):
             a @ b
 
@@ -137,7 +138,7 @@ def main() -> int:
     matmul_s: list[float] = []
     times = {slug: {"fast": [], "alone": [], "big": []} for slug in spaces}
     for _ in range(args.repeats):
-        matmul_s.append(timed(matmul))
+        matmul_s.append(timed(run_matmul))
         for slug in spaces:
             times[slug]["fast"].append(timed(lambda: fast[slug].render(thumbs[slug], 256)))  # noqa: B023
             times[slug]["alone"].append(timed(lambda: alone[slug].render(thumbs[slug], 256)))  # noqa: B023
@@ -149,7 +150,7 @@ def main() -> int:
     cpu = {slug: [] for slug in spaces}
     cpu_matmul = []
     for _ in range(3):
-        cpu_matmul.append(cpu_timed(matmul))
+        cpu_matmul.append(cpu_timed(run_matmul))
         for slug in spaces:
             cpu[slug].append(cpu_timed(lambda: fast[slug].render(thumbs[slug], 256)))  # noqa: B023
     torch.set_num_threads(args.threads)
