@@ -145,14 +145,18 @@ def main() -> int:
             times[slug]["big"].append(timed(lambda: fast[slug].render(big[slug], 1024)))  # noqa: B023
     matmul = summary(matmul_s, matmul_flops / 1e9)
 
-    # The same ratio in CPU time, on one thread: robust to the machine's other load.
+    # The same ratio in CPU time, on one thread: robust to the machine's other load. Also
+    # one 1024 px picture, where the per-picture preparation is under 1 % of the work: the
+    # kernel's own rate, nearly.
     torch.set_num_threads(1)
     cpu = {slug: [] for slug in spaces}
+    cpu_big = {slug: [] for slug in spaces}
     cpu_matmul = []
     for _ in range(3):
         cpu_matmul.append(cpu_timed(run_matmul))
         for slug in spaces:
             cpu[slug].append(cpu_timed(lambda: fast[slug].render(thumbs[slug], 256)))  # noqa: B023
+            cpu_big[slug].append(cpu_timed(lambda: fast[slug].render(big[slug], 1024)))  # noqa: B023
     torch.set_num_threads(args.threads)
 
     result = {
@@ -166,8 +170,9 @@ def main() -> int:
         space, t = fast[slug], times[slug]
         if slug == "figures":
             flops = space.matmul_flops(16, 256, sum(space.blend_parts(thumbs[slug])))
+            big_flops = space.matmul_flops(1, 1024, sum(space.blend_parts(big[slug])))
         else:
-            flops = space.matmul_flops(16, 256)
+            flops, big_flops = space.matmul_flops(16, 256), space.matmul_flops(1, 1024)
         # Per repeat: the render's rate over the matmul rate of the same repeat.
         fractions = [m / f * flops / matmul_flops for f, m in zip(t["fast"], matmul_s, strict=True)]
         peak = python(PEAK_SCRIPT.format(threads=args.threads, space=slug)).split()
@@ -182,6 +187,10 @@ def main() -> int:
                                    "range": [round(min(fractions), 3), round(max(fractions), 3)]},
             "cpu_time_fraction_1_thread": round(
                 min(cpu_matmul) / min(cpu[slug]) * flops / matmul_flops, 3),
+            "cpu_time_fraction_1024_1_thread": round(
+                min(cpu_matmul) / min(cpu_big[slug]) * big_flops / matmul_flops, 3),
+            "cpu_ms_per_thumb_256": round(min(cpu[slug]) / 16 * 1000, 2),
+            "thumbs_per_s_256_free_cores_estimate": round(args.threads * 16 / min(cpu[slug]), 1),
             "peak_rss_mb_4096": int(peak[1]), "rss_mb_before_4096": int(peak[0]),
             "first_picture_s": round(started["first_picture_s"][slug], 2),
         }
@@ -201,6 +210,10 @@ def main() -> int:
         ("render matmul work (GFLOP/s)", "render_gflops", ""),
         ("render / matmul", "fraction_of_matmul", "goal >= 0.5"),
         ("  the same in CPU time, 1 thread", "cpu_time_fraction_1_thread", "best of 3"),
+        ("  one 1024 px picture, CPU time", "cpu_time_fraction_1024_1_thread", "the kernel, nearly"),
+        ("CPU ms per 256 px thumbnail, 1 thread", "cpu_ms_per_thumb_256", "best of 3"),
+        ("  thumbnails/s if the cores were free", "thumbs_per_s_256_free_cores_estimate",
+         "estimate"),
         ("peak RSS of a 4096 px render (MB)", "peak_rss_mb_4096", "goal < 2048"),
         ("load + first 64 px picture (s)", "first_picture_s", "warm kernel cache"),
     ]
