@@ -251,7 +251,7 @@ INPROCESS_WORKER_CONCURRENCY = 2
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
 # Each space renders one picture while the server starts (loading weights, compiling the
-# fused kernels: about a second), so the first request does not wait for it.
+# fused kernels: under a second), so the first request does not wait for it.
 RENDER_WARMUP = env_bool("RENDER_WARMUP", True)
 
 # Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
