@@ -3,8 +3,8 @@
 torch runs a CPPN as separate passes: a matrix product, then each element-wise step of the
 activation over the whole activation matrix. On a CPU the element-wise passes cost as much
 as the products. ``fused.cpp`` computes each tile of 64 pixels through the whole network
-with the activations applied in registers (see its header), which roughly doubles the
-speed.
+with the activations applied in registers (see its header): two to four times the
+speed of torch alone (docs/benchmarks.md).
 
 The kernel is compiled once per machine with the system's C++ compiler (``$CXX``, else
 ``g++``, else ``c++``; about a second) into a cache folder (``$MENDEL_KERNEL_CACHE``, else
