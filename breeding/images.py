@@ -169,6 +169,34 @@ def project(space: Space, target, **options) -> ProjectionResult:
     return local_project(space, target, **options)
 
 
+def warm_up() -> dict[str, float]:
+    """Load every space and render one small picture through its batcher, so that loading
+    weights and compiling the fused kernels (see inference/fused.py) happen at start-up
+    rather than on the first request. Returns the seconds each space took; a space that
+    fails is logged and left to fail again, with its message, on its first request. With
+    ``INFERENCE_URL`` set this process renders nothing itself (the replicas warm up before
+    they report ready), so there is nothing to warm."""
+    from inference import fused, space_slugs
+
+    took = {}
+    if settings.INFERENCE_URLS:
+        return took
+    for slug in space_slugs():
+        started = time.perf_counter()
+        try:
+            space = batcher(slug).space
+            batcher(slug).render(space.sample(1, 0), 64)
+        except Exception:
+            log.exception("warming up the %s space failed", slug)
+            continue
+        took[slug] = time.perf_counter() - started
+    compiled = fused.compile_seconds
+    log.info("renderers warmed up: %s; fused kernels %s",
+             ", ".join(f"{slug} {s:.2f} s" for slug, s in took.items()),
+             "not used" if compiled is None else f"ready in {compiled:.2f} s")
+    return took
+
+
 def stored(space: str, sha: str, size: int, fmt: str = "webp") -> bool:
     return default_storage.exists(path(space, sha, size, fmt))
 

@@ -25,7 +25,6 @@ bit, alone or in a batch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
@@ -38,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
+from inference import fused
 from inference.color import oklch_to_srgb
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
@@ -82,6 +82,17 @@ def _span_workers():
                 torch.set_num_threads(_threads_saved)
 
 
+def share_spans(starts: range, workers: int, fused: bool) -> list[range]:
+    """The spans of a render cut into jobs for the workers. With the fused kernels, in
+    small runs taken one at a time by whichever worker is free (about eight per worker):
+    a core that another process holds up then simply takes fewer. torch alone allocates
+    scratch matrices per job, so there each worker takes every other span in one job."""
+    if not fused:
+        return [starts[k::workers] for k in range(min(workers, len(starts)))]
+    step = max(1, len(starts) // (8 * workers))
+    return [starts[i : i + step] for i in range(0, len(starts), step)]
+
+
 def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
     """In place, a smooth periodic wave close to sin(2 pi x) / 8, with x counted in periods.
 
@@ -120,12 +131,16 @@ class _Styles:
     args: torch.Tensor  # (n, F + 4, 3): [x, y, 1] -> Fourier arguments in periods, u, v, 0, 0
     # Per layer, (n, out, in), with the bias folded in through a constant channel (see
     # _fold_biases): (n, H + 1, F + 4), (n, H + 1, H + 1), (n, H + 1, 2H + 2), (n, 2, H + 1).
+    # Empty when the styles are laid out for the fused kernel.
     weights: list[torch.Tensor]
     contrast: torch.Tensor  # (n,)
     shade: torch.Tensor  # (n,)
     ripple: torch.Tensor  # (n,) strength of the contour ripples
     ripple_freq: torch.Tensor  # (n,) ripples per unit of the normalised first field
     lut: torch.Tensor  # (n, LUT, 3) palette gradients in sRGB [0, 1]
+    # The same layers for the fused kernel (see _kernel_layers): weights (n, in, out) and
+    # biases (n, out), hidden widths padded to a multiple of 4. Empty for torch's products.
+    kernel: list[torch.Tensor]
     norm: torch.Tensor | None = None  # (n, 4): mean and std of both fields from the probe
 
     @classmethod
@@ -134,11 +149,19 @@ class _Styles:
         def cat(name):
             return torch.cat([getattr(p, name) for p in parts])
 
-        weights = [torch.cat([p.weights[i] for p in parts]) for i in range(len(parts[0].weights))]
+        def layers(name):
+            return [torch.cat(group) for group in zip(*(getattr(p, name) for p in parts), strict=True)]
+
         return cls(
-            cat("args"), weights, cat("contrast"), cat("shade"), cat("ripple"),
-            cat("ripple_freq"), cat("lut"),
+            cat("args"), layers("weights"), cat("contrast"), cat("shade"), cat("ripple"),
+            cat("ripple_freq"), cat("lut"), layers("kernel"),
         )
+
+    def paint_args(self) -> torch.Tensor:
+        """(n, 8) per image: what the fused kernel paints with (see fused.cpp)."""
+        assert self.norm is not None  # set by _prepare before any pixel is painted
+        return torch.cat([self.norm, torch.stack(
+            [self.ripple_freq, self.ripple, self.shade, self.contrast], dim=1)], dim=1).contiguous()
 
 
 def _contrast(z: torch.Tensor, t: dict) -> torch.Tensor:
@@ -184,6 +207,34 @@ def _fold_biases(first, hidden_weights, hidden_biases) -> list[torch.Tensor]:
     return [f.transpose(1, 2).contiguous() for f in folded]
 
 
+def _kernel_layers(first, hidden_weights, hidden_biases) -> list[torch.Tensor]:
+    """The layers as the fused kernel reads them: w0, b0, w1, b1, w2, b2, w3, b3.
+
+    Weights are (n, in, out), biases (n, out), added in the kernel rather than folded into
+    a constant channel. Hidden layers are zero-padded to a multiple of 4 outputs (the
+    kernel's register block), the output layer to 4 (two fields, two zeros); padded
+    units stay 0 and the next layer gives them zero weight.
+    """
+    n, hidden = first.shape[0], first.shape[2]
+    width = -(-hidden // 4) * 4
+
+    def pad(w, rows, cols, blocks=1):
+        out = torch.zeros(n, rows * blocks, cols)
+        step = w.shape[1] // blocks
+        for k in range(blocks):
+            out[:, k * rows : k * rows + step, : w.shape[2]] = w[:, k * step : (k + 1) * step]
+        return out.contiguous()
+
+    w1, w2, w3 = hidden_weights
+    b1, b2, b3 = hidden_biases
+    return [
+        pad(first[:, :-1], first.shape[1] - 1, width), pad(first[:, -1:], 1, width)[:, 0],
+        pad(w1, width, width), pad(b1[:, None], 1, width)[:, 0],
+        pad(w2, width, width, blocks=2), pad(b2[:, None], 1, width)[:, 0],
+        pad(w3, width, 4), pad(b3[:, None], 1, 4)[:, 0],
+    ]
+
+
 class _Buffers:
     """Scratch matrices for one span, reused for every span of a render.
 
@@ -215,9 +266,14 @@ class AbstractSpace:
     #: render_float is differentiable: pictures can be projected (inference/projection.py).
     can_project = True
 
-    def __init__(self, path: Path = WEIGHTS) -> None:
+    def __init__(self, path: Path = WEIGHTS, kernels: bool | None = None) -> None:
+        """``kernels``: render with the fused kernel (True: required; False: torch alone;
+        None: the kernel where it compiles). The two give pictures a few pixels of which
+        differ by one level, so the version digests the weights and, with the kernel, its
+        source: each version's pixels are fixed."""
         raw = path.read_bytes()
-        self.version = hashlib.sha256(raw).hexdigest()[:12]
+        self.kernels = fused.choose(kernels)
+        self.version = fused.version(raw, self.kernels)
         with safe_open(str(path), framework="pt") as f:
             self.tune = json.loads(f.metadata()["tuning"])
             self.w = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
@@ -283,9 +339,13 @@ class AbstractSpace:
             # 3. Pixels, span by span, spans shared out among the workers. Below
             # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
             starts = range(0, work * work, SPAN)
+            if self.kernels:
+                paint, on = self._paint_spans_fused, self._bind_kernels(styles, view)
+            else:
+                paint, on = self._paint_spans, (styles, view)
             jobs = [
-                pool.submit(self._paint_spans, styles, starts[k::workers], work, out, view)
-                for k in range(min(workers, len(starts)))
+                pool.submit(paint, on, part, work, out)
+                for part in share_spans(starts, workers, self.kernels is not None)
             ]
             for job in jobs:
                 job.result()
@@ -295,7 +355,9 @@ class AbstractSpace:
             out = out.permute(0, 2, 3, 1).contiguous()
         return out
 
-    def _styles(self, z: torch.Tensor) -> _Styles:
+    def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
+        """The styles of latents ``z``, with the layers laid out for the fused kernel
+        (``kernel``) or for torch's products (``weights``)."""
         t, w, n = self.tune, self.w, z.shape[0]
         root = math.sqrt(self.dim)
         # Composition from layer 0: zoom, rotation, stretch, offset.
@@ -361,9 +423,10 @@ class AbstractSpace:
         through_xy = uv @ weights[0][:, 0:2]
         through_xy[:, 2] += biases[0]
         first = torch.cat([weights[0][:, 3:], weights[0][:, 2:3], through_xy], dim=1)
+        layers = (_kernel_layers if kernel else _fold_biases)(first, weights[1:], biases[1:])
         return _Styles(
-            args, _fold_biases(first, weights[1:], biases[1:]), _contrast(z, t),
-            *self._colour_styles(z), self._palettes(z),
+            args, [] if kernel else layers, _contrast(z, t), *self._colour_styles(z),
+            self._palettes(z), layers if kernel else [],
         )
 
     def _colour_styles(self, z: torch.Tensor):
@@ -401,16 +464,56 @@ class AbstractSpace:
 
     def _prepare(self, z: torch.Tensor) -> tuple[_Styles, torch.Tensor]:
         """One image's styles, and the mean and spread of its fields on the probe grid."""
-        styles = self._styles(z)
-        buffers = _Buffers(self.freq.shape[1], self.width)
+        styles = self._styles(z, kernel=self.kernels is not None)
         probe = torch.empty(2, PROBE * PROBE)
-        for start in range(0, PROBE * PROBE, SPAN):
-            self._grid(buffers, start, PROBE)
-            probe[:, start : start + SPAN] = self._fields(styles, buffers, 0)
+        if self.kernels:
+            self._kernel(styles, 0)(0, PROBE * PROBE, PROBE, None, fields=probe)
+        else:
+            buffers = _Buffers(self.freq.shape[1], self.width)
+            for start in range(0, PROBE * PROBE, SPAN):
+                self._grid(buffers, start, PROBE)
+                probe[:, start : start + SPAN] = self._fields(styles, buffers, 0)
         return styles, torch.cat([probe.mean(dim=1), probe.std(dim=1).clamp_min(1e-6)])
 
-    def _paint_spans(self, s: _Styles, starts, size: int, out: torch.Tensor, view=None) -> None:
-        """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
+    def _kernel(self, s: _Styles, b: int, paint: torch.Tensor | None = None):
+        """A call of the fused kernel for image ``b``, as a function of (pixels [start,
+        start + count) of a size x size picture, view, raw fields (2, count) or colours
+        (count, 3)): the image's own arguments bound once. With ``paint`` (n, 8) it paints,
+        else it writes the raw fields."""
+        ptr = fused.ptr
+        bound = (ptr(s.args[b]), self.freq.shape[1], s.kernel[1].shape[1],
+                 *(ptr(t[b]) for t in s.kernel),
+                 None if paint is None else ptr(paint[b]), ptr(s.lut[b]), LUT)
+
+        def run(start: int, count: int, size: int, view: torch.Tensor | None,
+                fields: torch.Tensor | None = None, rgb: torch.Tensor | None = None) -> None:
+            status = self.kernels.abstract_render(start, count, size, ptr(view), *bound,
+                                                  ptr(fields), ptr(rgb))
+            if status != 0:
+                raise RuntimeError(f"the fused kernel refused the abstract network's shape ({status})")
+
+        run.held = (s, paint)  # the tensors behind the bound addresses live as long as ``run``
+        return run
+
+    def _bind_kernels(self, s: _Styles, view) -> tuple[list, torch.Tensor | None]:
+        """The fused kernel bound to each picture of a render, and its view as a tensor."""
+        paint = s.paint_args()
+        view = None if view is None else torch.tensor(view, dtype=torch.float32)
+        return [self._kernel(s, b, paint) for b in range(s.args.shape[0])], view
+
+    @staticmethod
+    def _paint_spans_fused(on, starts, size: int, out: torch.Tensor) -> None:
+        """``_paint_spans`` with the fused kernels ``on`` = (kernels, view) of _bind_kernels."""
+        kernels, view = on
+        for start in starts:
+            count = min(SPAN, size * size - start)
+            for b, kernel in enumerate(kernels):
+                kernel(start, count, size, view, rgb=out[b, start : start + count])
+
+    def _paint_spans(self, on, starts, size: int, out: torch.Tensor) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3), with
+        torch alone; ``on`` is (styles, view)."""
+        s, view = on
         n = out.shape[0]
         buffers = _Buffers(self.freq.shape[1], self.width)
         fields = torch.empty(n, 2, SPAN)

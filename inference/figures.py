@@ -36,10 +36,9 @@ picture comes out the same, bit for bit, alone or in a batch and with any thread
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -48,7 +47,8 @@ from safetensors import safe_open
 
 # One thread pool and one torch thread count for both built-in spaces: the count is
 # process-wide, so the two must share the bookkeeping that sets and restores it.
-from inference.abstract import _Psin, _SoftClamp, _span_workers, psin, soft_clamp
+from inference import fused
+from inference.abstract import _Psin, _SoftClamp, _span_workers, psin, share_spans, soft_clamp
 from inference.color import oklch_to_srgb
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
@@ -91,7 +91,17 @@ class _Styles:
     ground_tilt: torch.Tensor
     figure_lut: torch.Tensor  # (LUT, 3) sRGB in [0, 1]
     ground_lut: torch.Tensor  # (LUT, 3)
+    # The layers for the fused kernel: w0, b0, ..., w3, b3, weights (in, out), the output
+    # padded to 4 (see fused.cpp); empty unless asked for.
+    kernel: list[torch.Tensor] = field(default_factory=list)
     norm: torch.Tensor | None = None  # (7,): mean and std of the 3 fields, the threshold
+
+    def paint_args(self) -> torch.Tensor:
+        """(16,): what the fused kernel paints with (see fused.cpp)."""
+        assert self.norm is not None  # set by _prepare before any pixel is painted
+        scalars = [self.envelope, self.centre, self.sharp, self.outline, self.depth, self.shade,
+                   self.figure_contrast, self.ground_contrast, self.ground_tilt]
+        return torch.cat([self.norm, torch.stack(scalars).float()]).contiguous()
 
 
 class FiguresSpace:
@@ -105,9 +115,12 @@ class FiguresSpace:
     #: render_float is differentiable: pictures can be projected (inference/projection.py).
     can_project = True
 
-    def __init__(self, path: Path = WEIGHTS) -> None:
+    def __init__(self, path: Path = WEIGHTS, kernels: bool | None = None) -> None:
+        """``kernels``: render with the fused kernel (True: required; False: torch alone;
+        None: the kernel where it compiles); see ``fused.version``."""
         raw = path.read_bytes()
-        self.version = hashlib.sha256(raw).hexdigest()[:12]
+        self.kernels = fused.choose(kernels)
+        self.version = fused.version(raw, self.kernels)
         with safe_open(str(path), framework="pt") as f:
             self.tune = json.loads(f.metadata()["tuning"])
             self.w = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
@@ -121,6 +134,23 @@ class FiguresSpace:
         return torch.randn(n, self.layers, self.dim, generator=generator)
 
     # -- rendering -----------------------------------------------------------------------
+
+    def blend_parts(self, latents: torch.Tensor) -> list[int]:
+        """How many symmetries each picture blends: each is one pass of the network."""
+        latents = check_latents(latents, self.layers, self.dim)
+        return [len(_symmetry_parts(z[0], self.tune)) for z in latents]
+
+    def matmul_flops(self, n: int, size: int, parts: int | None = None) -> int:
+        """Multiply-add FLOPs (2 per multiply-add) of the matrix products in ``render(n,
+        size)`` when the n pictures blend ``parts`` symmetries in all (default n: one each;
+        see ``blend_parts``), padding and the probe included: what a benchmark divides by
+        time."""
+        work = size * 2 if size < SUPERSAMPLE_BELOW else size
+        spans = math.ceil(work * work / SPAN) + PROBE * PROBE // SPAN
+        waves = self.w["waves.freq"].shape[1]
+        h = self.w["layer1.weight"].shape[0]
+        widths = [(3, 2), (3, waves), (waves + 3, h), (h, h), (2 * h, h), (h, 3)]
+        return 2 * SPAN * (n if parts is None else parts) * spans * sum(k * m for k, m in widths)
 
     @torch.no_grad()
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
@@ -136,9 +166,10 @@ class FiguresSpace:
             styles = list(pool.map(self._prepare, [latents[b] for b in range(n)]))
             # 3. Pixels, span by span, spans shared out among the workers.
             starts = range(0, work * work, SPAN)
+            kernels = [self._kernel(s, paint=True) for s in styles] if self.kernels else None
             jobs = [
-                pool.submit(self._paint_spans, styles, starts[k::workers], work, out)
-                for k in range(min(workers, len(starts)))
+                pool.submit(self._paint_spans, styles, part, work, out, kernels)
+                for part in share_spans(starts, workers, self.kernels is not None)
             ]
             for job in jobs:
                 job.result()
@@ -148,8 +179,9 @@ class FiguresSpace:
             out = out.permute(0, 2, 3, 1).contiguous()
         return out
 
-    def _styles(self, z: torch.Tensor) -> _Styles:
-        """One image's styles from its (layers, dim) latent."""
+    def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
+        """One image's styles from its (layers, dim) latent (with the layers laid out for
+        the fused kernel too when ``kernel``)."""
         t, w = self.tune, self.w
         root = math.sqrt(self.dim)
         # Symmetry from layer 0: its kind, the radial folds, a slight lean for some.
@@ -175,7 +207,7 @@ class FiguresSpace:
         phase = t["phase_spread"] * (z[1] @ w["phase.map"]) / root
         waves = torch.cat([freq.T, phase[:, None]], dim=1)
 
-        weights, biases = [], []
+        weights, biases, layers = [], [], []
         for i, layer in enumerate((1, 2, 3, 4)):  # the latent layer styling each network layer
             zl = z[layer]
             base, bias, mod = w[f"layer{i}.weight"], w[f"layer{i}.bias"], w[f"layer{i}.mod"]
@@ -197,6 +229,9 @@ class FiguresSpace:
                 wi = wi * gain[:, None]
             weights.append(wi.T.contiguous())
             biases.append(bi[:, None].contiguous())
+            if kernel:
+                width = -(-wi.shape[1] // 4) * 4
+                layers += [fused.pad(wi, (wi.shape[0], width)), fused.pad(bi, (width,))]
 
         # The figure and its edge, from layer 4.
         envelope = torch.exp(t["envelope"][0] + t["envelope"][1] * torch.tanh(z[4, 5]))
@@ -215,7 +250,7 @@ class FiguresSpace:
         return _Styles(
             kind, folds, parts, centre, asym, affine, waves, weights, biases, envelope, area, sharp,
             outline, depth, shade, figure_contrast, ground_contrast, ground_tilt, figure_lut,
-            ground_lut,
+            ground_lut, layers,
         )
 
     def _palettes(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -247,11 +282,40 @@ class FiguresSpace:
 
     def _prepare(self, z: torch.Tensor) -> _Styles:
         """One image's styles, with its fields' statistics and threshold from the probe."""
-        styles = self._styles(z)
+        styles = self._styles(z, kernel=self.kernels is not None)
         x, y = _grid(0, PROBE)
-        fields = self._fields(styles, x, y)
+        if self.kernels:
+            fields = torch.empty(3, SPAN)
+            self._kernel(styles, paint=False)(x, y, SPAN, fields=fields)
+        else:
+            fields = self._fields(styles, x, y)
         styles.norm = self._norm(styles, fields, x, y)
         return styles
+
+    def _kernel(self, s: _Styles, paint: bool):
+        """A call of the fused kernel for one image, as a function of (x, y, count, raw
+        fields (3, count) or colours (count, 3)) on the first ``count`` of the pixels
+        (x, y) (a span): the image's own arguments bound once. With ``paint`` (once
+        ``s.norm`` is set) it paints, else it writes the raw fields."""
+        ptr = fused.ptr
+        held = [torch.tensor(s.parts, dtype=torch.float32),  # (weight, kind, folds) each
+                s.affine[:2].contiguous(), s.paint_args() if paint else None]
+        symmetries, affine, paint_args = (ptr(t) for t in held)
+        layers = [ptr(t) for t in s.kernel]
+        asym = float(s.asym)  # the kernel adds it to symmetric parts only, as _fold does
+
+        def run(x: torch.Tensor, y: torch.Tensor, count: int, fields: torch.Tensor | None = None,
+                rgb: torch.Tensor | None = None) -> None:
+            status = self.kernels.figures_render(
+                count, len(s.parts), symmetries, asym, float(s.centre), ptr(x), ptr(y), affine,
+                ptr(s.waves), s.waves.shape[0], s.kernel[0].shape[1], *layers, paint_args,
+                ptr(s.figure_lut), ptr(s.ground_lut), LUT, ptr(fields), ptr(rgb),
+            )
+            if status != 0:
+                raise RuntimeError(f"the fused kernel refused the figures network's shape ({status})")
+
+        run.held = (s, held)  # the tensors behind the bound addresses live as long as ``run``
+        return run
 
     @staticmethod
     def _norm(s: _Styles, fields: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -266,12 +330,17 @@ class FiguresSpace:
         threshold = torch.quantile(mask, (1.0 - s.area).double())
         return torch.cat([mean, std, threshold[None]]).float()
 
-    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor) -> None:
-        """Colour the given spans of every picture into ``out`` (n, size * size, 3)."""
+    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor,
+                     kernels: list | None = None) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3), with
+        the fused ``kernels`` bound to each picture, else with torch alone."""
         for start in starts:
             end = min(start + SPAN, size * size)
             x, y = _grid(start, size)
             for b, s in enumerate(styles):
+                if kernels:
+                    kernels[b](x, y, end - start, rgb=out[b, start:end])
+                    continue
                 rgb = self._paint(s, self._fields(s, x, y), x, y, exact=True)
                 out[b, start:end] = rgb[: end - start]
 
@@ -288,10 +357,24 @@ class FiguresSpace:
             fields = part if fields is None else fields + part
         return fields
 
-    @staticmethod
-    def _folded_fields(s: _Styles, kind: int, folds: int, x, y, act, clamp, grad: bool) -> torch.Tensor:
+    @classmethod
+    def _folded_fields(cls, s: _Styles, kind: int, folds: int, x, y, act, clamp, grad: bool) -> torch.Tensor:
         """The three raw fields of one symmetry ``kind`` (and ``folds``) of an image."""
-        # Fold the plane: the network only ever sees one half (or one wedge) of it.
+        fx, fy = cls._fold(s, kind, folds, x, y, grad)
+        xy1 = torch.stack([fx, fy, torch.ones_like(fx)])
+        uv1 = s.affine @ xy1
+        u, v = uv1[0], uv1[1]
+        radius = torch.sqrt(u * u + v * v + 1e-12) if grad else torch.hypot(u, v)
+        waves = act(s.waves @ uv1)
+        h0 = act(s.weights[0] @ torch.cat([waves, u[None], v[None], radius[None]]) + s.biases[0])
+        h1 = act(s.weights[1] @ h0 + s.biases[1])
+        h2 = clamp(s.weights[2] @ torch.cat([h1, h0]) + s.biases[2])
+        return s.weights[3] @ h2 + s.biases[3]
+
+    @staticmethod
+    def _fold(s: _Styles, kind: int, folds: int, x, y, grad: bool = False):
+        """The coordinates (fx, fy) the network sees at pixels (x, y) under one symmetry:
+        the plane folded so that it only ever sees one half (or one wedge) of it."""
         yc = y - s.centre
         if kind == MIRROR:
             fx, fy = x.abs(), yc
@@ -304,15 +387,7 @@ class FiguresSpace:
             fx, fy = x, yc
         if kind != NONE and float(s.asym.detach()) > 0:
             fx = fx + s.asym * x
-        xy1 = torch.stack([fx, fy, torch.ones_like(fx)])
-        uv1 = s.affine @ xy1
-        u, v = uv1[0], uv1[1]
-        radius = torch.sqrt(u * u + v * v + 1e-12) if grad else torch.hypot(u, v)
-        waves = act(s.waves @ uv1)
-        h0 = act(s.weights[0] @ torch.cat([waves, u[None], v[None], radius[None]]) + s.biases[0])
-        h1 = act(s.weights[1] @ h0 + s.biases[1])
-        h2 = clamp(s.weights[2] @ torch.cat([h1, h0]) + s.biases[2])
-        return s.weights[3] @ h2 + s.biases[3]
+        return fx, fy
 
     @staticmethod
     def _paint(s: _Styles, fields: torch.Tensor, x: torch.Tensor, y: torch.Tensor,

@@ -1,4 +1,5 @@
-"""Start-up and shut-down of the ASGI server: the in-process job worker lives here."""
+"""Start-up and shut-down of the ASGI server: the renderers are warmed up and the
+in-process job worker lives here."""
 
 from __future__ import annotations
 
@@ -70,6 +71,11 @@ class Lifespan:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    if settings.RENDER_WARMUP:
+                        # Before the server says it is ready: no request waits for it.
+                        from breeding import images
+
+                        await asyncio.to_thread(images.warm_up)
                     if self.worker:
                         await self.worker.start()
                 except Exception as exc:

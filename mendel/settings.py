@@ -284,6 +284,9 @@ INPROCESS_WORKER_CONCURRENCY = 2
 # Rendering: requests arriving within RENDER_MAX_WAIT_MS share one forward pass.
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
+# Each space renders one picture while the server starts (loading weights, compiling the
+# fused kernels: under a second), so the first request does not wait for it.
+RENDER_WARMUP = env_bool("RENDER_WARMUP", True)
 
 # Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from inference import get_space, space_slugs
+from inference import fused, get_space, space_slugs
 from inference.abstract import WEIGHTS, AbstractSpace
 from inference.make_abstract_weights import make
 from inference.space import Space
@@ -122,8 +122,14 @@ def test_the_committed_weights_are_small_and_made_by_the_script():
         assert torch.equal(committed[name], tensor), name
 
 
-def test_the_version_is_a_digest_of_the_weights(tmp_path, space):
-    assert space.version == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()[:12]
+def test_the_version_is_a_digest_of_the_weights_and_the_renderer(tmp_path, space):
+    # Rendered with torch alone: the weights' digest (the pictures of before the kernel).
+    torch_alone = AbstractSpace(kernels=False)
+    assert torch_alone.version == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()[:12]
+    # With the fused kernel, whose pixels differ slightly: the weights and the kernel's source.
+    assert space.kernels is not None, "the test machine compiles the fused kernel"
+    tagged = WEIGHTS.read_bytes() + f"\0fused {fused.SOURCE_DIGEST}".encode()
+    assert space.version == hashlib.sha256(tagged).hexdigest()[:12]
     copy = tmp_path / "abstract.safetensors"
     shutil.copy(WEIGHTS, copy)
     assert AbstractSpace(copy).version == space.version

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from inference import get_space, space_slugs
+from inference import fused, get_space, space_slugs
 from inference.figures import MIRROR, NONE, RADIAL, WEIGHTS, FiguresSpace
 from inference.make_figures_weights import TUNING, make
 from inference.projection import can_project
@@ -131,8 +131,12 @@ def test_the_committed_weights_are_small_and_made_by_the_script():
         assert json.loads(f.metadata()["tuning"]) == TUNING
 
 
-def test_the_version_is_a_digest_of_the_weights(figures):
-    assert figures.version == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()[:12]
+def test_the_version_is_a_digest_of_the_weights_and_the_renderer(figures):
+    torch_alone = FiguresSpace(kernels=False)
+    assert torch_alone.version == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()[:12]
+    assert figures.kernels is not None, "the test machine compiles the fused kernel"
+    tagged = WEIGHTS.read_bytes() + f"\0fused {fused.SOURCE_DIGEST}".encode()
+    assert figures.version == hashlib.sha256(tagged).hexdigest()[:12]
     assert FiguresSpace().version == figures.version
 
 

@@ -1,0 +1,395 @@
+// Fused pixel kernels of the built-in CPPN spaces (see inference/fused.py).
+//
+// A picture is computed in tiles of T pixels. For each tile, every layer of the network
+// is one small matrix product whose accumulators stay in registers, with the bias added
+// first and the activation applied before the result is stored: the activations never
+// make a separate pass over memory, and a tile's activations stay in the L1 cache.
+//
+// Every pixel is computed by the same sequence of float operations whatever the tile,
+// batch, size or thread count, so pictures are bit-stable. The vector types below are
+// GCC's generic vectors: the compiler maps them to AVX-512, AVX2 or NEON instructions
+// without changing the arithmetic of any lane.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t i16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));  // for the caller's arrays
+
+// 4 x 4 accumulators measured fastest on an Intel Xeon with AVX-512 (4 x 5 as fast; 8 x 2,
+// 4 x 3 and 2 x 8 slower; 4 x 6 spills registers). The tiling never changes a pixel.
+constexpr int V = 4;        // vectors of 16 pixels per tile row
+constexpr int T = 16 * V;   // pixels per tile
+constexpr int R = 4;        // output rows per register block (R * V accumulators)
+constexpr int MAX_WIDTH = 64;   // widest layer
+constexpr int MAX_INPUT = 32;   // most inputs of the first layer
+// x + ROUNDER - ROUNDER rounds x to the nearest integer, ties to even, like torch.round,
+// for |x| < 2^22 (far beyond any pre-activation here).
+constexpr float ROUNDER = 12582912.0f;  // 1.5 * 2^23
+
+inline v16 splat(float x) { return v16{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+inline v16 vabs(v16 x) { return (v16)((i16)x & 0x7fffffff); }
+inline v16 vround(v16 x) { return (x + ROUNDER) - ROUNDER; }
+
+// a * b + c with one rounding, lane by lane: an FMA instruction where the machine has one.
+// The kernels are compiled without contraction (-ffp-contract=off), so every fused
+// multiply-add is written out here and no compiler may choose others.
+inline v16 fma(v16 a, v16 b, v16 c) {
+#if defined(__AVX512F__)
+    return (v16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    __m256 half[3][2];
+    std::memcpy(half[0], &a, 64);
+    std::memcpy(half[1], &b, 64);
+    std::memcpy(half[2], &c, 64);
+    __m256 r[2] = {_mm256_fmadd_ps(half[0][0], half[1][0], half[2][0]),
+                   _mm256_fmadd_ps(half[0][1], half[1][1], half[2][1])};
+    v16 out;
+    std::memcpy(&out, r, 64);
+    return out;
+#else
+    v16 r;
+    for (int i = 0; i < 16; i++) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    return r;
+#endif
+}
+
+// sin(2 pi x) / 8, approximately: t - 2 t |t| with t = x - round(x) (inference.abstract.psin).
+inline v16 psin(v16 x) {
+    v16 t = x - vround(x);
+    return t - (t * 2.0f) * vabs(t);
+}
+
+// x - x^3 / 3 on x clamped to [-1, 1] (inference.abstract.soft_clamp).
+inline v16 soft_clamp(v16 x) {
+    v16 one = splat(1.0f);
+    v16 c = x < one ? x : one;
+    c = c > -one ? c : -one;
+    return c - (c * (c * c)) / 3.0f;
+}
+
+// exp(x) within 2 ulp: Cody and Waite's reduction x = n ln 2 + r, |r| <= ln 2 / 2, and
+// the degree-6 polynomial of the Cephes library's expf for e^r, scaled by 2^n through the
+// exponent bits. Written out (rather than libm's expf) so that it runs 16 lanes at once
+// and gives the same bits with any C library.
+inline v16 vexp(v16 x) {
+    x = x < 88.0f ? x : splat(88.0f);
+    x = x > -87.0f ? x : splat(-87.0f);
+    v16 n = vround(x * 1.44269504088896341f);
+    v16 r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    v16 p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = (p * (r * r) + r) + 1.0f;
+    i16 scale = (__builtin_convertvector(n, i16) + 127) << 23;
+    return p * (v16)scale;
+}
+
+enum Activation { NONE, PSIN, SOFT_CLAMP };
+
+// out[r] = act(b[r] + sum_k W[k][r] * in[k]) for r < rows, each row T pixels wide.
+// W is (K, rows) row-major: the R weights a block needs at step k sit side by side.
+template <Activation ACT, int R = R>
+void dense(const float* __restrict w, const float* __restrict b, int rows, int K,
+           const float* __restrict in, float* __restrict out) {
+    for (int r0 = 0; r0 < rows; r0 += R) {
+        v16 acc[R][V];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            v16 bias = splat(b[r0 + r]);
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) acc[r][v] = bias;
+        }
+        for (int k = 0; k < K; k++) {
+            const v16* x = reinterpret_cast<const v16*>(in + k * T);
+            const float* wk = w + k * rows + r0;
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                v16 wr = splat(wk[r]);
+#pragma GCC unroll 4
+                for (int v = 0; v < V; v++) acc[r][v] = fma(wr, x[v], acc[r][v]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            v16* o = reinterpret_cast<v16*>(out + (r0 + r) * T);
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) {
+                v16 a = acc[r][v];
+                if (ACT == PSIN) a = psin(a);
+                if (ACT == SOFT_CLAMP) a = soft_clamp(a);
+                o[v] = a;
+            }
+        }
+    }
+}
+
+// Pixel centres x, y in [-1, 1] of pixels [first, first + T) of a size x size picture
+// (row-major; past the last pixel, the rows below it), through an optional view
+// (zoom, cx, cy): the same float operations as the spaces' torch grids.
+void grid(int64_t first, int64_t size, const float* view, float* x, float* y) {
+    const float scale = static_cast<float>(2.0 / static_cast<double>(size));
+    for (int j = 0; j < T; j++) {
+        int64_t p = first + j;
+        x[j] = (static_cast<float>(p % size) + 0.5f) * scale - 1.0f;
+        y[j] = (static_cast<float>(p / size) + 0.5f) * scale - 1.0f;
+        if (view) {
+            x[j] = x[j] * view[0] + view[1];
+            y[j] = y[j] * view[0] + view[2];
+        }
+    }
+}
+
+// The hidden layers and output of both spaces' networks, on one tile: layer 0 reads
+// ``k0`` inputs, layers 0 and 1 are psin, layer 2 reads [layer 1; layer 0] and is soft
+// clamped, the output has 4 rows (fields, then zero padding). ``width`` is the hidden
+// width, a multiple of R.
+struct Network {
+    const float *w0, *b0, *w1, *b1, *w2, *b2, *w3, *b3;
+    int width;
+    alignas(64) float h01[2 * MAX_WIDTH * T];  // layer 1, then layer 0: layer 2's input
+    alignas(64) float h2[MAX_WIDTH * T];
+    alignas(64) float out[4 * T];
+
+    void run(const float* in0, int k0) {
+        float* h1 = h01;
+        float* h0 = h01 + width * T;
+        dense<PSIN>(w0, b0, width, k0, in0, h0);
+        dense<PSIN>(w1, b1, width, width, h0, h1);
+        dense<SOFT_CLAMP>(w2, b2, width, 2 * width, h01, h2);
+        dense<NONE, 4>(w3, b3, 4, width, h2, out);
+    }
+};
+
+inline v16 sigmoid(v16 x) { return 1.0f / (1.0f + vexp(-x)); }
+inline v16 vtanh(v16 x) { return 1.0f - 2.0f / (1.0f + vexp(x * 2.0f)); }
+inline v16 vsqrt(v16 x) {
+    for (int i = 0; i < 16; i++) x[i] = std::sqrt(x[i]);
+    return x;
+}
+
+// atan2(a, b) within about 2e-7: reduced to atan(t) for t = min / max of |a|, |b| in
+// [0, 1], then to |t| <= tan(pi / 8) around pi / 4, where the Cephes library's odd
+// polynomial for atanf takes over; quadrants restored after.
+inline v16 vatan2(v16 a, v16 b) {
+    const v16 zero = splat(0.0f);
+    v16 ax = vabs(a), bx = vabs(b);
+    v16 lo = ax < bx ? ax : bx, hi = ax < bx ? bx : ax;
+    v16 t = hi > zero ? lo / (hi > zero ? hi : splat(1.0f)) : zero;
+    v16 big = t > 0.41421356f ? splat(1.0f) : zero;  // 1 where reduced around pi / 4
+    t = big > zero ? (t - 1.0f) / (t + 1.0f) : t;
+    v16 z = t * t;
+    v16 p = ((((z * 8.05374449538e-2f - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z
+              - 3.33329491539e-1f) * z) * t + t;
+    v16 r = p + big * 0.78539816339744831f;
+    r = ax > bx ? 1.57079632679489662f - r : r;
+    r = b < zero ? 3.14159265358979324f - r : r;
+    return a < zero ? -r : r;
+}
+
+// sin and cos of p in [0, pi / 3] (a wedge of a radial figure) by their Taylor series to
+// p^9 and p^10: within 5e-8 there.
+inline void vsincos(v16 p, v16& sine, v16& cosine) {
+    v16 z = p * p;
+    sine = p * ((((z * (1.0f / 362880.0f) - 1.0f / 5040.0f) * z + 1.0f / 120.0f) * z
+                 - 1.0f / 6.0f) * z + 1.0f);
+    cosine = ((((z * (-1.0f / 3628800.0f) + 1.0f / 40320.0f) * z - 1.0f / 720.0f) * z
+               + 1.0f / 24.0f) * z - 0.5f) * z + 1.0f;
+}
+
+// A colour channel in [0, 1] (clamped) as a level 0..255, rounded to nearest.
+inline uint8_t level(float value) {
+    value = value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
+    return static_cast<uint8_t>(std::nearbyint(value * 255.0f));
+}
+
+}  // namespace
+
+extern "C" {
+
+// The abstract space (inference/abstract.py) for one image: pixels [start, start + count)
+// of a size x size picture. ``args`` (F + 2, 3) maps [x, y, 1] to the F Fourier arguments
+// and u, v; the first layer reads [waves (F), |(u, v)|, x, y]. Weights are (in, out) with
+// ``width`` outputs per hidden layer (a multiple of 4, zero-padded), the last one 4 wide
+// (2 fields, 2 zero rows). With ``paint`` null the two raw fields go to ``fields``
+// (2, count); else ``paint`` holds mean and std of both fields (m1, m2, s1, s2), ripple
+// frequency, ripple, shade, contrast, and the colours go to ``rgb`` (count, 3) through the
+// (lut_size, 3) palette gradient ``lut``. Returns 0, or -1 if a width is out of range.
+int abstract_render(int64_t start, int64_t count, int64_t size, const float* view,
+                    const float* args, int64_t n_fourier, int64_t width,
+                    const float* w0, const float* b0, const float* w1, const float* b1,
+                    const float* w2, const float* b2, const float* w3, const float* b3,
+                    const float* paint, const float* lut, int64_t lut_size,
+                    float* fields, uint8_t* rgb) {
+    const int F = static_cast<int>(n_fourier), H = static_cast<int>(width);
+    if (F + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || F < 0) return -1;
+    alignas(64) float x[T], y[T];
+    alignas(64) float in0[MAX_INPUT * T];
+    Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
+    const float* out = net.out;
+    for (int64_t t0 = 0; t0 < count; t0 += T) {
+        grid(start + t0, size, view, x, y);
+        const v16* vx = reinterpret_cast<const v16*>(x);
+        const v16* vy = reinterpret_cast<const v16*>(y);
+        v16* in = reinterpret_cast<v16*>(in0);
+        for (int v = 0; v < V; v++) {
+            for (int f = 0; f < F; f++) {
+                const float* a = args + 3 * f;
+                in[f * V + v] = psin(vx[v] * a[0] + vy[v] * a[1] + a[2]);
+            }
+            const float* a = args + 3 * F;
+            v16 u = vx[v] * a[0] + vy[v] * a[1] + a[2];
+            v16 w = vx[v] * a[3] + vy[v] * a[4] + a[5];
+            in[F * V + v] = vsqrt(u * u + w * w);
+            in[(F + 1) * V + v] = vx[v];
+            in[(F + 2) * V + v] = vy[v];
+        }
+        net.run(in0, F + 3);
+        const int64_t valid = count - t0 < T ? count - t0 : T;
+        if (!paint) {
+            std::memcpy(fields + t0, out, valid * sizeof(float));
+            std::memcpy(fields + count + t0, out + T, valid * sizeof(float));
+            continue;
+        }
+        // Colours: both fields normalised, ripples along the first one's contours and
+        // shading by the second (the light), the first one's sigmoid picks the palette entry.
+        const v16 m1 = splat(paint[0]), m2 = splat(paint[1]), s1 = splat(paint[2]);
+        const v16 s2 = splat(paint[3]), ripple_freq = splat(paint[4]);
+        const v16 ripple = splat(8.0f * paint[5]), shade = splat(1.5f * paint[6]);
+        const v16 contrast = splat(paint[7]), top = splat(static_cast<float>(lut_size - 1));
+        alignas(64) float light[T];
+        alignas(64) int32_t index[T];
+        for (int v = 0; v < V; v++) {
+            v16 f1 = (reinterpret_cast<const v16*>(out)[v] - m1) / s1;
+            v16 f2 = (reinterpret_cast<const v16*>(out + T)[v] - m2) / s2;
+            v16 l = soft_clamp(f2 * 0.5f) * shade + psin(f1 * ripple_freq) * ripple + 1.0f;
+            v16 position = sigmoid(f1 * contrast);
+            reinterpret_cast<v16*>(light)[v] = l;
+            reinterpret_cast<i16*>(index)[v] = __builtin_convertvector(vround(position * top), i16);
+        }
+        uint8_t* o = rgb + 3 * t0;
+        for (int64_t j = 0; j < valid; j++) {
+            const float* c = lut + 3 * index[j];
+            for (int k = 0; k < 3; k++) o[3 * j + k] = level(c[k] * light[j]);
+        }
+    }
+    return 0;
+}
+
+// The figures space (inference/figures.py) for one image, on ``count`` pixels at (x, y)
+// (arrays of at least ``count`` rounded up to 64). The image's fields are the weighted sum
+// of those of ``parts`` symmetries, each given in ``symmetries`` as (weight, kind, folds):
+// the plane is folded (FiguresSpace._fold: kind 0 a mirror, 1 radial with ``folds``
+// wedges, 2 none; ``asym`` of x added back to symmetric ones; centred at y = paint[8])
+// into (fx, fy). ``affine`` (2, 3) maps [fx, fy, 1] to (u, v), ``waves`` (n_waves, 3) maps
+// [u, v, 1] to wave arguments; the first layer reads [waves, u, v, |(u, v)|]. Layers as in abstract_render (3 fields, 1 zero row).
+// With ``paint`` null the three raw fields go to ``fields`` (3, count); else ``paint``
+// holds the fields' means (3) and stds (3), the threshold, envelope, centre, sharpness,
+// outline, depth, shade, figure contrast, ground contrast and ground tilt, and the colours
+// go to ``rgb`` (count, 3) through the figure's and the ground's (lut_size, 3) gradients.
+int figures_render(int64_t count, int64_t parts, const float* symmetries, float asym,
+                   float centre, const float* x, const float* y,
+                   const float* affine, const float* waves, int64_t n_waves, int64_t width,
+                   const float* w0, const float* b0, const float* w1, const float* b1,
+                   const float* w2, const float* b2, const float* w3, const float* b3,
+                   const float* paint, const float* figure_lut, const float* ground_lut,
+                   int64_t lut_size, float* fields, uint8_t* rgb) {
+    const int W = static_cast<int>(n_waves), H = static_cast<int>(width);
+    if (W + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || W < 0 || parts < 1) return -1;
+    alignas(64) float in0[MAX_INPUT * T];
+    alignas(64) float sum[3 * T];
+    Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
+    const v16* out = reinterpret_cast<const v16*>(net.out);
+    v16* blend = reinterpret_cast<v16*>(sum);
+    v16* in = reinterpret_cast<v16*>(in0);
+    for (int64_t t0 = 0; t0 < count; t0 += T) {
+        for (int64_t p = 0; p < parts; p++) {
+            const float weight = symmetries[3 * p];
+            const int kind = static_cast<int>(symmetries[3 * p + 1]);
+            const float folds = symmetries[3 * p + 2];
+            for (int v = 0; v < V; v++) {
+                v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
+                v16 fy = reinterpret_cast<const v16u*>(y + t0)[v] - centre;
+                v16 fx = vx;
+                if (kind == 0) fx = vabs(vx);
+                if (kind == 1) {
+                    v16 radius = vsqrt(vx * vx + fy * fy);
+                    v16 turn = vatan2(vx, fy) * (folds / 6.28318530717958648f);
+                    v16 psi = vabs(turn - vround(turn)) * (6.28318530717958648f / folds);
+                    v16 sine, cosine;
+                    vsincos(psi, sine, cosine);
+                    fx = radius * sine;
+                    fy = radius * cosine;
+                }
+                if (kind != 2 && asym > 0.0f) fx = fx + vx * asym;
+                v16 u = fx * affine[0] + fy * affine[1] + affine[2];
+                v16 w = fx * affine[3] + fy * affine[4] + affine[5];
+                for (int k = 0; k < W; k++) {
+                    const float* a = waves + 3 * k;
+                    in[k * V + v] = psin(u * a[0] + w * a[1] + a[2]);
+                }
+                in[W * V + v] = u;
+                in[(W + 1) * V + v] = w;
+                in[(W + 2) * V + v] = vsqrt(u * u + w * w);
+            }
+            net.run(in0, W + 3);
+            for (int i = 0; i < 3 * V; i++) {
+                v16 part = weight == 1.0f ? out[i] : out[i] * weight;
+                blend[i] = p == 0 ? part : blend[i] + part;
+            }
+        }
+        const int64_t valid = count - t0 < T ? count - t0 : T;
+        if (!paint) {
+            for (int k = 0; k < 3; k++)
+                std::memcpy(fields + k * count + t0, sum + k * T, valid * sizeof(float));
+            continue;
+        }
+        // The figure's edge at depth 0 of the normalised mask field less the central
+        // envelope, shaded and outlined, over the ground (FiguresSpace._paint).
+        const float top = static_cast<float>(lut_size - 1);
+        const float sharp = paint[9];
+        const float line_k = (sharp < 40.0f ? sharp : 40.0f) * 0.5f + 2.0f;
+        alignas(64) float mask[T], line[T], shade[T];
+        alignas(64) int32_t figure_at[T], ground_at[T];
+        for (int v = 0; v < V; v++) {
+            v16 f0 = (blend[v] - paint[0]) / paint[3];
+            v16 f1 = (blend[V + v] - paint[1]) / paint[4];
+            v16 f2 = (blend[2 * V + v] - paint[2]) / paint[5];
+            v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
+            v16 vy = reinterpret_cast<const v16u*>(y + t0)[v];
+            v16 dy = vy - paint[8];
+            v16 depth = (f0 - (vx * vx + dy * dy) * paint[7]) - paint[6];
+            v16 d = depth * line_k;
+            reinterpret_cast<v16*>(mask)[v] = sigmoid(depth * sharp);
+            reinterpret_cast<v16*>(line)[v] = 1.0f - (1.0f / (1.0f + d * d)) * paint[10];
+            reinterpret_cast<v16*>(shade)[v] = 1.0f + vtanh(depth) * paint[12];
+            v16 fa = sigmoid(f1 * paint[13] + depth * paint[11]) * top;
+            v16 ga = sigmoid(f2 * paint[14] + vy * paint[15]) * top;
+            reinterpret_cast<i16*>(figure_at)[v] = __builtin_convertvector(vround(fa), i16);
+            reinterpret_cast<i16*>(ground_at)[v] = __builtin_convertvector(vround(ga), i16);
+        }
+        uint8_t* o = rgb + 3 * t0;
+        for (int64_t j = 0; j < valid; j++) {
+            const float* fc = figure_lut + 3 * figure_at[j];
+            const float* gc = ground_lut + 3 * ground_at[j];
+            for (int k = 0; k < 3; k++) {
+                float figure = fc[k] * shade[j];
+                o[3 * j + k] = level((gc[k] + (figure - gc[k]) * mask[j]) * line[j]);
+            }
+        }
+    }
+    return 0;
+}
+
+}  // extern "C"
