@@ -128,7 +128,10 @@ def resolve(slug: str) -> tuple[str, dict] | None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        row = _lookup(slug)
+        if threading.current_thread() is threading.main_thread() or connection.in_atomic_block:
+            row = _lookup(slug)
+        else:  # a render or store thread: its connection is not kept open for nothing
+            row = _lookup_elsewhere(slug)
     else:  # an event loop's thread may not query: one query from a thread of its own
         with ThreadPoolExecutor(max_workers=1) as pool:
             row = pool.submit(_lookup_elsewhere, slug).result()
