@@ -119,7 +119,13 @@ def test_cancelling_stops_a_projection_under_way(alice, space, settings):
     settings.PROJECTION_BUDGET_S = 30.0
     upload = actions.do_upload(alice, space, decode(picture_bytes()), "")
     outcome = {}
-    worker = threading.Thread(target=lambda: outcome.update(made=projection.run(upload.pk)))
+    def work():
+        try:
+            outcome.update(made=projection.run(upload.pk))
+        finally:
+            connection.close()  # this thread's own connection, back to the pool
+
+    worker = threading.Thread(target=work)
     started = time.monotonic()
     worker.start()
     deadline = time.monotonic() + 60

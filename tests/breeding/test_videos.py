@@ -275,7 +275,13 @@ def test_a_cancelled_video_is_never_rendered_and_cancelling_stops_one_under_way(
 
     long = Video.objects.get(public_id=ask(as_alice, keys, seconds_per_step=8, fps=30).json()["id"])
     outcome = {}
-    worker = threading.Thread(target=lambda: outcome.update(made=videos.run(long.pk)))
+    def work():
+        try:
+            outcome.update(made=videos.run(long.pk))
+        finally:
+            connection.close()  # this thread's own connection, back to the pool
+
+    worker = threading.Thread(target=work)
     worker.start()
     deadline = time.monotonic() + 60
     while not Video.objects.filter(pk=long.pk, frames_done__gt=0).exists():

@@ -56,7 +56,7 @@ async def test_the_warm_up_can_be_turned_off(fresh_batchers, settings):
 def test_the_warm_up_reports_each_space_and_survives_a_broken_one(fresh_batchers, monkeypatch, caplog):
     from inference.space import _REGISTRY
 
-    monkeypatch.setitem(_REGISTRY, "broken", "inference.nowhere:Missing")
+    monkeypatch.setitem(_REGISTRY, "broken", ("inference.nowhere:Missing", {}))
     caplog.set_level("INFO", logger="breeding.images")
     took = images.warm_up()
     assert sorted(took) == sorted(s for s in space_slugs() if s != "broken")
