@@ -15,13 +15,25 @@ MAKERS = {"stylegan2": tiny_stylegan2, "stylegan3": tiny_stylegan3,
           "stylegan3-r": lambda: tiny_stylegan3(radial=True)}
 
 
-@pytest.fixture(scope="module", params=sorted(MAKERS))
-def made(request, tmp_path_factory):
+def make(kind: str, tmp_path_factory):
     torch.set_num_threads(2)
-    g = MAKERS[request.param]().eval()
-    path = tmp_path_factory.mktemp(request.param) / "network-snapshot.pkl"
+    g = MAKERS[kind]().eval()
+    path = tmp_path_factory.mktemp(kind) / "network-snapshot.pkl"
     path.write_bytes(snapshot_bytes(g))
     return g, path
+
+
+@pytest.fixture(scope="module", params=sorted(MAKERS))
+def made(request, tmp_path_factory):
+    """Each architecture in turn."""
+    return make(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def made2(tmp_path_factory):
+    """StyleGAN2 alone, for what only it has (lower blocks) or what the architecture does
+    not change (projection, gene discovery: the same code for every synthesis network)."""
+    return make("stylegan2", tmp_path_factory)
 
 
 def test_a_snapshot_loads_bit_identically_to_its_state_dict(made):
@@ -70,11 +82,10 @@ def test_the_space_samples_w_plus_with_truncation_and_renders_deterministically(
     assert not space.needs_gpu
 
 
-def test_stylegan2_renders_small_pictures_from_its_lower_blocks(made):
-    g, path = made
+def test_stylegan2_renders_small_pictures_from_its_lower_blocks(made2):
+    g, path = made2
     space = StyleGANSpace(path, slug="tiny", stats_samples=64)
-    if space.arch != "stylegan2":
-        pytest.skip("StyleGAN3 has no lower blocks to stop at")
+    assert space.arch == "stylegan2"
     w = space.sample(2, seed=0)
     with torch.no_grad():
         at16 = g.synthesis(w, max_resolution=16)
@@ -108,11 +119,9 @@ def test_crossing_groups_and_closed_form_genes(made):
     assert torch.count_nonzero(coarse[c1:]) == 0
 
 
-def test_projection_finds_a_rendered_picture_in_w_plus(made):
-    _, path = made
+def test_projection_finds_a_rendered_picture_in_w_plus(made2):
+    _, path = made2
     space = StyleGANSpace(path, slug="tiny", stats_samples=64)
-    if space.arch == "stylegan3":
-        pytest.skip("the same code as StyleGAN2's (only the synthesis differs), slower on the CPU")
     target = space.render(space.sample(1, seed=11), 32)[0]
     steps = []
     result = space.project(target, size=32, seed=0, steps=24, on_step=steps.append)
@@ -149,13 +158,11 @@ def test_a_full_size_generator_is_marked_as_needing_a_gpu():
     assert g.num_ws == 18
 
 
-def test_gene_discovery_tries_the_closed_form_directions(made):
+def test_gene_discovery_tries_the_closed_form_directions(made2):
     from breeding.genes import discover_candidates
 
-    _, path = made
+    _, path = made2
     space = StyleGANSpace(path, slug="tiny", stats_samples=64)
-    if space.arch != "stylegan2":
-        pytest.skip("one architecture is enough: discovery only calls factor_directions")
     genes = discover_candidates(space, samples=24, held_out=3, size=32, components=2, steps=3)
     closed = [g for g in genes if g.source == "closed-form"]
     assert len(closed) == 2
