@@ -40,8 +40,11 @@ def pick_device(requested: str = "auto") -> torch.device:
         device = torch.device(requested)
     except RuntimeError:
         raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {requested!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {requested!r} was asked for, but torch sees no CUDA GPU here")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (device.index or 0) >= count:
+            seen = "no CUDA GPU" if count == 0 else f"{count} CUDA GPU{'s' if count > 1 else ''}"
+            raise ValueError(f"device {requested!r} was asked for, but torch sees {seen} here")
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {requested!r}")
     return device

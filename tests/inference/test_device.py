@@ -41,12 +41,12 @@ class TinySpace:
         return (colour * 255).round().to(torch.uint8).reshape(n, size, size, 3)
 
 
-def test_auto_picks_the_cpu_without_a_gpu_and_a_missing_gpu_is_named():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
-    assert pick_device("auto") == torch.device("cpu")
-    with pytest.raises(ValueError, match="device 'cuda:1' was asked for, but torch sees no CUDA GPU here"):
-        pick_device("cuda:1")
+def test_auto_picks_a_gpu_when_there_is_one_and_a_missing_gpu_is_named():
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    assert pick_device("auto") == torch.device("cuda" if gpus else "cpu")
+    seen = "no CUDA GPU" if gpus == 0 else f"{gpus} CUDA GPU"
+    with pytest.raises(ValueError, match=f"device 'cuda:{gpus}' was asked for, but torch sees {seen}"):
+        pick_device(f"cuda:{gpus}")  # one past the last there is
 
 
 def test_mixed_precision_differences_are_measured_not_assumed():
