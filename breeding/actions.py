@@ -41,12 +41,17 @@ class NotBreedable(ValueError):
     """A work that cannot be bred from; the message is for people."""
 
 
-def latent_of(creation: Creation) -> torch.Tensor:
-    """The latent to breed from. A video carries its first keyframe's latent only to find
-    its place in the space: it is not a picture, and breeding from it would hand anyone
-    who can see the video the latent of a keyframe they may not see."""
+def check_breedable(creation: Creation) -> None:
+    """A video carries its first keyframe's latent only to find its place in the space: it
+    is not a picture, and breeding from it would hand anyone who can see the video the
+    latent of a keyframe they may not see."""
     if creation.origin == Origin.VIDEO:
         raise NotBreedable("A video cannot be bred from. Open one of its keyframes instead.")
+
+
+def latent_of(creation: Creation) -> torch.Tensor:
+    """The latent to breed from (``check_breedable`` first)."""
+    check_breedable(creation)
     return creation.tensor()
 
 

@@ -371,7 +371,7 @@ def visible_creation(request, public_id: str, queryset=None) -> Creation:
 def breedable(creation: Creation, field: str | None = None) -> Creation:
     """The creation, if it can be bred from (not a video), else a 400 with the reason."""
     try:
-        actions.latent_of(creation)
+        actions.check_breedable(creation)
     except actions.NotBreedable as refused:
         raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
     return creation

@@ -10,6 +10,8 @@ see that work. ``POST /api/videos/preview/`` answers a small WebM at once.
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
@@ -198,7 +200,7 @@ class VideoPreview(APIView):
             f"A {engine.PREVIEW_SIZE} px, {engine.PREVIEW_FPS} fps WebM of the video."))})
     def post(self, request):
         space, keyframes, plan, _ = requested(request)
-        quick = videos.Plan(**{**plan.__dict__, "fps": engine.PREVIEW_FPS})
+        quick = dataclasses.replace(plan, fps=engine.PREVIEW_FPS)
         budget.charge(request, budget.picture(engine.PREVIEW_SIZE) * quick.frames(len(keyframes)))
         data = videos.preview(space, keyframes, plan)
         return HttpResponse(data, content_type="video/webm",

@@ -23,7 +23,7 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django.conf import settings
 from django.core.files import File
@@ -201,7 +201,7 @@ def preview(space_row: Space, keyframes: list[Creation], plan: Plan) -> bytes:
     from inference import video as engine
 
     check(space_row, keyframes, plan)
-    quick = Plan(**{**asdict(plan), "fps": engine.PREVIEW_FPS})
+    quick = replace(plan, fps=engine.PREVIEW_FPS)
     space = images.rendering_space(space_row.generator())
     frames, views = frames_of(space, keyframes, quick, probe_size=24, probe_steps=12)
     out = io.BytesIO()

@@ -375,3 +375,24 @@ def test_a_video_is_nobodys_neighbour(as_alice, alice, space):
     actions.do_update(video.creation, visibility=Visibility.PUBLIC)
     near = neighbour_ids(keys[0], 10)
     assert video.creation.pk not in near and set(near) == {keys[1].pk, keys[2].pk}
+
+
+def test_tampered_requests_get_sentences_not_errors(as_alice, as_bob, api, alice, space):
+    video = made_video(as_alice, works(alice, space))
+    for body in ([1, 2], "video", {"keyframes": {"a": 1}}, {"keyframes": "abcd"},
+                 {"keyframes": [video.creation.public_id] * 2, "fps": "NaN"}):
+        for url in ("/api/videos/", "/api/videos/preview/"):
+            answer = as_alice.post(url, body, format="json")
+            assert answer.status_code == 400 and answer.json()["error"], (url, body)
+    # Another breeder's video is not there for them, nor for anyone anonymous.
+    for client in (as_bob, api):
+        for method, url in (("get", f"/api/videos/{video.public_id}/"),
+                            ("post", f"/api/videos/{video.public_id}/cancel/")):
+            assert getattr(client, method)(url).status_code in (401, 403, 404)
+    assert as_alice.get("/api/videos/../../etc/").status_code == 404
+    url = f"/videos/{video.public_id}/video.mp4"
+    for header in ("bytes=abc", "bytes=5-2", "bytes=-0", "bytes=99999999999999999999-", "items=0-9"):
+        answer = as_alice.get(url, HTTP_RANGE=header)
+        assert answer.status_code in (200, 416), header
+    for name in ("../video.mp4", "video.MP4", "poster.png", "%2e%2e"):
+        assert as_alice.get(f"/videos/{video.public_id}/{name}").status_code == 404
