@@ -60,12 +60,14 @@ def test_animate_preview_render_and_play_a_video(make_server, page):
     page.wait_for_url(f"{base}/w/{work.public_id}/")
     page.evaluate("() => { const v = document.querySelector('video[data-video]'); v.muted = true; v.play(); }")
     page.wait_for_function(PLAYING, arg="video[data-video]", timeout=30_000)
+    expect(page.locator("[data-visibility-badge]")).to_have_text("Private")
 
     # Its owner names it and shows it to everyone; the gallery's video filter finds it.
     page.get_by_role("textbox", name="Title").fill("Tidal")
     page.get_by_label("Shown to").select_option("public")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".work-info h1")).to_have_text("Tidal")
+    expect(page.locator("[data-visibility-badge]")).to_be_hidden()
     work.refresh_from_db()
     assert work.visibility == "public" and work.title == "Tidal"
     page.goto(f"{base}/gallery/?kind=videos")

@@ -31,6 +31,9 @@ owner?.addEventListener("submit", async (event) => {
     const made = await api("PATCH", `/api/creations/${owner.dataset.videoOwner}/`, body);
     toast(made.visibility === "public" ? "Saved. The video is in the gallery." : "Saved.");
     document.querySelector(".work-info h1").textContent = made.title || "Untitled";
+    const badge = document.querySelector("[data-visibility-badge]");
+    badge.hidden = made.visibility === "public";
+    badge.textContent = { private: "Private", unlisted: "Unlisted" }[made.visibility] ?? "";
   } catch (error) {
     showError(error);
   } finally {
