@@ -14,7 +14,9 @@ CPU they take a share of it, the same share in both modes.
 
 On a GPU machine: ``--device cuda --size 256`` and ``--size 1024``, each with
 ``--precision fp32`` and ``fp16``; the service says the GPU in ``/readyz`` and the table
-names it.
+names it. A space from weights (a StyleGAN, what a GPU is for) comes with ``--add
+SLUG=KIND:PATH --space SLUG``, as the service takes it; ``bash bench/inference_gpu.sh``
+does all of this with a full-size StyleGAN2 of random weights.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def start(mode: str, args) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "inference", "--threads", str(args.threads), "serve",
-         "--spaces", args.space, "--port", str(port), "--device", args.device,
+         "--spaces", args.space, *(f"--add={spec}" for spec in args.add),
+         "--port", str(port), "--device", args.device,
          "--precision", args.precision, "--max-queue", "100000", *MODES[mode]],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -94,6 +97,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the service")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--add", action="append", default=[], metavar="SLUG=KIND:PATH",
+                        help="a space from weights, as the service's --add (e.g. a StyleGAN)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     levels = [int(c) for c in args.levels.split(",")]
@@ -101,7 +106,10 @@ def main() -> int:
     import torch
 
     from inference import get_space
+    from inference.space import register_file
 
+    for spec in args.add:
+        register_file(spec)
     torch.set_num_threads(1)  # this process only sends requests
     space = get_space(args.space)
     latent = space.sample(1, 0)

@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (for CPU runs)")
     parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if present)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write-snapshot", metavar="PATH",
+                        help="only write the first model, random weights, as a training snapshot "
+                             "(for the inference service's --add NAME=stylegan:PATH)")
     args = parser.parse_args(argv)
 
     import torch
@@ -87,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in names if m not in MODELS]
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; the models are {', '.join(MODELS)}")
+    if args.write_snapshot:
+        from tests.inference.snapshots import snapshot_bytes
+
+        torch.manual_seed(0)
+        Path(args.write_snapshot).write_bytes(snapshot_bytes(nets.stylegan2(**MODELS[names[0]])))
+        print(f"wrote {args.write_snapshot} ({names[0]}, random weights)")
+        return 0
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
     rows = []
     for name in names:

@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     precision.add_argument("--precision", default="fp16")
     precision.add_argument("--count", type=int, default=16)
     precision.add_argument("--size", type=int, default=256)
+    precision.add_argument("--add", action="append", default=[], metavar="SLUG=KIND:PATH",
+                           help="measure a space added from weights (as serve --add)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args(argv)
 
@@ -131,6 +133,10 @@ def _precision(args) -> int:
     from inference.device import precision_difference
 
     try:
+        from inference.space import register_file
+
+        for spec in args.add:
+            register_file(spec)
         found = precision_difference(get_space(args.space), args.device, args.precision,
                                      n=args.count, size=args.size)
     except (KeyError, ValueError) as exc:

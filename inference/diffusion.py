@@ -92,6 +92,12 @@ class DiffusionSpace:
         self._cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
         self._lock = threading.Lock()
 
+    def to(self, device: str | torch.device) -> DiffusionSpace:
+        """Move the pipeline (the inference service's ``--device``)."""
+        self.device = torch.device(device)
+        self.pipe = self.pipe.to(self.device)
+        return self
+
     # -- the prior ---------------------------------------------------------------------
 
     def sample(self, n: int, seed: int) -> torch.Tensor:

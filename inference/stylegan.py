@@ -263,6 +263,13 @@ class StyleGANSpace:
         w = self.sample(stats_samples, seed=0)
         self.stats = SpaceStats(mean=w.mean(dim=0), std=w.std(dim=0).clamp_min(1e-6))
 
+    def to(self, device: str | torch.device) -> StyleGANSpace:
+        """Move the generator (the inference service's ``--device``); latents and the
+        space's statistics stay on the CPU."""
+        self.device = torch.device(device)
+        self.generator.to(self.device)
+        return self
+
     def _groups(self) -> dict[str, tuple[int, int]]:
         """Coarse, middle and fine rows of W+: by block resolution in StyleGAN2 (up to 8 px,
         up to 32 px, above), by position in StyleGAN3 (the same shares of its rows)."""

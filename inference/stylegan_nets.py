@@ -161,7 +161,7 @@ class MappingNetwork(nn.Module):
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)
         x = x.unsqueeze(1).repeat(1, self.num_ws, 1)
-        return self.w_avg.lerp(x, psi) if psi != 1 else x
+        return self.w_avg.lerp(x.float(), psi) if psi != 1 else x
 
 
 # -- StyleGAN2 ------------------------------------------------------------------------

@@ -186,3 +186,25 @@ def test_the_flop_floor_of_a_full_size_stylegan2_is_about_151_gflop():
     with torch.device("meta"):
         g = stylegan.nets.stylegan2(img_resolution=1024, channel_base=32768)
     assert 145 < 2 * stylegan.gmac_per_image(g) < 155
+
+
+def test_the_space_moves_to_the_service_device_and_takes_mixed_precision(made2):
+    """The service places a space with ``to(device)`` and renders under autocast; a StyleGAN
+    space moves its generator (on a GPU machine, to the GPU the service drives), and its
+    mapping keeps W in float32 when autocast makes the layers' outputs half precision."""
+    from inference.device import OnDevice, precision_difference
+
+    _, path = made2
+    space = StyleGANSpace(path, stats_samples=64, device="cpu")
+    assert space.to(torch.device("cpu")) is space and space.device == torch.device("cpu")
+    assert all(p.device.type == "cpu" for p in space.generator.parameters())
+    z = torch.randn(3, space.generator.z_dim, generator=torch.Generator().manual_seed(1))
+    exact = space.generator.mapping(z, 0.7)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = space.generator.mapping(z, 0.7)
+    assert mixed.dtype == torch.float32 and mixed.shape == exact.shape
+    assert 0 < float((mixed - exact).abs().max()) < 0.1 * float(exact.abs().max())
+    placed = OnDevice(space, torch.device("cpu"), "bf16")
+    assert placed.render(space.sample(2, 3), 32).shape == (2, 32, 32, 3)
+    found = precision_difference(space, "cpu", "bf16", n=2, size=32)
+    assert found.max_abs >= 1  # autocast reached the generator's products
