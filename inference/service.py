@@ -87,6 +87,9 @@ class Service:
         self.limits = limits or Limits()
         self.device = pick_device(device)
         self.precision = check_precision(precision)
+        # As configured (--threads): torch's count is process-wide and the built-in spaces
+        # set it to 1 while they render, so reading it later would depend on the moment.
+        self.threads = torch.get_num_threads()
         self.spaces: dict[str, OnDevice] = {}
         self.batchers: dict[str, RenderBatcher] = {}
         self.ready = False
@@ -181,7 +184,7 @@ class Service:
         return {
             "ready": self.ready and not self.draining, "draining": self.draining,
             "device": str(self.device), "precision": self.precision,
-            "threads": torch.get_num_threads(), "spaces": sorted(self.spaces), "waiting": self.waiting,
+            "threads": self.threads, "spaces": sorted(self.spaces), "waiting": self.waiting,
             "projections": self.projections, "served": self.served, "refused": self.refused,
             "max_batch": self.limits.max_batch, "max_wait_ms": self.limits.max_wait_ms,
             "max_queue": self.limits.max_queue,
