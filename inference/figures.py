@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,25 +201,34 @@ class FiguresSpace:
             if b > 0:
                 tasks.extend((b - 1, run) for run in runs)  # paint image b - 1
 
-        def work() -> None:
-            while tasks:
+        def task(b: int, run: range | None) -> None:
+            if run is None:
                 try:
-                    b, run = tasks.popleft()  # atomic: each task is taken once
-                except IndexError:
-                    return
-                if run is None:
-                    try:
-                        kernels[b].set_result(self._kernel(self._prepare(latents[b]), paint=True))
-                    except BaseException as exc:  # the painting of b fails with it
-                        kernels[b].set_exception(exc)
-                        raise
-                    continue
-                # Its preparation was taken before it, by this worker or one still at it.
-                # The kernel paints the run's spans in one call.
-                start, end = run[0], min(run[-1] + SPAN, size * size)
-                kernels[b].result()(start, end - start, size, rgb=out[b, start:end])
+                    kernels[b].set_result(self._kernel(self._prepare(latents[b]), paint=True))
+                except BaseException as exc:  # the painting of b fails with it
+                    kernels[b].set_exception(exc)
+                    raise
+                return
+            # Its preparation was taken before it, by this worker or one still at it. The
+            # kernel paints the run's spans in one call.
+            start, end = run[0], min(run[-1] + SPAN, size * size)
+            kernels[b].result()(start, end - start, size, rgb=out[b, start:end])
 
-        for job in [pool.submit(work) for _ in range(workers)]:
+        def work() -> None:
+            try:
+                while True:
+                    try:
+                        b, run = tasks.popleft()  # atomic: each task is taken once
+                    except IndexError:
+                        return
+                    task(b, run)
+            except BaseException:
+                tasks.clear()  # the other workers stop after the task in hand
+                raise
+
+        jobs = [pool.submit(work) for _ in range(workers)]
+        wait(jobs)  # all of them: none paints on once this returns or raises
+        for job in jobs:
             job.result()
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
