@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,22 +164,72 @@ class FiguresSpace:
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
         with _span_workers() as (workers, pool):
-            # 2. Per-image styles and probe statistics, each image on its own.
-            styles = list(pool.map(self._prepare, [latents[b] for b in range(n)]))
-            # 3. Pixels, span by span, spans shared out among the workers.
-            starts = range(0, work * work, SPAN)
-            kernels = [self._kernel(s, paint=True) for s in styles] if self.kernels else None
-            jobs = [
-                pool.submit(self._paint_spans, styles, part, work, out, kernels)
-                for part in share_spans(starts, workers, self.kernels is not None)
-            ]
-            for job in jobs:
-                job.result()
+            if self.kernels:
+                # 2-3. Each image's styles and probe statistics, then its pixels.
+                self._render_fused(latents, work, out, workers, pool)
+            else:
+                # 2. Per-image styles and probe statistics, each image on its own.
+                styles = list(pool.map(self._prepare, [latents[b] for b in range(n)]))
+                # 3. Pixels, span by span, spans shared out among the workers.
+                starts = range(0, work * work, SPAN)
+                jobs = [pool.submit(self._paint_spans, styles, part, work, out)
+                        for part in share_spans(starts, workers, False)]
+                for job in jobs:
+                    job.result()
         out = out.view(n, work, work, 3)
         if work != size:
             out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
             out = out.permute(0, 2, 3, 1).contiguous()
         return out
+
+    def _render_fused(self, latents: torch.Tensor, size: int, out: torch.Tensor, workers: int,
+                      pool) -> None:
+        """Prepare each image and paint its spans into ``out`` (n, size * size, 3) with the
+        fused kernel, the workers taking tasks from one queue in order: each image's
+        preparation, then its spans in small runs (``share_spans``), the next image's
+        preparation queued before the spans of this one. Preparation is many small torch
+        operations, mostly holding Python's GIL; the kernel runs without it. So while one
+        worker prepares the next image, the others paint, instead of all preparing first
+        and waiting on one another for the GIL."""
+        n = latents.shape[0]
+        runs = share_spans(range(0, size * size, SPAN), workers, True)
+        kernels: list[Future] = [Future() for _ in range(n)]  # each image's bound kernel
+        tasks: deque = deque()
+        for b in range(n + 1):
+            if b < n:
+                tasks.append((b, None))  # prepare image b
+            if b > 0:
+                tasks.extend((b - 1, run) for run in runs)  # paint image b - 1
+
+        def task(b: int, run: range | None) -> None:
+            if run is None:
+                try:
+                    kernels[b].set_result(self._kernel(self._prepare(latents[b]), paint=True))
+                except BaseException as exc:  # the painting of b fails with it
+                    kernels[b].set_exception(exc)
+                    raise
+                return
+            # Its preparation was taken before it, by this worker or one still at it. The
+            # kernel paints the run's spans in one call.
+            start, end = run[0], min(run[-1] + SPAN, size * size)
+            kernels[b].result()(start, end - start, size, rgb=out[b, start:end])
+
+        def work() -> None:
+            try:
+                while True:
+                    try:
+                        b, run = tasks.popleft()  # atomic: each task is taken once
+                    except IndexError:
+                        return
+                    task(b, run)
+            except BaseException:
+                tasks.clear()  # the other workers stop after the task in hand
+                raise
+
+        jobs = [pool.submit(work) for _ in range(workers)]
+        wait(jobs)  # all of them: none paints on once this returns or raises
+        for job in jobs:
+            job.result()
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
         """One image's styles from its (layers, dim) latent (with the layers laid out for
@@ -283,20 +335,20 @@ class FiguresSpace:
     def _prepare(self, z: torch.Tensor) -> _Styles:
         """One image's styles, with its fields' statistics and threshold from the probe."""
         styles = self._styles(z, kernel=self.kernels is not None)
-        x, y = _grid(0, PROBE)
+        x, y = _PROBE_GRID
         if self.kernels:
             fields = torch.empty(3, SPAN)
-            self._kernel(styles, paint=False)(x, y, SPAN, fields=fields)
+            self._kernel(styles, paint=False)(0, SPAN, PROBE, fields=fields)
         else:
             fields = self._fields(styles, x, y)
         styles.norm = self._norm(styles, fields, x, y)
         return styles
 
     def _kernel(self, s: _Styles, paint: bool):
-        """A call of the fused kernel for one image, as a function of (x, y, count, raw
-        fields (3, count) or colours (count, 3)) on the first ``count`` of the pixels
-        (x, y) (a span): the image's own arguments bound once. With ``paint`` (once
-        ``s.norm`` is set) it paints, else it writes the raw fields."""
+        """A call of the fused kernel for one image, as a function of (start, count, size,
+        raw fields (3, count) or colours (count, 3)) on pixels [start, start + count) of a
+        size × size picture: the image's own arguments bound once. With
+        ``paint`` (once ``s.norm`` is set) it paints, else it writes the raw fields."""
         ptr = fused.ptr
         held = [torch.tensor(s.parts, dtype=torch.float32),  # (weight, kind, folds) each
                 s.affine[:2].contiguous(), s.paint_args() if paint else None]
@@ -304,10 +356,10 @@ class FiguresSpace:
         layers = [ptr(t) for t in s.kernel]
         asym = float(s.asym)  # the kernel adds it to symmetric parts only, as _fold does
 
-        def run(x: torch.Tensor, y: torch.Tensor, count: int, fields: torch.Tensor | None = None,
+        def run(start: int, count: int, size: int, fields: torch.Tensor | None = None,
                 rgb: torch.Tensor | None = None) -> None:
             status = self.kernels.figures_render(
-                count, len(s.parts), symmetries, asym, float(s.centre), ptr(x), ptr(y), affine,
+                start, count, size, len(s.parts), symmetries, asym, float(s.centre), affine,
                 ptr(s.waves), s.waves.shape[0], s.kernel[0].shape[1], *layers, paint_args,
                 ptr(s.figure_lut), ptr(s.ground_lut), LUT, ptr(fields), ptr(rgb),
             )
@@ -330,17 +382,13 @@ class FiguresSpace:
         threshold = torch.quantile(mask, (1.0 - s.area).double())
         return torch.cat([mean, std, threshold[None]]).float()
 
-    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor,
-                     kernels: list | None = None) -> None:
-        """Colour the given spans of every picture into ``out`` (n, size * size, 3), with
-        the fused ``kernels`` bound to each picture, else with torch alone."""
+    def _paint_spans(self, styles: list[_Styles], starts, size: int, out: torch.Tensor) -> None:
+        """Colour the given spans of every picture into ``out`` (n, size * size, 3) with
+        torch alone."""
         for start in starts:
             end = min(start + SPAN, size * size)
             x, y = _grid(start, size)
             for b, s in enumerate(styles):
-                if kernels:
-                    kernels[b](x, y, end - start, rgb=out[b, start:end])
-                    continue
                 rgb = self._paint(s, self._fields(s, x, y), x, y, exact=True)
                 out[b, start:end] = rgb[: end - start]
 
@@ -486,6 +534,9 @@ def _grid(start: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     x = (pix % size).float().add_(0.5).mul_(2.0 / size).sub_(1.0)
     y = torch.div(pix, size, rounding_mode="floor").float().add_(0.5).mul_(2.0 / size).sub_(1.0)
     return x, y
+
+
+_PROBE_GRID = _grid(0, PROBE)  # read only, shared by every image's preparation
 
 
 def _float_grid(size: int, of: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,7 +22,6 @@ namespace {
 
 typedef float v16 __attribute__((vector_size(64)));
 typedef int32_t i16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));  // for the caller's arrays
 
 // 4 x 4 accumulators measured fastest on an Intel Xeon with AVX-512 (4 x 5 as fast; 8 x 2,
 // 4 x 3 and 2 x 8 slower; 4 x 6 spills registers). The tiling never changes a pixel.
@@ -137,16 +136,21 @@ void dense(const float* __restrict w, const float* __restrict b, int rows, int K
 
 // Pixel centres x, y in [-1, 1] of pixels [first, first + T) of a size x size picture
 // (row-major; past the last pixel, the rows below it), through an optional view
-// (zoom, cx, cy): the same float operations as the spaces' torch grids.
+// (zoom, cx, cy): the same float operations as the spaces' torch grids. The column and
+// row are counted on from the first pixel's (one integer division a tile, not two a pixel).
 void grid(int64_t first, int64_t size, const float* view, float* x, float* y) {
     const float scale = static_cast<float>(2.0 / static_cast<double>(size));
+    int64_t column = first % size, row = first / size;
     for (int j = 0; j < T; j++) {
-        int64_t p = first + j;
-        x[j] = (static_cast<float>(p % size) + 0.5f) * scale - 1.0f;
-        y[j] = (static_cast<float>(p / size) + 0.5f) * scale - 1.0f;
+        x[j] = (static_cast<float>(column) + 0.5f) * scale - 1.0f;
+        y[j] = (static_cast<float>(row) + 0.5f) * scale - 1.0f;
         if (view) {
             x[j] = x[j] * view[0] + view[1];
             y[j] = y[j] * view[0] + view[2];
+        }
+        if (++column == size) {
+            column = 0;
+            row++;
         }
     }
 }
@@ -287,9 +291,9 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
     return 0;
 }
 
-// The figures space (inference/figures.py) for one image, on ``count`` pixels at (x, y)
-// (arrays of at least ``count`` rounded up to 64). The image's fields are the weighted sum
-// of those of ``parts`` symmetries, each given in ``symmetries`` as (weight, kind, folds):
+// The figures space (inference/figures.py) for one image: pixels [start, start + count)
+// of a size x size picture (the probe: a 64 x 64 one). The image's fields are the weighted
+// sum of those of ``parts`` symmetries, each given in ``symmetries`` as (weight, kind, folds):
 // the plane is folded (FiguresSpace._fold: kind 0 a mirror, 1 radial with ``folds``
 // wedges, 2 none; ``asym`` of x added back to symmetric ones; centred at y = paint[8])
 // into (fx, fy). ``affine`` (2, 3) maps [fx, fy, 1] to (u, v), ``waves`` (n_waves, 3) maps
@@ -298,15 +302,16 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
 // holds the fields' means (3) and stds (3), the threshold, envelope, centre, sharpness,
 // outline, depth, shade, figure contrast, ground contrast and ground tilt, and the colours
 // go to ``rgb`` (count, 3) through the figure's and the ground's (lut_size, 3) gradients.
-int figures_render(int64_t count, int64_t parts, const float* symmetries, float asym,
-                   float centre, const float* x, const float* y,
-                   const float* affine, const float* waves, int64_t n_waves, int64_t width,
+int figures_render(int64_t start, int64_t count, int64_t size, int64_t parts,
+                   const float* symmetries, float asym, float centre, const float* affine,
+                   const float* waves, int64_t n_waves, int64_t width,
                    const float* w0, const float* b0, const float* w1, const float* b1,
                    const float* w2, const float* b2, const float* w3, const float* b3,
                    const float* paint, const float* figure_lut, const float* ground_lut,
                    int64_t lut_size, float* fields, uint8_t* rgb) {
     const int W = static_cast<int>(n_waves), H = static_cast<int>(width);
     if (W + 3 > MAX_INPUT || H > MAX_WIDTH || H % R != 0 || W < 0 || parts < 1) return -1;
+    alignas(64) float x[T], y[T];
     alignas(64) float in0[MAX_INPUT * T];
     alignas(64) float sum[3 * T];
     Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
@@ -314,13 +319,14 @@ int figures_render(int64_t count, int64_t parts, const float* symmetries, float 
     v16* blend = reinterpret_cast<v16*>(sum);
     v16* in = reinterpret_cast<v16*>(in0);
     for (int64_t t0 = 0; t0 < count; t0 += T) {
+        grid(start + t0, size, nullptr, x, y);
         for (int64_t p = 0; p < parts; p++) {
             const float weight = symmetries[3 * p];
             const int kind = static_cast<int>(symmetries[3 * p + 1]);
             const float folds = symmetries[3 * p + 2];
             for (int v = 0; v < V; v++) {
-                v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
-                v16 fy = reinterpret_cast<const v16u*>(y + t0)[v] - centre;
+                v16 vx = reinterpret_cast<const v16*>(x)[v];
+                v16 fy = reinterpret_cast<const v16*>(y)[v] - centre;
                 v16 fx = vx;
                 if (kind == 0) fx = vabs(vx);
                 if (kind == 1) {
@@ -366,8 +372,8 @@ int figures_render(int64_t count, int64_t parts, const float* symmetries, float 
             v16 f0 = (blend[v] - paint[0]) / paint[3];
             v16 f1 = (blend[V + v] - paint[1]) / paint[4];
             v16 f2 = (blend[2 * V + v] - paint[2]) / paint[5];
-            v16 vx = reinterpret_cast<const v16u*>(x + t0)[v];
-            v16 vy = reinterpret_cast<const v16u*>(y + t0)[v];
+            v16 vx = reinterpret_cast<const v16*>(x)[v];
+            v16 vy = reinterpret_cast<const v16*>(y)[v];
             v16 dy = vy - paint[8];
             v16 depth = (f0 - (vx * vx + dy * dy) * paint[7]) - paint[6];
             v16 d = depth * line_k;

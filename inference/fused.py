@@ -76,7 +76,7 @@ def _load() -> ctypes.CDLL | None:
                                     _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _i64, _p, _p]
     lib.figures_render.restype = ctypes.c_int
     _f32 = ctypes.c_float
-    lib.figures_render.argtypes = [_i64, _i64, _p, _f32, _f32, _p, _p, _p, _p, _i64, _i64,
+    lib.figures_render.argtypes = [_i64, _i64, _i64, _i64, _p, _f32, _f32, _p, _p, _i64, _i64,
                                    _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _i64, _p, _p]
     compile_seconds = time.perf_counter() - started
     log.info("fused kernels ready in %.2f s (%s)", compile_seconds, path)

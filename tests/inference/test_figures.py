@@ -54,6 +54,30 @@ def test_the_same_latent_and_size_give_identical_pixels_alone_in_a_batch_and_on_
         torch.set_num_threads(threads)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_picture_that_fails_its_preparation_fails_the_render_and_nothing_waits_on_it(
+        figures, monkeypatch, threads):
+    prepare, prepared = figures._prepare, []
+
+    def fails_on_the_second(z):
+        prepared.append(z)
+        if len(prepared) == 2:
+            raise RuntimeError("no styles for this one")
+        return prepare(z)
+
+    monkeypatch.setattr(figures, "_prepare", fails_on_the_second)
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with pytest.raises(RuntimeError, match="no styles for this one"):
+            figures.render(figures.sample(6, 2), 64)
+    finally:
+        torch.set_num_threads(saved)
+    assert len(prepared) < 6, "the workers stop taking pictures after a failure"
+    monkeypatch.undo()
+    assert figures.render(figures.sample(2, 2), 64).shape == (2, 64, 64, 3)
+
+
 def test_a_latent_renders_the_same_picture_at_every_size(figures):
     z = figures.sample(3, 9)
     small = figures.render(z, 64).float()
