@@ -12,7 +12,7 @@ The kernel is compiled once per machine with the system's C++ compiler (``$CXX``
 the CPU, and loaded with ctypes: ctypes releases the GIL during the call, so the spaces'
 worker threads run kernels side by side. Where no compiler works, or ``MENDEL_FUSED=0``,
 ``library()`` logs why and returns None, and the spaces render with torch alone (other
-pixels, so another version: see ``SOURCE_DIGEST``).
+pixels, so another version: see ``PIXELS``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,14 @@ import torch
 log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("fused.cpp")
-#: Digest of the kernel source: part of a space's version when it renders with the
-#: kernel, so that any change to the kernel gives new picture addresses.
+#: Digest of the kernel source: names the compiled library in the cache.
 SOURCE_DIGEST = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+#: The kernels' pixels, named after the digest of the source that first drew them; part of
+#: a space's version when it renders with the kernels. A change to ``fused.cpp`` that
+#: alters any pixel must give it a new name (then pictures get new addresses); a change that
+#: keeps every pixel (speed, structure) keeps it, so stored pictures keep theirs.
+#: tests/inference/test_kernel_pixels.py pins the pixels of this name.
+PIXELS = "1b6de3e27b7d5ef0"
 FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-std=c++17",
          "-shared", "-fPIC", "-Wno-psabi"]
 
@@ -94,10 +99,11 @@ def choose(kernels: bool | None) -> ctypes.CDLL | None:
 
 def version(weights: bytes, lib: ctypes.CDLL | None) -> str:
     """A space's version: a digest of its weights and, when it renders with the kernels,
-    of their source. The kernels' pictures differ from torch's by one level here and there,
-    so each renderer gets its own version and a version's pixels never change."""
+    of their pixels' name (``PIXELS``). The kernels' pictures differ from torch's by one
+    level here and there, so each renderer gets its own version and a version's pixels
+    never change."""
     if lib is not None:
-        weights += f"\0fused {SOURCE_DIGEST}".encode()
+        weights += f"\0fused {PIXELS}".encode()
     return hashlib.sha256(weights).hexdigest()[:12]
 
 

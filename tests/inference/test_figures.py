@@ -159,7 +159,7 @@ def test_the_version_is_a_digest_of_the_weights_and_the_renderer(figures):
     torch_alone = FiguresSpace(kernels=False)
     assert torch_alone.version == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()[:12]
     assert figures.kernels is not None, "the test machine compiles the fused kernel"
-    tagged = WEIGHTS.read_bytes() + f"\0fused {fused.SOURCE_DIGEST}".encode()
+    tagged = WEIGHTS.read_bytes() + f"\0fused {fused.PIXELS}".encode()
     assert figures.version == hashlib.sha256(tagged).hexdigest()[:12]
     assert FiguresSpace().version == figures.version
 
