@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,54 @@ def share_spans(starts: range, workers: int, fused: bool) -> list[range]:
         return [starts[k::workers] for k in range(min(workers, len(starts)))]
     step = max(1, len(starts) // (8 * workers))
     return [starts[i : i + step] for i in range(0, len(starts), step)]
+
+
+def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, paint) -> None:
+    """Prepare ``n`` pictures and paint each one's ``runs`` of spans with the fused kernels,
+    the ``workers`` of ``pool`` taking tasks from one queue in order: picture b's
+    preparation, then b + 1's, then b's runs. ``prepare(b)`` returns what ``paint(that, b,
+    run)`` paints with.
+
+    Preparation is many small torch operations, mostly holding Python's GIL; the kernels run
+    without it. So while one worker prepares the next picture, the others paint, instead of
+    all preparing first and waiting on one another for the GIL. If a preparation fails, the
+    other workers stop after the task in hand, and this waits for all of them (none paints
+    on once it returns or raises) before raising."""
+    bound: list[Future] = [Future() for _ in range(n)]
+    tasks: deque = deque()
+    for b in range(n + 1):
+        if b < n:
+            tasks.append((b, None))  # prepare picture b
+        if b > 0:
+            tasks.extend((b - 1, run) for run in runs)  # paint picture b - 1
+
+    def task(b: int, run: range | None) -> None:
+        if run is None:
+            try:
+                bound[b].set_result(prepare(b))
+            except BaseException as exc:  # the painting of b fails with it
+                bound[b].set_exception(exc)
+                raise
+            return
+        # Its preparation was taken before it, by this worker or one still at it.
+        paint(bound[b].result(), b, run)
+
+    def work() -> None:
+        try:
+            while True:
+                try:
+                    b, run = tasks.popleft()  # atomic: each task is taken once
+                except IndexError:
+                    return
+                task(b, run)
+        except BaseException:
+            tasks.clear()  # the other workers stop after the task in hand
+            raise
+
+    jobs = [pool.submit(work) for _ in range(workers)]
+    wait(jobs)
+    for job in jobs:
+        job.result()
 
 
 def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
@@ -329,26 +378,33 @@ class AbstractSpace:
         n = latents.shape[0]
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
+        # Below SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
+        starts = range(0, work * work, SPAN)
         with _span_workers() as (workers, pool):
-            # 2. Per-image styles and the field statistics of the probe grid, images shared
-            # out among the workers. Each image is worked out on its own: products over a
-            # batch may round differently.
-            prepared = list(pool.map(self._prepare, [latents[b : b + 1] for b in range(n)]))
-            styles = _Styles.stack([part for part, _ in prepared])
-            styles.norm = torch.stack([norm for _, norm in prepared])
-            # 3. Pixels, span by span, spans shared out among the workers. Below
-            # SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
-            starts = range(0, work * work, SPAN)
             if self.kernels:
-                paint, on = self._paint_spans_fused, self._bind_kernels(styles, view)
+                # 2-3. Each image's styles and probe statistics, then its pixels, the
+                # next image prepared while this one is painted.
+                view = None if view is None else torch.tensor(view, dtype=torch.float32)
+                prepare_then_paint(n, share_spans(starts, workers, True), workers, pool,
+                                   lambda b: self._bound_kernel(latents[b : b + 1]),
+                                   lambda kernel, b, run: self._paint_run(kernel, run, work, view, out[b]))
             else:
-                paint, on = self._paint_spans, (styles, view)
-            jobs = [
-                pool.submit(paint, on, part, work, out)
-                for part in share_spans(starts, workers, self.kernels is not None)
-            ]
-            for job in jobs:
-                job.result()
+                # 2. Per-image styles and the field statistics of the probe grid, images
+                # shared out among the workers. Each image is worked out on its own:
+                # products over a batch may round differently.
+                prepared = list(pool.map(self._prepare, [latents[b : b + 1] for b in range(n)]))
+                styles = _Styles.stack([part for part, _ in prepared])
+                styles.norm = torch.stack([norm for _, norm in prepared])
+                # 3. Pixels, span by span, spans shared out among the workers.
+                jobs = [pool.submit(self._paint_spans, (styles, view), part, work, out)
+                        for part in share_spans(starts, workers, False)]
+                for job in jobs:
+                    job.result()
+        return self._finish(out, n, work, size)
+
+    @staticmethod
+    def _finish(out: torch.Tensor, n: int, work: int, size: int) -> torch.Tensor:
+        """The painted pixels as (n, size, size, 3), averaged down if supersampled."""
         out = out.view(n, work, work, 3)
         if work != size:
             out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
@@ -495,20 +551,18 @@ class AbstractSpace:
         run.held = (s, paint)  # the tensors behind the bound addresses live as long as ``run``
         return run
 
-    def _bind_kernels(self, s: _Styles, view) -> tuple[list, torch.Tensor | None]:
-        """The fused kernel bound to each picture of a render, and its view as a tensor."""
-        paint = s.paint_args()
-        view = None if view is None else torch.tensor(view, dtype=torch.float32)
-        return [self._kernel(s, b, paint) for b in range(s.args.shape[0])], view
+    def _bound_kernel(self, z: torch.Tensor):
+        """The fused kernel bound to one prepared image (latent ``z``, (1, layers, dim))."""
+        styles, norm = self._prepare(z)
+        styles.norm = norm[None]
+        return self._kernel(styles, 0, styles.paint_args())
 
     @staticmethod
-    def _paint_spans_fused(on, starts, size: int, out: torch.Tensor) -> None:
-        """``_paint_spans`` with the fused kernels ``on`` = (kernels, view) of _bind_kernels."""
-        kernels, view = on
-        for start in starts:
+    def _paint_run(kernel, run: range, size: int, view: torch.Tensor | None, out: torch.Tensor) -> None:
+        """Paint the spans of ``run`` of one image into its ``out`` (size * size, 3)."""
+        for start in run:
             count = min(SPAN, size * size - start)
-            for b, kernel in enumerate(kernels):
-                kernel(start, count, size, view, rgb=out[b, start : start + count])
+            kernel(start, count, size, view, rgb=out[start : start + count])
 
     def _paint_spans(self, on, starts, size: int, out: torch.Tensor) -> None:
         """Colour the given spans of every picture into ``out`` (n, size * size, 3), with

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import deque
-from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +48,15 @@ from safetensors import safe_open
 # One thread pool and one torch thread count for both built-in spaces: the count is
 # process-wide, so the two must share the bookkeeping that sets and restores it.
 from inference import fused
-from inference.abstract import _Psin, _SoftClamp, _span_workers, psin, share_spans, soft_clamp
+from inference.abstract import (
+    _Psin,
+    _SoftClamp,
+    _span_workers,
+    prepare_then_paint,
+    psin,
+    share_spans,
+    soft_clamp,
+)
 from inference.color import oklch_to_srgb
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
@@ -185,51 +191,16 @@ class FiguresSpace:
     def _render_fused(self, latents: torch.Tensor, size: int, out: torch.Tensor, workers: int,
                       pool) -> None:
         """Prepare each image and paint its spans into ``out`` (n, size * size, 3) with the
-        fused kernel, the workers taking tasks from one queue in order: each image's
-        preparation, then its spans in small runs (``share_spans``), the next image's
-        preparation queued before the spans of this one. Preparation is many small torch
-        operations, mostly holding Python's GIL; the kernel runs without it. So while one
-        worker prepares the next image, the others paint, instead of all preparing first
-        and waiting on one another for the GIL."""
-        n = latents.shape[0]
-        runs = share_spans(range(0, size * size, SPAN), workers, True)
-        kernels: list[Future] = [Future() for _ in range(n)]  # each image's bound kernel
-        tasks: deque = deque()
-        for b in range(n + 1):
-            if b < n:
-                tasks.append((b, None))  # prepare image b
-            if b > 0:
-                tasks.extend((b - 1, run) for run in runs)  # paint image b - 1
+        fused kernel, the next image prepared while this one is painted
+        (``prepare_then_paint``); the kernel paints a run of spans in one call."""
 
-        def task(b: int, run: range | None) -> None:
-            if run is None:
-                try:
-                    kernels[b].set_result(self._kernel(self._prepare(latents[b]), paint=True))
-                except BaseException as exc:  # the painting of b fails with it
-                    kernels[b].set_exception(exc)
-                    raise
-                return
-            # Its preparation was taken before it, by this worker or one still at it. The
-            # kernel paints the run's spans in one call.
+        def paint(kernel, b: int, run: range) -> None:
             start, end = run[0], min(run[-1] + SPAN, size * size)
-            kernels[b].result()(start, end - start, size, rgb=out[b, start:end])
+            kernel(start, end - start, size, rgb=out[b, start:end])
 
-        def work() -> None:
-            try:
-                while True:
-                    try:
-                        b, run = tasks.popleft()  # atomic: each task is taken once
-                    except IndexError:
-                        return
-                    task(b, run)
-            except BaseException:
-                tasks.clear()  # the other workers stop after the task in hand
-                raise
-
-        jobs = [pool.submit(work) for _ in range(workers)]
-        wait(jobs)  # all of them: none paints on once this returns or raises
-        for job in jobs:
-            job.result()
+        prepare_then_paint(latents.shape[0], share_spans(range(0, size * size, SPAN), workers, True),
+                           workers, pool, lambda b: self._kernel(self._prepare(latents[b]), paint=True),
+                           paint)
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
         """One image's styles from its (layers, dim) latent (with the layers laid out for

@@ -36,16 +36,15 @@ DIGESTS = {  # sha256 of each picture's bytes, first 16 hex digits
 
 def paint(space, prepared, size: int) -> torch.Tensor:
     """(n, size * size, 3): the kernel's pixels of the prepared pictures."""
-    if isinstance(space, abstract.AbstractSpace):
-        styles = abstract._Styles.stack([part for part, _ in prepared])
-        styles.norm = torch.stack([norm for _, norm in prepared])
-        out = torch.empty(len(prepared), size * size, 3, dtype=torch.uint8)
-        space._paint_spans_fused(space._bind_kernels(styles, None),
-                                 range(0, size * size, abstract.SPAN), size, out)
-        return out
     out = torch.empty(len(prepared), size * size, 3, dtype=torch.uint8)
     for b, styles in enumerate(prepared):
-        space._kernel(styles, paint=True)(0, size * size, size, rgb=out[b])
+        if isinstance(space, abstract.AbstractSpace):
+            styles, norm = styles
+            styles.norm = norm[None]
+            kernel = space._kernel(styles, 0, styles.paint_args())
+            space._paint_run(kernel, range(0, size * size, abstract.SPAN), size, None, out[b])
+        else:
+            space._kernel(styles, paint=True)(0, size * size, size, rgb=out[b])
     return out
 
 
