@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "breeding",
     "gallery",
     "frontend",
+    # Last, as its documentation asks: deletes an upload's or a video's files once the
+    # transaction that deletes its row (an account, say) commits, and a file a row stops
+    # naming once the save commits. Cached pictures are not rows: the disk budget sweeps them.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [
