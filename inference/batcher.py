@@ -5,7 +5,8 @@ preview from each visitor). Rendering them one by one wastes the matrix units; s
 them costs a few milliseconds of waiting. ``RenderBatcher`` runs one thread per space that
 takes the first waiting request, gathers more for up to ``max_wait_ms`` or until
 ``max_batch`` pictures, renders each size in one call, and hands every caller its own
-pictures back. Since the abstract space computes a picture identically alone or in a
+pictures back. After a pass of one request that found nobody queued, the next lone
+request goes at once: one caller at a time would otherwise wait for nobody every time. Since the abstract space computes a picture identically alone or in a
 batch, batching never changes pixels.
 """
 
@@ -38,6 +39,7 @@ class BatcherStats:
     requests: int = 0
     batches: int = 0  # forward passes
     largest: int = 0  # most pictures in one pass
+    waited: int = 0  # passes that waited for company (the others went at once)
 
 
 class RenderBatcher:
@@ -54,6 +56,9 @@ class RenderBatcher:
         self.stats = BatcherStats()
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._carry: _Request | None = None
+        # Was the last pass one request that found nobody queued behind it? Then callers come
+        # one at a time, and the next lone one goes at once instead of waiting for nobody.
+        self._lone = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -107,7 +112,13 @@ class RenderBatcher:
         if first is None:
             return None
         batch, count = [first], first.latents.shape[0]
-        deadline = time.monotonic() + self.max_wait
+        # Wait for company only where there has been some: one client at a time would wait
+        # max_wait for nothing on every pass (a quarter of a GPU's throughput at 256 px).
+        # Requests already queued still join; under load passes gather again at once.
+        alone = self._lone and self._queue.empty()
+        deadline = time.monotonic() + (0.0 if alone else self.max_wait)
+        if not alone and self.max_wait > 0:
+            self.stats.waited += 1
         while count < self.max_batch:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -124,6 +135,7 @@ class RenderBatcher:
                 break
             batch.append(item)
             count += item.latents.shape[0]
+        self._lone = len(batch) == 1
         return batch
 
     def _render(self, batch: list[_Request]) -> None:

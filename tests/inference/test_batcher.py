@@ -72,6 +72,36 @@ def test_a_request_that_would_overflow_a_batch_opens_the_next_one(space):
     assert [n for n, _ in counting.calls] == [3, 2, 3]
 
 
+def test_one_caller_at_a_time_is_not_kept_waiting_for_company(space):
+    gate = threading.Event()
+
+    class Gated(CountingSpace):
+        """Passes at 16 px wait for the gate: callers can queue up behind one."""
+
+        def render(self, latents, size):
+            if size == 16:
+                gate.wait()
+            return super().render(latents, size)
+
+    counting = Gated(space)
+    batcher = RenderBatcher(counting, max_batch=8, max_wait_ms=50)
+    batcher.render(space.sample(1, 0), 32)  # nothing known yet: this pass waits, alone
+    assert batcher.stats.waited == 1
+    # After a pass of one request that found nobody queued, a lone caller (one client at a
+    # time) goes at once, pass after pass, instead of waiting for nobody.
+    for seed in range(1, 4):
+        batcher.render(space.sample(1, seed), 32)
+    assert counting.calls == [(1, 32)] * 4 and batcher.stats.waited == 1
+    # Callers queued behind a pass join the next one, which waits for company again.
+    held = batcher.submit(space.sample(1, 4), 16)  # goes at once, and holds the worker
+    behind = [batcher.submit(space.sample(1, seed), 32) for seed in range(5, 9)]
+    gate.set()
+    for future in (held, *behind):
+        future.result()
+    batcher.close()
+    assert counting.calls[4:] == [(1, 16), (4, 32)] and batcher.stats.waited == 2
+
+
 def test_different_sizes_in_one_batch_each_get_their_size(space):
     counting = CountingSpace(space)
     batcher = RenderBatcher(counting, max_batch=3, max_wait_ms=LONG_WAIT_MS)
