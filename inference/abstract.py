@@ -142,6 +142,16 @@ def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, p
         job.result()
 
 
+def finish(out: torch.Tensor, n: int, work: int, size: int) -> torch.Tensor:
+    """Painted pixels (n, work * work, 3) as (n, size, size, 3), averaged down 2 x 2 where
+    they were computed at twice the size (SUPERSAMPLE_BELOW)."""
+    out = out.view(n, work, work, 3)
+    if work != size:
+        out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
+        out = out.permute(0, 2, 3, 1).contiguous()
+    return out
+
+
 def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
     """In place, a smooth periodic wave close to sin(2 pi x) / 8, with x counted in periods.
 
@@ -400,16 +410,7 @@ class AbstractSpace:
                         for part in share_spans(starts, workers, False)]
                 for job in jobs:
                     job.result()
-        return self._finish(out, n, work, size)
-
-    @staticmethod
-    def _finish(out: torch.Tensor, n: int, work: int, size: int) -> torch.Tensor:
-        """The painted pixels as (n, size, size, 3), averaged down if supersampled."""
-        out = out.view(n, work, work, 3)
-        if work != size:
-            out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
-            out = out.permute(0, 2, 3, 1).contiguous()
-        return out
+        return finish(out, n, work, size)
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
         """The styles of latents ``z``, with the layers laid out for the fused kernel

@@ -6,8 +6,9 @@ them costs a few milliseconds of waiting. ``RenderBatcher`` runs one thread per 
 takes the first waiting request, gathers more for up to ``max_wait_ms`` or until
 ``max_batch`` pictures, renders each size in one call, and hands every caller its own
 pictures back. After a pass of one request that found nobody queued, the next lone
-request goes at once: one caller at a time would otherwise wait for nobody every time. Since the abstract space computes a picture identically alone or in a
-batch, batching never changes pixels.
+request goes at once: one caller at a time would otherwise wait for nobody every time.
+Since the abstract space computes a picture identically alone or in a batch, batching
+never changes pixels.
 """
 
 from __future__ import annotations

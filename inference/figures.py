@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from safetensors import safe_open
 
 # One thread pool and one torch thread count for both built-in spaces: the count is
@@ -52,6 +51,7 @@ from inference.abstract import (
     _Psin,
     _SoftClamp,
     _span_workers,
+    finish,
     prepare_then_paint,
     psin,
     share_spans,
@@ -182,11 +182,7 @@ class FiguresSpace:
                         for part in share_spans(starts, workers, False)]
                 for job in jobs:
                     job.result()
-        out = out.view(n, work, work, 3)
-        if work != size:
-            out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
-            out = out.permute(0, 2, 3, 1).contiguous()
-        return out
+        return finish(out, n, work, size)
 
     def _render_fused(self, latents: torch.Tensor, size: int, out: torch.Tensor, workers: int,
                       pool) -> None:
