@@ -249,12 +249,12 @@ def test_it_is_ready_only_between_loading_and_shutting_down():
 def test_it_reports_its_configured_threads_while_a_render_runs():
     """The built-in spaces run torch on one thread while they render (torch's count is
     process-wide); /readyz still says the count the replica was started with."""
-    from inference import abstract
+    from inference import scheduler
     from inference.service import Service
 
     configured = torch.get_num_threads()
     app = Service(["abstract"], device="cpu")
-    with abstract._span_workers():  # as during a render
+    with scheduler.span_workers():  # as during a render
         assert torch.get_num_threads() == 1
         assert app.state()["threads"] == configured
     assert torch.get_num_threads() == configured
