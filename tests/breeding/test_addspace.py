@@ -237,8 +237,8 @@ def test_a_space_that_needs_a_gpu_renders_on_the_inference_service(snapshot, as_
     (``serve --add slug=kind:path``), bred and pictured through it, the same pixels."""
     from breeding.api import SpaceSerializer
     from inference.encode import encode
-    from tests.conftest import free_port
-    from tests.servers import start_inference, stop, wait_ready
+    from mendel.processes import free_port, stop
+    from tests.servers import start_inference, wait_ready
 
     call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits",
                  title="Portraits", cpu_ok=False, stdout=io.StringIO())

@@ -15,8 +15,8 @@ import torch
 
 from inference.encode import encode
 from inference.projection import project
-from tests.conftest import free_port
-from tests.servers import start_inference, stop, wait_ready
+from mendel.processes import free_port, stop
+from tests.servers import start_inference, wait_ready
 
 
 def as_bytes(latents: torch.Tensor) -> bytes:
@@ -210,7 +210,7 @@ def test_the_serve_command_refuses_bad_options_in_a_sentence(options, message):
     import subprocess
     import sys
 
-    from tests.servers import ROOT
+    from mendel.processes import ROOT
 
     result = subprocess.run([sys.executable, "-m", "inference", "serve", *options], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)

@@ -18,9 +18,9 @@ from breeding.models import Creation, Origin, Upload, UploadStatus, Visibility
 from breeding.uploads import decode
 from inference import get_space
 from inference.encode import encode
+from mendel.processes import free_port, stop
 from tests.breeding.test_uploads import picture_bytes
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, start_inference, stop, wait_healthy, wait_ready
+from tests.servers import child_env, start_asgi, start_inference, wait_healthy, wait_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
