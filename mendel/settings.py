@@ -225,10 +225,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "mendel.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mendel.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["mendel.parsers.JSONParser", "rest_framework.parsers.FormParser",
-                               "mendel.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "common.parsers.MultiPartParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }

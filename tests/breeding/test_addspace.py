@@ -235,7 +235,7 @@ def test_a_space_that_needs_a_gpu_renders_on_the_inference_service(snapshot, as_
                                                                    monkeypatch):
     """Unavailable here without a service; with one serving the same weights
     (``serve --add slug=kind:path``), bred and pictured through it, the same pixels."""
-    from breeding.api import SpaceSerializer
+    from breeding.serializers import SpaceSerializer
     from inference.encode import encode
     from mendel.processes import free_port, stop
     from tests.servers import start_inference, wait_ready

@@ -172,7 +172,7 @@ def test_cancelling_stops_a_projection_on_the_replica(alice, space, one_replica,
         assert time.monotonic() < deadline, "the projection never reported a step"
         time.sleep(0.1)
     assert httpx.get(f"{one_replica}/readyz").json()["projections"] == 1
-    assert actions.do_cancel_upload(upload)
+    assert projection.do_cancel_upload(upload)
     worker.join(30)
     assert outcome == {"made": None}
     deadline = time.monotonic() + 10

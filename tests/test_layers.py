@@ -1,0 +1,41 @@
+"""The layers of DESIGN.md, beyond what ``lint-imports`` checks (``make test`` runs both).
+
+import-linter's contracts (``[tool.importlinter]`` in pyproject.toml) say which package may
+import which; these tests add that no module imports one that imports it back, even inside a
+function, and that every API module is among those only URL configuration may import.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+PACKAGES = CONFIG["root_packages"]
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)  # imports inside functions too
+    cycles = set()
+    for importer in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(importer):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back:  # imported -> ... -> importer, and importer -> imported closes it
+                start = back.index(min(back))  # one spelling per cycle
+                ring = back[start:] + back[:start]
+                cycles.add(" -> ".join((*ring, ring[0])))
+    assert sorted(cycles) == []
+
+
+def test_every_api_module_is_imported_only_by_url_configuration():
+    (contract,) = [c for c in CONFIG["contracts"] if c["id"] == "api"]
+    found = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if path.stem == "api" or path.stem.endswith("_api")
+    )
+    assert found == sorted(contract["protected_modules"])
