@@ -34,7 +34,7 @@ from breeding.models import (
     Visibility,
     latent_sha,
 )
-from breeding.signals import works_made
+from breeding.signals import listing_changed, works_made
 from breeding.uploads import UploadRefused, check_files, decode, read_limited
 from common.errors import Refused
 
@@ -235,32 +235,38 @@ def do_update(creation: Creation, *, title: str | None = None, visibility: str |
         creation.title = title
         fields.append("title")
     if visibility is not None and visibility != creation.visibility:
-        if creation.visibility == Visibility.DRAFT:
+        if creation.is_draft:
             creation.kept_at = timezone.now()
             fields.append("kept_at")
         creation.visibility = visibility
         fields.append("visibility")
     if fields:
         creation.save(update_fields=fields)
+    if "visibility" in fields:
+        listing_changed.send(sender=Creation, creation=creation)
     return creation
 
 
 def do_remove(creation: Creation) -> None:
     """Remove a creation from view; its children and their lineage stay intact."""
-    Creation.objects.filter(pk=creation.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+    now = timezone.now()
+    if Creation.objects.filter(pk=creation.pk).alive().update(removed_at=now):
+        creation.removed_at = now
+        listing_changed.send(sender=Creation, creation=creation)
 
 
 def do_restore(creation: Creation) -> None:
     """Undo a removal (until the draft clean-up job has deleted it for good)."""
-    Creation.objects.filter(pk=creation.pk).update(removed_at=None)
-    creation.removed_at = None
+    if Creation.objects.filter(pk=creation.pk).removed().update(removed_at=None):
+        creation.removed_at = None
+        listing_changed.send(sender=Creation, creation=creation)
 
 
 def purge_drafts(older_than: timedelta | None = None) -> int:
     """Delete drafts nobody kept; links from their children stay, pointing nowhere."""
     older_than = older_than or timedelta(hours=settings.DRAFT_TTL_HOURS)
     cutoff = timezone.now() - older_than
-    deleted, _ = Creation.objects.filter(visibility=Visibility.DRAFT, created__lt=cutoff).delete()
+    deleted, _ = Creation.objects.drafts().filter(created__lt=cutoff).delete()
     return deleted
 
 

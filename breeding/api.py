@@ -167,8 +167,8 @@ class Restore(APIView):
 
     @extend_schema(request=None, responses=CreationSerializer)
     def post(self, request, public_id):
-        creation = creation_queryset().filter(
-            public_id=public_id, owner=request.user, removed_at__isnull=False
+        creation = creation_queryset().removed().filter(
+            public_id=public_id, owner=request.user
         ).first()
         if creation is None:
             raise NotFound(f"Nothing of yours to restore with id {public_id!r}.")
@@ -195,7 +195,7 @@ class MyCreations(APIView):
         if visibility := request.query_params.get("visibility"):
             if visibility not in Visibility.values:
                 raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
-            qs = qs.filter(visibility=visibility)
+            qs = qs.with_visibility(visibility)
         return Response(serialize(qs[:200], request.user))
 
 

@@ -126,8 +126,8 @@ def known_parents(creations, viewer) -> dict[int, bool]:
     pks = {link.parent_id for c in creations for link in _links(c) if link.parent_id is not None}
     if not pks:
         return {}
-    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).values_list("pk", "removed_at")
-    return {pk: removed_at is not None for pk, removed_at in rows}
+    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).only("pk", "removed_at")
+    return {row.pk: row.is_removed for row in rows}
 
 
 def family_parents(creation: Creation, viewer, known: dict[int, bool]) -> list[dict]:

@@ -1,8 +1,15 @@
-"""What breeding tells the apps built on it, which it may not import (DESIGN.md's layers)."""
+"""What breeding tells the apps above it, without knowing them (breeding imports neither
+gallery nor frontend): they connect receivers in their ``AppConfig.ready``."""
 
 from __future__ import annotations
 
 from django.dispatch import Signal
+
+#: A work may have entered or left what others may see: made public, unlisted or private,
+#: removed or restored. Sent with ``creation`` (the row as it is now) by ``breeding.actions``
+#: once the change is written, inside its transaction; receivers that announce it (an
+#: exhibition's sockets) do so after commit.
+listing_changed = Signal()
 
 #: Sent with ``works``, the new ``Creation`` objects of one action, just before they are
 #: written (one ``bulk_create``, so no ``pre_save``): a receiver may set its own fields on
