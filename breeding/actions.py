@@ -229,7 +229,21 @@ def preview_latent(space: Space, sha: str, user_id: int) -> torch.Tensor | None:
     return torch.tensor(entry[1], dtype=torch.float32).view(space.layers, space.dim)
 
 
+def _announce(creation: Creation, was: tuple[bool, bool]) -> None:
+    """Tell the apps above when what a visitor may open or find of ``creation`` changed
+    (``was``: could they, before)."""
+    now = (creation.visible_to(None), creation.listed_for(None))
+    if now != was:
+        listing_changed.send(sender=Creation, creation=creation,
+                             visible=now[0] != was[0], listed=now[1] != was[1])
+
+
+def _for_visitors(creation: Creation) -> tuple[bool, bool]:
+    return creation.visible_to(None), creation.listed_for(None)
+
+
 def do_update(creation: Creation, *, title: str | None = None, visibility: str | None = None) -> Creation:
+    was = _for_visitors(creation)
     fields = []
     if title is not None:
         creation.title = title
@@ -242,24 +256,24 @@ def do_update(creation: Creation, *, title: str | None = None, visibility: str |
         fields.append("visibility")
     if fields:
         creation.save(update_fields=fields)
-    if "visibility" in fields:
-        listing_changed.send(sender=Creation, creation=creation)
+    _announce(creation, was)
     return creation
 
 
 def do_remove(creation: Creation) -> None:
     """Remove a creation from view; its children and their lineage stay intact."""
-    now = timezone.now()
+    was, now = _for_visitors(creation), timezone.now()
     if Creation.objects.filter(pk=creation.pk).alive().update(removed_at=now):
         creation.removed_at = now
-        listing_changed.send(sender=Creation, creation=creation)
+        _announce(creation, was)
 
 
 def do_restore(creation: Creation) -> None:
     """Undo a removal (until the draft clean-up job has deleted it for good)."""
     if Creation.objects.filter(pk=creation.pk).removed().update(removed_at=None):
+        was = _for_visitors(creation)
         creation.removed_at = None
-        listing_changed.send(sender=Creation, creation=creation)
+        _announce(creation, was)
 
 
 def purge_drafts(older_than: timedelta | None = None) -> int:

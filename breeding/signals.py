@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-#: A work may have entered or left what others may see: made public, unlisted or private,
-#: removed or restored. Sent with ``creation`` (the row as it is now) by ``breeding.actions``
-#: once the change is written, inside its transaction; receivers that announce it (an
-#: exhibition's sockets) do so after commit.
+#: A work entered or left what anyone may open or find: made public, unlisted or private,
+#: removed or restored. Sent with ``creation`` (the row as it is now), ``visible`` and
+#: ``listed`` (did each of those change for a visitor) by ``breeding.actions`` once the
+#: change is written, inside its transaction; receivers that announce it (an exhibition's
+#: sockets) do so after commit.
 listing_changed = Signal()
 
 #: Sent with ``works``, the new ``Creation`` objects of one action, just before they are

@@ -20,10 +20,10 @@ class GalleryConfig(AppConfig):
                            dispatch_uid="gallery.account_deleted")
 
 
-def _listing_changed(sender, creation, **kwargs) -> None:
+def _listing_changed(sender, creation, visible: bool, listed: bool, **kwargs) -> None:
     from gallery.exhibitions import announce_listing
 
-    announce_listing([creation.pk])
+    announce_listing([creation.pk], listed=listed, visible=visible)
 
 
 def _account_deleted(sender, instance, **kwargs) -> None:

@@ -211,24 +211,29 @@ def all_shown(exhibition: Exhibition, events: list[dict]) -> bool:
     return not rest
 
 
-def showing(creation_ids) -> list[int]:
-    """The exhibitions that show, or showed, any of these works: on their walls, as their
-    cover, or in a round."""
+def showing(creation_ids, listed: bool = True, visible: bool = True) -> list[int]:
+    """The exhibitions that show, or showed, any of these works: where a work must be
+    listed for anyone (``listed``: on the walls, as the cover, a round's parent or winner),
+    and where it need only be open to anyone (``visible``: a round's candidate)."""
     ids = list(creation_ids)
-    rows = set(ExhibitionItem.objects.filter(creation_id__in=ids).values_list("exhibition_id", flat=True))
-    rows |= set(Exhibition.objects.filter(cover_id__in=ids).values_list("pk", flat=True))
-    rows |= set(BreedingRound.objects.filter(parent_id__in=ids).values_list("exhibition_id", flat=True))
-    rows |= set(BreedingRound.objects.filter(winner_id__in=ids).values_list("exhibition_id", flat=True))
-    rows |= set(Candidate.objects.filter(creation_id__in=ids).values_list("round__exhibition_id", flat=True))
+    rows: set[int] = set()
+    if listed:
+        rows |= set(ExhibitionItem.objects.filter(creation_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(Exhibition.objects.filter(cover_id__in=ids).values_list("pk", flat=True))
+        rows |= set(BreedingRound.objects.filter(parent_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(BreedingRound.objects.filter(winner_id__in=ids).values_list("exhibition_id", flat=True))
+    if visible:
+        rows |= set(Candidate.objects.filter(creation_id__in=ids).values_list("round__exhibition_id", flat=True))
     return sorted(rows)
 
 
-def announce_listing(creation_ids) -> None:
-    """Works may have entered or left what exhibitions show: once the change commits, each
-    exhibition that shows them records a ``works.changed`` event carrying its whole
-    manifest as it is now, so a socket following it drops (or gets back) exactly what the
-    rule says, and a replay across the change starts from a snapshot (``all_shown``)."""
-    exhibition_ids = showing(creation_ids)
+def announce_listing(creation_ids, listed: bool = True, visible: bool = True) -> None:
+    """Works entered or left what exhibitions show (``listed``, ``visible``: which of the
+    rule's answers changed for a visitor): once the change commits, each exhibition where
+    that matters records a ``works.changed`` event carrying its whole manifest as it is
+    now, so a socket following it drops (or gets back) exactly what the rule says, and a
+    replay across the change starts from a snapshot (``all_shown``)."""
+    exhibition_ids = showing(creation_ids, listed=listed, visible=visible)
     if not exhibition_ids:
         return
 
@@ -506,10 +511,12 @@ def do_close_round(round_id: int) -> dict | None:
         candidates = list(rnd.candidates.select_related("creation"))
         # Most votes wins; a tie, or no votes at all, goes to the earliest candidate.
         winner = max(candidates, key=lambda c: (counts.get(c.pk, 0), -c.position))
+        # Public first, as the candidate it still is (it was open to anyone already, so
+        # nothing is announced), then the winner: the events below tell the rest.
+        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         rnd.winner = winner.creation
         rnd.status = RoundStatus.CLOSED
         rnd.save(update_fields=["winner", "status"])
-        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         votes = counts.get(winner.pk, 0)
         total = sum(counts.values())
         if not winner.creation.title:
