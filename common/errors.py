@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 
 class Refused(Exception):
-    """An upload refused: a sentence, the HTTP status, the form field it is about, and for a
+    """A request refused: a sentence, the HTTP status, the form field it is about, and for a
     429 the seconds to wait."""
 
     def __init__(self, message: str, status_code: int = 400, field: str = "file",
