@@ -2,11 +2,13 @@
 
 import-linter's contracts (``[tool.importlinter]`` in pyproject.toml) say which package may
 import which; these tests add that no module imports one that imports it back, even inside a
-function, and that every API module is among those only URL configuration may import.
+function, that every API module is among those only URL configuration may import, and that
+no module borrows another's private names.
 """
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -39,3 +41,16 @@ def test_every_api_module_is_imported_only_by_url_configuration():
         if path.stem == "api" or path.stem.endswith("_api")
     )
     assert found == sorted(contract["protected_modules"])
+
+
+def test_no_module_imports_a_private_name_of_another():
+    borrowed = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                        and node.module.split(".")[0] in PACKAGES):
+                    borrowed += [f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}.{a.name}"
+                                 for a in node.names
+                                 if a.name.startswith("_") and not a.name.startswith("__")]
+    assert borrowed == []
