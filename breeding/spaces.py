@@ -206,7 +206,9 @@ def can_move_camera(space: Space, found: Availability | None = None) -> bool:
     """Whether videos can move a camera over a picture (zoom) in ``space`` now."""
     if not (found or availability(space)).available or is_added(space):
         return False  # added kinds (StyleGAN, diffusion) draw a frame, not a canvas
+    from inference.space import can_move_camera as space_can_move_camera
+
     try:
-        return hasattr(space.generator(), "render_view")
+        return space_can_move_camera(space.generator())
     except KeyError:  # a space this process cannot load
         return False
