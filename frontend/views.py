@@ -47,13 +47,13 @@ from breeding.serializers import (
 )
 from breeding.uploads import MAX_BYTES
 from breeding.videos import files_of
+from common import names
 from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
 from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
-from mendel import names
 
 WALL_SIZE = 24
 NEIGHBOURS = 12
@@ -244,7 +244,7 @@ def _without_removed(tree: dict) -> dict:
 
 
 class SignupForm(UserCreationForm):
-    """Django's sign-up form; the name rules (mendel.names) sit on the user model's field."""
+    """Django's sign-up form; the name rules (common.names) sit on the user model's field."""
 
     class Meta(UserCreationForm.Meta):
         help_texts = {"username": names.RULES}
