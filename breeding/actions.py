@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from breeding import genetics, images
+from breeding import budget, genetics, images
 from breeding.models import (
     Creation,
     Gene,
@@ -100,9 +100,13 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
     shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
     # Start rendering now, before the rows are even written: pictures are a cache keyed by
     # content, served only once a visible creation points at them, so a rolled-back
-    # transaction costs a wasted render and nothing else.
+    # transaction costs a wasted render and nothing else. They are rendered in the owner's
+    # turn, and what they measure to cost is settled on the owner's render budget.
+    who = budget.payer(owner.pk, None)
     for sha, latent in zip(shas, latents, strict=True):
-        images.prefetch(space.slug, sha, latent)
+        for size in images.EAGER_SIZES:
+            images.request(space.slug, sha, latent, size, who=who,
+                           on_cost=budget.settler(owner.pk, None, budget.picture(size, space.slug)))
     now = timezone.now()
     with transaction.atomic():
         made = Creation.objects.bulk_create(
@@ -211,7 +215,8 @@ def preview(user, source: Creation, amounts: dict[str, float], genes: dict[str, 
     latent = edited_latent(source, amounts, genes)
     sha = latent_sha(source.space.slug, source.space.version, latent)
     cache.set(f"preview:{source.space.slug}:{sha}", (user.pk, latent.flatten().tolist()), PREVIEW_TTL_S)
-    images.request(source.space.slug, sha, latent, size)
+    images.request(source.space.slug, sha, latent, size, who=budget.payer(user.pk, None),
+                   on_cost=budget.settler(user.pk, None, budget.picture(size, source.space.slug)))
     return images.url(source.space.slug, sha, size)
 
 

@@ -429,7 +429,7 @@ class RandomCreations(Breeding):
             raise NotFound(f"No space {slug!r}.")
         data = parse(RandomIn, request)
         usable(space)
-        budget.charge(request, budget.creations(data["n"]))
+        budget.charge(request, budget.creations(data["n"], space.slug))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -440,7 +440,7 @@ class Children(Breeding):
         parent = breedable(visible_creation(request, public_id))
         data = parse(ChildrenIn, request)
         usable(parent.space)
-        budget.charge(request, budget.creations(data["n"]))
+        budget.charge(request, budget.creations(data["n"], parent.space.slug))
         made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -466,7 +466,7 @@ class Cross(Breeding):
         if parents[0].middle is not None and "groups" not in space.settings:
             raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
                                                "give content and style weights only."]})
-        budget.charge(request, budget.creations(data["n"]))
+        budget.charge(request, budget.creations(data["n"], space.slug))
         made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -483,7 +483,7 @@ class EditPreview(Breeding):
     @extend_schema(request=GenesIn, responses={200: PreviewSerializer})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
-        budget.charge(request, budget.picture(data["size"]))
+        budget.charge(request, budget.picture(data["size"], source.space.slug))
         image = actions.preview(request.user, source, data["genes"], genes, data["size"])
         return Response({"image": image})
 
@@ -492,7 +492,7 @@ class EditKeep(Breeding):
     @extend_schema(request=GenesIn, responses={201: CreationSerializer(many=True)})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
-        budget.charge(request, budget.creations(1))
+        budget.charge(request, budget.creations(1, source.space.slug))
         made = actions.do_edit(request.user, source, data["genes"], genes)
         return respond([made], request, status.HTTP_201_CREATED)
 
