@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from django.core.validators import slug_re
 from django.db.models import Prefetch
@@ -377,6 +378,15 @@ def breedable(creation: Creation, field: str | None = None) -> Creation:
     return creation
 
 
+@contextmanager
+def refused_as_400(field: str | None = None):
+    """An action refused for a reason people can act on: a 400 with its sentence."""
+    try:
+        yield
+    except (actions.NotBreedable, actions.NotShareable) as refused:
+        raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
+
+
 def owned_creation(request, public_id: str) -> Creation:
     creation = visible_creation(request, public_id)
     if creation.owner_id != request.user.pk:
@@ -441,7 +451,8 @@ class Children(Breeding):
         data = parse(ChildrenIn, request)
         usable(parent.space)
         budget.charge(request, budget.creations(data["n"], parent.space.slug))
-        made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
+        with refused_as_400():
+            made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
 
@@ -467,7 +478,8 @@ class Cross(Breeding):
             raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
                                                "give content and style weights only."]})
         budget.charge(request, budget.creations(data["n"], space.slug))
-        made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
+        with refused_as_400():
+            made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
 
@@ -493,7 +505,8 @@ class EditKeep(Breeding):
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
         budget.charge(request, budget.creations(1, source.space.slug))
-        made = actions.do_edit(request.user, source, data["genes"], genes)
+        with refused_as_400():
+            made = actions.do_edit(request.user, source, data["genes"], genes)
         return respond([made], request, status.HTTP_201_CREATED)
 
 
@@ -509,7 +522,8 @@ class CreationDetail(APIView):
             raise NotFound(f"No creation with id {public_id!r}.")
         creation = owned_creation(request, public_id)
         data = parse(UpdateIn, request)
-        actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
+        with refused_as_400("visibility"):
+            actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
         return respond(creation, request, many=False)
 
     @extend_schema(responses={204: None})

@@ -396,3 +396,27 @@ def test_tampered_requests_get_sentences_not_errors(as_alice, as_bob, api, alice
         assert answer.status_code in (200, 416), header
     for name in ("../video.mp4", "video.MP4", "poster.png", "%2e%2e"):
         assert as_alice.get(f"/videos/{video.public_id}/{name}").status_code == 404
+
+
+def test_a_keyframe_made_private_during_the_render_fails_the_video(as_bob, alice, bob, space):
+    """Alice makes a keyframe private while Bob's video of her works is being rendered: the
+    video fails with a sentence instead of ending with her picture in it (and at its own
+    address, through Bob's video, once he shared it)."""
+    from breeding import images
+
+    shared = works(alice, space, visibility=Visibility.PUBLIC)
+    video = Video.objects.get(public_id=ask(as_bob, shared).json()["id"])
+    generator = space.generator()
+
+    def render_while_alice_hides_one(latents, size, views):
+        if Creation.objects.filter(pk=shared[1].pk, visibility=Visibility.PUBLIC).exists():
+            actions.do_update(Creation.objects.get(pk=shared[1].pk), visibility=Visibility.PRIVATE)
+        return images.render_frames(generator, latents, size, views)
+
+    assert videos.run(video.pk, render=render_while_alice_hides_one) is None
+    video.refresh_from_db()
+    assert video.status == VideoStatus.FAILED and video.creation is None and not video.mp4
+    assert video.error == ("A keyframe was made private or removed while the video was being "
+                           "made, so it cannot be in the video. Make the video again without it.")
+    assert not Creation.objects.filter(owner=bob).exists()
+    assert as_bob.get(f"/r/abstract/{shared[1].latent_sha}/256.webp").status_code == 404
