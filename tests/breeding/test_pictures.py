@@ -31,7 +31,7 @@ def max_age(response) -> int:
 
 def test_many_private_copies_never_hide_the_public_picture(alice, bob, space):
     work = actions.do_update(actions.do_random(alice, space, 1, seed=21)[0], visibility=Visibility.PUBLIC)
-    copies = actions.do_children(bob, work, 25, 0.0)  # the same latent, as "breed from this" makes
+    copies = [actions.do_copy(bob, work) for _ in range(25)]  # the same latent: "breed from this"
     Creation.objects.filter(pk__in=[c.pk for c in copies]).update(visibility=Visibility.PRIVATE)
     # Alice unpublishes and publishes again: her row is now the newest of the 26.
     actions.do_update(work, visibility=Visibility.PRIVATE)
