@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
 import torch
@@ -352,6 +353,16 @@ def _store(key, name: str, rendering: Future, result: Future, who: Hashable = No
         result.set_exception(exc)
     finally:
         _done(key, who)
+
+
+def settle(timeout: float | None = None) -> bool:
+    """Wait until every picture being rendered now is stored (or has failed): True if they
+    all were within ``timeout``. For a process that stops, and for tests: a picture still
+    on its way would otherwise be written under whatever storage settings hold then."""
+    with _lock:
+        pending = list(_inflight.values())
+    done, not_done = futures_wait(pending, timeout=timeout)
+    return not not_done
 
 
 def prefetch(space: str, sha: str, latent: torch.Tensor, sizes=EAGER_SIZES, who: Hashable = None) -> None:
