@@ -10,7 +10,8 @@ What is charged is what the work cost, measured: a request is let in on an estim
 measured cost of the same space's pictures at that size, ``images.estimate``), and when
 its render is done the difference to what it really took (process CPU seconds of the
 render and its encoding, ``images.request``'s ``on_cost``) is settled on the same budget.
-A budget spent refuses the next request with a sentence until its minute is over. Who
+A budget spent refuses the next request with a sentence until its minute is over; work
+that cost more than a minute's budget is a debt on the minutes after. Who
 goes first among the renders let in is the render queue's business: people are served in
 turn (``inference.batcher``), and each may have ``RENDER_WAITING_PER_PERSON`` pictures
 waiting at once.
@@ -83,8 +84,10 @@ def spend(user_id: int | None, address: str | None, seconds: float) -> tuple[int
 
 def settle(user_id: int | None, address: str | None, seconds: float) -> None:
     """Count ``seconds`` more (or, negative, fewer) on the client's budget, without refusing:
-    what a render measured beyond (or under) the estimate it was let in on."""
-    count(f"render:{payer(user_id, address)}", round(seconds * MS), WINDOW_S)
+    what a render measured beyond (or under) the estimate it was let in on. Beyond the
+    minute's budget it is a debt on the next minutes."""
+    count(f"render:{payer(user_id, address)}", round(seconds * MS), WINDOW_S,
+          limit=int(_limit(user_id) * MS))
 
 
 def settler(user_id: int | None, address: str | None, estimate: float):

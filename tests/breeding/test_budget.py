@@ -5,6 +5,7 @@ visitors, per address; and a person's renders wait in their own line."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
@@ -119,6 +120,7 @@ def test_a_person_may_have_only_so_many_pictures_rendering_at_once(alice, bob, s
             return self.space.render(latents, size)
 
     work, other, bobs = (public_work(alice, space, seed) for seed in (51, 52, 53))
+    assert images.settle(timeout=60)  # their eager pictures are stored: none of Alice's pending
     images.forget("abstract")
     images._batchers["abstract"] = RenderBatcher(Gated(get_space("abstract")), max_batch=1, max_wait_ms=0)
     try:
@@ -167,3 +169,20 @@ def test_the_budget_is_shared_by_web_processes_through_redis(redis_url):
         assert take("render:user:8", 1, limit, 60, cache=there) == 0
     finally:
         here.clear()
+
+
+def test_work_that_cost_more_than_a_minutes_budget_is_a_debt_on_the_next_minutes():
+    """A video preview is let in while a little budget is left and charged what it measured
+    afterwards: what went beyond the minute's budget spends the minutes after."""
+    from django.core.cache import caches
+
+    from breeding.limits import count
+
+    cache = caches["default"]
+    window = int(time.time() // 60)
+    count("render:user:9", 25_000, 60, limit=10_000)  # 25 s of CPU against 10 s a minute
+    counts = [cache.get(f"limit:render:user:9:{window + ahead}") for ahead in range(4)]
+    assert counts == [10_000, 10_000, 5_000, None]
+    assert take("render:user:9", 1, 10_000, 60) > 0  # refused now
+    count("render:user:9", -3_000, 60, limit=10_000)  # a refund only ever reaches this minute
+    assert [cache.get(f"limit:render:user:9:{window + ahead}") for ahead in range(3)] == [7_000, 10_000, 5_000]
