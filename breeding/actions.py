@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from breeding import budget, genetics, images
 from breeding.models import (
-    SHARED,
     Creation,
     Gene,
     Origin,
@@ -34,6 +33,7 @@ from breeding.models import (
     Visibility,
     hot_term,
     latent_sha,
+    opens_to_anyone,
 )
 from breeding.signals import listing_changed
 
@@ -282,7 +282,8 @@ def do_update(creation: Creation, *, title: str | None = None, visibility: str |
     work (``do_copy``) that is to be shared unchanged."""
     was = _for_visitors(creation)
     fields = []
-    if (visibility in SHARED and creation.visibility not in SHARED and creation.origin in DERIVED
+    if (visibility is not None and opens_to_anyone(visibility)
+            and not opens_to_anyone(creation.visibility) and creation.origin in DERIVED
             and copied_work(creation.space_id, [creation.latent_sha], creation.owner_id,
                             before=creation.created) is not None):
         raise NotShareable(_("This is an exact copy of someone else's work. Change it first "
