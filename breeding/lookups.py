@@ -4,6 +4,8 @@ API error that says why not."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
@@ -41,6 +43,15 @@ def breedable(creation: Creation, field: str | None = None) -> Creation:
     except actions.NotBreedable as refused:
         raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
     return creation
+
+
+@contextmanager
+def refused_as_400(field: str | None = None):
+    """An action refused for a reason people can act on: a 400 with its sentence."""
+    try:
+        yield
+    except (actions.NotBreedable, actions.NotShareable) as refused:
+        raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
 
 
 def owned_creation(request, public_id: str) -> Creation:
