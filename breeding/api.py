@@ -27,6 +27,7 @@ from breeding.models import (
     lineage,
     viewer_id,
 )
+from breeding.numbers import DIGITS, parse_count
 from mendel.schema import whole_number_parameter
 
 MAX_N = 16
@@ -343,11 +344,11 @@ class UpdateIn(serializers.Serializer):
 
 def int_param(request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it."""
-    try:
-        value = int(request.query_params.get(name, default))
-    except ValueError:
-        raise ValidationError({name: ["must be a whole number."]}) from None
-    if not low <= value <= high:
+    raw = request.query_params.get(name)
+    value = default if raw is None else parse_count(raw, max_digits=len(str(high)) + 2)
+    if value is None and not DIGITS.fullmatch(raw):
+        raise ValidationError({name: ["must be a whole number."]})
+    if value is None or not low <= value <= high:
         raise ValidationError({name: [f"must be between {low} and {high}."]})
     return value
 

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from breeding import images
 from breeding.models import Creation
+from breeding.numbers import parse_count
 from gallery import exhibitions
 from gallery.consumers import REACTIONS
 from gallery.models import Exhibition, ExhibitionStatus
@@ -124,10 +125,7 @@ def exhibition_walk(request, slug):
     _with_session(request)
     context = _context(request, exhibition)
     items = context["items"]
-    try:
-        index = int(request.GET.get("i", "1")) - 1
-    except ValueError:
-        index = 0
+    index = (parse_count(request.GET.get("i", "1"), max_digits=6) or 1) - 1
     index = max(0, min(index, len(items) - 1)) if items else 0
     context.update(index=index, number=index + 1, item=items[index] if items else None,
                    prev=index if index > 0 else None,
