@@ -59,7 +59,7 @@ def layout(args, database_url: str, redis_url: str, secret_key: str) -> list[Pro
     processes += [
         Process(f"web-{i + 1}", [
             PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", args.host,
-            "--port", str(args.port + i), "--lifespan", "on", "--log-level", "warning",
+            "--port", str(args.port + i), "--lifespan", "on", "--ws-max-size", "65536", "--log-level", "warning",
             "--no-access-log"], site, f"http://127.0.0.1:{args.port + i}/healthz")
         for i in range(args.web)
     ]

@@ -45,7 +45,7 @@ def start_asgi(port: int, env: dict[str, str], log=subprocess.PIPE) -> subproces
     """
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
+         "--port", str(port), "--lifespan", "on", "--ws-max-size", "65536", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
 

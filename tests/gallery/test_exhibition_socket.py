@@ -149,3 +149,54 @@ async def test_presence_counts_people_not_sockets_and_caps_one_viewers_sockets(s
         pass
     for ws in [*same[5:], other]:
         await ws.disconnect()
+
+
+def test_a_frame_over_the_limit_is_refused_before_it_is_read(show, tmp_path):
+    """A real server: a frame announcing 1 MB is answered with close 1009 after its first
+    kilobyte, the rest never sent (the consumer's own 64 KB check came after reading 16 MB)."""
+    import base64
+    import os
+    import socket
+    import struct
+
+    from tests.conftest import free_port
+    from tests.servers import child_env, start_asgi, stop, wait_healthy
+
+    exhibition, items = show
+    port = free_port()
+    proc = start_asgi(port, child_env(MEDIA_ROOT=str(tmp_path)))
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            key = base64.b64encode(os.urandom(16)).decode()
+            conn.sendall((f"GET /ws/exhibitions/{exhibition.slug}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                          f"Origin: http://127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += conn.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 101")
+            # A masked text frame announcing 1 MB, and only its first kilobyte.
+            mask = os.urandom(4)
+            conn.sendall(bytes([0x81, 0x80 | 127]) + struct.pack("!Q", 2**20) + mask + b"x" * 1024)
+            received = answer.split(b"\r\n\r\n", 1)[1]
+            close = None
+            while close is None:
+                chunk = conn.recv(65536)
+                assert chunk, "the server hung up without a close frame"
+                received += chunk
+                while len(received) >= 2:  # server frames: unmasked, short here
+                    length = received[1] & 0x7F
+                    head = 2 + (2 if length == 126 else 8 if length == 127 else 0)
+                    if length >= 126:
+                        length = int.from_bytes(received[2:head], "big")
+                    if len(received) < head + length:
+                        break
+                    opcode, payload = received[0] & 0x0F, received[head:head + length]
+                    received = received[head + length:]
+                    if opcode == 0x8:
+                        close = struct.unpack("!H", payload[:2])[0]
+            assert close == 1009  # "message too big", from the protocol layer
+    finally:
+        log = stop(proc)
+    assert "Traceback" not in log, log
