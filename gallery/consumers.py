@@ -460,7 +460,8 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         session = self.scope.get("session")
         voter = user if user is not None and user.is_authenticated else None
         key = session.session_key if session is not None else None
-        await database_sync_to_async(exhibitions.do_vote)(self.exhibition, number, position, voter, key)
+        await database_sync_to_async(exhibitions.do_vote)(self.exhibition, number, position, voter, key,
+                                                          scope_address(self.scope))
 
     # -- curators ---------------------------------------------------------------------
 

@@ -45,6 +45,10 @@ class RoundOut(serializers.Serializer):
     candidates = CandidateOut(many=True)
     winner = serializers.CharField(allow_null=True)
     votes = serializers.ListField(child=serializers.IntegerField(), required=False)
+    tie = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text="Once closed: the positions that tied for the most votes "
+                                          "(empty when none did); ``tie_rule`` says who won.")
+    tie_rule = serializers.CharField(help_text="How a tie is settled, in a sentence.")
 
 
 class ExhibitionOut(serializers.Serializer):
