@@ -447,9 +447,11 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         if not self.reactions.take():
             raise exhibitions.Refused("One reaction a second is plenty. Wait a moment.")
         crowded = await database_sync_to_async(take)(f"reactions:{self.exhibition.pk}", 1, REACTIONS_PER_S, 1)
-        if not crowded:
-            await self.channel_layer.group_send(
-                self.group, {"type": "exhibition.event", "event": {"type": "reaction", "emoji": emoji}})
+        if crowded:  # said, never dropped without a word
+            raise exhibitions.Refused(_("So many people are reacting just now that yours was not "
+                                        "shown. Try again in a moment."))
+        await self.channel_layer.group_send(
+            self.group, {"type": "exhibition.event", "event": {"type": "reaction", "emoji": emoji}})
 
     async def on_vote(self, content: dict) -> None:
         number = whole(content, "round", 1)
@@ -504,6 +506,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         seconds = whole(content, "seconds", *exhibitions.ROUND_SECONDS, required=False) or 60
 
         def start(exhibition):
+            exhibitions.check_round_parent(work)  # before the budget is spent on it
             # The children are renders like any others: the curator's budget pays for them.
             wait, message = budget.spend(self.scope["user"].pk, None, budget.creations(n))
             if wait:

@@ -252,6 +252,7 @@ class Rounds(APIView):
 
         exhibition = curated(request, slug)
         data = parse(RoundIn, request)
+        refused_as_400(exhibitions.check_round_parent, data.get("work") or None)
         budget.charge(request, budget.creations(data["n"]))
         refused_as_400(exhibitions.do_start_round, exhibition, request.user, data.get("work") or None,
                        data["n"], data["seconds"])

@@ -364,6 +364,20 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
 # -- live breeding shows --------------------------------------------------------------
 
 
+def check_round_parent(parent_id: str | None) -> Creation | None:
+    """The work a round would breed from (None: the last winner), refused with a sentence
+    before anything is spent on it when it cannot be: not public, or a video."""
+    if not parent_id:
+        return None
+    parent = public_work(parent_id)
+    try:
+        breeding.check_breedable(parent)
+    except breeding.NotBreedable:
+        raise Refused(_("“%(title)s” is a video, and a round breeds children of a picture: choose "
+                        "one of the pictures instead.") % {"title": parent.title or _("Untitled")}) from None
+    return parent
+
+
 def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None,
                    n: int = 4, seconds: int = 60) -> dict:
     """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
@@ -385,7 +399,7 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
         if last is not None and last.status == RoundStatus.VOTING:
             raise Refused(f"Round {last.number} is still being voted on.")
         if parent_id:
-            parent = public_work(parent_id)
+            parent = check_round_parent(parent_id)
         elif last is not None and last.winner_id and last.winner.visibility == Visibility.PUBLIC:
             parent = last.winner
         else:

@@ -253,6 +253,38 @@ async def test_reactions_reach_everyone_and_are_rate_limited(client, show):
         await ws.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_reaction_over_the_crowds_limit_is_answered_not_dropped(client, show, monkeypatch):
+    from django.test import Client
+
+    monkeypatch.setattr(consumers, "REACTIONS_PER_S", 0)  # the whole exhibition's share is spent
+    sender, other = await connect(client, show.slug), await connect(Client(), show.slug)
+    for ws in (sender, other):
+        await ws.receive_json_from()
+    await sender.send_json_to({"type": "react", "emoji": "🔥", "ref": "r"})
+    assert await sender.receive_json_from() == {
+        "type": "error", "ref": "r",
+        "message": "So many people are reacting just now that yours was not shown. Try again in a moment."}
+    assert await other.receive_nothing(timeout=0.3)
+    for ws in (sender, other):
+        await ws.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_video_is_no_round_parent_and_is_refused_before_anything_is_spent(as_alice, curator, show, works):
+    from breeding.models import Origin
+
+    Creation.objects.filter(pk=works[1].pk).update(origin=Origin.VIDEO)
+    response = as_alice.post(f"/api/exhibitions/{show.slug}/rounds/", {"work": works[1].public_id, "n": 2},
+                             format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == ("“Work 1” is a video, and a round breeds children of a picture: "
+                                         "choose one of the pictures instead.")
+    assert not show.rounds.exists()
+    with pytest.raises(exhibitions.Refused, match="is a video"):
+        exhibitions.do_start_round(show, curator, works[1].public_id, n=2)
+
+
 # -- breeding rounds ---------------------------------------------------------------------
 
 
