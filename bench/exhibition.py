@@ -156,8 +156,9 @@ def flush_redis(url: str) -> None:
 @contextmanager
 def serving(db_url: str, layer: str, redis_url: str, log_path: Path):
     """A uvicorn process serving mendel.asgi with ``layer``; yields (base URL, pid)."""
+    # Every viewer comes from 127.0.0.1: let one address hold them all.
     env = {**os.environ, "DATABASE_URL": db_url, "INPROCESS_WORKER": "0", "OMP_NUM_THREADS": "1",
-           "DJANGO_SETTINGS_MODULE": "mendel.settings"}
+           "DJANGO_SETTINGS_MODULE": "mendel.settings", "EXHIBITION_SOCKETS_PER_VIEWER": "100000"}
     env.pop("REDIS_URL", None)
     if layer != "memory":
         env["REDIS_URL"] = redis_url
@@ -169,7 +170,7 @@ def serving(db_url: str, layer: str, redis_url: str, log_path: Path):
     with open(log_path, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
+             "--ws-max-size", "65536", "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"

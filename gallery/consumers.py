@@ -12,9 +12,15 @@ Protocol (JSON text frames, at most ``MAX_MESSAGE_BYTES``):
   ``closed``, ``unpublished``, ``round.started``, ``round.closed``. A client keeps the last
   seq it saw and reconnects with it.
 - server → client, momentary (no seq): ``{"type": "presence", "viewers": n}`` (at most every
-  ``PRESENCE_EVERY_S``), ``{"type": "reaction", "emoji": "..."}``.
-- client → server, anyone: ``ping`` (``id``), ``react`` (``emoji``, one of ``REACTIONS``),
-  ``vote`` (``round``, ``candidate``: the candidate's position).
+  ``PRESENCE_EVERY_S``; people, not sockets: an account, or an address without one),
+  ``{"type": "reaction", "emoji": "..."}``.
+- client → server, anyone: ``ping`` (``id``), ``react`` (``emoji``, one of ``REACTIONS``; one
+  over the exhibition's crowd limit is answered with an error), ``vote`` (``round``,
+  ``candidate``: the candidate's position; a second vote changes the first; a visitor
+  without an account needs a session, which the page's vote, over HTTP, starts).
+- A ``?since=`` that is not ASCII digits is refused (an error, then close 4400); a viewer
+  with ``EXHIBITION_SOCKETS_PER_VIEWER`` sockets open here already gets close 4429; frames
+  over 64 KB are refused by the server (1009) before they are read.
 - client → server, curators (and staff) only: ``add`` (``work``, ``wall_text``,
   ``position``), ``move`` (``item``, ``position``), ``remove`` (``item``), ``edit`` (``item``,
   ``wall_text``), ``tour`` (``item`` or null), ``status`` (``status``), ``round.start``
