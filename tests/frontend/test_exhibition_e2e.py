@@ -214,3 +214,31 @@ def test_the_walk_follows_the_keyboard_and_the_tour(make_server, chromium, djang
         page.wait_for_url(f"{base}/exhibitions/{show.slug}/")
     finally:
         context.close()
+
+
+def test_the_round_parent_picker_offers_pictures_not_videos(make_server, chromium, django_user_model):
+    from breeding.models import Origin, Video
+
+    space = actions.sync_spaces()[0]
+    alice = django_user_model.objects.create_user("alice", password=PASSWORD)
+    alice.user_permissions.add(Permission.objects.get(codename="curate", content_type__app_label="gallery"))
+    works = actions.do_random(alice, space, 2, seed=13)
+    for work, title in zip(works, ["Tidepool", "Drift"], strict=True):
+        actions.do_update(work, title=title, visibility=Visibility.PUBLIC)
+    # "Drift" is a rendered video (its files are not needed to list it).
+    type(works[1]).objects.filter(pk=works[1].pk).update(origin=Origin.VIDEO)
+    Video.objects.create(owner=alice, space=space, keyframes=[], settings={}, title="Drift",
+                         status="done", mp4="videos/drift.mp4", creation=works[1])
+    show, _ = off_loop(hang, alice, "Shoreline", works, ["A picture.", "A video."])
+    base = make_server()
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        log_in(page, base, "alice")
+        page.goto(f"{base}/exhibitions/{show.slug}/curate/")
+        socket_open(page)
+        options = page.locator("[data-round-parent] option")
+        expect(options).to_have_count(1)
+        expect(options).to_have_text("Tidepool")
+    finally:
+        context.close()
