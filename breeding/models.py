@@ -191,6 +191,12 @@ def allows(rule: str, user, *, visibility: str, removed: bool, owner_id: int | N
     return visibility in anyone or (uid is not None and owner_id == uid)
 
 
+def opens_to_anyone(visibility: str) -> bool:
+    """Does this visibility open a work to anyone who has its address (``visible`` for a
+    visitor)?"""
+    return allows("visible", None, visibility=visibility, removed=False, owner_id=None)
+
+
 class CreationQuerySet(models.QuerySet):
     """Who may see a work (``RULES``), for querysets. Every API view, page, picture,
     neighbour list, socket, exhibition and job asks one of these, or ``Creation.may`` for a

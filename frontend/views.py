@@ -327,7 +327,7 @@ def breed_from(request, public_id):
     if wait:
         messages.error(request, message)
         return redirect("frontend:work", public_id=creation.public_id)
-    copy = actions.do_children(request.user, creation, 1, 0.0)[0]
+    copy = actions.do_copy(request.user, creation)
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
     actions.do_update(copy, title=after(creation.title), visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
