@@ -23,7 +23,17 @@ def client_address(request) -> str | None:
     original client's there when a trusted proxy forwards it, see ``FORWARDED_ALLOW_IPS``),
     with an IPv6 address reduced to the first address of its /64 network. None where the
     request has none (one made up in a test, say). Also django-axes' address of a login."""
-    raw = request.META.get("REMOTE_ADDR") or ""
+    return address_of(request.META.get("REMOTE_ADDR") or "")
+
+
+def scope_address(scope: dict) -> str | None:
+    """``client_address`` of an ASGI connection (a WebSocket's scope, say)."""
+    client = scope.get("client") or ("",)
+    return address_of(str(client[0] or ""))
+
+
+def address_of(raw: str) -> str | None:
+    """An address as clients are counted by it (see ``client_address``), or None."""
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from mendel.websocket import MAX_FRAME_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -34,7 +36,8 @@ def web_args(port: int, host: str = "127.0.0.1", *extra: str) -> list[str]:
     lifespan on (the in-process worker, the warm-up), warnings only; ``extra`` options
     after (``--no-access-log``, ``--workers 4``)."""
     return [PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", host,
-            "--port", str(port), "--lifespan", "on", "--log-level", "warning", *extra]
+            "--port", str(port), "--lifespan", "on", "--ws-max-size", str(MAX_FRAME_BYTES),
+            "--log-level", "warning", *extra]
 
 
 def start(args: list[str], env: dict[str, str] | None = None, log=None) -> subprocess.Popen:

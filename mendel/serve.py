@@ -34,6 +34,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from mendel import embedded
+    from mendel.websocket import MAX_FRAME_BYTES
 
     try:
         call_command("migrate", interactive=False, verbosity=0)
@@ -49,6 +50,7 @@ def main() -> int:
             host=host,
             port=port,
             lifespan="on",
+            ws_max_size=MAX_FRAME_BYTES,
             log_level="info",
             access_log=False,
         )

@@ -340,6 +340,15 @@ AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
 AXES_USERNAME_CALLABLE = "mendel.accounts.attempted_username"
 AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
+# Live breeding rounds: visitors without an account vote by their browser session, and at
+# most this many of them per address (per /64 network for IPv6) per round, so one machine
+# cannot stuff a round by fetching fresh sessions; a household or an office behind one
+# address still gets a few votes.
+EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = env_int("EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS", 3,
+                                                 low=0, high=100000)
+# Sockets one viewer (an account, or an address without one) may hold open on one
+# exhibition: tabs and a classroom behind one address fit, a script's thousands do not.
+EXHIBITION_SOCKETS_PER_VIEWER = env_int("EXHIBITION_SOCKETS_PER_VIEWER", 64, low=1, high=100000)
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
