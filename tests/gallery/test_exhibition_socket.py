@@ -159,8 +159,8 @@ def test_a_frame_over_the_limit_is_refused_before_it_is_read(show, tmp_path):
     import socket
     import struct
 
-    from tests.conftest import free_port
-    from tests.servers import child_env, start_asgi, stop, wait_healthy
+    from mendel.processes import free_port, stop
+    from tests.servers import child_env, start_asgi, wait_healthy
 
     exhibition, items = show
     port = free_port()
