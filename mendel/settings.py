@@ -164,8 +164,11 @@ else:
 # step and video frame goes to them (inference/client.py). A request waits at most
 # INFERENCE_TIMEOUT_S for its answer (INFERENCE_CONNECT_TIMEOUT_S for a connection) and is
 # tried on another replica when one fails; a replica failing INFERENCE_FAILURES_TO_OPEN
-# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so).
+# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so). Replicas
+# reachable from other machines need a shared secret: the same INFERENCE_TOKEN here and
+# on every replica, sent as a bearer token.
 INFERENCE_URLS = env_url_list("INFERENCE_URL", ("http", "https"))
+INFERENCE_TOKEN = os.environ.get("INFERENCE_TOKEN", "").strip() or None
 INFERENCE_TIMEOUT_S = env_float("INFERENCE_TIMEOUT_S", 60.0, low=0.1, high=3600.0)
 INFERENCE_CONNECT_TIMEOUT_S = env_float("INFERENCE_CONNECT_TIMEOUT_S", 2.0, low=0.05, high=60.0)
 INFERENCE_FAILURES_TO_OPEN = env_int("INFERENCE_FAILURES_TO_OPEN", 3, low=1, high=1000)
