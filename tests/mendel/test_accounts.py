@@ -127,3 +127,22 @@ def test_a_made_up_name_of_any_length_is_a_failed_login_not_a_failed_request(len
     assert form.status_code == 200  # the form again, with its message
     admin = Client(REMOTE_ADDR="203.0.113.9").post("/admin/login/", {"username": name, "password": "x"})
     assert admin.status_code == 200
+
+
+@pytest.mark.parametrize("follow", ["-1", "studio-start", "frontend:studio-start", "http:-1",
+                                    "http://[::1", "javascript:alert(1)", "%00", "ab/../c"])
+def test_a_next_that_is_no_page_of_the_site_leads_to_the_studio(alice, follow):
+    signed_in = Client()
+    signed_in.force_login(alice)
+    assert signed_in.get("/accounts/signup/", {"next": follow})["Location"] == "/studio/"
+    form = {"username": "newcomer", "password1": "a long passphrase 7",
+            "password2": "a long passphrase 7", "next": follow}
+    assert Client().post("/accounts/signup/", form)["Location"] == "/studio/"
+
+
+def test_a_next_on_this_site_is_followed_after_signing_up(alice):
+    signed_in = Client()
+    signed_in.force_login(alice)
+    assert signed_in.get("/accounts/signup/?next=/gallery/")["Location"] == "/gallery/"
+    assert signed_in.get("/accounts/signup/?next=http://testserver/gallery/")["Location"] == (
+        "http://testserver/gallery/")
