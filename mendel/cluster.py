@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mendel.httpprotocol import SERVER_OPTIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -60,7 +62,7 @@ def layout(args, database_url: str, redis_url: str, secret_key: str) -> list[Pro
         Process(f"web-{i + 1}", [
             PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", args.host,
             "--port", str(args.port + i), "--lifespan", "on", "--log-level", "warning",
-            "--no-access-log"], site, f"http://127.0.0.1:{args.port + i}/healthz")
+            "--no-access-log", *SERVER_OPTIONS], site, f"http://127.0.0.1:{args.port + i}/healthz")
         for i in range(args.web)
     ]
     processes.append(Process("worker", [PYTHON, "manage.py", "procrastinate", "worker"], site))

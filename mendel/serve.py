@@ -34,6 +34,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from mendel import embedded
+    from mendel.httpprotocol import SERVER_CONFIG
 
     try:
         call_command("migrate", interactive=False, verbosity=0)
@@ -51,6 +52,7 @@ def main() -> int:
             lifespan="on",
             log_level="info",
             access_log=False,
+            **SERVER_CONFIG,  # a deadline for headers; addresses as Mendel reads them
         )
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         uvicorn.Server(config).run()

@@ -43,9 +43,11 @@ def start_asgi(port: int, env: dict[str, str], log=subprocess.PIPE) -> subproces
     Its output goes to a pipe that ``stop`` reads, or to ``log`` (an open file): a server
     that logs more than a pipe holds (a warning per 4xx, many requests) must not block.
     """
+    from mendel.httpprotocol import SERVER_OPTIONS
+
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
+         "--port", str(port), "--lifespan", "on", "--log-level", "warning", *SERVER_OPTIONS],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
 
