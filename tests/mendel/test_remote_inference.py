@@ -94,7 +94,8 @@ def test_the_web_renders_through_two_replicas_and_goes_on_when_one_dies(alice, s
 
 def test_an_overloaded_replica_answers_503_and_the_web_renders_elsewhere(alice, space, tmp_path):
     works = public_works(alice, space, 4, seed=32)
-    (full, free), replicas = start_replicas(("--max-queue", "1", "--max-batch", "1"), ())
+    (full, free), replicas = start_replicas(
+        ("--max-queue", "1", "--max-batch", "1", "--max-size", "4096"), ())
     web, server = start_web([full, free], tmp_path)
     try:
         for base, proc in zip((full, free), replicas, strict=True):
