@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 
-from common.numbers import DIGITS, parse_count
+from common.numbers import DIGITS, whole_number
 
 
 def parse(serializer_class, request, **kwargs):
@@ -19,7 +19,7 @@ def int_param(request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it (documented by
     ``common.schema.whole_number_parameter``)."""
     raw = request.query_params.get(name)
-    value = default if raw is None else parse_count(raw, max_digits=len(str(high)) + 2)
+    value = default if raw is None else whole_number(raw, max_digits=len(str(high)) + 2)
     if value is None and not DIGITS.fullmatch(raw):
         raise ValidationError({name: ["must be a whole number."]})
     if value is None or not low <= value <= high:

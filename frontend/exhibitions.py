@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from breeding import images
 from breeding.limits import client_address
 from breeding.models import Creation
-from common.numbers import parse_count
+from common.numbers import whole_number
 from gallery import exhibitions
 from gallery.consumers import REACTIONS
 from gallery.models import Exhibition, ExhibitionStatus
@@ -118,7 +118,7 @@ def exhibition_walk(request, slug):
     exhibition = _visible(request, slug)
     context = _context(request, exhibition)
     items = context["items"]
-    index = (parse_count(request.GET.get("i", "1"), max_digits=6) or 1) - 1
+    index = (whole_number(request.GET.get("i", "1"), max_digits=6) or 1) - 1
     index = max(0, min(index, len(items) - 1)) if items else 0
     context.update(index=index, number=index + 1, item=items[index] if items else None,
                    prev=index if index > 0 else None,
@@ -135,8 +135,8 @@ def exhibition_vote(request, slug):
     exhibition = Exhibition.objects.visible_to(request.user).filter(slug=slug).first()
     if exhibition is None:
         return JsonResponse({"error": _("There is no exhibition here by that name.")}, status=404)
-    number = parse_count(request.POST.get("round", ""), max_digits=9)
-    position = parse_count(request.POST.get("candidate", ""), max_digits=3)
+    number = whole_number(request.POST.get("round", ""), max_digits=9)
+    position = whole_number(request.POST.get("candidate", ""), max_digits=3)
     if number is None or position is None:
         return JsonResponse({"error": _("A vote names its round and its picture by their numbers.")},
                             status=400)

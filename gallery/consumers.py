@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 
 from breeding import budget
 from breeding.limits import scope_address, take
-from common.numbers import parse_count
+from common.numbers import whole_number
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus
 
@@ -283,7 +283,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         values = query.get("since") or [""]
         if values == [""]:
             return None, False
-        since = parse_count(values[0], max_digits=15)
+        since = whole_number(values[0], max_digits=15)
         return since, since is None or len(values) > 1
 
     def viewer_key(self) -> str:

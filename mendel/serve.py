@@ -34,6 +34,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from mendel import embedded
+    from mendel.httpprotocol import SERVER_CONFIG
     from mendel.websocket import MAX_FRAME_BYTES
 
     try:
@@ -53,6 +54,7 @@ def main() -> int:
             ws_max_size=MAX_FRAME_BYTES,
             log_level="info",
             access_log=False,
+            **SERVER_CONFIG,  # a deadline for headers; addresses as Mendel reads them
         )
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         uvicorn.Server(config).run()

@@ -58,7 +58,7 @@ def test_pages_follow_a_cursor_to_the_end(api, gallery):
 
 
 def test_a_page_size_out_of_bounds_is_refused_not_ignored(api, gallery):
-    # Numbers are ASCII digits, read one way everywhere (``breeding.numbers.parse_count``):
+    # Numbers are ASCII digits, read one way everywhere (``common.numbers.whole_number``):
     # not ``٣`` (which ``int()`` takes), ``²`` (which ``str.isdigit()`` takes) or ``+5``.
     for limit in ("0", "97", "1" * 5000, "many", "٣", "²", "+5", "-1", " 5"):
         response = api.get("/api/gallery/", {"limit": limit})
