@@ -17,8 +17,8 @@ from rest_framework.authtoken.models import Token
 
 from breeding.uploads import MAX_BYTES
 from mendel.middleware import MULTIPART_SLACK
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, stop, wait_healthy
+from mendel.processes import free_port, stop
+from tests.servers import child_env, start_asgi, wait_healthy
 
 PASSWORD = "correct horse 1"  # alice's (tests/conftest.py)
 TOO_LARGE = {"error": "The request is too large: an upload may be at most 20 MB."}

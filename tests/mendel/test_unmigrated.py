@@ -9,8 +9,9 @@ import sys
 import psycopg
 import pytest
 
+from mendel.processes import ROOT
 from tests.inference.snapshots import snapshot_bytes, tiny_stylegan2
-from tests.servers import ROOT, child_env, database_url_for_children
+from tests.servers import child_env, database_url_for_children
 
 pytestmark = pytest.mark.django_db
 
