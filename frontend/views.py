@@ -12,8 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q, Sum
-from django.http import Http404
+from django.db.models import Count, Prefetch, Sum
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,19 +23,10 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from breeding import actions, budget, images
-from breeding.api import (
-    GeneSerializer,
-    SpaceSerializer,
-    creation_queryset,
-    family_parents,
-    known_parents,
-    lineage_tree,
-    serialize,
-)
 from breeding.limits import client_address, in_words, take
+from breeding.lineage import lineage_tree
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
-    SHARED,
     Creation,
     Gene,
     Origin,
@@ -45,13 +36,24 @@ from breeding.models import (
     Video,
     Visibility,
 )
-from breeding.video_api import files_of
+from breeding.serializers import (
+    GeneSerializer,
+    SpaceSerializer,
+    UploadSerializer,
+    creation_queryset,
+    family_parents,
+    known_parents,
+    serialize,
+)
+from breeding.uploads import MAX_BYTES
+from breeding.videos import files_of
+from common import names
+from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
-from gallery.api import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
+from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
-from mendel import names
 
 WALL_SIZE = 24
 NEIGHBOURS = 12
@@ -242,18 +244,26 @@ def _without_removed(tree: dict) -> dict:
 
 
 class SignupForm(UserCreationForm):
-    """Django's sign-up form; the name rules (mendel.names) sit on the user model's field."""
+    """Django's sign-up form; the name rules (common.names) sit on the user model's field."""
 
     class Meta(UserCreationForm.Meta):
         help_texts = {"username": names.RULES}
 
 
-def signup(request):
+def _next_page(request) -> str:
+    """Where ``next`` asks to go after signing up: a path or a URL of this site, or ""
+    (anything else, such as ``-1`` or a bare word, which ``redirect`` would take for the
+    name of a view)."""
     follow = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(follow, {request.get_host()}, request.is_secure()):
-        follow = ""
+        return ""  # elsewhere, or not a URL at all
+    return follow if follow.startswith("/") or urlsplit(follow).scheme else ""
+
+
+def signup(request):
+    follow = _next_page(request)
     if request.user.is_authenticated:
-        return redirect(follow or "frontend:studio-start")
+        return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
     form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -262,7 +272,7 @@ def signup(request):
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-            return redirect(follow or "frontend:studio-start")
+            return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
         form.add_error(None, f"Too many accounts have been made from your address this hour. "
                              f"Try again in {in_words(wait)}.")
         status = 429
@@ -277,7 +287,7 @@ def studio_start(request):
     sign-up page links to logging in), then comes back here."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('frontend:signup')}?{urlencode({'next': request.path})}")
-    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT).alive()
+    drafts = Creation.objects.filter(owner=request.user).drafts().alive()
     from breeding import spaces
 
     return render(request, "frontend/studio_start.html", {
@@ -294,7 +304,7 @@ def studio(request, public_id):
         return redirect("frontend:work", public_id=creation.public_id)
     space = creation.space
     genes = Gene.objects.filter(space=space, version=space.version)
-    drafts = (Creation.objects.filter(owner=request.user, space=space, visibility=Visibility.DRAFT)
+    drafts = (Creation.objects.filter(owner=request.user, space=space).drafts()
               .alive().exclude(pk=creation.pk).select_related("space", "owner")[:FILMSTRIP])
     state = {
         "creation": serialize(creation, request.user, many=False),
@@ -328,7 +338,7 @@ def breed_from(request, public_id):
     if wait:
         messages.error(request, message)
         return redirect("frontend:work", public_id=creation.public_id)
-    copy = actions.do_children(request.user, creation, 1, 0.0)[0]
+    copy = actions.do_copy(request.user, creation)
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
     actions.do_update(copy, title=after(creation.title), visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
@@ -338,7 +348,7 @@ def breed_from(request, public_id):
 def upload_page(request):
     """Bring in a picture: choose or drop a file, then watch it projected (``?id=`` follows
     one upload, after a reload too). Without JavaScript the form posts here."""
-    from breeding import upload_api
+    from breeding.spaces import can_project
 
     error, status = "", 200
     if request.method == "POST":
@@ -346,37 +356,37 @@ def upload_page(request):
         space = request.POST.get("space", "abstract")[:40]
         title = request.POST.get("title", "")[:120]
         try:
-            made = upload_api.receive(request.user, files, space, title)
-        except upload_api.Refused as refused:
+            made = actions.receive(request.user, files, space, title)
+        except Refused as refused:
             error, status = refused.message, refused.status_code
         else:
             return redirect(f"{request.path}?id={made.public_id}")
-    spaces = [{"slug": s.slug, "can_project": upload_api.can_project(s)} for s in Space.objects.all()]
+    spaces = [{"slug": s.slug, "can_project": can_project(s)} for s in Space.objects.all()]
     following = None
     if upload_id := request.GET.get("id", "")[:16]:
         upload = (Upload.objects.select_related("space", "creation")
                   .filter(owner=request.user, public_id=upload_id).first())
         if upload is None:
             raise Http404("No upload of yours by that id.")
-        following = upload_api.UploadSerializer(upload).data
+        following = UploadSerializer(upload).data
     recent = (Upload.objects.select_related("space", "creation").filter(owner=request.user)
               .exclude(public_id=upload_id)[:12])
     return render(request, "frontend/upload.html", {
         "spaces": spaces,
         "any_projects": any(s["can_project"] for s in spaces),
         "following": following,
-        "state": {"upload": following, "max_bytes": upload_api.MAX_BYTES},
-        "recent": upload_api.UploadSerializer(recent, many=True).data,
+        "state": {"upload": following, "max_bytes": MAX_BYTES},
+        "recent": UploadSerializer(recent, many=True).data,
         "error": error,
         "chosen_space": request.POST.get("space", "abstract"),
     }, status=status)
 
 
 LIBRARY_STATES = {
-    "all": Q(),
-    "drafts": Q(visibility=Visibility.DRAFT),
-    "kept": ~Q(visibility=Visibility.DRAFT),
-    "public": Q(visibility=Visibility.PUBLIC),
+    "all": lambda works: works,
+    "drafts": lambda works: works.drafts(),
+    "kept": lambda works: works.kept(),
+    "public": lambda works: works.with_visibility(Visibility.PUBLIC),
 }
 
 
@@ -391,7 +401,7 @@ def library(request):
     state = request.GET.get("state", "all")
     if state not in LIBRARY_STATES:
         state = "all"
-    works = (Creation.objects.filter(owner=request.user).alive().filter(LIBRARY_STATES[state])
+    works = (LIBRARY_STATES[state](Creation.objects.filter(owner=request.user).alive())
              .select_related("space", "owner"))
     space = request.GET.get("space", "")
     if space:
@@ -408,8 +418,7 @@ def _library_post(request):
     """Discard the drafts picked (``discard``), or restore the ones just discarded
     (``restore``: "Undo")."""
     if restore := request.POST.getlist("restore")[:500]:
-        removed = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
-                                          public_id__in=restore, removed_at__isnull=False)
+        removed = Creation.objects.filter(owner=request.user, public_id__in=restore).drafts().removed()
         count = 0
         for draft in removed:
             actions.do_restore(draft)
@@ -417,8 +426,7 @@ def _library_post(request):
         messages.success(request, f"Restored {count} draft{pluralize(count)}.")
         return redirect(request.get_full_path())
     ids = request.POST.getlist("discard")[:500]
-    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
-                                     public_id__in=ids).alive()
+    drafts = Creation.objects.filter(owner=request.user, public_id__in=ids).drafts().alive()
     gone = []
     for draft in drafts:
         actions.do_remove(draft)
@@ -438,7 +446,7 @@ def _quoted(creation: Creation | None, viewer_pk: int) -> str:
     """A parent's title for its child's caption, if the breeder may know it."""
     if creation is None or creation.is_removed:
         return "a removed work"
-    if creation.owner_id != viewer_pk and creation.visibility not in SHARED:
+    if not creation.visible_to(viewer_pk):
         return "a hidden work"
     return f"“{creation.title}”" if creation.title else "an untitled work"
 
@@ -463,6 +471,6 @@ def describe(creation: Creation) -> str:
 
 
 def _library_item(creation: Creation) -> dict:
-    draft = creation.visibility == Visibility.DRAFT
+    draft = creation.is_draft
     return {**work(creation), "visibility": creation.visibility, "draft": draft,
             "about": describe(creation) if draft else ""}

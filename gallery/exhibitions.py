@@ -19,10 +19,15 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from procrastinate.contrib.django import app
 
 from breeding import actions as breeding
 from breeding import images
@@ -65,7 +70,7 @@ def group(exhibition_id: int) -> str:
 def work_dict(creation: Creation) -> dict:
     video = None
     if creation.origin == Origin.VIDEO:  # a query for videos only
-        from breeding.video_api import files_of
+        from breeding.videos import files_of
 
         row = Video.objects.filter(creation=creation).first()
         video = files_of(row) if row else None
@@ -84,6 +89,23 @@ def item_dict(item: ExhibitionItem) -> dict:
             "work": work_dict(item.creation)}
 
 
+# What an exhibition shows of a work follows the one privacy rule, as seen by anyone (the
+# show is open to visitors without an account): the walls, the cover, a round's parent and
+# its winner are works listed for anyone (public); a round's candidates are unlisted until
+# one wins, so those need only be open to anyone. A work that stops being so leaves every
+# snapshot and replay at once, and the sockets are told (``announce_listing``).
+
+
+def shows(creation: Creation | None) -> bool:
+    """May an exhibition show this work on its walls, as its cover, or as a round's parent
+    or winner?"""
+    return creation is not None and creation.listed_for(None)
+
+
+def shows_candidate(creation: Creation) -> bool:
+    return creation.visible_to(None)
+
+
 def shown_items(exhibition: Exhibition):
     """The items whose works are public now: a work made private or removed since it was
     hung leaves the walls at once."""
@@ -93,21 +115,46 @@ def shown_items(exhibition: Exhibition):
 
 
 def round_dict(rnd: BreedingRound | None, with_votes: bool = False) -> dict | None:
+    """A round as visitors see it: a parent no longer public is ``None``, a candidate no
+    longer open to anyone is left out (``votes`` stays indexed by position)."""
     if rnd is None:
         return None
     candidates = list(rnd.candidates.select_related("creation__owner", "creation__space"))
+    winner = rnd.winner if rnd.winner_id and shows(rnd.winner) else None
     out = {
         "number": rnd.number,
         "status": rnd.status,
-        "parent": work_dict(rnd.parent),
+        "parent": work_dict(rnd.parent) if shows(rnd.parent) else None,
         "ends_at": rnd.ends_at.isoformat(),
-        "candidates": [{"position": c.position, "work": work_dict(c.creation)} for c in candidates],
-        "winner": rnd.winner.public_id if rnd.winner_id else None,
+        "candidates": [{"position": c.position, "work": work_dict(c.creation)}
+                       for c in candidates if shows_candidate(c.creation)],
+        "winner": winner.public_id if winner else None,
+        "tie_rule": str(TIE_RULE),
     }
     if with_votes or rnd.status == RoundStatus.CLOSED:
         counts = dict(rnd.votes.values_list("candidate__position").annotate(n=Count("id")))
         out["votes"] = [counts.get(c.position, 0) for c in candidates]
+    if rnd.status == RoundStatus.CLOSED:
+        out["tie"] = tied(out["votes"])
     return out
+
+
+#: How a round whose most-voted pictures have as many votes each is settled, said to
+#: everyone before the end (on the page) and after it (``tie`` in the result, the wall text).
+TIE_RULE = gettext_lazy("A tie goes to the earliest of the tied pictures.")
+
+
+def tied(votes: list[int]) -> list[int]:
+    """The positions that share the most votes when more than one does (a tie), else []."""
+    top = max(votes, default=0)
+    tie = [position for position, n in enumerate(votes) if n == top]
+    return tie if top and len(tie) > 1 else []
+
+
+def pictures_in_words(positions: list[int]) -> str:
+    """``pictures 1, 2 and 4`` (positions from 0)."""
+    numbers = [str(p + 1) for p in positions]
+    return _("pictures %(some)s and %(last)s") % {"some": ", ".join(numbers[:-1]), "last": numbers[-1]}
 
 
 def current_round(exhibition: Exhibition) -> BreedingRound | None:
@@ -116,6 +163,8 @@ def current_round(exhibition: Exhibition) -> BreedingRound | None:
 
 
 def manifest(exhibition: Exhibition) -> dict:
+    items = list(shown_items(exhibition))
+    tour = exhibition.tour_item_id if any(i.pk == exhibition.tour_item_id for i in items) else None
     return {
         "slug": exhibition.slug,
         "title": exhibition.title,
@@ -123,10 +172,10 @@ def manifest(exhibition: Exhibition) -> dict:
         "status": exhibition.status,
         "opens_at": exhibition.opens_at.isoformat() if exhibition.opens_at else None,
         "closes_at": exhibition.closes_at.isoformat() if exhibition.closes_at else None,
-        "cover": work_dict(exhibition.cover) if exhibition.cover_id and exhibition.cover.visibility == Visibility.PUBLIC else None,
+        "cover": work_dict(exhibition.cover) if exhibition.cover_id and shows(exhibition.cover) else None,
         "curators": sorted(exhibition.curators.values_list("username", flat=True)),
-        "items": [item_dict(i) for i in shown_items(exhibition)],
-        "tour": exhibition.tour_item_id,
+        "items": [item_dict(i) for i in items],
+        "tour": tour,
         "round": round_dict(current_round(exhibition)),
     }
 
@@ -148,7 +197,79 @@ def events_since(exhibition: Exhibition, seq: int) -> list[dict] | None:
     events = [{"type": kind, "seq": n, **payload} for n, kind, payload in rows]
     if len(events) != head - seq or (events and events[0]["seq"] != seq + 1):
         return None  # a hole (the log was trimmed): start again
+    if not all_shown(exhibition, events):
+        return None  # the log names a work since hidden: only a snapshot forgets it
     return events
+
+
+def works_named(payload) -> set[str]:
+    """The public ids of the works an event names (its work records and a round's winner)."""
+    named: set[str] = set()
+    if isinstance(payload, dict):
+        if "images" in payload and isinstance(payload.get("id"), str):
+            named.add(payload["id"])
+        if isinstance(payload.get("winner"), str):
+            named.add(payload["winner"])
+        for value in payload.values():
+            named |= works_named(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            named |= works_named(value)
+    return named
+
+
+def all_shown(exhibition: Exhibition, events: list[dict]) -> bool:
+    """May each work these events name still be shown? A public one may; an unlisted one
+    only as a candidate of one of this exhibition's rounds (before it won, it was seen by
+    anyone at the show). Two queries, whatever the number of events."""
+    named = works_named(events)
+    if not named:
+        return True
+    public = set(Creation.objects.public().filter(public_id__in=named)
+                 .values_list("public_id", flat=True))
+    rest = named - public
+    if rest:
+        candidates = Creation.objects.visible_to(None).filter(
+            public_id__in=rest, pk__in=Candidate.objects.filter(round__exhibition=exhibition)
+            .values("creation_id"))
+        rest -= set(candidates.values_list("public_id", flat=True))
+    return not rest
+
+
+def showing(creation_ids, listed: bool = True, visible: bool = True) -> list[int]:
+    """The exhibitions that show, or showed, any of these works: where a work must be
+    listed for anyone (``listed``: on the walls, as the cover, a round's parent or winner),
+    and where it need only be open to anyone (``visible``: a round's candidate)."""
+    ids = list(creation_ids)
+    rows: set[int] = set()
+    if listed:
+        rows |= set(ExhibitionItem.objects.filter(creation_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(Exhibition.objects.filter(cover_id__in=ids).values_list("pk", flat=True))
+        rows |= set(BreedingRound.objects.filter(parent_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(BreedingRound.objects.filter(winner_id__in=ids).values_list("exhibition_id", flat=True))
+    if visible:
+        rows |= set(Candidate.objects.filter(creation_id__in=ids).values_list("round__exhibition_id", flat=True))
+    return sorted(rows)
+
+
+def announce_listing(creation_ids, listed: bool = True, visible: bool = True) -> None:
+    """Works entered or left what exhibitions show (``listed``, ``visible``: which of the
+    rule's answers changed for a visitor): once the change commits, each exhibition where
+    that matters records a ``works.changed`` event carrying its whole manifest as it is
+    now, so a socket following it drops (or gets back) exactly what the rule says, and a
+    replay across the change starts from a snapshot (``all_shown``)."""
+    exhibition_ids = showing(creation_ids, listed=listed, visible=visible)
+    if not exhibition_ids:
+        return
+
+    def announce() -> None:
+        for pk in exhibition_ids:
+            with transaction.atomic():
+                row = Exhibition.objects.select_for_update().filter(pk=pk).first()
+                if row is not None:
+                    record(row, "works.changed", {"exhibition": manifest(row)})
+
+    transaction.on_commit(announce)
 
 
 # -- the log --------------------------------------------------------------------------
@@ -331,6 +452,8 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
     with transaction.atomic():
         row = locked(exhibition)
         item = item_of(row, item_id) if item_id is not None else None
+        if item is not None and not shows(item.creation):
+            raise Refused("That work is no longer shown: the tour cannot go there.")
         row.tour_item = item
         row.save(update_fields=["tour_item"])
         return record(row, "tour", {"item": item.pk if item else None})
@@ -339,12 +462,24 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
 # -- live breeding shows --------------------------------------------------------------
 
 
+def check_round_parent(parent_id: str | None) -> Creation | None:
+    """The work a round would breed from (None: the last winner), refused with a sentence
+    before anything is spent on it when it cannot be: not public, or a video."""
+    if not parent_id:
+        return None
+    parent = public_work(parent_id)
+    try:
+        breeding.check_breedable(parent)
+    except breeding.NotBreedable:
+        raise Refused(_("“%(title)s” is a video, and a round breeds children of a picture: choose "
+                        "one of the pictures instead.") % {"title": parent.title or _("Untitled")}) from None
+    return parent
+
+
 def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None,
                    n: int = 4, seconds: int = 60) -> dict:
     """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
     audience to vote on for ``seconds``; a job closes the round when the time is up."""
-    from gallery.tasks import close_round
-
     if not ROUND_CHILDREN[0] <= n <= ROUND_CHILDREN[1]:
         raise Refused(f"A round breeds {ROUND_CHILDREN[0]} to {ROUND_CHILDREN[1]} children.")
     if not ROUND_SECONDS[0] <= seconds <= ROUND_SECONDS[1]:
@@ -360,8 +495,8 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
         if last is not None and last.status == RoundStatus.VOTING:
             raise Refused(f"Round {last.number} is still being voted on.")
         if parent_id:
-            parent = public_work(parent_id)
-        elif last is not None and last.winner_id and last.winner.visibility == Visibility.PUBLIC:
+            parent = check_round_parent(parent_id)
+        elif last is not None and last.winner_id and shows(last.winner):
             parent = last.winner
         else:
             raise Refused("Choose the work the first round breeds from.")
@@ -376,29 +511,54 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
             ends_at=timezone.now() + timedelta(seconds=seconds))
         Candidate.objects.bulk_create(Candidate(round=rnd, creation=c, position=i)
                                       for i, c in enumerate(children))
-        close_round.configure(schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
+        # By name: the job module imports this one, never the other way round.
+        app.configure_task("gallery.tasks.close_round", allow_unknown=False,
+                           schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
         return record(row, "round.started", {"round": round_dict(rnd)})
 
 
+def address_digest(address: str | None) -> str:
+    """What a vote keeps of an anonymous voter's address (``breeding.limits.client_address``):
+    a keyed digest, enough to count votes from one address and useless for finding it."""
+    if not address:
+        return ""
+    return salted_hmac("gallery.vote.address", address).hexdigest()[:32]
+
+
 def do_vote(exhibition: Exhibition, number: int, position: int, user=None,
-            session_key: str | None = None) -> None:
-    """One vote per account (or per anonymous session) per round, while it is open."""
+            session_key: str | None = None, address: str | None = None) -> bool:
+    """One vote per account (or per anonymous session) per round, while it is open; a second
+    vote changes the first (counted once). Visitors without an account cast at most
+    ``EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS`` votes per round from one ``address``. True
+    when the vote is new, False when it changed (or repeated) an earlier one."""
     if user is None and not session_key:
-        raise Refused("Your browser must keep cookies to vote.")
+        raise Refused(_("Your browser must keep cookies to vote."))
     rnd = exhibition.rounds.filter(number=number).first()
     if rnd is None:
-        raise Refused(f"There is no round {number}.")
-    if rnd.status != RoundStatus.VOTING or rnd.ends_at <= timezone.now():
-        raise Refused(f"Voting in round {number} has closed.")
+        raise Refused(_("There is no round %(number)s.") % {"number": number})
     candidate = rnd.candidates.filter(position=position).first()
-    if candidate is None:
-        raise Refused(f"Round {number} has no picture {position + 1 if isinstance(position, int) else position}.")
-    try:
-        with transaction.atomic():
-            Vote.objects.create(round=rnd, candidate=candidate, user=user,
-                                session_key="" if user is not None else session_key)
-    except IntegrityError:
-        raise Refused(f"You have voted in round {number} already.") from None
+    with transaction.atomic():
+        # The round's row, locked: its votes are counted and changed one at a time.
+        rnd = BreedingRound.objects.select_for_update().get(pk=rnd.pk)
+        if rnd.status != RoundStatus.VOTING or rnd.ends_at <= timezone.now():
+            raise Refused(_("Voting in round %(number)s has closed.") % {"number": number})
+        if candidate is None:
+            raise Refused(_("Round %(number)s has no picture %(position)s.")
+                          % {"number": number, "position": position + 1})
+        mine = rnd.votes.filter(user=user) if user is not None else rnd.votes.filter(
+            user__isnull=True, session_key=session_key)
+        if mine.update(candidate=candidate):
+            return False
+        digest = address_digest(address) if user is None else ""
+        most = settings.EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS
+        if user is None and most == 0:
+            raise Refused(_("Log in to vote in this round."))
+        if digest and rnd.votes.filter(user__isnull=True, address=digest).count() >= most:
+            raise Refused(_("%(most)s votes have come from your address in this round already: "
+                            "log in to vote too.") % {"most": most})
+        Vote.objects.create(round=rnd, candidate=candidate, user=user, address=digest,
+                            session_key="" if user is not None else session_key)
+    return True
 
 
 def do_close_round(round_id: int) -> dict | None:
@@ -413,18 +573,32 @@ def do_close_round(round_id: int) -> dict | None:
         candidates = list(rnd.candidates.select_related("creation"))
         # Most votes wins; a tie, or no votes at all, goes to the earliest candidate.
         winner = max(candidates, key=lambda c: (counts.get(c.pk, 0), -c.position))
+        # Public first, as the candidate it still is (it was open to anyone already, so
+        # nothing is announced), then the winner: the events below tell the rest.
+        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         rnd.winner = winner.creation
         rnd.status = RoundStatus.CLOSED
         rnd.save(update_fields=["winner", "status"])
-        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         votes = counts.get(winner.pk, 0)
         total = sum(counts.values())
         if not winner.creation.title:
             breeding.do_update(winner.creation, title=f"{row.title}, round {rnd.number}"[:120])
         event = record(row, "round.closed", {"round": round_dict(rnd)})
-        wall = (f"Winner of round {rnd.number}, chosen by the audience with {votes} of {total} "
-                f"vote{'s' if total != 1 else ''}." if total else
-                f"Round {rnd.number}: nobody voted, so the first picture goes on.")
+        tie = tied([counts.get(c.pk, 0) for c in candidates])
+        if tie:
+            wall = ngettext(
+                "Winner of round %(number)s: %(pictures)s tied with %(votes)s vote each, and as "
+                "the rule goes the earliest of them goes on.",
+                "Winner of round %(number)s: %(pictures)s tied with %(votes)s votes each, and as "
+                "the rule goes the earliest of them goes on.", votes,
+            ) % {"number": rnd.number, "pictures": pictures_in_words(tie), "votes": votes}
+        elif total:
+            wall = ngettext("Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                            "%(total)s vote.",
+                            "Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                            "%(total)s votes.", total) % {"number": rnd.number, "votes": votes, "total": total}
+        else:
+            wall = _("Round %(number)s: nobody voted, so the first picture goes on.") % {"number": rnd.number}
         if not row.items.filter(creation=winner.creation).exists():
             order = list(row.items.order_by("position").values_list("pk", flat=True))
             item = ExhibitionItem.objects.create(exhibition=row, creation=winner.creation,

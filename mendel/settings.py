@@ -20,6 +20,7 @@ from mendel.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_url,
     env_url_list,
@@ -164,16 +165,21 @@ else:
 # step and video frame goes to them (inference/client.py). A request waits at most
 # INFERENCE_TIMEOUT_S for its answer (INFERENCE_CONNECT_TIMEOUT_S for a connection) and is
 # tried on another replica when one fails; a replica failing INFERENCE_FAILURES_TO_OPEN
-# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so).
+# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so). Replicas
+# reachable from other machines need a shared secret: the same INFERENCE_TOKEN here and
+# on every replica, sent as a bearer token.
 INFERENCE_URLS = env_url_list("INFERENCE_URL", ("http", "https"))
+INFERENCE_TOKEN = os.environ.get("INFERENCE_TOKEN", "").strip() or None
 INFERENCE_TIMEOUT_S = env_float("INFERENCE_TIMEOUT_S", 60.0, low=0.1, high=3600.0)
 INFERENCE_CONNECT_TIMEOUT_S = env_float("INFERENCE_CONNECT_TIMEOUT_S", 2.0, low=0.05, high=60.0)
 INFERENCE_FAILURES_TO_OPEN = env_int("INFERENCE_FAILURES_TO_OPEN", 3, low=1, high=1000)
 INFERENCE_OPEN_S = env_float("INFERENCE_OPEN_S", 30.0, low=0.1, high=3600.0)
 # Variables that did something once: a deployment still setting them is told what replaced
 # them rather than silently ignored.
-for _old, _new in (("BREED_RATE", "RENDER_BUDGET_MPX_PER_MIN"),
-                   ("PREVIEW_RATE", "RENDER_BUDGET_MPX_PER_MIN")):
+for _old, _new in (("BREED_RATE", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("PREVIEW_RATE", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("RENDER_BUDGET_MPX_PER_MIN", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("RENDER_BUDGET_ANON_MPX_PER_MIN", "RENDER_BUDGET_ANON_CPU_S_PER_MIN")):
     if os.environ.get(_old, "").strip():
         raise ImproperlyConfigured(f"{_old} is no longer read: rendering is budgeted by {_new}.")
 
@@ -225,10 +231,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "mendel.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mendel.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["mendel.parsers.JSONParser", "rest_framework.parsers.FormParser",
-                               "mendel.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "common.parsers.MultiPartParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }
@@ -270,7 +276,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_security": {"()": "mendel.logs.OneLineSecurity"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["one_line_security"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django": {"level": "INFO"},
@@ -288,17 +296,23 @@ INPROCESS_WORKER_CONCURRENCY = 2
 # Rendering: requests arriving within RENDER_MAX_WAIT_MS share one forward pass.
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
+# ...and at most this many pixels (sixteen 256 px pictures, or one of 1024 px; a larger
+# picture goes alone): the longest another person's picture waits behind someone else's.
+# People are served in turn, each with at most RENDER_WAITING_PER_PERSON pictures waiting.
+RENDER_MAX_PASS_PIXELS = 16 * 256 * 256
+RENDER_WAITING_PER_PERSON = env_int("RENDER_WAITING_PER_PERSON", 32, low=1, high=10000)
 # Each space renders one picture while the server starts (loading weights, compiling the
 # fused kernels: under a second), so the first request does not wait for it.
 RENDER_WARMUP = env_bool("RENDER_WARMUP", True)
 
 # Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
-# Rendering is budgeted in megapixels per minute (breeding, previews and new picture
-# sizes all draw from it; see breeding/budget.py): per signed-in breeder, and per address
-# for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
-RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
-RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
+# Rendering is budgeted in CPU seconds per minute, charged by what each render measured
+# (breeding, previews, video previews and new picture sizes all draw from it; see
+# breeding/budget.py): per signed-in breeder, and per address for visitors. Each must allow
+# one picture of the largest size (2048 px: about 1.3 s on a 2-core Xeon).
+RENDER_BUDGET_CPU_S_PER_MIN = env_float("RENDER_BUDGET_CPU_S_PER_MIN", 15.0, low=2.0, high=1e6)
+RENDER_BUDGET_ANON_CPU_S_PER_MIN = env_float("RENDER_BUDGET_ANON_CPU_S_PER_MIN", 4.0, low=2.0, high=1e6)
 # Rendered pictures are a cache on disk (MEDIA_ROOT/renders); beyond this size the least
 # recently used are deleted, to be rendered again when asked for.
 MEDIA_CACHE_MAX_GB = env_float("MEDIA_CACHE_MAX_GB", 10.0, low=0.001, high=1e6)
@@ -329,9 +343,24 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
+# A request's client is the address it connects from, unless that is one of TRUSTED_PROXIES
+# (comma-separated addresses or networks; none by default): then the proxies' own
+# X-Forwarded-For says it (breeding.limits.client_address decides it everywhere). The web
+# server must not rewrite addresses itself (uvicorn --no-proxy-headers): uvicorn believes
+# X-Forwarded-For from 127.0.0.1 by default, so any local client could pick its address.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 AXES_USERNAME_CALLABLE = "mendel.accounts.attempted_username"
 AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
+# Live breeding rounds: visitors without an account vote by their browser session, and at
+# most this many of them per address (per /64 network for IPv6) per round, so one machine
+# cannot stuff a round by fetching fresh sessions; a household or an office behind one
+# address still gets a few votes.
+EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = env_int("EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS", 3,
+                                                 low=0, high=100000)
+# Sockets one viewer (an account, or an address without one) may hold open on one
+# exhibition: tabs and a classroom behind one address fit, a script's thousands do not.
+EXHIBITION_SOCKETS_PER_VIEWER = env_int("EXHIBITION_SOCKETS_PER_VIEWER", 64, low=1, high=100000)
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see
