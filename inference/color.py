@@ -1,4 +1,4 @@
-"""Colour conversions for palettes: OKLab (perceptual) to sRGB.
+"""Colour conversions: OKLab (perceptual) to sRGB for palettes, and back for projection.
 
 OKLab is Björn Ottosson's perceptual colour space ("A perceptual color space for image
 processing", 2020); the matrices below are the ones published there. Interpolating palette
@@ -25,11 +25,27 @@ _LMS_TO_RGB = torch.tensor(
     ]
 )
 
+_RGB_TO_LMS = torch.linalg.inv(_LMS_TO_RGB.double()).float()
+_LMS_TO_LAB = torch.linalg.inv(_LAB_TO_LMS.double()).float()
+
 
 def oklab_to_linear_srgb(lab: torch.Tensor) -> torch.Tensor:
     """(..., 3) OKLab -> (..., 3) linear sRGB (not clipped)."""
     lms = (lab @ _LAB_TO_LMS.T) ** 3
     return lms @ _LMS_TO_RGB.T
+
+
+def srgb_to_oklab(rgb: torch.Tensor, *, floor: float = 1e-6) -> torch.Tensor:
+    """(..., 3) gamma-encoded sRGB in [0, 1] -> (..., 3) OKLab, differentiable: the inverse
+    of ``oklab_to_linear_srgb`` after the sRGB transfer (its matrices inverted, so the two
+    agree to float precision). The cube root is taken of LMS + ``floor`` (minus the floor's
+    own root), which keeps its gradient finite at black; lightness and chroma come out low
+    by at most 0.01 (the floor's cube root)."""
+    rgb = rgb.clamp(0.0, 1.0)
+    linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    lms = (linear @ _RGB_TO_LMS.T.to(rgb.dtype)).clamp_min(0.0)
+    root = (lms + floor) ** (1 / 3) - floor ** (1 / 3)
+    return root @ _LMS_TO_LAB.T.to(rgb.dtype)
 
 
 def linear_to_srgb(rgb: torch.Tensor) -> torch.Tensor:

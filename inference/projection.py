@@ -10,7 +10,8 @@ picture closest to ``target``:
    on the latents of all candidates at once, coarse to fine (``STAGES``: 32, 64 then
    128 px; fewer candidates at each, the worse ones dropped). The loss
    (``picture_loss``) is a sum of squared pixel errors at several scales, of edge
-   (finite-difference gradient) errors and of colour statistics, plus a weak prior term
+   (finite-difference gradient) errors, of colour statistics and of OKLab hue and chroma
+   (without which dark pictures come back green: see ``picture_loss``), plus a weak prior term
    keeping each latent layer's length near sqrt(dim), where N(0, I) draws lie, so the
    result stays breedable.
 3. **Result**: the candidate whose ``space.render`` is closest to the target in PSNR.
@@ -37,6 +38,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inference.color import srgb_to_oklab
+
 START_SAMPLES = 384  # prior draws scored at the start
 START_SIZE = 16  # side of the pictures they are scored at
 START_CHUNK = 64  # draws scored between two progress reports
@@ -46,6 +49,7 @@ STAGES = ((32, 8, 0.45), (64, 3, 0.3), (128, 1, 0.25))
 STEPS = 300  # optimisation steps in all, when neither steps nor budget_s is given
 LEARNING_RATE = (0.06, 0.03, 0.015)  # Adam step per stage, in latent units
 PRIOR_WEIGHT = 2e-3
+HUE_WEIGHT = 16.0  # of the squared OKLab (a, b) error: see picture_loss
 STEP_S_GUESS = 0.04  # seconds per step at 128 px on two cores, for the ETA before any step
 
 
@@ -118,8 +122,17 @@ def _shrink(picture: torch.Tensor, size: int) -> torch.Tensor:
 def picture_loss(render: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per candidate loss of (n, 3, s, s) renders against a (1, 3, s, s) target, in [0, 1]:
     mean squared error at full, half and quarter scale, mean absolute error of the
-    horizontal and vertical differences (edges), and the squared differences of each
-    channel's mean and standard deviation."""
+    horizontal and vertical differences (edges), the squared differences of each
+    channel's mean and standard deviation, and ``HUE_WEIGHT`` times the squared error of
+    each pixel's OKLab colour (a, b; lightness left to the sRGB terms).
+
+    The colour term is what keeps dark pictures from coming back green. The space cannot
+    paint a dark picture: each field is normalised over the picture, so its pixels spread
+    over the whole palette, whose stops are never darker than OKLab lightness 0.2 at the
+    low end and 0.7 at the high end. For a given OKLab lightness a green has the least
+    sRGB energy (at 0.2, a chroma 0.12 green (1, 28, 8) costs 0.6 of the squared sRGB of
+    the grey (22, 22, 22)), so sRGB errors alone are least for the greenest palette. In
+    OKLab a colourful answer to a colourless picture costs its chroma, whatever the hue."""
     loss = render.new_zeros(render.shape[0])
     r, t = render, target
     for weight in (1.0, 0.5, 0.5):
@@ -133,6 +146,9 @@ def picture_loss(render: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     mean_r, mean_t = render.mean(dim=(2, 3)), target.mean(dim=(2, 3))
     std_r, std_t = render.std(dim=(2, 3)), target.std(dim=(2, 3))
     loss = loss + 0.5 * ((mean_r - mean_t) ** 2 + (std_r - std_t) ** 2).mean(dim=1)
+    ab_r = srgb_to_oklab(render.permute(0, 2, 3, 1))[..., 1:]
+    ab_t = srgb_to_oklab(target.permute(0, 2, 3, 1))[..., 1:]
+    loss = loss + HUE_WEIGHT * ((ab_r - ab_t) ** 2).mean(dim=(1, 2, 3))
     return loss
 
 
