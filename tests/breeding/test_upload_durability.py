@@ -38,10 +38,13 @@ def job_status(upload: Upload) -> str:
     return status
 
 
-def wait_for(condition, what: str, timeout: float, worker: subprocess.Popen, log_path) -> None:
+def wait_for(condition, what: str, timeout: float, worker: subprocess.Popen, log_path,
+             dead_ok: bool = False) -> None:
+    """Poll ``condition`` until it holds, failing with the workers' log if ``worker`` exits
+    first (unless it is meant to be dead) or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     while not condition():
-        if worker.poll() is not None:
+        if worker.poll() is not None and not dead_ok:
             pytest.fail(f"the worker exited before {what}:\n{log_path.read_text()[-3000:]}")
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {timeout} s:\n{log_path.read_text()[-3000:]}")
@@ -66,9 +69,10 @@ def test_a_worker_killed_mid_projection_leaves_a_job_that_completes_exactly_once
         assert job_status(upload) == "doing"  # ...and would stay so without the retry below
         assert Upload.objects.get(pk=upload.pk).status == UploadStatus.PROJECTING
 
-        # 2. The periodic task finds it stalled (no heartbeat from its worker) and puts it back.
-        time.sleep(1.5)
-        assert async_to_sync(retry_stalled)(app.job_manager, 1) == 1
+        # 2. The periodic task finds it stalled (no heartbeat from its worker for a second)
+        #    and puts it back.
+        wait_for(lambda: async_to_sync(retry_stalled)(app.job_manager, 1) == 1,
+                 "stalled job put back", 30, first, log_path, dead_ok=True)
         assert job_status(upload) == "todo"
 
         # 3. Another worker projects it from the start, to the end.

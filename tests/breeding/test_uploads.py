@@ -126,7 +126,6 @@ def test_cancelling_stops_a_projection_under_way(alice, space, settings):
             connection.close()  # this thread's own connection, back to the pool
 
     worker = threading.Thread(target=work)
-    started = time.monotonic()
     worker.start()
     deadline = time.monotonic() + 60
     while not Upload.objects.filter(pk=upload.pk, step__gt=0).exists():
@@ -135,7 +134,8 @@ def test_cancelling_stops_a_projection_under_way(alice, space, settings):
     assert projection.do_cancel_upload(upload)
     worker.join(60)
     assert outcome == {"made": None}
-    assert time.monotonic() - started < 25  # it stopped long before its 30 s budget
+    upload = Upload.objects.get(pk=upload.pk)
+    assert upload.step < upload.steps  # it stopped, far from the end of its budget
     assert Upload.objects.get(pk=upload.pk).status == UploadStatus.CANCELLED
     assert not Creation.objects.filter(origin=Origin.UPLOAD).exists()
 

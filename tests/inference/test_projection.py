@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from inference import projection
 from inference.projection import (
     ProjectionResult,
     ProjectionStep,
@@ -84,7 +85,7 @@ def test_a_time_budget_ends_the_projection(space, target):
     seen: list[ProjectionStep] = []
     found = project(space, target, size=32, budget_s=0.5, on_step=seen.append)
     assert found.steps == len([s for s in seen if s.step > 0]) >= 1
-    assert seen[-1].elapsed_s < 5.0
+    assert found.steps < projection.STEPS  # the budget ended it, not the count of steps
 
 
 def test_any_aspect_is_cropped_to_the_centre_square():

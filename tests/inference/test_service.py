@@ -143,6 +143,15 @@ def test_closing_the_projection_stream_stops_the_projection(replica, space):
     assert httpx.get(f"{replica}/readyz").json()["projections"] == 0
 
 
+def draining(base: str) -> bool:
+    """Has the replica taken its SIGTERM: does it say it is draining, or take no new
+    connection?"""
+    try:
+        return bool(httpx.get(f"{base}/readyz").json().get("draining"))
+    except httpx.TransportError:
+        return True
+
+
 def wait_for_waiting(base: str, at_least: int) -> None:
     deadline = time.monotonic() + 30
     while httpx.get(f"{base}/readyz").json()["waiting"] < at_least:
@@ -188,7 +197,9 @@ def test_sigterm_finishes_the_render_in_flight_and_takes_no_new_work(space):
     try:
         wait_for_waiting(base, 1)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30
+        while not draining(base):  # until it has taken the signal
+            assert time.monotonic() < deadline, "the replica never started draining"
         try:
             late = render(base, latents, 64).status_code
         except httpx.TransportError:
