@@ -28,7 +28,6 @@ from breeding.models import (
     SeedKey,
     Space,
     Upload,
-    UploadStatus,
     Visibility,
     hot_term,
     latent_sha,
@@ -261,22 +260,21 @@ def purge_drafts(older_than: timedelta | None = None) -> int:
 # -- uploads --------------------------------------------------------------------------
 
 
-def do_upload(owner, space: Space, decoded, title: str = "") -> Upload:
+def do_upload(owner, space: Space, decoded, title: str = "", thumb: bytes | None = None) -> Upload:
     """Keep an uploaded picture (decoded and re-encoded by ``breeding.uploads.decode``) and
-    queue its projection, in one transaction: the job exists if and only if the row does."""
+    queue its projection, in one transaction: the job exists if and only if the row does
+    (``Upload.start``: refused past the owner's waiting allowance)."""
     from django.core.files.base import ContentFile
 
     from breeding.tasks import project_upload
 
-    with transaction.atomic():
-        upload = Upload(owner=owner, space=space, sha256=decoded.sha256, width=decoded.width,
-                        height=decoded.height, source_format=decoded.source_format, title=title)
-        upload.original.save(f"original{decoded.extension}", ContentFile(decoded.original),
-                             save=False)
-        upload.thumb.save("thumb.webp", ContentFile(thumb_of(decoded.image)), save=False)
-        upload.save()
-        project_upload.defer(upload_id=upload.pk)
-    return upload
+    thumb = thumb_of(decoded.image) if thumb is None else thumb
+    return Upload.start(
+        owner, lambda upload: project_upload.defer(upload_id=upload.pk),
+        files={"original": (f"original{decoded.extension}", ContentFile(decoded.original)),
+               "thumb": ("thumb.webp", ContentFile(thumb))},
+        space=space, sha256=decoded.sha256, width=decoded.width, height=decoded.height,
+        source_format=decoded.source_format, title=title)
 
 
 def thumb_of(picture) -> bytes:
@@ -314,14 +312,4 @@ def create_from_video(video, keyframes: Sequence[Creation]) -> list[Creation]:
 def do_cancel_upload(upload: Upload) -> bool:
     """Stop an upload's projection (a running job stops at its next progress write).
     False if it had already finished."""
-    from breeding.events import send_to_user
-    from breeding.projection import payload
-
-    with transaction.atomic():
-        cancelled = Upload.objects.filter(
-            pk=upload.pk, status__in=[UploadStatus.QUEUED, UploadStatus.PROJECTING]
-        ).update(status=UploadStatus.CANCELLED, finished=timezone.now())
-        upload.refresh_from_db()
-        if cancelled:
-            send_to_user(upload.owner_id, payload(upload))
-    return bool(cancelled)
+    return upload.cancel()

@@ -10,7 +10,8 @@ owner's studio socket (``{"type": "upload", ...}``) and is also in
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,13 +19,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import actions, spaces
-from breeding.limits import in_words, take
-from breeding.models import UNFINISHED, Space, Upload
+from breeding.errors import Refused
+from breeding.jobs import Gate
+from breeding.models import Space, Upload
 from breeding.uploads import MAX_BYTES, UploadRefused, check_files, decode, read_limited
 from mendel.parsers import MultiPartParser
 from mendel.schema import error_response
-
-HOUR_S = 3600
 
 
 def can_project(space: Space) -> bool:
@@ -85,52 +85,36 @@ class UploadIn(UploadFields):
 
 
 def own_upload(request, public_id: str) -> Upload:
-    upload = (Upload.objects.select_related("space", "creation")
-              .filter(public_id=public_id, owner=request.user).first())
+    upload = Upload.own(request.user, public_id, "space", "creation")
     if upload is None:
         raise NotFound(f"No upload with id {public_id!r}.")
     return upload
 
 
-class Refused(Exception):
-    """An upload refused: a sentence, the HTTP status, the form field it is about, and for a
-    429 the seconds to wait."""
-
-    def __init__(self, message: str, status_code: int = 400, field: str = "file",
-                 wait: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status_code, self.field, self.wait = message, status_code, field, wait
-
-    def response(self) -> Response:
-        body: dict = {"error": self.message}
-        headers = {}
-        if self.status_code == 400:
-            body["fields"] = {self.field: [self.message]}
-        if self.wait is not None:
-            body["retry_after"] = self.wait
-            headers["Retry-After"] = str(self.wait)
-        return Response(body, status=self.status_code, headers=headers)
+#: Pictures decoded at once in this process (decoding a large one takes a core and up to
+#: 150 MB for a while): one a core, and another upload waits its turn for a while.
+DECODING = Gate(settings.UPLOAD_DECODES)
 
 
-def check_allowance(user) -> None:
-    """At most ``UPLOADS_WAITING_MAX`` unfinished uploads and ``UPLOADS_PER_HOUR`` an hour."""
-    waiting = Upload.objects.filter(owner=user, status__in=UNFINISHED).count()
-    if waiting >= settings.UPLOADS_WAITING_MAX:
-        raise Refused(f"You already have {waiting} picture{'s' if waiting != 1 else ''} waiting "
-                      f"to be projected. Wait for one to finish, or cancel one.", 429, wait=10)
-    wait = take(f"upload:user:{user.pk}", 1, settings.UPLOADS_PER_HOUR, HOUR_S)
-    if wait:
-        raise Refused(f"You have uploaded {settings.UPLOADS_PER_HOUR} pictures this hour, as many "
-                      f"as Mendel projects for one person. Try again in {in_words(wait)}.", 429,
-                      wait=wait)
+def busy() -> Refused:
+    return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
+                     "moment."), 503, wait=5)
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back to the pool while it does long work
+    that needs none (decoding a picture), unless a transaction holds it."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
     """Check, decode and keep one uploaded picture, and queue its projection; or ``Refused``.
 
     The cheap checks come first (which space, how many files, their size), then the
-    decoding (``breeding.uploads``), and only a picture that decodes counts against the
-    breeder's allowance.
+    breeder's allowance (``Upload.admit``: a place held while the picture is read), then the
+    decoding (``breeding.uploads``), with no database connection held and at most
+    ``UPLOAD_DECODES`` at once; only a picture that decodes counts against the allowance.
     """
     space = Space.objects.filter(slug=space_slug).first()
     if space is None:
@@ -142,11 +126,27 @@ def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
         raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
     try:
         file = check_files(files)
-        decoded = decode(read_limited(file), file.name, file.content_type)
     except UploadRefused as refused:
-        raise Refused(refused.message, 413 if refused.code == "too-large" else 400) from None
-    check_allowance(user)
-    return actions.do_upload(user, space, decoded, title)
+        raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                      field="file") from None
+    ticket = Upload.admit(user)
+    try:
+        data = read_limited(file)
+        release_connection()
+        with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
+            decoded = decode(data, file.name, file.content_type)
+            thumb = actions.thumb_of(decoded.image)
+    except UploadRefused as refused:
+        ticket.refund()
+        raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                      field="file") from None
+    except BaseException:
+        ticket.refund()
+        raise
+    try:
+        return actions.do_upload(user, space, decoded, title, thumb=thumb)
+    finally:
+        ticket.release()
 
 
 class Uploads(APIView):
@@ -169,10 +169,7 @@ class Uploads(APIView):
         fields = UploadFields(data=request.data)
         fields.is_valid(raise_exception=True)
         data = fields.validated_data
-        try:
-            made = receive(request.user, files, data["space"], data["title"])
-        except Refused as refused:
-            return refused.response()
+        made = receive(request.user, files, data["space"], data["title"])
         return Response(UploadSerializer(made).data, status=status.HTTP_202_ACCEPTED)
 
 

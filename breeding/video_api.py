@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -23,12 +22,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import budget, videos
-from breeding.limits import in_words, take
-from breeding.models import VIDEO_UNFINISHED, Space, Video
-from breeding.upload_api import Refused as Refusal
+from breeding.errors import Refused
+from breeding.models import Space, Video
 from inference import video as engine
-
-HOUR_S = 3600
 
 
 def files_of(video: Video) -> dict[str, str] | None:
@@ -124,27 +120,13 @@ def requested(request) -> tuple[Space, list, videos.Plan, str]:
         keyframes = videos.keyframes_of(request.user, ids)
         space = keyframes[0].space
         videos.check(space, keyframes, plan)
-    except videos.Refused as refused:
+    except Refused as refused:
         raise ValidationError({"keyframes": [str(refused)]}) from None
     return space, keyframes, plan, title
 
 
-def check_allowance(user) -> None:
-    """At most ``VIDEOS_WAITING_MAX`` unfinished videos and ``VIDEOS_PER_HOUR`` an hour."""
-    waiting = Video.objects.filter(owner=user, status__in=VIDEO_UNFINISHED).count()
-    if waiting >= settings.VIDEOS_WAITING_MAX:
-        raise Refusal(f"You already have {waiting} video{'s' if waiting != 1 else ''} being made. "
-                      f"Wait for one to finish, or cancel one.", 429, wait=10)
-    wait = take(f"video:user:{user.pk}", 1, settings.VIDEOS_PER_HOUR, HOUR_S)
-    if wait:
-        raise Refusal(f"You have made {settings.VIDEOS_PER_HOUR} videos this hour, as many as "
-                      f"Mendel renders for one person. Try again in {in_words(wait)}.", 429,
-                      wait=wait)
-
-
 def own_video(request, public_id: str) -> Video:
-    video = (Video.objects.select_related("space", "creation")
-             .filter(public_id=public_id, owner=request.user).first())
+    video = Video.own(request.user, public_id, "space", "creation")
     if video is None:
         raise NotFound(f"No video with id {public_id!r}.")
     return video
@@ -162,11 +144,11 @@ class Videos(APIView):
     @extend_schema(request=VideoIn, responses={202: VideoSerializer})
     def post(self, request):
         space, keyframes, plan, title = requested(request)
+        ticket = Video.admit(request.user)  # refused (429) past the owner's allowance
         try:
-            check_allowance(request.user)
-        except Refusal as refused:
-            return refused.response()
-        video = videos.do_video(request.user, space, keyframes, plan, title)
+            video = videos.do_video(request.user, space, keyframes, plan, title)
+        finally:
+            ticket.release()
         return Response(VideoSerializer(video).data, status=status.HTTP_202_ACCEPTED)
 
 

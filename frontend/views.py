@@ -32,6 +32,7 @@ from breeding.api import (
     lineage_tree,
     serialize,
 )
+from breeding.errors import Refused
 from breeding.limits import client_address, in_words, take
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
@@ -347,7 +348,7 @@ def upload_page(request):
         title = request.POST.get("title", "")[:120]
         try:
             made = upload_api.receive(request.user, files, space, title)
-        except upload_api.Refused as refused:
+        except Refused as refused:
             error, status = refused.message, refused.status_code
         else:
             return redirect(f"{request.path}?id={made.public_id}")

@@ -26,6 +26,7 @@ from django.utils.text import slugify
 
 from breeding import actions as breeding
 from breeding import images
+from breeding.errors import Refused  # a curator action or a vote that cannot be done
 from breeding.models import Creation, Origin, Video, Visibility
 from gallery.models import (
     BreedingRound,
@@ -44,14 +45,6 @@ MAX_ITEMS = 500
 ROUND_CHILDREN = (2, 8)
 ROUND_SECONDS = (10, 600)
 ROUND_CHAOS = 0.35
-
-
-class Refused(Exception):
-    """A curator action or a vote that cannot be done: ``message`` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def group(exhibition_id: int) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+
+from mendel.api import BUSY_RETRY_S, busy_message, database_busy
 
 MACHINE_PREFIXES = ("/api/", "/r/")
 
@@ -53,6 +57,17 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's answer to an exception no view handled; a database with no connection free
+    (raised before any view: reading the session, say) is a 503 with a sentence."""
+    exc = sys.exc_info()[1]
+    if exc is not None and database_busy(exc):
+        headers = {"Retry-After": str(BUSY_RETRY_S)}
+        if _wants_json(request):
+            return JsonResponse({"error": busy_message(), "retry_after": BUSY_RETRY_S},
+                                status=503, headers=headers)
+        response = _page("Busy", busy_message(), 503)
+        response["Retry-After"] = str(BUSY_RETRY_S)
+        return response
     if _wants_json(request):
         return JsonResponse({"error": "Something went wrong on our side. Try again shortly."}, status=500)
     return HttpResponse(loader.get_template("mendel/500.html").render(), status=500)
