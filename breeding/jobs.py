@@ -34,6 +34,7 @@ again (every step here is idempotent).
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import statistics
@@ -299,17 +300,17 @@ class Job(models.Model):
             self.refresh_from_db()
             if ended:
                 self.announce()
-        if ended:
-            self.clean_scratch()
         return bool(ended)
 
     def fail(self, message: str) -> None:
-        """Give up on the job for good, saying why in words its owner understands."""
+        """Give up on the job for good, saying why in words its owner understands (called
+        by the run itself: its scratch goes too)."""
         self._end(self.Status.FAILED, error=message[:300])
+        self.clean_scratch()
 
     def cancel(self) -> bool:
-        """Stop the job (a running task stops at its next progress write); False if it
-        had already ended."""
+        """Stop the job (a running task stops at its next progress write and empties its
+        scratch; a dead one's is swept); False if it had already ended."""
         return self._end(self.Status.CANCELLED)
 
     # -- scratch -----------------------------------------------------------------------
@@ -431,7 +432,10 @@ async def retry_stalled(manager, seconds_since_heartbeat: float) -> int:
     for job in stalled:
         log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
         kind = KINDS.get(job.task_name)
-        pk = (job.task_kwargs or {}).get(kind.TASK_ARG) if kind is not None else None
+        arguments = job.task_kwargs or {}
+        if isinstance(arguments, str | bytes):  # as some queries return them: JSON text
+            arguments = json.loads(arguments)
+        pk = arguments.get(kind.TASK_ARG) if kind is not None else None
         if isinstance(pk, int):
             shutil.rmtree(scratch_root() / f"{kind._meta.model_name}-{pk}", ignore_errors=True)
         await manager.retry_job(job)
