@@ -43,6 +43,13 @@ def _own_media(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _own_scratch(settings, tmp_path_factory):
+    """Jobs keep their files in between in a folder of the test's own (and so do the
+    servers and workers it starts)."""
+    settings.JOB_SCRATCH_DIR = tmp_path_factory.mktemp("scratch")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_lists(settings):
     """Lists answer from the database; the one test of the page cache turns it on."""
     settings.GALLERY_CACHE_SECONDS = 0
