@@ -442,6 +442,15 @@ async def retry_stalled(manager, seconds_since_heartbeat: float) -> int:
     return len(stalled)
 
 
+def release_connection() -> None:
+    """Give this thread's database connection back to the pool before long work that needs
+    none (decoding a picture, rendering a preview), unless a transaction holds it: the next
+    query takes one again. A request never holds one of the pool's few connections while
+    it computes."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 class Gate:
     """At most ``slots`` holders at once (decoding a picture, say); a caller waits at most
     ``wait_s`` for a slot. ``waiting`` and ``busy`` say how many wait and hold."""

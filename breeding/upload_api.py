@@ -10,7 +10,7 @@ owner's studio socket (``{"type": "upload", ...}``) and is also in
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from breeding import actions, spaces
 from breeding.errors import Refused
-from breeding.jobs import Gate
+from breeding.jobs import Gate, release_connection
 from breeding.models import Space, Upload
 from breeding.uploads import MAX_BYTES, UploadRefused, check_files, decode, read_limited
 from mendel.parsers import MultiPartParser
@@ -99,13 +99,6 @@ DECODING = Gate(settings.UPLOAD_DECODES)
 def busy() -> Refused:
     return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
                      "moment."), 503, wait=5)
-
-
-def release_connection() -> None:
-    """Give this thread's database connection back to the pool while it does long work
-    that needs none (decoding a picture), unless a transaction holds it."""
-    if not connection.in_atomic_block:
-        connection.close()
 
 
 def receive(user, files: list, space_slug: str, title: str = "") -> Upload:

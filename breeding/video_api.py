@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from breeding import budget, videos
 from breeding.errors import Refused
+from breeding.jobs import release_connection
 from breeding.models import Space, Video
 from inference import video as engine
 
@@ -184,6 +185,7 @@ class VideoPreview(APIView):
         space, keyframes, plan, _ = requested(request)
         quick = dataclasses.replace(plan, fps=engine.PREVIEW_FPS)
         budget.charge(request, budget.picture(engine.PREVIEW_SIZE) * quick.frames(len(keyframes)))
+        release_connection()  # rendering takes seconds and needs no database
         data = videos.preview(space, keyframes, plan)
         return HttpResponse(data, content_type="video/webm",
                             headers={"Cache-Control": "private, no-store"})
