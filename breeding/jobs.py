@@ -54,6 +54,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breeding.errors import Refused
+from breeding.events import send_to_user
 from breeding.limits import in_words, take
 
 log = logging.getLogger(__name__)
@@ -182,8 +183,6 @@ class Job(models.Model):
         return cls.objects.select_related(*related).filter(public_id=public_id, owner=user).first()
 
     def announce(self, **extra) -> None:
-        from breeding.events import send_to_user
-
         send_to_user(self.owner_id, self.event(**extra))
 
     # -- the allowance -----------------------------------------------------------------

@@ -7,37 +7,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from breeding.budget import OverBudget
 from breeding.errors import Refused
-
-#: Seconds a client is asked to wait when the database has no connection free.
-BUSY_RETRY_S = 5
-
-
-def database_busy(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database pool having no connection free in time (psycopg's
-    ``PoolTimeout``, or a pool that is full or closing), as opposed to a broken query."""
-    try:
-        from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
-    except ImportError:  # no pool configured
-        return False
-    seen = exc
-    for _depth in range(4):
-        if isinstance(seen, PoolTimeout | TooManyRequests | PoolClosed):
-            return True
-        seen = seen.__cause__ or seen.__context__
-        if seen is None:
-            return False
-    return False
-
-
-def busy_message() -> str:
-    return _("Mendel is too busy to answer just now. Try again in a few seconds.")
+from mendel.errors import BUSY_RETRY_S, busy_message, database_busy
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:

@@ -8,10 +8,30 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-
-from mendel.api import BUSY_RETRY_S, busy_message, database_busy
+from django.utils.translation import gettext as _
+from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
 MACHINE_PREFIXES = ("/api/", "/r/")
+
+#: Seconds a client is asked to wait when the database has no connection free.
+BUSY_RETRY_S = 5
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database pool having no connection free in time (psycopg's
+    ``PoolTimeout``, or a pool that is full or closing), as opposed to a broken query."""
+    seen = exc
+    for _depth in range(4):
+        if isinstance(seen, PoolTimeout | TooManyRequests | PoolClosed):
+            return True
+        seen = seen.__cause__ or seen.__context__
+        if seen is None:
+            return False
+    return False
+
+
+def busy_message() -> str:
+    return _("Mendel is too busy to answer just now. Try again in a few seconds.")
 
 
 def _wants_json(request) -> bool:
