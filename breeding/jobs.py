@@ -11,11 +11,12 @@ How a new kind of job uses it:
    per-owner allowance (``WAITING_MAX_SETTING``, ``PER_HOUR_SETTING``), its task's name and
    argument (``TASK``, ``TASK_ARG``), the sentences of its refusals and ``event()``, what
    the owner's sockets hear of it. ``makemigrations`` adds the shared fields.
-2. The request: ``ticket = Training.admit(owner)`` before anything costly (the allowance,
-   per hour and waiting, checked and reserved: :class:`breeding.errors.Refused` with a 429
-   sentence past it), then ``Training.start(owner, defer, **fields)`` keeps the row and
-   defers its task in one transaction, the waiting count checked again under a per-owner
-   lock (so concurrent requests cannot pass it together), and ``ticket.release()``.
+2. The request: ``with Training.admit(owner):`` before anything costly (the allowance,
+   per hour and waiting, checked and a place reserved: :class:`breeding.errors.Refused`
+   with a 429 sentence past it; a request refused inside does not count), then
+   ``Training.start(owner, defer, **fields)`` keeps the row and defers its task in one
+   transaction, the waiting count checked again under a per-owner lock (so concurrent
+   requests cannot pass it together).
 3. The task: ``job = Training.claim(pk)`` (None: nothing to do), then the work, reporting
    through ``progress = job.progress_meter(prior_s)``: ``progress(fraction, **fields)``
    writes a fraction that only grows, over all the work's phases, with the time left
@@ -327,11 +328,20 @@ class Job(models.Model):
 
 class Ticket:
     """A waiting place held while a request is checked (``Job.admit``): ``release()`` it
-    once the job is kept or refused; ``refund()`` also gives back the hourly count, for a
-    request refused for what it sent."""
+    once the job is kept; ``refund()`` also gives back the hourly count, for a request
+    refused after all. As a context manager: released on success, refunded on an error."""
 
     def __init__(self, reservation: str) -> None:
         self.reservation, self.hourly = reservation, None
+
+    def __enter__(self) -> Ticket:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.release()
+        else:
+            self.refund()
 
     def release(self) -> None:
         _give_back(self.reservation)

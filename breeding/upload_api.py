@@ -122,24 +122,17 @@ def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
     except UploadRefused as refused:
         raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
                       field="file") from None
-    ticket = Upload.admit(user)
-    try:
+    with Upload.admit(user):  # a refusal from here on does not count against it
         data = read_limited(file)
         release_connection()
-        with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
-            decoded = decode(data, file.name, file.content_type)
-            thumb = actions.thumb_of(decoded.image)
-    except UploadRefused as refused:
-        ticket.refund()
-        raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
-                      field="file") from None
-    except BaseException:
-        ticket.refund()
-        raise
-    try:
+        try:
+            with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
+                decoded = decode(data, file.name, file.content_type)
+                thumb = actions.thumb_of(decoded.image)
+        except UploadRefused as refused:
+            raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                          field="file") from None
         return actions.do_upload(user, space, decoded, title, thumb=thumb)
-    finally:
-        ticket.release()
 
 
 class Uploads(APIView):

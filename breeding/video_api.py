@@ -145,11 +145,8 @@ class Videos(APIView):
     @extend_schema(request=VideoIn, responses={202: VideoSerializer})
     def post(self, request):
         space, keyframes, plan, title = requested(request)
-        ticket = Video.admit(request.user)  # refused (429) past the owner's allowance
-        try:
+        with Video.admit(request.user):  # refused (429) past the owner's allowance
             video = videos.do_video(request.user, space, keyframes, plan, title)
-        finally:
-            ticket.release()
         return Response(VideoSerializer(video).data, status=status.HTTP_202_ACCEPTED)
 
 
