@@ -304,7 +304,9 @@ class Person:
         self.browser = token is None
         self.works: dict[str, dict] = {}  # own creations, as the API answered them
         self.current: str | None = None
-        self.cache: set[str] = set()  # the browser's cache: pictures are immutable
+        # The browser's cache: a picture is kept five minutes (max-age=300) and then
+        # revalidated; a soak of a few minutes may count each as fetched once.
+        self.cache: set[str] = set()
         self.liked: set[str] = set()
         self.known_genes: list[dict] | None = None
         self.reopen_socket = False

@@ -32,6 +32,7 @@ from breeding.models import (
     hot_term,
     latent_sha,
 )
+from breeding.signals import listing_changed
 
 PREVIEW_TTL_S = 15 * 60
 
@@ -222,38 +223,58 @@ def preview_latent(space: Space, sha: str, user_id: int) -> torch.Tensor | None:
     return torch.tensor(entry[1], dtype=torch.float32).view(space.layers, space.dim)
 
 
+def _announce(creation: Creation, was: tuple[bool, bool]) -> None:
+    """Tell the apps above when what a visitor may open or find of ``creation`` changed
+    (``was``: could they, before)."""
+    now = (creation.visible_to(None), creation.listed_for(None))
+    if now != was:
+        listing_changed.send(sender=Creation, creation=creation,
+                             visible=now[0] != was[0], listed=now[1] != was[1])
+
+
+def _for_visitors(creation: Creation) -> tuple[bool, bool]:
+    return creation.visible_to(None), creation.listed_for(None)
+
+
 def do_update(creation: Creation, *, title: str | None = None, visibility: str | None = None) -> Creation:
+    was = _for_visitors(creation)
     fields = []
     if title is not None:
         creation.title = title
         fields.append("title")
     if visibility is not None and visibility != creation.visibility:
-        if creation.visibility == Visibility.DRAFT:
+        if creation.is_draft:
             creation.kept_at = timezone.now()
             fields.append("kept_at")
         creation.visibility = visibility
         fields.append("visibility")
     if fields:
         creation.save(update_fields=fields)
+    _announce(creation, was)
     return creation
 
 
 def do_remove(creation: Creation) -> None:
     """Remove a creation from view; its children and their lineage stay intact."""
-    Creation.objects.filter(pk=creation.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+    was, now = _for_visitors(creation), timezone.now()
+    if Creation.objects.filter(pk=creation.pk).alive().update(removed_at=now):
+        creation.removed_at = now
+        _announce(creation, was)
 
 
 def do_restore(creation: Creation) -> None:
     """Undo a removal (until the draft clean-up job has deleted it for good)."""
-    Creation.objects.filter(pk=creation.pk).update(removed_at=None)
-    creation.removed_at = None
+    if Creation.objects.filter(pk=creation.pk).removed().update(removed_at=None):
+        was = _for_visitors(creation)
+        creation.removed_at = None
+        _announce(creation, was)
 
 
 def purge_drafts(older_than: timedelta | None = None) -> int:
     """Delete drafts nobody kept; links from their children stay, pointing nowhere."""
     older_than = older_than or timedelta(hours=settings.DRAFT_TTL_HOURS)
     cutoff = timezone.now() - older_than
-    deleted, _ = Creation.objects.filter(visibility=Visibility.DRAFT, created__lt=cutoff).delete()
+    deleted, _ = Creation.objects.drafts().filter(created__lt=cutoff).delete()
     return deleted
 
 

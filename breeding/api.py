@@ -131,8 +131,8 @@ def known_parents(creations, viewer) -> dict[int, bool]:
     pks = {link.parent_id for c in creations for link in _links(c) if link.parent_id is not None}
     if not pks:
         return {}
-    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).values_list("pk", "removed_at")
-    return {pk: removed_at is not None for pk, removed_at in rows}
+    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).only("pk", "removed_at")
+    return {row.pk: row.is_removed for row in rows}
 
 
 def family_parents(creation: Creation, viewer, known: dict[int, bool]) -> list[dict]:
@@ -528,8 +528,8 @@ class Restore(APIView):
 
     @extend_schema(request=None, responses=CreationSerializer)
     def post(self, request, public_id):
-        creation = creation_queryset().filter(
-            public_id=public_id, owner=request.user, removed_at__isnull=False
+        creation = creation_queryset().removed().filter(
+            public_id=public_id, owner=request.user
         ).first()
         if creation is None:
             raise NotFound(f"Nothing of yours to restore with id {public_id!r}.")
@@ -556,7 +556,7 @@ class MyCreations(APIView):
         if visibility := request.query_params.get("visibility"):
             if visibility not in Visibility.values:
                 raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
-            qs = qs.filter(visibility=visibility)
+            qs = qs.with_visibility(visibility)
         return Response(serialize(qs[:200], request.user))
 
 

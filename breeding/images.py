@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
 import torch
@@ -284,6 +285,16 @@ def _store(key, name: str, rendering: Future, result: Future) -> None:
     finally:
         with _lock:
             _inflight.pop(key, None)
+
+
+def settle(timeout: float | None = None) -> bool:
+    """Wait until every picture being rendered now is stored (or has failed): True if they
+    all were within ``timeout``. For a process that stops, and for tests: a picture still
+    on its way would otherwise be written under whatever storage settings hold then."""
+    with _lock:
+        pending = list(_inflight.values())
+    done, not_done = futures_wait(pending, timeout=timeout)
+    return not not_done
 
 
 def prefetch(space: str, sha: str, latent: torch.Tensor, sizes=EAGER_SIZES) -> None:

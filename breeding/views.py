@@ -17,14 +17,13 @@ import numpy as np
 import torch
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from breeding import actions, budget, images
 from breeding.limits import client_address
-from breeding.models import SHARED, Creation, Space
+from breeding.models import Creation, Space
 
 SHA = re.compile(r"[0-9a-f]{32}")
 #: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
@@ -37,8 +36,6 @@ SHARED_MAX_AGE = 300
 SHARED_STALE_S = 60
 SHARED_CACHE = f"public, max-age={SHARED_MAX_AGE}, stale-while-revalidate={SHARED_STALE_S}"
 PRIVATE_CACHE = f"private, max-age={SHARED_MAX_AGE}"
-SHARED_FIRST = Case(When(visibility__in=SHARED, then=Value(0)), default=Value(1),
-                    output_field=IntegerField())
 
 
 def refusal(message: str, status: int, retry_after: int | None = None) -> JsonResponse:
@@ -86,14 +83,15 @@ def find(space_slug: str, sha: str, user, request):
         row = (
             Creation.objects.visible_to(user_id)
             .filter(space__slug=space_slug, latent_sha=sha)
-            .order_by(SHARED_FIRST)
-            .values_list("visibility", "latent", "space__layers", "space__dim")
+            .with_shared()
+            .order_by("-anyone")
+            .values_list("anyone", "latent", "space__layers", "space__dim")
             .first()
         )
         if row is not None:
-            visibility, latent, layers, dim = row
+            shared, latent, layers, dim = row
             latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
-            return latent, visibility in SHARED, user_id
+            return latent, shared, user_id
         space = Space.objects.filter(slug=space_slug).first()
         if space is None or user_id is None:
             return None
@@ -197,7 +195,7 @@ def _video_file(public_id: str, name: str, user, request):
     stored = getattr(video, field)
     if work is None or not stored:
         return None
-    return stored, kind, work.visibility in SHARED
+    return stored, kind, work.is_shared
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
