@@ -301,3 +301,11 @@ def test_a_progress_never_goes_back_and_the_time_left_is_measured(alice, space):
     again.progress_meter(prior_s=10.0)(0.2, force=True)
     upload.refresh_from_db()
     assert upload.progress == pytest.approx(0.999)
+
+
+def test_every_kind_of_job_names_the_task_that_runs_it():
+    from breeding import tasks
+    from breeding.jobs import KINDS
+
+    assert KINDS == {tasks.project_upload.name: Upload, tasks.render_video.name: Video}
+    assert Upload.TASK_ARG == "upload_id" and Video.TASK_ARG == "video_id"
