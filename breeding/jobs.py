@@ -4,8 +4,8 @@ inherits :class:`Job`, run by a durable procrastinate task.
 
 How a new kind of job uses it:
 
-1. The model: ``class Training(Job)`` adds its own fields (its space, its settings, its
-   result) and says ``Status = statuses("TrainingStatus")`` (or names its running state,
+1. The model: ``class Training(Job)`` adds its own fields (a ``public_id``, its space,
+   its settings, its result) and says ``Status = statuses("TrainingStatus")`` (or names its running state,
    ``statuses("UploadStatus", running=("PROJECTING", "projecting", "Projecting"))``),
    ``status = status_field(Status)``, ``RUNNING = Status.RUNNING``, the settings of its
    per-owner allowance (``WAITING_MAX_SETTING``, ``PER_HOUR_SETTING``), its task's name and
@@ -14,7 +14,8 @@ How a new kind of job uses it:
 2. The request: ``with Training.admit(owner):`` before anything costly (the allowance,
    per hour and waiting, checked and a place reserved: :class:`breeding.errors.Refused`
    with a 429 sentence past it; a request refused inside does not count), then
-   ``Training.start(owner, defer, **fields)`` keeps the row and defers its task in one
+   ``Training.start(owner, defer, files=..., **fields)`` keeps the row and defers its task
+   (``defer(job)``) in one
    transaction, the waiting count checked again under a per-owner lock (so concurrent
    requests cannot pass it together).
 3. The task: ``job = Training.claim(pk)`` (None: nothing to do), then the work, reporting
