@@ -15,9 +15,8 @@ How a new kind of job uses it:
    per hour and waiting, checked and a place reserved: :class:`breeding.errors.Refused`
    with a 429 sentence past it; a request refused inside does not count), then
    ``Training.start(owner, defer, files=..., **fields)`` keeps the row and defers its task
-   (``defer(job)``) in one
-   transaction, the waiting count checked again under a per-owner lock (so concurrent
-   requests cannot pass it together).
+   (``defer(job)``) in one transaction, the waiting count checked again under a per-owner
+   lock (so concurrent requests cannot pass it together).
 3. The task: ``job = Training.claim(pk)`` (None: nothing to do), then the work, reporting
    through ``progress = job.progress_meter(prior_s)``: ``progress(fraction, **fields)``
    writes a fraction that only grows, over all the work's phases, with the time left
