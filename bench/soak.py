@@ -66,7 +66,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import cpu_model, free_port, percentile  # noqa: E402
+from bench._server import cpu_model, percentile  # noqa: E402
+from mendel.processes import free_port  # noqa: E402
 
 RAMP_S = 30.0
 RSS_EVERY_S = 5.0
@@ -897,7 +898,7 @@ def main() -> int:
                         help="mean seconds between one person's actions")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request is an error")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="set in the server's environment (say, RENDER_BUDGET_MPX_PER_MIN=600)")
+                        help="set in the server's environment (say, RENDER_BUDGET_CPU_S_PER_MIN=600)")
     parser.add_argument("--genes-timeout", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the data folder and server log")

@@ -18,8 +18,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
-from breeding import genetics, images
+from breeding import budget, genetics, images, spaces
+from breeding.jobs import Gate, release_connection
 from breeding.models import (
     Creation,
     Gene,
@@ -29,16 +32,38 @@ from breeding.models import (
     Space,
     Upload,
     Visibility,
-    hot_term,
     latent_sha,
+    opens_to_anyone,
 )
-from breeding.signals import listing_changed
+from breeding.signals import listing_changed, works_made
+from breeding.uploads import UploadRefused, check_files, decode, read_limited
+from common.errors import Refused
 
 PREVIEW_TTL_S = 15 * 60
 
 
 class NotBreedable(ValueError):
     """A work that cannot be bred from; the message is for people."""
+
+
+class NotShareable(ValueError):
+    """A work that cannot be shared as it is; the message is for people."""
+
+
+#: Origins whose latent is made from other works': one of these equal to someone else's work
+#: is a copy of that work, not a new one.
+DERIVED = (Origin.CHILDREN, Origin.CROSS, Origin.EDIT)
+
+
+def copied_work(space_id: int, shas: Sequence[str], owner_id: int, before=None) -> Creation | None:
+    """The first work of someone other than ``owner_id`` whose latent is one of ``shas``
+    (made before ``before``, when given), whoever may see it now: a work that is public
+    today may be made private tomorrow, and a copy of it must not keep its picture served.
+    Not a visibility question, so not ``visible_to``: it asks whose picture this is."""
+    found = Creation.objects.filter(space_id=space_id, latent_sha__in=list(shas)).exclude(owner_id=owner_id)
+    if before is not None:
+        found = found.filter(created__lt=before)
+    return found.order_by("created", "id").first()
 
 
 def check_breedable(creation: Creation) -> None:
@@ -95,20 +120,29 @@ def sync_spaces() -> list[Space]:
 
 def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int | None,
             parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
-            title: str = "", visibility: str = Visibility.DRAFT) -> list[Creation]:
+            title: str = "", visibility: str = Visibility.DRAFT, copy: bool = False) -> list[Creation]:
     depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
     shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
+    # Children at chaos 0, an edit that moves no gene, a cross with all the weight on one
+    # parent: the same latent as someone else's work, whose picture would then be served
+    # through this one after its owner hid it. Asked for a change, that is no change.
+    if origin in DERIVED and not copy and copied_work(space.pk, shas, owner.pk) is not None:
+        raise NotBreedable(_("That would be an exact copy of someone else's work, not a new one: "
+                             "raise the chaos, move a gene, or give another parent some weight."))
     # Start rendering now, before the rows are even written: pictures are a cache keyed by
     # content, served only once a visible creation points at them, so a rolled-back
-    # transaction costs a wasted render and nothing else.
+    # transaction costs a wasted render and nothing else. They are rendered in the owner's
+    # turn, and what they measure to cost is settled on the owner's render budget.
+    who = budget.payer(owner.pk, None)
     for sha, latent in zip(shas, latents, strict=True):
-        images.prefetch(space.slug, sha, latent)
+        for size in images.EAGER_SIZES:
+            images.request(space.slug, sha, latent, size, who=who,
+                           on_cost=budget.settler(owner.pk, None, budget.picture(size, space.slug)))
     now = timezone.now()
     with transaction.atomic():
-        made = Creation.objects.bulk_create(
+        works = [
             Creation(
                 created=now,
-                hot=hot_term(now),
                 owner=owner,
                 space=space,
                 latent=latent.flatten().tolist(),
@@ -122,7 +156,9 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 kept_at=None if visibility == Visibility.DRAFT else now,
             )
             for sha, latent in zip(shas, latents, strict=True)
-        )
+        ]
+        works_made.send(sender=Creation, works=works)
+        made = Creation.objects.bulk_create(works)
         links = [
             Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw, position=i)
             for creation in made
@@ -138,6 +174,13 @@ def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Crea
     seed = new_seed() if seed is None else seed
     latents = space.generator().sample(n, stream(owner, seed))
     return _create(owner, space, latents, Origin.RANDOM, seed)
+
+
+def do_copy(owner, source: Creation) -> Creation:
+    """The breeder's own copy of a work they may see, to breed from ("breed from this"):
+    the same latent, a draft. It cannot be shared until it is changed (``do_update``)."""
+    return _create(owner, source.space, latent_of(source)[None], Origin.CHILDREN, None,
+                   [(source, 1.0, 1.0)], copy=True)[0]
 
 
 def do_children(owner, parent: Creation, n: int, chaos: float, seed: int | None = None) -> list[Creation]:
@@ -211,7 +254,8 @@ def preview(user, source: Creation, amounts: dict[str, float], genes: dict[str, 
     latent = edited_latent(source, amounts, genes)
     sha = latent_sha(source.space.slug, source.space.version, latent)
     cache.set(f"preview:{source.space.slug}:{sha}", (user.pk, latent.flatten().tolist()), PREVIEW_TTL_S)
-    images.request(source.space.slug, sha, latent, size)
+    images.request(source.space.slug, sha, latent, size, who=budget.payer(user.pk, None),
+                   on_cost=budget.settler(user.pk, None, budget.picture(size, source.space.slug)))
     return images.url(source.space.slug, sha, size)
 
 
@@ -237,8 +281,16 @@ def _for_visitors(creation: Creation) -> tuple[bool, bool]:
 
 
 def do_update(creation: Creation, *, title: str | None = None, visibility: str | None = None) -> Creation:
+    """Retitle a work or change who may see it; NotShareable for a copy of someone else's
+    work (``do_copy``) that is to be shared unchanged."""
     was = _for_visitors(creation)
     fields = []
+    if (visibility is not None and opens_to_anyone(visibility)
+            and not opens_to_anyone(creation.visibility) and creation.origin in DERIVED
+            and copied_work(creation.space_id, [creation.latent_sha], creation.owner_id,
+                            before=creation.created) is not None):
+        raise NotShareable(_("This is an exact copy of someone else's work. Change it first "
+                             "(breed it, cross it or move a gene), then share what you made."))
     if title is not None:
         creation.title = title
         fields.append("title")
@@ -287,15 +339,59 @@ def do_upload(owner, space: Space, decoded, title: str = "", thumb: bytes | None
     (``Upload.start``: refused past the owner's waiting allowance)."""
     from django.core.files.base import ContentFile
 
-    from breeding.tasks import project_upload
-
     thumb = thumb_of(decoded.image) if thumb is None else thumb
+    # The task by name: the job module imports this one, never the other way round.
+    task = app.configure_task("breeding.tasks.project_upload", allow_unknown=False)
     return Upload.start(
-        owner, lambda upload: project_upload.defer(upload_id=upload.pk),
+        owner, lambda upload: task.defer(upload_id=upload.pk),
         files={"original": (f"original{decoded.extension}", ContentFile(decoded.original)),
                "thumb": ("thumb.webp", ContentFile(thumb))},
         space=space, sha256=decoded.sha256, width=decoded.width, height=decoded.height,
         source_format=decoded.source_format, title=title)
+
+
+#: Pictures decoded at once in this process (decoding a large one takes a core and up to
+#: 150 MB for a while): one a core, and another upload waits its turn for a while.
+DECODING = Gate(settings.UPLOAD_DECODES)
+
+
+def busy() -> Refused:
+    return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
+                     "moment."), 503, wait=5)
+
+
+def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
+    """Check, decode and keep one uploaded picture, and queue its projection; or ``Refused``.
+
+    The cheap checks come first (which space, how many files, their size), then the
+    breeder's allowance (``Upload.admit``: a place held while the picture is read), then the
+    decoding (``breeding.uploads``), with no database connection held and at most
+    ``UPLOAD_DECODES`` at once; only a picture that decodes counts against the allowance.
+    """
+    space = Space.objects.filter(slug=space_slug).first()
+    if space is None:
+        raise Refused(f"There is no space {space_slug[:40]!r}.", field="space")
+    state = spaces.availability(space)
+    if not state.available:
+        raise Refused(f"The {space.slug} space is unavailable. {state.reason}", 503, field="space")
+    if not spaces.can_project(space, state):
+        raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
+    try:
+        file = check_files(files)
+    except UploadRefused as refused:
+        raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                      field="file") from None
+    with Upload.admit(user):  # a refusal from here on does not count against it
+        data = read_limited(file)
+        release_connection()
+        try:
+            with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
+                decoded = decode(data, file.name, file.content_type)
+                thumb = thumb_of(decoded.image)
+        except UploadRefused as refused:
+            raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                          field="file") from None
+        return do_upload(user, space, decoded, title, thumb=thumb)
 
 
 def thumb_of(picture) -> bytes:
@@ -328,9 +424,3 @@ def create_from_video(video, keyframes: Sequence[Creation]) -> list[Creation]:
     parents = list({k.pk: (k, 1.0, 1.0) for k in keyframes}.values())
     return _create(video.owner, video.space, latent_of(keyframes[0])[None], Origin.VIDEO, None,
                    parents, title=video.title, visibility=Visibility.PRIVATE)
-
-
-def do_cancel_upload(upload: Upload) -> bool:
-    """Stop an upload's projection (a running job stops at its next progress write).
-    False if it had already finished."""
-    return upload.cancel()

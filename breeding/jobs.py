@@ -12,7 +12,7 @@ How a new kind of job uses it:
    argument (``TASK``, ``TASK_ARG``), the sentences of its refusals and ``event()``, what
    the owner's sockets hear of it. ``makemigrations`` adds the shared fields.
 2. The request: ``with Training.admit(owner):`` before anything costly (the allowance,
-   per hour and waiting, checked and a place reserved: :class:`breeding.errors.Refused`
+   per hour and waiting, checked and a place reserved: :class:`common.errors.Refused`
    with a 429 sentence past it; a request refused inside does not count), then
    ``Training.start(owner, defer, files=..., **fields)`` keeps the row and defers its task
    (``defer(job)``) in one transaction, the waiting count checked again under a per-owner
@@ -54,9 +54,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from breeding.errors import Refused
 from breeding.events import send_to_user
 from breeding.limits import in_words, take
+from common.errors import Refused
 
 log = logging.getLogger(__name__)
 

@@ -156,3 +156,9 @@ def finish(upload: Upload, latent: torch.Tensor, psnr_db: float | None) -> str |
 def fail(upload: Upload, message: str) -> None:
     """Give up on an upload for good, saying why in words its owner understands."""
     upload.fail(message)
+
+
+def do_cancel_upload(upload: Upload) -> bool:
+    """Stop an upload's projection (a running job stops at its next progress write).
+    False if it had already finished."""
+    return upload.cancel()

@@ -10,10 +10,10 @@ see that work. ``POST /api/videos/preview/`` answers a small WebM at once.
 
 from __future__ import annotations
 
-import dataclasses
-
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
@@ -22,18 +22,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import budget, videos
-from breeding.errors import Refused
 from breeding.jobs import release_connection
 from breeding.models import Space, Video
+from breeding.videos import files_of
+from common.errors import Refused as Refusal
 from inference import video as engine
 
-
-def files_of(video: Video) -> dict[str, str] | None:
-    """Where a rendered video's files are served; None until it is done."""
-    if not video.mp4:
-        return None
-    base = f"/videos/{video.public_id}"
-    return {"mp4": f"{base}/video.mp4", "webm": f"{base}/video.webm", "poster": f"{base}/poster.webp"}
+HOUR_S = 3600
+#: A preview still marked as being made after this long is taken to have died with its process.
+PREVIEW_BUSY_S = 120
 
 
 class VideoFilesSerializer(serializers.Serializer):
@@ -121,7 +118,7 @@ def requested(request) -> tuple[Space, list, videos.Plan, str]:
         keyframes = videos.keyframes_of(request.user, ids)
         space = keyframes[0].space
         videos.check(space, keyframes, plan)
-    except Refused as refused:
+    except Refusal as refused:
         raise ValidationError({"keyframes": [str(refused)]}) from None
     return space, keyframes, plan, title
 
@@ -135,7 +132,7 @@ def own_video(request, public_id: str) -> Video:
 
 class Videos(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    rate_limited = True  # 429 past the hourly allowance (documented by mendel.schema)
+    rate_limited = True  # 429 past the hourly allowance (documented by common.schema)
 
     @extend_schema(responses=VideoSerializer(many=True))
     def get(self, request):
@@ -179,10 +176,19 @@ class VideoPreview(APIView):
         (200, "video/webm"): OpenApiResponse(OpenApiTypes.BINARY, description=(
             f"A {engine.PREVIEW_SIZE} px, {engine.PREVIEW_FPS} fps WebM of the video."))})
     def post(self, request):
-        space, keyframes, plan, _ = requested(request)
-        quick = dataclasses.replace(plan, fps=engine.PREVIEW_FPS)
-        budget.charge(request, budget.picture(engine.PREVIEW_SIZE) * quick.frames(len(keyframes)))
-        release_connection()  # rendering takes seconds and needs no database
-        data = videos.preview(space, keyframes, plan)
+        space, keyframes, plan, _title = requested(request)
+        # One preview at a time per person (another waits for none: the render queue takes
+        # people in turn), charged by the CPU seconds it measured (planning, rendering,
+        # encoding), not by its pixels: a long preview costs far more than its frames' area.
+        busy = f"video-preview:{request.user.pk}"
+        if not cache.add(busy, 1, timeout=PREVIEW_BUSY_S):
+            return Refusal(_("Your previous video preview is still being made. Wait for it, "
+                             "then ask again."), 429, wait=2).response()
+        try:
+            with budget.metered(request):
+                release_connection()  # rendering takes seconds and needs no database
+                data = videos.preview(space, keyframes, plan)
+        finally:
+            cache.delete(busy)
         return HttpResponse(data, content_type="video/webm",
                             headers={"Cache-Control": "private, no-store"})

@@ -12,7 +12,9 @@ the path through them is drawn (``Plan``). The job:
    emptied when the job is claimed again and by the stalled-job sweep, so a killed render
    leaves nothing behind for good), batch by batch, writing progress to the row about once
    a second (also the cancellation check) and sending it to the owner's studio sockets.
-3. Finishes in one transaction, the video's row locked: stores the files and the poster,
+3. Finishes in one transaction, the video's row locked: checks again that the owner may
+   see every keyframe (one made private during the render fails the video, with a
+   sentence, rather than end up in it), stores the files and the poster,
    makes the work (origin ``video``, a child of its keyframes) and marks the video done,
    unless another run did so first: a video gets at most one work however often its job
    runs.
@@ -27,11 +29,13 @@ from dataclasses import asdict, dataclass, replace
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
 from breeding import actions, images
-from breeding.errors import Refused
 from breeding.jobs import Cancelled
 from breeding.models import Creation, Origin, Space, Video
+from common.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +122,21 @@ def payload(video: Video) -> dict:
     return video.event()
 
 
+def files_of(video: Video) -> dict[str, str] | None:
+    """Where a rendered video's files are served; None until it is done."""
+    if not video.mp4:
+        return None
+    base = f"/videos/{video.public_id}"
+    return {"mp4": f"{base}/video.mp4", "webm": f"{base}/video.webm", "poster": f"{base}/poster.webp"}
+
+
 def do_video(owner, space: Space, keyframes: list[Creation], plan: Plan, title: str = "") -> Video:
     """Keep a video request and queue its rendering, in one transaction: the job exists if
     and only if the row does (``Video.start``: refused past the owner's waiting allowance)."""
-    from breeding.tasks import render_video
-
     check(space, keyframes, plan)
-    return Video.start(owner, lambda video: render_video.defer(video_id=video.pk), space=space,
+    # The task by name: the job module imports this one, never the other way round.
+    task = app.configure_task("breeding.tasks.render_video", allow_unknown=False)
+    return Video.start(owner, lambda video: task.defer(video_id=video.pk), space=space,
                        keyframes=[k.public_id for k in keyframes], settings=asdict(plan),
                        title=title, frames_total=plan.frames(len(keyframes)))
 
@@ -255,6 +267,11 @@ def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster
     def make(locked: Video) -> list[str] | None:
         if locked.creation_id is not None:
             return None  # made by another run of this job
+        if not keyframes_still_visible(locked.owner_id, keyframes):
+            locked.fail(_("A keyframe was made private or removed while the video was being "
+                          "made, so it cannot be in the video. Make the video again without "
+                          "it."))
+            return None
         for fmt, path in outs.items():
             with open(path, "rb") as f:
                 _store(getattr(locked, fmt), f"video.{fmt}", File(f))
@@ -269,6 +286,15 @@ def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster
         return None  # cancelled meanwhile, or made by another run of this job
     log.info("video %s: rendered as %s", video.public_id, done.creation.public_id)
     return done.creation.public_id
+
+
+def keyframes_still_visible(owner_id: int, keyframes: list[Creation]) -> bool:
+    """Whether the owner may still see every keyframe, their rows locked until the
+    transaction ends so that none is hidden between this answer and the video's finish."""
+    wanted = {k.pk for k in keyframes}
+    seen = (Creation.objects.visible_to(owner_id).filter(pk__in=wanted)
+            .select_for_update().values_list("pk", flat=True))
+    return set(seen) == wanted
 
 
 def fail(video: Video, message: str) -> None:

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.params import parse
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus, RoundStatus
 
@@ -117,13 +118,6 @@ class RoundIn(serializers.Serializer):
                                  max_value=exhibitions.ROUND_CHILDREN[1], default=4)
     seconds = serializers.IntegerField(min_value=exhibitions.ROUND_SECONDS[0],
                                        max_value=exhibitions.ROUND_SECONDS[1], default=60)
-
-
-
-def parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def visible(request, slug: str) -> Exhibition:

@@ -23,11 +23,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
+from procrastinate.contrib.django import app
 
 from breeding import actions as breeding
 from breeding import images
-from breeding.errors import Refused  # a curator action or a vote that cannot be done
 from breeding.models import Creation, Origin, Video, Visibility
+from common.errors import Refused  # a curator action or a vote that cannot be done
 from gallery.models import (
     BreedingRound,
     Candidate,
@@ -58,7 +59,7 @@ def group(exhibition_id: int) -> str:
 def work_dict(creation: Creation) -> dict:
     video = None
     if creation.origin == Origin.VIDEO:  # a query for videos only
-        from breeding.video_api import files_of
+        from breeding.videos import files_of
 
         row = Video.objects.filter(creation=creation).first()
         video = files_of(row) if row else None
@@ -433,8 +434,6 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
                    n: int = 4, seconds: int = 60) -> dict:
     """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
     audience to vote on for ``seconds``; a job closes the round when the time is up."""
-    from gallery.tasks import close_round
-
     if not ROUND_CHILDREN[0] <= n <= ROUND_CHILDREN[1]:
         raise Refused(f"A round breeds {ROUND_CHILDREN[0]} to {ROUND_CHILDREN[1]} children.")
     if not ROUND_SECONDS[0] <= seconds <= ROUND_SECONDS[1]:
@@ -466,7 +465,9 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
             ends_at=timezone.now() + timedelta(seconds=seconds))
         Candidate.objects.bulk_create(Candidate(round=rnd, creation=c, position=i)
                                       for i, c in enumerate(children))
-        close_round.configure(schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
+        # By name: the job module imports this one, never the other way round.
+        app.configure_task("gallery.tasks.close_round", allow_unknown=False,
+                           schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
         return record(row, "round.started", {"round": round_dict(rnd)})
 
 

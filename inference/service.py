@@ -44,7 +44,7 @@ import torch
 
 from inference.batcher import RenderBatcher
 from inference.device import OnDevice, check_precision, pick_device
-from inference.space import check_size, get_space
+from inference.space import can_move_camera, check_size, get_space
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class Service:
             slug: {"layers": s.layers, "dim": s.dim, "version": s.version,
                    "prior": getattr(s, "prior", ""), "coarse_layers": getattr(s, "coarse_layers", 0),
                    "can_project": bool(getattr(s.space, "can_project", False)),
-                   "can_move_camera": callable(getattr(s.space, "render_view", None)),
+                   "can_move_camera": can_move_camera(s.space),
                    "device": str(s.device)}
             for slug, s in self.spaces.items()
         }})
@@ -234,7 +234,7 @@ class Service:
         size = _size(query)
         shape = _latent_shape(query, space)
         views = query.get("views", "0") == "1"
-        if views and not callable(getattr(space.space, "render_view", None)):
+        if views and not can_move_camera(space.space):
             raise HTTPError(400, f"the {space.slug} space cannot move a camera (no render_view)")
         _check_work(shape[0], size)
         n = shape[0]

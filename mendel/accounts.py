@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from breeding.events import close_session_sockets
 from breeding.limits import in_words
-from mendel.parsers import PARSERS
+from common.parsers import PARSERS
 
 
 def lockout_message() -> str:
@@ -55,7 +55,7 @@ class AuthToken(ObtainAuthToken):
     towards a lockout, as on the login form). ``DELETE``: revoke one's token."""
 
     parser_classes = PARSERS  # DRF's token view names its own parsers: the guarded ones
-    rate_limited = True  # 429 while locked out (documented by mendel.schema)
+    rate_limited = True  # 429 while locked out (documented by common.schema)
 
     def get_permissions(self):
         if self.request.method == "DELETE":

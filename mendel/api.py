@@ -1,6 +1,6 @@
 """One error shape for the whole API: ``{"error": "a sentence a person understands"}``,
 plus ``"fields"`` (field -> messages) when the request body was invalid, and
-``"retry_after"`` when waiting helps. Refusals of the site (``breeding.errors.Refused``)
+``"retry_after"`` when waiting helps. Refusals of the site (``common.errors.Refused``)
 and a database that has no connection free (503) come out in the same shape."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from breeding.budget import OverBudget
-from breeding.errors import Refused
+from common.errors import Refused
 from mendel.errors import BUSY_RETRY_S, busy_message, database_busy
 
 

@@ -17,12 +17,12 @@ from django.db import connection
 from django.test import Client
 from PIL import Image
 
-from breeding import actions, projection, upload_api, videos
-from breeding.errors import Refused
+from breeding import actions, projection, videos
 from breeding.jobs import sweep_scratch
 from breeding.models import Upload, UploadStatus, Video, VideoStatus
 from breeding.tasks import Interrupted
 from breeding.uploads import decode
+from common.errors import Refused
 from tests.breeding.test_uploads import as_file, picture_bytes
 from tests.breeding.test_videos import ask, works
 
@@ -115,10 +115,10 @@ def test_concurrent_uploads_wait_for_a_decoder_without_a_database_connection(
     def post(i):
         return clients[i].post("/api/uploads/", {"file": as_file(data, "bomb.png")})
 
-    gate = upload_api.DECODING
+    gate = actions.DECODING
     with ExitStack() as held:  # every decoder busy: uploads that get that far wait
         for _ in range(gate.slots):
-            held.enter_context(gate.slot(1, upload_api.busy))
+            held.enter_context(gate.slot(1, actions.busy))
         threads, results, ended = in_threads(6, post)
         # Three are answered while no picture can be decoded: refused before decoding.
         for _ in range(3):
@@ -143,10 +143,10 @@ def test_an_upload_that_waits_too_long_for_a_decoder_is_told_so(alice, space, se
     settings.UPLOAD_DECODE_WAIT_S = 0.2
     client = Client()
     client.force_login(alice)
-    gate = upload_api.DECODING
+    gate = actions.DECODING
     with ExitStack() as held:
         for _ in range(gate.slots):
-            held.enter_context(gate.slot(1, upload_api.busy))
+            held.enter_context(gate.slot(1, actions.busy))
         answer = client.post("/api/uploads/", {"file": as_file(picture_bytes())})
     assert answer.status_code == 503 and answer["Retry-After"] == "5"
     assert answer.json() == {"error": "Mendel is busy reading other pictures just now. Try "

@@ -132,7 +132,7 @@ def test_cancelling_stops_a_projection_under_way(alice, space, settings):
     while not Upload.objects.filter(pk=upload.pk, step__gt=0).exists():
         assert time.monotonic() < deadline, "the projection never reported a step"
         time.sleep(0.1)
-    assert actions.do_cancel_upload(upload)
+    assert projection.do_cancel_upload(upload)
     worker.join(60)
     assert outcome == {"made": None}
     assert time.monotonic() - started < 25  # it stopped long before its 30 s budget

@@ -173,7 +173,8 @@ def test_profiles_count_public_works_only(api, gallery):
 
 
 def test_list_items_match_the_documented_work_shape(api, gallery):
-    from gallery.api import WorkSerializer, public_works, work
+    from gallery.api import WorkSerializer
+    from gallery.listings import public_works, work
 
     item = api.get("/api/gallery/?limit=1").json()["results"][0]
     creation = public_works().get(public_id=item["id"])

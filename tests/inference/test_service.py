@@ -15,8 +15,8 @@ import torch
 
 from inference.encode import encode
 from inference.projection import project
-from tests.conftest import free_port
-from tests.servers import start_inference, stop, wait_ready
+from mendel.processes import free_port, stop
+from tests.servers import start_inference, wait_ready
 
 
 def as_bytes(latents: torch.Tensor) -> bytes:
@@ -210,7 +210,7 @@ def test_the_serve_command_refuses_bad_options_in_a_sentence(options, message):
     import subprocess
     import sys
 
-    from tests.servers import ROOT
+    from mendel.processes import ROOT
 
     result = subprocess.run([sys.executable, "-m", "inference", "serve", *options], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
@@ -249,12 +249,12 @@ def test_it_is_ready_only_between_loading_and_shutting_down():
 def test_it_reports_its_configured_threads_while_a_render_runs():
     """The built-in spaces run torch on one thread while they render (torch's count is
     process-wide); /readyz still says the count the replica was started with."""
-    from inference import abstract
+    from inference import scheduler
     from inference.service import Service
 
     configured = torch.get_num_threads()
     app = Service(["abstract"], device="cpu")
-    with abstract._span_workers():  # as during a render
+    with scheduler.span_workers():  # as during a render
         assert torch.get_num_threads() == 1
         assert app.state()["threads"] == configured
     assert torch.get_num_threads() == configured

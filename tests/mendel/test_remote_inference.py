@@ -18,9 +18,9 @@ from breeding.models import Creation, Origin, Upload, UploadStatus, Visibility
 from breeding.uploads import decode
 from inference import get_space
 from inference.encode import encode
+from mendel.processes import free_port, stop
 from tests.breeding.test_uploads import picture_bytes
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, start_inference, stop, wait_healthy, wait_ready
+from tests.servers import child_env, start_asgi, start_inference, wait_healthy, wait_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -172,7 +172,7 @@ def test_cancelling_stops_a_projection_on_the_replica(alice, space, one_replica,
         assert time.monotonic() < deadline, "the projection never reported a step"
         time.sleep(0.1)
     assert httpx.get(f"{one_replica}/readyz").json()["projections"] == 1
-    assert actions.do_cancel_upload(upload)
+    assert projection.do_cancel_upload(upload)
     worker.join(30)
     assert outcome == {"made": None}
     deadline = time.monotonic() + 10

@@ -5,10 +5,12 @@ written for the person who asked and the HTTP status it means; the API's one exc
 handler (``mendel.api.exception_handler``) turns it into the one error shape,
 ``{"error": sentence}`` (plus ``"fields"`` for a 400 about a named field, and
 ``"retry_after"`` with a ``Retry-After`` header when the wait is known). Pages show the
-sentence next to the form. This module imports nothing of the site, so every app can use it.
+sentence next to the form.
 """
 
 from __future__ import annotations
+
+from rest_framework.response import Response
 
 
 class Refused(Exception):
@@ -35,3 +37,7 @@ class Refused(Exception):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.wait)} if self.wait is not None else {}
+
+    def response(self) -> Response:
+        """The answer of a view that returns its refusal instead of raising it."""
+        return Response(self.body(), status=self.status_code, headers=self.headers())
