@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 
+from common.numbers import DIGITS, whole_number
+
 
 def parse(serializer_class, request, **kwargs):
     """The validated body of ``request``, or a 400 naming each bad field."""
@@ -16,10 +18,10 @@ def parse(serializer_class, request, **kwargs):
 def int_param(request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it (documented by
     ``common.schema.whole_number_parameter``)."""
-    try:
-        value = int(request.query_params.get(name, default))
-    except ValueError:
-        raise ValidationError({name: ["must be a whole number."]}) from None
-    if not low <= value <= high:
+    raw = request.query_params.get(name)
+    value = default if raw is None else whole_number(raw, max_digits=len(str(high)) + 2)
+    if value is None and not DIGITS.fullmatch(raw):
+        raise ValidationError({name: ["must be a whole number."]})
+    if value is None or not low <= value <= high:
         raise ValidationError({name: [f"must be between {low} and {high}."]})
     return value

@@ -13,7 +13,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -250,12 +250,20 @@ class SignupForm(UserCreationForm):
         help_texts = {"username": names.RULES}
 
 
-def signup(request):
+def _next_page(request) -> str:
+    """Where ``next`` asks to go after signing up: a path or a URL of this site, or ""
+    (anything else, such as ``-1`` or a bare word, which ``redirect`` would take for the
+    name of a view)."""
     follow = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(follow, {request.get_host()}, request.is_secure()):
-        follow = ""
+        return ""  # elsewhere, or not a URL at all
+    return follow if follow.startswith("/") or urlsplit(follow).scheme else ""
+
+
+def signup(request):
+    follow = _next_page(request)
     if request.user.is_authenticated:
-        return redirect(follow or "frontend:studio-start")
+        return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
     form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -264,7 +272,7 @@ def signup(request):
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-            return redirect(follow or "frontend:studio-start")
+            return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
         form.add_error(None, f"Too many accounts have been made from your address this hour. "
                              f"Try again in {in_words(wait)}.")
         status = 429

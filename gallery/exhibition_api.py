@@ -46,6 +46,10 @@ class RoundOut(serializers.Serializer):
     candidates = CandidateOut(many=True)
     winner = serializers.CharField(allow_null=True)
     votes = serializers.ListField(child=serializers.IntegerField(), required=False)
+    tie = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text="Once closed: the positions that tied for the most votes "
+                                          "(empty when none did); ``tie_rule`` says who won.")
+    tie_rule = serializers.CharField(help_text="How a tie is settled, in a sentence.")
 
 
 class ExhibitionOut(serializers.Serializer):
@@ -242,6 +246,7 @@ class Rounds(APIView):
 
         exhibition = curated(request, slug)
         data = parse(RoundIn, request)
+        refused_as_400(exhibitions.check_round_parent, data.get("work") or None)
         budget.charge(request, budget.creations(data["n"]))
         refused_as_400(exhibitions.do_start_round, exhibition, request.user, data.get("work") or None,
                        data["n"], data["seconds"])

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from mendel.httpprotocol import SERVER_OPTIONS
+from mendel.websocket import MAX_FRAME_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -31,10 +34,12 @@ def free_port() -> int:
 
 def web_args(port: int, host: str = "127.0.0.1", *extra: str) -> list[str]:
     """The command of a web node: uvicorn serving ``mendel.asgi`` on ``host:port``, its
-    lifespan on (the in-process worker, the warm-up), warnings only; ``extra`` options
-    after (``--no-access-log``, ``--workers 4``)."""
+    lifespan on (the in-process worker, the warm-up), WebSocket messages bounded, a deadline
+    for request headers and client addresses as Mendel reads them (``SERVER_OPTIONS``),
+    warnings only; ``extra`` options after (``--no-access-log``, ``--workers 4``)."""
     return [PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", host,
-            "--port", str(port), "--lifespan", "on", "--log-level", "warning", *extra]
+            "--port", str(port), "--lifespan", "on", "--ws-max-size", str(MAX_FRAME_BYTES),
+            *SERVER_OPTIONS, "--log-level", "warning", *extra]
 
 
 def start(args: list[str], env: dict[str, str] | None = None, log=None) -> subprocess.Popen:
