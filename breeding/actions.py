@@ -22,9 +22,8 @@ from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
 from breeding import budget, genetics, images, spaces
-from breeding.limits import in_words, take
+from breeding.jobs import Gate, release_connection
 from breeding.models import (
-    UNFINISHED,
     Creation,
     Gene,
     Origin,
@@ -41,7 +40,6 @@ from breeding.uploads import UploadRefused, check_files, decode, read_limited
 from common.errors import Refused
 
 PREVIEW_TTL_S = 15 * 60
-HOUR_S = 3600
 
 
 class NotBreedable(ValueError):
@@ -335,43 +333,40 @@ def purge_drafts(older_than: timedelta | None = None) -> int:
 # -- uploads --------------------------------------------------------------------------
 
 
-def do_upload(owner, space: Space, decoded, title: str = "") -> Upload:
+def do_upload(owner, space: Space, decoded, title: str = "", thumb: bytes | None = None) -> Upload:
     """Keep an uploaded picture (decoded and re-encoded by ``breeding.uploads.decode``) and
-    queue its projection, in one transaction: the job exists if and only if the row does."""
+    queue its projection, in one transaction: the job exists if and only if the row does
+    (``Upload.start``: refused past the owner's waiting allowance)."""
     from django.core.files.base import ContentFile
 
-    with transaction.atomic():
-        upload = Upload(owner=owner, space=space, sha256=decoded.sha256, width=decoded.width,
-                        height=decoded.height, source_format=decoded.source_format, title=title)
-        upload.original.save(f"original{decoded.extension}", ContentFile(decoded.original),
-                             save=False)
-        upload.thumb.save("thumb.webp", ContentFile(thumb_of(decoded.image)), save=False)
-        upload.save()
-        # By name: the job module imports this one, never the other way round.
-        app.configure_task("breeding.tasks.project_upload", allow_unknown=False).defer(
-            upload_id=upload.pk)
-    return upload
+    thumb = thumb_of(decoded.image) if thumb is None else thumb
+    # The task by name: the job module imports this one, never the other way round.
+    task = app.configure_task("breeding.tasks.project_upload", allow_unknown=False)
+    return Upload.start(
+        owner, lambda upload: task.defer(upload_id=upload.pk),
+        files={"original": (f"original{decoded.extension}", ContentFile(decoded.original)),
+               "thumb": ("thumb.webp", ContentFile(thumb))},
+        space=space, sha256=decoded.sha256, width=decoded.width, height=decoded.height,
+        source_format=decoded.source_format, title=title)
 
 
-def check_allowance(user) -> None:
-    """At most ``UPLOADS_WAITING_MAX`` unfinished uploads and ``UPLOADS_PER_HOUR`` an hour."""
-    waiting = Upload.objects.filter(owner=user, status__in=UNFINISHED).count()
-    if waiting >= settings.UPLOADS_WAITING_MAX:
-        raise Refused(f"You already have {waiting} picture{'s' if waiting != 1 else ''} waiting "
-                      f"to be projected. Wait for one to finish, or cancel one.", 429, wait=10)
-    wait = take(f"upload:user:{user.pk}", 1, settings.UPLOADS_PER_HOUR, HOUR_S)
-    if wait:
-        raise Refused(f"You have uploaded {settings.UPLOADS_PER_HOUR} pictures this hour, as many "
-                      f"as Mendel projects for one person. Try again in {in_words(wait)}.", 429,
-                      wait=wait)
+#: Pictures decoded at once in this process (decoding a large one takes a core and up to
+#: 150 MB for a while): one a core, and another upload waits its turn for a while.
+DECODING = Gate(settings.UPLOAD_DECODES)
+
+
+def busy() -> Refused:
+    return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
+                     "moment."), 503, wait=5)
 
 
 def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
     """Check, decode and keep one uploaded picture, and queue its projection; or ``Refused``.
 
     The cheap checks come first (which space, how many files, their size), then the
-    decoding (``breeding.uploads``), and only a picture that decodes counts against the
-    breeder's allowance.
+    breeder's allowance (``Upload.admit``: a place held while the picture is read), then the
+    decoding (``breeding.uploads``), with no database connection held and at most
+    ``UPLOAD_DECODES`` at once; only a picture that decodes counts against the allowance.
     """
     space = Space.objects.filter(slug=space_slug).first()
     if space is None:
@@ -383,11 +378,20 @@ def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
         raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
     try:
         file = check_files(files)
-        decoded = decode(read_limited(file), file.name, file.content_type)
     except UploadRefused as refused:
-        raise Refused(refused.message, 413 if refused.code == "too-large" else 400) from None
-    check_allowance(user)
-    return do_upload(user, space, decoded, title)
+        raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                      field="file") from None
+    with Upload.admit(user):  # a refusal from here on does not count against it
+        data = read_limited(file)
+        release_connection()
+        try:
+            with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
+                decoded = decode(data, file.name, file.content_type)
+                thumb = thumb_of(decoded.image)
+        except UploadRefused as refused:
+            raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
+                          field="file") from None
+        return do_upload(user, space, decoded, title, thumb=thumb)
 
 
 def thumb_of(picture) -> bytes:

@@ -11,7 +11,12 @@ import torch
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pgvector.django import VectorField
+
+from breeding.jobs import Job, status_field, statuses
+from breeding.limits import in_words
 
 PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
 PUBLIC_ID_LENGTH = 10
@@ -369,28 +374,30 @@ def upload_path(upload: Upload, filename: str) -> str:
 THUMB_SIDE = 640
 
 
-class UploadStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting for a worker"
-    PROJECTING = "projecting", "Projecting"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
+UploadStatus = statuses("UploadStatus", running=("PROJECTING", "projecting", "Projecting"))
 
 #: An upload still on its way: a job will (or does) project it.
 UNFINISHED = (UploadStatus.QUEUED, UploadStatus.PROJECTING)
 
 
-class Upload(models.Model):
-    """A picture a breeder brought in, and its projection into a space.
+class Upload(Job):
+    """A picture a breeder brought in, and its projection into a space (a job:
+    ``breeding.jobs``).
 
     The original (decoded, re-encoded, without metadata) is its owner's alone, whatever
     becomes of the work projected from it: ``creation``, made once by the projection job
     (``breeding.tasks.project_upload``), in the same transaction that marks this done.
     """
 
+    Status = UploadStatus
+    RUNNING = UploadStatus.PROJECTING
+    TASK = "breeding.tasks.project_upload"
+    TASK_ARG = "upload_id"
+    WAITING_MAX_SETTING = "UPLOADS_WAITING_MAX"
+    PER_HOUR_SETTING = "UPLOADS_PER_HOUR"
+    PRIOR_S_PER_UNIT = 20.0  # before any was measured: the budget and the work around it
+
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
     space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="uploads")
     original = models.FileField(upload_to=upload_path, max_length=200)
     # What pages show: the picture within THUMB_SIDE px (an original may be 50 megapixels).
@@ -400,21 +407,15 @@ class Upload(models.Model):
     height = models.PositiveIntegerField()
     source_format = models.CharField(max_length=8)
     title = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=12, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
-    # Progress of the projection, written about once a second by the job: what a page that
-    # (re)opens shows before the next event arrives.
+    status = status_field(UploadStatus)
+    # The projection's own steps and loss, written about once a second by the job (its
+    # ``progress`` is the whole job's, over every phase).
     step = models.PositiveIntegerField(default=0)
     steps = models.PositiveIntegerField(default=0)
     loss = models.FloatField(null=True, blank=True)
-    eta_s = models.FloatField(null=True, blank=True)
     psnr_db = models.FloatField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
     creation = models.OneToOneField(Creation, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="upload")
-    created = models.DateTimeField(default=timezone.now)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -423,11 +424,34 @@ class Upload(models.Model):
     def __str__(self) -> str:
         return f"upload {self.public_id}"
 
-    @property
-    def fraction(self) -> float:
-        if self.status == UploadStatus.DONE:
-            return 1.0
-        return round(self.step / self.steps, 3) if self.steps else 0.0
+    def event(self, **extra) -> dict:
+        """What the owner's sockets hear of an upload."""
+        return {
+            "type": "upload",
+            "upload": self.public_id,
+            "status": self.status,
+            "step": self.step,
+            "steps": self.steps,
+            "fraction": self.fraction,
+            "loss": self.loss,
+            "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "creation": self.creation.public_id if self.creation_id else None,
+            "error": self.error,
+            **extra,
+        }
+
+    @classmethod
+    def waiting_refusal(cls, waiting: int) -> str:
+        return ngettext("You already have %(count)d picture waiting to be projected. Wait for "
+                        "one to finish, or cancel one.",
+                        "You already have %(count)d pictures waiting to be projected. Wait for "
+                        "one to finish, or cancel one.", waiting) % {"count": waiting}
+
+    @classmethod
+    def hourly_refusal(cls, limit: int, wait: int) -> str:
+        return _("You have uploaded %(limit)d pictures this hour, as many as Mendel projects "
+                 "for one person. Try again in %(wait)s.") % {"limit": limit,
+                                                             "wait": in_words(wait)}
 
 
 def video_path(video: Video, filename: str) -> str:
@@ -435,20 +459,15 @@ def video_path(video: Video, filename: str) -> str:
     return f"videos/{video.public_id[:2]}/{video.public_id}/{filename}"
 
 
-class VideoStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting for a worker"
-    RENDERING = "rendering", "Rendering"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
+VideoStatus = statuses("VideoStatus", running=("RENDERING", "rendering", "Rendering"))
 
 #: A video still on its way: a job will (or does) render it.
 VIDEO_UNFINISHED = (VideoStatus.QUEUED, VideoStatus.RENDERING)
 
 
-class Video(models.Model):
-    """A morph through keyframe works (or a camera move over one), rendered by a job.
+class Video(Job):
+    """A morph through keyframe works (or a camera move over one), rendered by a job
+    (``breeding.jobs``).
 
     ``keyframes`` are the works' public ids in order; ``settings`` how the path is drawn
     (seconds per step, fps, size, loop, easing, even speed, camera). Once rendered, the
@@ -457,27 +476,28 @@ class Video(models.Model):
     done: from then on who may see the video and its files is who may see that work.
     """
 
+    Status = VideoStatus
+    RUNNING = VideoStatus.RENDERING
+    TASK = "breeding.tasks.render_video"
+    TASK_ARG = "video_id"
+    WAITING_MAX_SETTING = "VIDEOS_WAITING_MAX"
+    PER_HOUR_SETTING = "VIDEOS_PER_HOUR"
+    PRIOR_S_PER_UNIT = 0.05  # seconds per frame of 256 px, before any was measured
+
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
     space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="videos")
     keyframes = models.JSONField()
     settings = models.JSONField()
     title = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=12, choices=VideoStatus.choices, default=VideoStatus.QUEUED)
+    status = status_field(VideoStatus)
     frames_done = models.PositiveIntegerField(default=0)
     frames_total = models.PositiveIntegerField(default=0)
-    eta_s = models.FloatField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
     mp4 = models.FileField(upload_to=video_path, max_length=200, blank=True)
     webm = models.FileField(upload_to=video_path, max_length=200, blank=True)
     poster = models.FileField(upload_to=video_path, max_length=200, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     creation = models.OneToOneField(Creation, on_delete=models.CASCADE, null=True, blank=True,
                                     related_name="video")
-    created = models.DateTimeField(default=timezone.now)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -486,8 +506,34 @@ class Video(models.Model):
     def __str__(self) -> str:
         return f"video {self.public_id}"
 
-    @property
-    def fraction(self) -> float:
-        if self.status == VideoStatus.DONE:
-            return 1.0
-        return round(self.frames_done / self.frames_total, 3) if self.frames_total else 0.0
+    def work_units(self) -> float:
+        """Frames times area, in 256 px pictures."""
+        size = (self.settings or {}).get("size", 256) if isinstance(self.settings, dict) else 256
+        return max(1, self.frames_total) * (size / 256) ** 2
+
+    def event(self, **extra) -> dict:
+        """What the owner's sockets hear of a video."""
+        return {
+            "type": "video",
+            "video": self.public_id,
+            "status": self.status,
+            "frames_done": self.frames_done,
+            "frames_total": self.frames_total,
+            "fraction": self.fraction,
+            "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "creation": self.creation.public_id if self.creation_id else None,
+            "error": self.error,
+            **extra,
+        }
+
+    @classmethod
+    def waiting_refusal(cls, waiting: int) -> str:
+        return ngettext("You already have %(count)d video being made. Wait for one to finish, "
+                        "or cancel one.",
+                        "You already have %(count)d videos being made. Wait for one to finish, "
+                        "or cancel one.", waiting) % {"count": waiting}
+
+    @classmethod
+    def hourly_refusal(cls, limit: int, wait: int) -> str:
+        return _("You have made %(limit)d videos this hour, as many as Mendel renders for one "
+                 "person. Try again in %(wait)s.") % {"limit": limit, "wait": in_words(wait)}

@@ -1,11 +1,15 @@
 """Projecting an upload into its space: the body of the ``project_upload`` job.
 
+An upload is a job of ``breeding.jobs``:
+
 1. Claim: an upload still queued or projecting is marked projecting (a retried job, after
    its worker died, claims it again); a done, failed or cancelled one is left alone.
 2. Project (``inference.projection``), writing progress to the row about once a second and
    sending it, with a small preview every few steps, to the owner's studio sockets. The
-   progress write is also the cancellation check: once the owner has cancelled, it finds
-   no row to update and the projection stops.
+   progress is the whole job's (reading the picture, the projection's time budget, making
+   the work), so it only grows; the time left is measured. The progress write is also the
+   cancellation check: once the owner has cancelled, it finds no row to update and the
+   projection stops.
 3. Finish in one transaction, the upload's row locked: make the creation and mark the
    upload done, unless another run did so first. However often the job runs, and wherever
    it was interrupted, an upload gets at most one creation.
@@ -20,45 +24,26 @@ import time
 import numpy as np
 import torch
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from PIL import Image
 
 from breeding import actions, images
-from breeding.events import send_to_user
-from breeding.models import UNFINISHED, Upload, UploadStatus
+from breeding.jobs import Cancelled
+from breeding.models import Upload
 
 log = logging.getLogger(__name__)
 
-#: The owner's sockets hear of progress at most this often...
-EVENT_EVERY_S = 0.25
-#: ...the row is written (and cancellation checked) at most this often...
-SAVE_EVERY_S = 1.0
-#: ...and a preview picture goes with an event at most this often.
+#: A preview picture goes with an event at most this often.
 PREVIEW_EVERY_S = 1.5
 PREVIEW_SIZE = 64
-
-
-class Cancelled(Exception):
-    """The owner cancelled the upload while it was being projected."""
+#: The share of the job that is the projection itself; before it, reading the picture;
+#: after it, choosing the best candidate and making the work.
+PROJECTING_SHARE = 0.94
+READ_SHARE = 0.02
 
 
 def payload(upload: Upload, **extra) -> dict:
     """What the owner's sockets hear of an upload."""
-    return {
-        "type": "upload",
-        "upload": upload.public_id,
-        "status": upload.status,
-        "step": upload.step,
-        "steps": upload.steps,
-        "fraction": upload.fraction,
-        "loss": upload.loss,
-        "eta_s": None if upload.eta_s is None else round(upload.eta_s, 1),
-        "creation": upload.creation.public_id if upload.creation_id else None,
-        "error": upload.error,
-        **extra,
-    }
+    return upload.event(**extra)
 
 
 def preview_data_url(space, latent: torch.Tensor) -> str:
@@ -92,13 +77,17 @@ def target_of(upload: Upload) -> torch.Tensor:
 
 def claim(upload_id: int) -> Upload | None:
     """Mark the upload projecting, if it still needs projecting; None if not."""
-    claimed = Upload.objects.filter(pk=upload_id, status__in=UNFINISHED).update(
-        status=UploadStatus.PROJECTING, started=timezone.now(), attempts=F("attempts") + 1,
-        step=0, error="",
-    )
-    if not claimed:
-        return None
-    return Upload.objects.select_related("space", "owner").get(pk=upload_id)
+    return Upload.claim(upload_id, "space", step=0)
+
+
+def share_of(step, budget_s: float | None) -> float:
+    """How far a projection is, 0 to 1, from one of its steps: the time spent of its budget
+    (its planned steps change as the budget is measured, so they do not say), or without
+    one, the time spent of the time it will take."""
+    if budget_s:
+        return step.elapsed_s / budget_s
+    total = step.elapsed_s + step.eta_s
+    return step.elapsed_s / total if total > 0 else 0.0
 
 
 def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
@@ -113,34 +102,32 @@ def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
     space = images.rendering_space(upload.space.generator())
     if not can_project(space):
         return fail(upload, f"The {upload.space.slug} space cannot take uploads.")
-    target = target_of(upload)
-    send_to_user(upload.owner_id, payload(upload))
+    progress = upload.progress_meter()
+    try:
+        progress(0.0, force=True)
+        target = target_of(upload)
+        progress(READ_SHARE)
+    except Cancelled:
+        return None
 
     # 2. Project
-    clock = {"event": 0.0, "save": 0.0, "preview": 0.0}
+    clock = {"preview": 0.0}
+    budget_s = settings.PROJECTION_BUDGET_S
 
     def on_step(step) -> None:
         stop_if_stopping()
         now = time.monotonic()
-        upload.step, upload.steps = step.step, step.steps
-        upload.loss, upload.eta_s = float(step.loss), float(step.eta_s)
-        if now - clock["save"] >= SAVE_EVERY_S:
-            clock["save"] = now
-            still = Upload.objects.filter(pk=upload.pk, status=UploadStatus.PROJECTING).update(
-                step=upload.step, steps=upload.steps, loss=upload.loss, eta_s=upload.eta_s)
-            if not still:
-                raise Cancelled
-        if now - clock["event"] >= EVENT_EVERY_S:
-            clock["event"] = now
-            extra = {}
-            if now - clock["preview"] >= PREVIEW_EVERY_S:
-                clock["preview"] = now
-                extra["preview"] = preview_data_url(space, step.latent)
-            send_to_user(upload.owner_id, payload(upload, **extra))
+        extra = {}
+        if now - clock["preview"] >= PREVIEW_EVERY_S:
+            clock["preview"] = now
+            extra["preview"] = preview_data_url(space, step.latent)
+        progress(READ_SHARE + PROJECTING_SHARE * min(1.0, share_of(step, budget_s)),
+                 extra=extra, step=step.step, steps=step.steps, loss=float(step.loss))
 
     try:
         result = images.project(space, target, size=settings.PROJECTION_SIZE, seed=upload.pk,
-                         on_step=on_step, budget_s=settings.PROJECTION_BUDGET_S)
+                                on_step=on_step, budget_s=budget_s)
+        progress(READ_SHARE + PROJECTING_SHARE, force=True)
     except Cancelled:
         log.info("upload %s: cancelled while projecting", upload.public_id)
         return None
@@ -150,43 +137,28 @@ def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
 
 
 def finish(upload: Upload, latent: torch.Tensor, psnr_db: float | None) -> str | None:
-    with transaction.atomic():
-        locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        if locked.status != UploadStatus.PROJECTING or locked.creation_id is not None:
-            return None  # cancelled meanwhile, or made by another run of this job
-        (creation,) = actions.create_from_upload(locked, latent)
-        locked.creation = creation
-        locked.status = UploadStatus.DONE
+    def make(locked: Upload) -> list[str] | None:
+        if locked.creation_id is not None:
+            return None  # made by another run of this job
+        (locked.creation,) = actions.create_from_upload(locked, latent)
         locked.psnr_db = psnr_db
         locked.step = locked.steps
-        locked.eta_s = 0.0
-        locked.finished = timezone.now()
-        locked.save(update_fields=["creation", "status", "psnr_db", "step", "eta_s", "finished"])
-        send_to_user(locked.owner_id, payload(locked))
-    log.info("upload %s: projected as %s (%.1f dB)", upload.public_id, creation.public_id,
+        return ["creation", "psnr_db", "step"]
+
+    done = upload.finish(make)
+    if done is None:
+        return None  # cancelled meanwhile, or made by another run of this job
+    log.info("upload %s: projected as %s (%.1f dB)", upload.public_id, done.creation.public_id,
              psnr_db or 0.0)
-    return creation.public_id
+    return done.creation.public_id
 
 
 def fail(upload: Upload, message: str) -> None:
     """Give up on an upload for good, saying why in words its owner understands."""
-    with transaction.atomic():
-        updated = Upload.objects.filter(pk=upload.pk, status__in=UNFINISHED).update(
-            status=UploadStatus.FAILED, error=message[:300], finished=timezone.now())
-        if updated:
-            upload.refresh_from_db()
-            send_to_user(upload.owner_id, payload(upload))
-    return None
+    upload.fail(message)
 
 
 def do_cancel_upload(upload: Upload) -> bool:
     """Stop an upload's projection (a running job stops at its next progress write).
     False if it had already finished."""
-    with transaction.atomic():
-        cancelled = Upload.objects.filter(
-            pk=upload.pk, status__in=[UploadStatus.QUEUED, UploadStatus.PROJECTING]
-        ).update(status=UploadStatus.CANCELLED, finished=timezone.now())
-        upload.refresh_from_db()
-        if cancelled:
-            send_to_user(upload.owner_id, payload(upload))
-    return bool(cancelled)
+    return upload.cancel()

@@ -80,19 +80,22 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
 PROJECTION_ATTEMPTS = 3
 
 
-def attempt(context, what: str, limit: int, work, give_up):
-    """Run a long job's ``work()``; on an error, fail the job so procrastinate retries it,
-    until the ``limit``-th attempt, where ``give_up()`` tells its owner and the job ends. A
-    worker shutting down is not an error: the job runs again from the start."""
+def attempt(context, kind, pk: int, limit: int, work, sentence: str):
+    """Run the ``work()`` of the job ``pk`` of ``kind`` (a ``breeding.jobs.Job``); on an
+    error, fail the task so procrastinate retries it, until the ``limit``-th attempt, where
+    the job fails with ``sentence`` for its owner and the task ends. A worker shutting down
+    is not an error: the job runs again from the start."""
     try:
         return work()
     except Interrupted:
         raise
     except Exception:
         attempts = (context.job.attempts or 0) + 1
-        log.exception("%s failed (attempt %d of %d)", what, attempts, limit)
+        log.exception("%s %s failed (attempt %d of %d)", kind._meta.model_name, pk, attempts,
+                      limit)
         if attempts >= limit:
-            give_up()
+            if (job := kind.objects.filter(pk=pk).first()) is not None:
+                job.fail(sentence)
             return None
         raise
 
@@ -104,13 +107,9 @@ def project_upload(context, upload_id: int) -> str | None:
     from breeding import projection
     from breeding.models import Upload
 
-    def give_up():
-        if (upload := Upload.objects.filter(pk=upload_id).first()) is not None:
-            projection.fail(upload, "Mendel could not project this picture. "
-                                    "Try again, or try another picture.")
-
-    return attempt(context, f"upload {upload_id}: projection", PROJECTION_ATTEMPTS,
-                   lambda: projection.run(upload_id, stop_if_stopping), give_up)
+    return attempt(context, Upload, upload_id, PROJECTION_ATTEMPTS,
+                   lambda: projection.run(upload_id, stop_if_stopping),
+                   "Mendel could not project this picture. Try again, or try another picture.")
 
 
 #: Attempts of a video that fails with an error (a killed worker's job is put back by
@@ -124,13 +123,9 @@ def render_video(context, video_id: int) -> str | None:
     from breeding import videos
     from breeding.models import Video
 
-    def give_up():
-        if (video := Video.objects.filter(pk=video_id).first()) is not None:
-            videos.fail(video, "Mendel could not render this video. Try again, or with other "
-                               "keyframes.")
-
-    return attempt(context, f"video {video_id}: rendering", VIDEO_ATTEMPTS,
-                   lambda: videos.run(video_id, stop_if_stopping), give_up)
+    return attempt(context, Video, video_id, VIDEO_ATTEMPTS,
+                   lambda: videos.run(video_id, stop_if_stopping),
+                   "Mendel could not render this video. Try again, or with other keyframes.")
 
 
 @app.periodic(cron="17 * * * *", periodic_id="purge-drafts")

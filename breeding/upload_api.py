@@ -20,7 +20,6 @@ from breeding import actions, projection
 from breeding.models import Upload
 from breeding.serializers import UploadSerializer
 from breeding.uploads import MAX_BYTES
-from common.errors import Refused
 from common.parsers import MultiPartParser
 from common.schema import error_response
 
@@ -68,10 +67,7 @@ class Uploads(APIView):
         fields = UploadFields(data=request.data)
         fields.is_valid(raise_exception=True)
         data = fields.validated_data
-        try:
-            made = actions.receive(request.user, files, data["space"], data["title"])
-        except Refused as refused:
-            return refused.response()
+        made = actions.receive(request.user, files, data["space"], data["title"])
         return Response(UploadSerializer(made).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -12,8 +12,6 @@ first frame) and GIF (its first frame), at most ``MAX_BYTES`` (20 MB) and ``MAX_
 ``too-large``       more than ``MAX_BYTES`` bytes (refused before any parsing)
 ``format``          not one of the accepted formats (BMP, TIFF, SVG, PDF, HEIC,
                     text, ...): the message names the accepted ones
-``mismatch``        the name's extension (or the declared content type) says one
-                    format and the bytes are another, e.g. a PNG named ``.jpg``
 ``corrupt``         damaged or cut short (truncated data, bad checksums, ...)
 ``too-many-pixels`` more than ``MAX_PIXELS`` pixels, refused from the header
                     before any pixel is decoded (a decompression bomb)
@@ -38,9 +36,9 @@ or text chunks) -- JPEG at quality 95 for JPEG and lossy WebP sources, PNG for P
 and lossless WebP sources (``original_format``; ``content_type`` and ``extension`` follow
 from it) -- with its ``sha256``. Keep ``original``, never the uploaded bytes.
 
-Names are never trusted: the module never builds a path from one. Only the extension of
-the last part of a name (after any ``/`` or ``\\``) is read, to check it matches the
-content; a name without an extension is fine. The format is decided by the bytes alone.
+Names are never trusted: the module never builds a path from one, and neither the name
+nor the declared content type decides anything: the format is decided by the bytes alone
+(a readable PNG named ``.jpg`` is a PNG, and nothing is said about its name).
 
 Limits are checked from the header before anything is decoded: the module's own header
 reading for the four formats first, then Pillow's ``im.size`` after ``Image.open`` (which
@@ -56,7 +54,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -77,28 +74,6 @@ MAX_ASPECT = 20
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
 ACCEPTED = "a JPEG, PNG, WebP or GIF picture"
 LABELS = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF"}
-EXTENSIONS = {
-    "jpg": "jpeg",
-    "jpeg": "jpeg",
-    "jpe": "jpeg",
-    "jfif": "jpeg",
-    "pjpeg": "jpeg",
-    "pjp": "jpeg",
-    "png": "png",
-    "apng": "png",
-    "webp": "webp",
-    "gif": "gif",
-}
-CONTENT_TYPES = {
-    "image/jpeg": "jpeg",
-    "image/jpg": "jpeg",
-    "image/pjpeg": "jpeg",
-    "image/png": "png",
-    "image/x-png": "png",
-    "image/apng": "png",
-    "image/webp": "webp",
-    "image/gif": "gif",
-}
 #: Transparency is composited on this (white, as a page would show the picture).
 BACKGROUND = (255, 255, 255)
 JPEG_QUALITY = 95
@@ -199,7 +174,7 @@ def decode(
 ) -> Decoded:
     """The picture in ``data``, checked, decoded (first frame only) and re-encoded; raises
     :class:`UploadRefused`. ``name`` and ``content_type`` (as the client sent them) are
-    only compared with what the bytes are."""
+    ignored: what the bytes are decides."""
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     data = bytes(data)
@@ -208,8 +183,6 @@ def decode(
     kind = sniff(data)
     if kind not in FORMATS:
         raise UploadRefused("format", _format_message(kind))
-    _check_name(kind, name)
-    _check_content_type(kind, content_type)
 
     declared = header_size(kind, data)
     if declared is not None:
@@ -340,45 +313,6 @@ def _format_message(kind: str) -> str:
     what = _OTHER_NAMES.get(kind, "a kind of file")
     hint = " (most phones can share a photo as JPEG)" if kind in ("heic", "avif") else ""
     return f"This file is {what}, which is not accepted here: {accepted}{hint}."
-
-
-def _extension(name: str | None) -> str | None:
-    """The extension of the last part of ``name``, lower case, or None without one."""
-    if not name:
-        return None
-    last = re.split(r"[/\\]", str(name))[-1].strip().rstrip(".")
-    if "." not in last:
-        return None
-    return last.rsplit(".", 1)[1].lower()
-
-
-def _check_name(kind: str, name: str | None) -> None:
-    ext = _extension(name)
-    if ext is None or EXTENSIONS.get(ext) == kind:
-        return
-    said = f"its name ends in .{ext}" if re.fullmatch(r"[a-z0-9]{1,8}", ext) else "its name"
-    claimed = EXTENSIONS.get(ext)
-    claim = f"says it is a {LABELS[claimed]} picture" if claimed else "does not say it is one"
-    label = LABELS[kind]
-    good = "jpg" if kind == "jpeg" else kind
-    raise UploadRefused(
-        "mismatch",
-        f"This file is really a {label} picture, but {said}, which {claim}: rename it to end"
-        f" in .{good}, or save it again as the kind of picture its name says.",
-    )
-
-
-def _check_content_type(kind: str, content_type: str | None) -> None:
-    if not content_type:
-        return
-    claimed = CONTENT_TYPES.get(str(content_type).split(";")[0].strip().lower())
-    if claimed is None or claimed == kind:
-        return  # no claim about an accepted format (application/octet-stream, say)
-    raise UploadRefused(
-        "mismatch",
-        f"This file was sent as a {LABELS[claimed]} picture but is really a {LABELS[kind]}"
-        " picture: save it again as one kind of picture and upload it again.",
-    )
 
 
 # -- sizes ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ see that work. ``POST /api/videos/preview/`` answers a small WebM at once.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
@@ -23,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import budget, videos
-from breeding.limits import in_words, take
-from breeding.models import VIDEO_UNFINISHED, Space, Video
+from breeding.jobs import release_connection
+from breeding.models import Space, Video
 from breeding.videos import files_of
 from common.errors import Refused as Refusal
 from inference import video as engine
@@ -119,27 +118,13 @@ def requested(request) -> tuple[Space, list, videos.Plan, str]:
         keyframes = videos.keyframes_of(request.user, ids)
         space = keyframes[0].space
         videos.check(space, keyframes, plan)
-    except videos.Refused as refused:
+    except Refusal as refused:
         raise ValidationError({"keyframes": [str(refused)]}) from None
     return space, keyframes, plan, title
 
 
-def check_allowance(user) -> None:
-    """At most ``VIDEOS_WAITING_MAX`` unfinished videos and ``VIDEOS_PER_HOUR`` an hour."""
-    waiting = Video.objects.filter(owner=user, status__in=VIDEO_UNFINISHED).count()
-    if waiting >= settings.VIDEOS_WAITING_MAX:
-        raise Refusal(f"You already have {waiting} video{'s' if waiting != 1 else ''} being made. "
-                      f"Wait for one to finish, or cancel one.", 429, wait=10)
-    wait = take(f"video:user:{user.pk}", 1, settings.VIDEOS_PER_HOUR, HOUR_S)
-    if wait:
-        raise Refusal(f"You have made {settings.VIDEOS_PER_HOUR} videos this hour, as many as "
-                      f"Mendel renders for one person. Try again in {in_words(wait)}.", 429,
-                      wait=wait)
-
-
 def own_video(request, public_id: str) -> Video:
-    video = (Video.objects.select_related("space", "creation")
-             .filter(public_id=public_id, owner=request.user).first())
+    video = Video.own(request.user, public_id, "space", "creation")
     if video is None:
         raise NotFound(f"No video with id {public_id!r}.")
     return video
@@ -157,11 +142,8 @@ class Videos(APIView):
     @extend_schema(request=VideoIn, responses={202: VideoSerializer})
     def post(self, request):
         space, keyframes, plan, title = requested(request)
-        try:
-            check_allowance(request.user)
-        except Refusal as refused:
-            return refused.response()
-        video = videos.do_video(request.user, space, keyframes, plan, title)
+        with Video.admit(request.user):  # refused (429) past the owner's allowance
+            video = videos.do_video(request.user, space, keyframes, plan, title)
         return Response(VideoSerializer(video).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -204,6 +186,7 @@ class VideoPreview(APIView):
                              "then ask again."), 429, wait=2).response()
         try:
             with budget.metered(request):
+                release_connection()  # rendering takes seconds and needs no database
                 data = videos.preview(space, keyframes, plan)
         finally:
             cache.delete(busy)

@@ -8,9 +8,10 @@ the path through them is drawn (``Plan``). The job:
 2. Loads the keyframes through the one privacy rule (``visible_to`` the owner, now: a
    keyframe made private or removed since the request is refused), plans the frames
    (``inference.video.plan``, or ``camera`` for a camera move) and renders them once into
-   an MP4 and a WebM (``encode_all``) in a scratch folder, batch by batch, writing
-   progress to the row about once a second (also the cancellation check) and sending it to
-   the owner's studio sockets.
+   an MP4 and a WebM (``encode_all``) in the job's scratch folder (``breeding.jobs``:
+   emptied when the job is claimed again and by the stalled-job sweep, so a killed render
+   leaves nothing behind for good), batch by batch, writing progress to the row about once
+   a second (also the cancellation check) and sending it to the owner's studio sockets.
 3. Finishes in one transaction, the video's row locked: checks again that the owner may
    see every keyframe (one made private during the render fails the video, with a
    sentence, rather than end up in it), stores the files and the poster,
@@ -23,37 +24,26 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
-import time
 from dataclasses import asdict, dataclass, replace
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
 from breeding import actions, images
-from breeding.events import send_to_user
-from breeding.models import VIDEO_UNFINISHED, Creation, Origin, Space, Video, VideoStatus
+from breeding.jobs import Cancelled
+from breeding.models import Creation, Origin, Space, Video
+from common.errors import Refused
 
 log = logging.getLogger(__name__)
 
-SAVE_EVERY_S = 1.0
-EVENT_EVERY_S = 0.25
-
 CAMERAS = ("none", "zoom-out", "zoom-in")
-
-
-class Refused(ValueError):
-    """A video that cannot be made as asked; the message is for people."""
-
-
-class Cancelled(Exception):
-    """The owner cancelled the video while it was being rendered."""
+#: The share of a video's job spent planning its frames (even speed probes the path)
+#: before the first is rendered, and storing it after the last.
+PLANNING_SHARE = 0.1
+STORING_SHARE = 0.03
 
 
 @dataclass(frozen=True)
@@ -129,17 +119,7 @@ def check(space: Space, keyframes: list[Creation], plan: Plan) -> None:
 
 def payload(video: Video) -> dict:
     """What the owner's sockets hear of a video."""
-    return {
-        "type": "video",
-        "video": video.public_id,
-        "status": video.status,
-        "frames_done": video.frames_done,
-        "frames_total": video.frames_total,
-        "fraction": video.fraction,
-        "eta_s": None if video.eta_s is None else round(video.eta_s, 1),
-        "creation": video.creation.public_id if video.creation_id else None,
-        "error": video.error,
-    }
+    return video.event()
 
 
 def files_of(video: Video) -> dict[str, str] | None:
@@ -152,28 +132,19 @@ def files_of(video: Video) -> dict[str, str] | None:
 
 def do_video(owner, space: Space, keyframes: list[Creation], plan: Plan, title: str = "") -> Video:
     """Keep a video request and queue its rendering, in one transaction: the job exists if
-    and only if the row does."""
+    and only if the row does (``Video.start``: refused past the owner's waiting allowance)."""
     check(space, keyframes, plan)
-    with transaction.atomic():
-        video = Video.objects.create(
-            owner=owner, space=space, keyframes=[k.public_id for k in keyframes],
-            settings=asdict(plan), title=title, frames_total=plan.frames(len(keyframes)))
-        # By name: the job module imports this one, never the other way round.
-        app.configure_task("breeding.tasks.render_video", allow_unknown=False).defer(
-            video_id=video.pk)
-    return video
+    # The task by name: the job module imports this one, never the other way round.
+    task = app.configure_task("breeding.tasks.render_video", allow_unknown=False)
+    return Video.start(owner, lambda video: task.defer(video_id=video.pk), space=space,
+                       keyframes=[k.public_id for k in keyframes], settings=asdict(plan),
+                       title=title, frames_total=plan.frames(len(keyframes)))
 
 
 def do_cancel(video: Video) -> bool:
     """Stop a video's rendering (a running job stops at its next progress write). False if
     it had already finished."""
-    with transaction.atomic():
-        cancelled = Video.objects.filter(pk=video.pk, status__in=VIDEO_UNFINISHED).update(
-            status=VideoStatus.CANCELLED, finished=timezone.now())
-        video.refresh_from_db()
-        if cancelled:
-            send_to_user(video.owner_id, payload(video))
-    return bool(cancelled)
+    return video.cancel()
 
 
 def keyframes_of(owner, public_ids: list[str]) -> list[Creation]:
@@ -231,13 +202,7 @@ def frames_renderer(space):
 
 def claim(video_id: int) -> Video | None:
     """Mark the video rendering, if it still needs rendering; None if not."""
-    claimed = Video.objects.filter(pk=video_id, status__in=VIDEO_UNFINISHED).update(
-        status=VideoStatus.RENDERING, started=timezone.now(), attempts=F("attempts") + 1,
-        frames_done=0, error="",
-    )
-    if not claimed:
-        return None
-    return Video.objects.select_related("space", "owner").get(pk=video_id)
+    return Video.claim(video_id, "space", frames_done=0)
 
 
 def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None:
@@ -258,41 +223,34 @@ def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None
         return fail(video, str(refused))
     space = images.rendering_space(video.space.generator())
     render = render or frames_renderer(space)
-    send_to_user(video.owner_id, payload(video))
-
-    # 2. Plan and render into a scratch folder
-    frames, views = frames_of(space, keyframes, plan)
-    video.frames_total = frames.shape[0]
-    started = time.monotonic()
-    clock = {"event": 0.0, "save": 0.0}
+    progress = video.progress_meter()
+    rendering = 1.0 - PLANNING_SHARE - STORING_SHARE
 
     def on_progress(done: int, total: int) -> None:
         stop_if_stopping()
-        now = time.monotonic()
-        video.frames_done, video.frames_total = done, total
-        video.eta_s = (now - started) / done * (total - done)
-        if now - clock["save"] >= SAVE_EVERY_S or done == total:
-            clock["save"] = now
-            still = Video.objects.filter(pk=video.pk, status=VideoStatus.RENDERING).update(
-                frames_done=done, frames_total=total, eta_s=video.eta_s)
-            if not still:
-                raise Cancelled
-        if now - clock["event"] >= EVENT_EVERY_S or done == total:
-            clock["event"] = now
-            send_to_user(video.owner_id, payload(video))
+        progress(PLANNING_SHARE + rendering * done / max(total, 1), force=done == total,
+                 frames_done=done, frames_total=total)
 
-    with tempfile.TemporaryDirectory(prefix="mendel-video-") as folder:
+    try:
+        progress(0.0, force=True)
+        # 2. Plan and render into the job's scratch folder
+        frames, views = frames_of(space, keyframes, plan)
+        progress(PLANNING_SHARE, frames_total=frames.shape[0])
+        folder = video.scratch()
         outs = {fmt: os.path.join(folder, f"video.{fmt}") for fmt in engine.FORMATS}
-        try:
-            engine.encode_all(space, frames, plan.size, plan.fps, outs, views=views,
-                              on_progress=on_progress, render=render)
-        except Cancelled:
-            log.info("video %s: cancelled while rendering", video.public_id)
-            return None
-        picture = render(frames[:1], plan.size, None if views is None else views[:1])[0]
+        engine.encode_all(space, frames, plan.size, plan.fps, outs, views=views,
+                          on_progress=on_progress, render=render)
+    except Cancelled:
+        log.info("video %s: cancelled while rendering", video.public_id)
+        video.clean_scratch()
+        return None
+    picture = render(frames[:1], plan.size, None if views is None else views[:1])[0]
 
-        # 3. Finish
+    # 3. Finish
+    try:
         return finish(video, keyframes, outs, picture, frames.shape[0] / plan.fps)
+    finally:
+        video.clean_scratch()
 
 
 def _store(field, name: str, content) -> None:
@@ -306,29 +264,28 @@ def _store(field, name: str, content) -> None:
 def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster, duration_s: float):
     from inference.encode import encode as encode_image
 
-    with transaction.atomic():
-        locked = Video.objects.select_for_update().get(pk=video.pk)
-        if locked.status != VideoStatus.RENDERING or locked.creation_id is not None:
-            return None  # cancelled meanwhile, or made by another run of this job
+    def make(locked: Video) -> list[str] | None:
+        if locked.creation_id is not None:
+            return None  # made by another run of this job
         if not keyframes_still_visible(locked.owner_id, keyframes):
-            return fail(locked, _("A keyframe was made private or removed while the video was "
-                                  "being made, so it cannot be in the video. Make the video "
-                                  "again without it."))
+            locked.fail(_("A keyframe was made private or removed while the video was being "
+                          "made, so it cannot be in the video. Make the video again without "
+                          "it."))
+            return None
         for fmt, path in outs.items():
             with open(path, "rb") as f:
                 _store(getattr(locked, fmt), f"video.{fmt}", File(f))
         _store(locked.poster, "poster.webp", ContentFile(encode_image(poster, "webp")))
-        (creation,) = actions.create_from_video(locked, keyframes)
-        locked.creation = creation
-        locked.status = VideoStatus.DONE
+        (locked.creation,) = actions.create_from_video(locked, keyframes)
         locked.frames_done = locked.frames_total = video.frames_total
-        locked.eta_s = 0.0
         locked.duration_s = duration_s
-        locked.finished = timezone.now()
-        locked.save()
-        send_to_user(locked.owner_id, payload(locked))
-    log.info("video %s: rendered as %s", video.public_id, creation.public_id)
-    return creation.public_id
+        return [*outs, "poster", "creation", "frames_done", "frames_total", "duration_s"]
+
+    done = video.finish(make)
+    if done is None:
+        return None  # cancelled meanwhile, or made by another run of this job
+    log.info("video %s: rendered as %s", video.public_id, done.creation.public_id)
+    return done.creation.public_id
 
 
 def keyframes_still_visible(owner_id: int, keyframes: list[Creation]) -> bool:
@@ -342,10 +299,4 @@ def keyframes_still_visible(owner_id: int, keyframes: list[Creation]) -> bool:
 
 def fail(video: Video, message: str) -> None:
     """Give up on a video for good, saying why in words its owner understands."""
-    with transaction.atomic():
-        updated = Video.objects.filter(pk=video.pk, status__in=VIDEO_UNFINISHED).update(
-            status=VideoStatus.FAILED, error=message[:300], finished=timezone.now())
-        if updated:
-            video.refresh_from_db()
-            send_to_user(video.owner_id, payload(video))
-    return None
+    video.fail(message)

@@ -32,6 +32,7 @@ from procrastinate.contrib.django import app
 from breeding import actions as breeding
 from breeding import images
 from breeding.models import Creation, Origin, Video, Visibility
+from common.errors import Refused  # a curator action or a vote that cannot be done
 from gallery.models import (
     BreedingRound,
     Candidate,
@@ -49,14 +50,6 @@ MAX_ITEMS = 500
 ROUND_CHILDREN = (2, 8)
 ROUND_SECONDS = (10, 600)
 ROUND_CHAOS = 0.35
-
-
-class Refused(Exception):
-    """A curator action or a vote that cannot be done: ``message`` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def group(exhibition_id: int) -> str:

@@ -1,16 +1,19 @@
 """One error shape for the whole API: ``{"error": "a sentence a person understands"}``,
-plus ``"fields"`` (field -> messages) when the request body was invalid."""
+plus ``"fields"`` (field -> messages) when the request body was invalid, and
+``"retry_after"`` when waiting helps. Refusals of the site (``common.errors.Refused``)
+and a database that has no connection free (503) come out in the same shape."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from breeding.budget import OverBudget
+from common.errors import Refused
+from mendel.errors import BUSY_RETRY_S, busy_message, database_busy
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -38,6 +41,12 @@ def exception_handler(exc, context):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
         return Response({"error": f"The request body is too large (limit {limit} KB)."},
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, Refused):
+        return Response(exc.body(), status=exc.status_code, headers=exc.headers())
+    if database_busy(exc):
+        return Response({"error": busy_message(), "retry_after": BUSY_RETRY_S},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(BUSY_RETRY_S)})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's 500 handler answers
@@ -59,8 +68,4 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         response.data = {"error": str(detail)}
     return response
-
-
-def json_error(message: str, status_code: int = status.HTTP_400_BAD_REQUEST) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status_code)
 

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
+from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
 MACHINE_PREFIXES = ("/api/", "/r/")
+
+#: Seconds a client is asked to wait when the database has no connection free.
+BUSY_RETRY_S = 5
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database pool having no connection free in time (psycopg's
+    ``PoolTimeout``, or a pool that is full or closing), as opposed to a broken query."""
+    seen = exc
+    for _depth in range(4):
+        if isinstance(seen, PoolTimeout | TooManyRequests | PoolClosed):
+            return True
+        seen = seen.__cause__ or seen.__context__
+        if seen is None:
+            return False
+    return False
+
+
+def busy_message() -> str:
+    return _("Mendel is too busy to answer just now. Try again in a few seconds.")
 
 
 def _wants_json(request) -> bool:
@@ -53,6 +77,17 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's answer to an exception no view handled; a database with no connection free
+    (raised before any view: reading the session, say) is a 503 with a sentence."""
+    exc = sys.exc_info()[1]
+    if exc is not None and database_busy(exc):
+        headers = {"Retry-After": str(BUSY_RETRY_S)}
+        if _wants_json(request):
+            return JsonResponse({"error": busy_message(), "retry_after": BUSY_RETRY_S},
+                                status=503, headers=headers)
+        response = _page("Busy", busy_message(), 503)
+        response["Retry-After"] = str(BUSY_RETRY_S)
+        return response
     if _wants_json(request):
         return JsonResponse({"error": "Something went wrong on our side. Try again shortly."}, status=500)
     return HttpResponse(loader.get_template("mendel/500.html").render(), status=500)

@@ -323,6 +323,10 @@ UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 30, low=1, high=100000)
 UPLOADS_WAITING_MAX = env_int("UPLOADS_WAITING_MAX", 3, low=1, high=1000)
 PROJECTION_SIZE = env_int("PROJECTION_SIZE", 128, low=32, high=512)
 PROJECTION_BUDGET_S = env_float("PROJECTION_BUDGET_S", 15.0, low=0.5, high=600.0)
+# At most UPLOAD_DECODES pictures are decoded at once in a web process (one per core);
+# another upload waits at most UPLOAD_DECODE_WAIT_S for its turn, then gets a 503.
+UPLOAD_DECODES = env_int("UPLOAD_DECODES", os.cpu_count() or 1, low=1, high=256)
+UPLOAD_DECODE_WAIT_S = env_float("UPLOAD_DECODE_WAIT_S", 10.0, low=0.1, high=300.0)
 
 # Morph videos: a breeder may ask for VIDEOS_PER_HOUR videos an hour, with at most
 # VIDEOS_WAITING_MAX waiting for or in rendering at once; a video's frames times its area
@@ -332,6 +336,9 @@ VIDEOS_WAITING_MAX = env_int("VIDEOS_WAITING_MAX", 2, low=1, high=1000)
 VIDEO_MAX_WORK = env_int("VIDEO_MAX_WORK", 12000, low=100, high=10_000_000)
 # A job whose worker has not been heard of for this long is put back in the queue.
 JOBS_STALLED_AFTER_S = env_int("JOBS_STALLED_AFTER_S", 30, low=2, high=3600)
+# Where a job keeps files in between (a video's frames before they are stored): a folder
+# per job, emptied when the job is claimed again and by the stalled-job sweep.
+JOB_SCRATCH_DIR = env_path("JOB_SCRATCH_DIR", VAR_DIR / "scratch", BASE_DIR)
 # New accounts per address per hour.
 SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
 # Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account

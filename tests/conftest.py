@@ -42,6 +42,13 @@ def _own_media(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _own_scratch(settings, tmp_path_factory):
+    """Jobs keep their files in between in a folder of the test's own (and so do the
+    servers and workers it starts)."""
+    settings.JOB_SCRATCH_DIR = tmp_path_factory.mktemp("scratch")
+
+
+@pytest.fixture(autouse=True)
 def _renders_settle():
     """A picture a test started is stored before the next test begins: one still on its way
     would land in the next test's media folder and count against that test's disk budget

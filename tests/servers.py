@@ -27,6 +27,7 @@ def child_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url_for_children(),
         SECRET_KEY=settings.SECRET_KEY,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        JOB_SCRATCH_DIR=str(settings.JOB_SCRATCH_DIR),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

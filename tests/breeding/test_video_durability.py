@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.db import connection
 
 from breeding import actions, videos
@@ -47,11 +49,15 @@ def test_a_worker_killed_mid_video_leaves_a_job_that_completes_exactly_once(alic
         assert job_status(video) == "doing"
         video.refresh_from_db()
         assert video.status == VideoStatus.RENDERING and video.frames_done < video.frames_total
+        # The killed render left its scratch folder behind...
+        scratch = Path(settings.JOB_SCRATCH_DIR) / f"video-{video.pk}"
+        assert scratch.is_dir()
 
         # 2. The periodic task finds it stalled and puts it back.
         time.sleep(1.5)
         assert async_to_sync(retry_stalled)(app.job_manager, 1) == 1
         assert job_status(video) == "todo"
+        assert not scratch.exists()  # ...which the sweep empties
 
         # 3. Another worker renders it from the start, to the end.
         second = start_worker(env, log)
@@ -69,3 +75,4 @@ def test_a_worker_killed_mid_video_leaves_a_job_that_completes_exactly_once(alic
     assert made.count() == 1 and video.creation == made.get()
     assert made.get().title == "Survivor"
     assert video.mp4.size > 0 and video.webm.size > 0
+    assert not scratch.exists() and not any(Path(settings.JOB_SCRATCH_DIR).iterdir())

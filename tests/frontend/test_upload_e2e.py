@@ -51,7 +51,7 @@ def test_upload_watch_the_progress_land_in_the_studio_and_breed(make_server, pag
                {value: bar.value, said: document.querySelector('[data-projection-state]').textContent};
     }"""
     first = page.wait_for_function(moved, arg=0).json_value()
-    assert re.fullmatch(r"Step \d+ of \d+ · (about \d+ s|a moment) left", first["said"]), first
+    assert re.fullmatch(r"Projecting: \d+ % · (about \d+ s|a moment) left", first["said"]), first
     second = page.wait_for_function(moved, arg=first["value"]).json_value()
     assert second.get("done") or second["value"] > first["value"]
     page.wait_for_url(re.compile(r"/studio/\w+/$"), timeout=60_000)

@@ -139,8 +139,9 @@ function render(upload) {
       said.textContent = "Waiting for a worker…";
       break;
     case "projecting":
-      said.textContent = upload.steps
-        ? `Step ${upload.step} of ${upload.steps} · ${seconds(upload.eta_s)}`
+      // One number that only grows (the whole job's), and the time left as measured.
+      said.textContent = fraction > 0
+        ? `Projecting: ${Math.floor(fraction * 100)} % · ${seconds(upload.eta_s)}`
         : "Projecting…";
       break;
     case "done":
