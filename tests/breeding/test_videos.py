@@ -371,7 +371,7 @@ def test_a_public_video_hangs_in_an_exhibition_and_plays_there(as_alice, alice, 
     page = client.get(f"/exhibitions/{show.slug}/").content.decode()
     assert f'<source src="{files["webm"]}" type="video/webm">' in page
     # A video is not a parent for a live breeding round.
-    with pytest.raises(exhibitions.Refused, match="A video cannot be bred from"):
+    with pytest.raises(exhibitions.Refused, match="is a video, and a round breeds children of a picture"):
         exhibitions.do_start_round(show, alice, video.creation.public_id)
 
 
