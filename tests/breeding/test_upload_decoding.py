@@ -7,7 +7,6 @@ import hashlib
 import io
 import random
 import struct
-import time
 import tracemalloc
 import warnings
 import zlib
@@ -296,7 +295,6 @@ def swapped_profile() -> bytes:
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_an_icc_profile_is_converted_to_srgb_and_not_kept(fmt):
-    pytest.importorskip("PIL.ImageCms")
     data = encode(Image.new("RGB", (32, 32), RED), fmt, icc_profile=swapped_profile())
     assert Image.open(io.BytesIO(data)).info.get("icc_profile")
 
@@ -443,13 +441,11 @@ def test_damaged_data_stays_refused_as_pillow_is_left_strict():
 def test_a_decompression_bomb_is_refused_from_its_header(no_decoding, no_parsing):
     data = png_declaring(100_000, 100_000)
     tracemalloc.start()
-    started = time.perf_counter()
     try:
-        error = refused(data, "too-many-pixels")
+        error = refused(data, "too-many-pixels")  # neither decoded nor parsed (the fixtures)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 1
     assert peak < 50 * 1024 * 1024
     assert error.message == (
         "This picture is 100000 × 100000 pixels (10,000 megapixels), and a picture may have"

@@ -4,7 +4,6 @@ database, one killed (SIGKILL) in the middle of rendering."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -54,8 +53,8 @@ def test_a_worker_killed_mid_video_leaves_a_job_that_completes_exactly_once(alic
         assert scratch.is_dir()
 
         # 2. The periodic task finds it stalled and puts it back.
-        time.sleep(1.5)
-        assert async_to_sync(retry_stalled)(app.job_manager, 1) == 1
+        wait_for(lambda: async_to_sync(retry_stalled)(app.job_manager, 1) == 1,
+                 "stalled job put back", 30, first, log_path, dead_ok=True)
         assert job_status(video) == "todo"
         assert not scratch.exists()  # ...which the sweep empties
 
