@@ -4,7 +4,6 @@ visitors, per address; and a person's renders wait in their own line."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -14,8 +13,6 @@ from rest_framework.test import APIClient
 from breeding import actions, budget, images
 from breeding.limits import client_address, take
 from breeding.models import Visibility
-from inference import get_space
-from inference.batcher import RenderBatcher
 
 pytestmark = pytest.mark.django_db
 
@@ -102,32 +99,18 @@ def test_a_render_is_charged_what_it_measured_not_what_it_was_estimated(alice, s
     assert statuses[-1] == 429 and len(statuses) < 16
 
 
-def test_a_person_may_have_only_so_many_pictures_rendering_at_once(alice, bob, space, settings):
+def test_a_person_may_have_only_so_many_pictures_rendering_at_once(alice, bob, space, settings, gated):
     """Beyond ``RENDER_WAITING_PER_PERSON`` pictures waiting or rendering, a person's next new
     picture is refused with a sentence; other people are not."""
     settings.RENDER_WAITING_PER_PERSON = 2
-    gate, entered = threading.Event(), threading.Event()
-
-    class Gated:
-        """The real space, holding its passes until the gate opens."""
-
-        def __init__(self, space):
-            self.space, self.slug, self.layers, self.dim = space, space.slug, space.layers, space.dim
-
-        def render(self, latents, size):
-            entered.set()
-            gate.wait()
-            return self.space.render(latents, size)
-
     work, other, bobs = (public_work(alice, space, seed) for seed in (51, 52, 53))
     assert images.settle(timeout=60)  # their eager pictures are stored: none of Alice's pending
-    images.forget("abstract")
-    images._batchers["abstract"] = RenderBatcher(Gated(get_space("abstract")), max_batch=1, max_wait_ms=0)
+    gate = gated()
     try:
         who = budget.payer(alice.pk, None)
         held = [images.request("abstract", work.latent_sha, work.tensor(), size, who=who)
                 for size in (512, 1024)]
-        entered.wait()
+        gate.entered.wait()
         assert images.pending(who) == 2
         owner = APIClient()
         owner.force_login(alice)
@@ -137,14 +120,13 @@ def test_a_person_may_have_only_so_many_pictures_rendering_at_once(alice, bob, s
                                            "them before asking for more.")
         # Bob has none waiting: his is let in (and rendered once the queue moves)
         assert images.pending(budget.payer(bob.pk, None)) == 0
-        gate.set()
+        gate.gate.set()
         for future in held:
             future.result()
         assert images.pending(who) == 0
         assert owner.get(images.url("abstract", other.latent_sha, 1024)).status_code == 200
     finally:
-        gate.set()
-        images.forget("abstract")
+        gate.gate.set()
 
 
 def test_an_ipv6_visitor_is_counted_by_its_network(rf):

@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connection
 
-from breeding import actions, videos
+from breeding import actions, images, videos
 from breeding.models import Creation, Origin, Video, VideoStatus, Visibility
 from inference import get_space
 
@@ -448,27 +448,11 @@ def test_a_preview_is_charged_the_cpu_it_measured(as_alice, alice, space, settin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_preview_at_a_time_per_person(as_alice, as_bob, alice, bob, space):
-    from breeding import images
-    from inference.batcher import RenderBatcher
-
-    gate, entered = threading.Event(), threading.Event()
-
-    class Gated:
-        """The real space, holding its passes until the gate opens."""
-
-        def __init__(self, space):
-            self.space, self.slug, self.layers, self.dim = space, space.slug, space.layers, space.dim
-
-        def render(self, latents, size):
-            entered.set()
-            gate.wait()
-            return self.space.render(latents, size)
-
+def test_one_preview_at_a_time_per_person(as_alice, as_bob, alice, bob, space, gated):
     keys = works(alice, space, visibility=Visibility.PUBLIC)
     body = {"keyframes": [k.public_id for k in keys], "seconds_per_step": 1, "even_speed": False}
-    images.forget("abstract")
-    images._batchers["abstract"] = RenderBatcher(Gated(get_space("abstract")), max_wait_ms=0)
+    assert images.settle(timeout=60)  # the keyframes' eager pictures: not held at the gate
+    gate = gated()
     first = {}
 
     def ask_first():
@@ -480,16 +464,15 @@ def test_one_preview_at_a_time_per_person(as_alice, as_bob, alice, bob, space):
     thread = threading.Thread(target=ask_first)
     try:
         thread.start()
-        entered.wait()  # Alice's first preview is being rendered
+        gate.entered.wait()  # Alice's first preview is being rendered
         second = as_alice.post("/api/videos/preview/", body, format="json")
         assert second.status_code == 429 and second["Retry-After"] == "2"
         assert second.json()["error"] == ("Your previous video preview is still being made. Wait "
                                           "for it, then ask again.")
-        gate.set()
+        gate.gate.set()
         thread.join()
         assert first["answer"].status_code == 200
         assert as_alice.post("/api/videos/preview/", body, format="json").status_code == 200
     finally:
-        gate.set()
+        gate.gate.set()
         thread.join()
-        images.forget("abstract")
