@@ -47,7 +47,7 @@ from breeding.models import (
 )
 from breeding.video_api import files_of
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
-from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
+from frontend.lineage import layout
 from gallery.api import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
@@ -208,7 +208,7 @@ def lineage_page(request, public_id):
     removed = sum(1 for tree in (up, down) for n in tree["nodes"] if n.get("removed"))
     if not show_removed:
         up, down = _without_removed(up), _without_removed(down)
-    tree = layout(up, down, MAX_ROW_WIDE if wide else MAX_ROW)
+    tree = layout(up, down, wide)
 
     def link(**change) -> str:
         query = {"wide": "1" if wide else "", "removed": "1" if show_removed else "", **change}
