@@ -161,6 +161,29 @@ def test_on_a_phone_the_picture_stays_in_view_targets_are_large_and_no_key_hints
     context.close()
 
 
+def test_add_this_picture_never_doubles_a_keyframe(make_server, chromium):
+    seed_space_and_genes()
+    base = make_server()
+    page = open_studio(chromium, base, "nan", DESKTOP)
+    first = studio_id(page)
+    children = breed(page)
+    page.get_by_role("tab", name="Animate").click()
+    keyframes = page.locator("[data-keyframes] .keyframe")
+    expect(keyframes).to_have_count(1)
+    # the picture open is the first keyframe already: adding it again says so
+    page.get_by_role("button", name="Add this picture").click()
+    expect(page.get_by_text("This picture is already the last keyframe.")).to_be_visible()
+    expect(keyframes).to_have_count(1)
+    # another picture is added once, however often it is asked for
+    page.locator(f'[data-children] [data-id="{children[0]}"] a').evaluate("a => a.click()")
+    page.wait_for_url(f"{base}/studio/{children[0]}/")
+    for _ in range(2):
+        page.get_by_role("button", name="Add this picture").click()
+    expect(keyframes).to_have_count(2)
+    assert [keyframes.nth(i).get_attribute("data-id") for i in range(2)] == [first, children[0]]
+    assert page.problems == []
+
+
 def test_on_a_phone_new_children_scroll_into_view(make_server, chromium, tmp_path):
     seed_space_and_genes()
     base = make_server()
