@@ -73,21 +73,21 @@ def test_the_studio_pickers_show_titles_search_and_page(make_server, chromium, m
     assert titles(picker)[-1] == LONG and uncut(tiles.last.locator(".title"))
 
     # a search by title, as it is typed
-    picker.get_by_label("Search by title").fill("northern")
+    picker.get_by_label("Find a picture").fill("northern")
     expect(tiles).to_have_count(1)
     expect(tiles.first.locator(".title")).to_have_text(LONG)
-    picker.get_by_label("Search by title").fill("no such title")
+    picker.get_by_label("Find a picture").fill("no such title")
     expect(picker.get_by_text("No work has “no such title” in its title.")).to_be_visible()
 
     # the gallery, searched and paged the same way: Bob's works, with his name
-    picker.get_by_label("Search by title").fill("")
+    picker.get_by_label("Find a picture").fill("")
     picker.get_by_role("button", name="Gallery").click()
-    expect(tiles).to_have_count(48)
     expect(tiles.first.locator(".about")).to_have_text("by bob")
+    expect(tiles).to_have_count(48)
     picker.get_by_role("button", name="More").click()
     expect(tiles).to_have_count(60)
-    picker.get_by_label("Search by title").fill("lichen")
-    picker.get_by_label("Search by title").press("Enter")
+    picker.get_by_label("Find a picture").fill("lichen")
+    picker.get_by_label("Find a picture").press("Enter")
     expect(tiles).to_have_count(1)
     tiles.first.click()
     expect(picker).to_be_hidden()
@@ -96,8 +96,8 @@ def test_the_studio_pickers_show_titles_search_and_page(make_server, chromium, m
     # the keyframes' picker is the same: found by title, added with its name
     page.get_by_role("tab", name="Animate").click()
     page.get_by_role("button", name="Add a keyframe…").click()
-    expect(picker.get_by_label("Search by title")).to_have_value("")
-    picker.get_by_label("Search by title").fill("rose")
+    expect(picker.get_by_label("Find a picture")).to_have_value("")
+    picker.get_by_label("Find a picture").fill("rose")
     expect(tiles).to_have_count(1)
     tiles.first.click()
     expect(page.get_by_role("img", name="Keyframe 2: Rose Tide")).to_be_visible()

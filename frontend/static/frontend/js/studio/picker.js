@@ -59,7 +59,9 @@ export function setupPicker(picker, space) {
     }
   }
 
+  let typing = null;  // a search waiting for the typing to pause
   function show(chosen = source) {
+    clearTimeout(typing);
     source = chosen;
     for (const b of picker.querySelectorAll("[data-source]")) b.setAttribute("aria-current", String(b.dataset.source === source));
     nextPage = worksPages(source, { space, q: query.value.trim() });
@@ -71,10 +73,8 @@ export function setupPicker(picker, space) {
   for (const b of picker.querySelectorAll("[data-source]")) b.addEventListener("click", () => show(b.dataset.source));
   moreButton.addEventListener("click", () => more(load));
   // The list follows the search as it is typed (after a pause), and at once on Enter.
-  let typing = null;
   search.addEventListener("submit", (event) => {
     event.preventDefault();
-    clearTimeout(typing);
     show();
   });
   query.addEventListener("input", () => {
