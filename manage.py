@@ -9,7 +9,14 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from mendel.commands import unmigrated
+
+    try:
+        execute_from_command_line(sys.argv)
+    except Exception as error:
+        if (sentence := unmigrated(error)) is None:
+            raise
+        sys.exit(sentence)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def main() -> int:
     args = parser.parse_args()
 
     token, parent = setup_user()
-    env = {**os.environ, "RENDER_BUDGET_MPX_PER_MIN": "1000000", "INPROCESS_WORKER": "0",
+    env = {**os.environ, "RENDER_BUDGET_CPU_S_PER_MIN": "1000000", "INPROCESS_WORKER": "0",
            "OMP_NUM_THREADS": str(args.threads), "MENDEL_FUSED": "0" if args.torch_alone else "1"}
     with server(env) as base:
         fresh, cached = asyncio.run(run(base, token, parent, args.requests, args.warmup))

@@ -82,7 +82,7 @@ def main() -> int:
     args = parser.parse_args()
 
     token, source, gene, low, high = setup()
-    env = {**os.environ, "RENDER_BUDGET_MPX_PER_MIN": "1000000", "INPROCESS_WORKER": "0",
+    env = {**os.environ, "RENDER_BUDGET_CPU_S_PER_MIN": "1000000", "INPROCESS_WORKER": "0",
            "OMP_NUM_THREADS": str(args.threads)}
     with server(env) as base:
         fresh, stored = asyncio.run(run(base, token, source, gene, low, high, args.requests, args.warmup))

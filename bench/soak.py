@@ -304,7 +304,9 @@ class Person:
         self.browser = token is None
         self.works: dict[str, dict] = {}  # own creations, as the API answered them
         self.current: str | None = None
-        self.cache: set[str] = set()  # the browser's cache: pictures are immutable
+        # The browser's cache: a picture is kept five minutes (max-age=300) and then
+        # revalidated; a soak of a few minutes may count each as fetched once.
+        self.cache: set[str] = set()
         self.liked: set[str] = set()
         self.known_genes: list[dict] | None = None
         self.reopen_socket = False
@@ -895,7 +897,7 @@ def main() -> int:
                         help="mean seconds between one person's actions")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request is an error")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="set in the server's environment (say, RENDER_BUDGET_MPX_PER_MIN=600)")
+                        help="set in the server's environment (say, RENDER_BUDGET_CPU_S_PER_MIN=600)")
     parser.add_argument("--genes-timeout", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the data folder and server log")

@@ -18,8 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from breeding import genetics, images
+from breeding import budget, genetics, images
 from breeding.models import (
     Creation,
     Gene,
@@ -32,13 +33,35 @@ from breeding.models import (
     Visibility,
     hot_term,
     latent_sha,
+    opens_to_anyone,
 )
+from breeding.signals import listing_changed
 
 PREVIEW_TTL_S = 15 * 60
 
 
 class NotBreedable(ValueError):
     """A work that cannot be bred from; the message is for people."""
+
+
+class NotShareable(ValueError):
+    """A work that cannot be shared as it is; the message is for people."""
+
+
+#: Origins whose latent is made from other works': one of these equal to someone else's work
+#: is a copy of that work, not a new one.
+DERIVED = (Origin.CHILDREN, Origin.CROSS, Origin.EDIT)
+
+
+def copied_work(space_id: int, shas: Sequence[str], owner_id: int, before=None) -> Creation | None:
+    """The first work of someone other than ``owner_id`` whose latent is one of ``shas``
+    (made before ``before``, when given), whoever may see it now: a work that is public
+    today may be made private tomorrow, and a copy of it must not keep its picture served.
+    Not a visibility question, so not ``visible_to``: it asks whose picture this is."""
+    found = Creation.objects.filter(space_id=space_id, latent_sha__in=list(shas)).exclude(owner_id=owner_id)
+    if before is not None:
+        found = found.filter(created__lt=before)
+    return found.order_by("created", "id").first()
 
 
 def check_breedable(creation: Creation) -> None:
@@ -95,14 +118,24 @@ def sync_spaces() -> list[Space]:
 
 def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int | None,
             parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
-            title: str = "", visibility: str = Visibility.DRAFT) -> list[Creation]:
+            title: str = "", visibility: str = Visibility.DRAFT, copy: bool = False) -> list[Creation]:
     depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
     shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
+    # Children at chaos 0, an edit that moves no gene, a cross with all the weight on one
+    # parent: the same latent as someone else's work, whose picture would then be served
+    # through this one after its owner hid it. Asked for a change, that is no change.
+    if origin in DERIVED and not copy and copied_work(space.pk, shas, owner.pk) is not None:
+        raise NotBreedable(_("That would be an exact copy of someone else's work, not a new one: "
+                             "raise the chaos, move a gene, or give another parent some weight."))
     # Start rendering now, before the rows are even written: pictures are a cache keyed by
     # content, served only once a visible creation points at them, so a rolled-back
-    # transaction costs a wasted render and nothing else.
+    # transaction costs a wasted render and nothing else. They are rendered in the owner's
+    # turn, and what they measure to cost is settled on the owner's render budget.
+    who = budget.payer(owner.pk, None)
     for sha, latent in zip(shas, latents, strict=True):
-        images.prefetch(space.slug, sha, latent)
+        for size in images.EAGER_SIZES:
+            images.request(space.slug, sha, latent, size, who=who,
+                           on_cost=budget.settler(owner.pk, None, budget.picture(size, space.slug)))
     now = timezone.now()
     with transaction.atomic():
         made = Creation.objects.bulk_create(
@@ -138,6 +171,13 @@ def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Crea
     seed = new_seed() if seed is None else seed
     latents = space.generator().sample(n, stream(owner, seed))
     return _create(owner, space, latents, Origin.RANDOM, seed)
+
+
+def do_copy(owner, source: Creation) -> Creation:
+    """The breeder's own copy of a work they may see, to breed from ("breed from this"):
+    the same latent, a draft. It cannot be shared until it is changed (``do_update``)."""
+    return _create(owner, source.space, latent_of(source)[None], Origin.CHILDREN, None,
+                   [(source, 1.0, 1.0)], copy=True)[0]
 
 
 def do_children(owner, parent: Creation, n: int, chaos: float, seed: int | None = None) -> list[Creation]:
@@ -211,7 +251,8 @@ def preview(user, source: Creation, amounts: dict[str, float], genes: dict[str, 
     latent = edited_latent(source, amounts, genes)
     sha = latent_sha(source.space.slug, source.space.version, latent)
     cache.set(f"preview:{source.space.slug}:{sha}", (user.pk, latent.flatten().tolist()), PREVIEW_TTL_S)
-    images.request(source.space.slug, sha, latent, size)
+    images.request(source.space.slug, sha, latent, size, who=budget.payer(user.pk, None),
+                   on_cost=budget.settler(user.pk, None, budget.picture(size, source.space.slug)))
     return images.url(source.space.slug, sha, size)
 
 
@@ -223,38 +264,66 @@ def preview_latent(space: Space, sha: str, user_id: int) -> torch.Tensor | None:
     return torch.tensor(entry[1], dtype=torch.float32).view(space.layers, space.dim)
 
 
+def _announce(creation: Creation, was: tuple[bool, bool]) -> None:
+    """Tell the apps above when what a visitor may open or find of ``creation`` changed
+    (``was``: could they, before)."""
+    now = (creation.visible_to(None), creation.listed_for(None))
+    if now != was:
+        listing_changed.send(sender=Creation, creation=creation,
+                             visible=now[0] != was[0], listed=now[1] != was[1])
+
+
+def _for_visitors(creation: Creation) -> tuple[bool, bool]:
+    return creation.visible_to(None), creation.listed_for(None)
+
+
 def do_update(creation: Creation, *, title: str | None = None, visibility: str | None = None) -> Creation:
+    """Retitle a work or change who may see it; NotShareable for a copy of someone else's
+    work (``do_copy``) that is to be shared unchanged."""
+    was = _for_visitors(creation)
     fields = []
+    if (visibility is not None and opens_to_anyone(visibility)
+            and not opens_to_anyone(creation.visibility) and creation.origin in DERIVED
+            and copied_work(creation.space_id, [creation.latent_sha], creation.owner_id,
+                            before=creation.created) is not None):
+        raise NotShareable(_("This is an exact copy of someone else's work. Change it first "
+                             "(breed it, cross it or move a gene), then share what you made."))
     if title is not None:
         creation.title = title
         fields.append("title")
     if visibility is not None and visibility != creation.visibility:
-        if creation.visibility == Visibility.DRAFT:
+        if creation.is_draft:
             creation.kept_at = timezone.now()
             fields.append("kept_at")
         creation.visibility = visibility
         fields.append("visibility")
     if fields:
         creation.save(update_fields=fields)
+    _announce(creation, was)
     return creation
 
 
 def do_remove(creation: Creation) -> None:
     """Remove a creation from view; its children and their lineage stay intact."""
-    Creation.objects.filter(pk=creation.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+    was, now = _for_visitors(creation), timezone.now()
+    if Creation.objects.filter(pk=creation.pk).alive().update(removed_at=now):
+        creation.removed_at = now
+        _announce(creation, was)
 
 
 def do_restore(creation: Creation) -> None:
     """Undo a removal (until the draft clean-up job has deleted it for good)."""
-    Creation.objects.filter(pk=creation.pk).update(removed_at=None)
-    creation.removed_at = None
+    if Creation.objects.filter(pk=creation.pk).removed().update(removed_at=None):
+        was = _for_visitors(creation)
+        creation.removed_at = None
+        _announce(creation, was)
 
 
 def purge_drafts(older_than: timedelta | None = None) -> int:
     """Delete drafts nobody kept; links from their children stay, pointing nowhere."""
     older_than = older_than or timedelta(hours=settings.DRAFT_TTL_HOURS)
     cutoff = timezone.now() - older_than
-    deleted, _ = Creation.objects.filter(visibility=Visibility.DRAFT, created__lt=cutoff).delete()
+    deleted, _ = Creation.objects.drafts().filter(created__lt=cutoff).delete()
     return deleted
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from django.core.validators import slug_re
 from django.db.models import Prefetch, Q
@@ -131,8 +132,8 @@ def known_parents(creations, viewer) -> dict[int, bool]:
     pks = {link.parent_id for c in creations for link in _links(c) if link.parent_id is not None}
     if not pks:
         return {}
-    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).values_list("pk", "removed_at")
-    return {pk: removed_at is not None for pk, removed_at in rows}
+    rows = Creation.objects.known_to(viewer).filter(pk__in=pks).only("pk", "removed_at")
+    return {row.pk: row.is_removed for row in rows}
 
 
 def family_parents(creation: Creation, viewer, known: dict[int, bool]) -> list[dict]:
@@ -377,6 +378,15 @@ def breedable(creation: Creation, field: str | None = None) -> Creation:
     return creation
 
 
+@contextmanager
+def refused_as_400(field: str | None = None):
+    """An action refused for a reason people can act on: a 400 with its sentence."""
+    try:
+        yield
+    except (actions.NotBreedable, actions.NotShareable) as refused:
+        raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
+
+
 def owned_creation(request, public_id: str) -> Creation:
     creation = visible_creation(request, public_id)
     if creation.owner_id != request.user.pk:
@@ -429,7 +439,7 @@ class RandomCreations(Breeding):
             raise NotFound(f"No space {slug!r}.")
         data = parse(RandomIn, request)
         usable(space)
-        budget.charge(request, budget.creations(data["n"]))
+        budget.charge(request, budget.creations(data["n"], space.slug))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
@@ -440,8 +450,9 @@ class Children(Breeding):
         parent = breedable(visible_creation(request, public_id))
         data = parse(ChildrenIn, request)
         usable(parent.space)
-        budget.charge(request, budget.creations(data["n"]))
-        made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
+        budget.charge(request, budget.creations(data["n"], parent.space.slug))
+        with refused_as_400():
+            made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
 
@@ -466,8 +477,9 @@ class Cross(Breeding):
         if parents[0].middle is not None and "groups" not in space.settings:
             raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
                                                "give content and style weights only."]})
-        budget.charge(request, budget.creations(data["n"]))
-        made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
+        budget.charge(request, budget.creations(data["n"], space.slug))
+        with refused_as_400():
+            made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
         return respond(made, request, status.HTTP_201_CREATED)
 
 
@@ -483,7 +495,7 @@ class EditPreview(Breeding):
     @extend_schema(request=GenesIn, responses={200: PreviewSerializer})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
-        budget.charge(request, budget.picture(data["size"]))
+        budget.charge(request, budget.picture(data["size"], source.space.slug))
         image = actions.preview(request.user, source, data["genes"], genes, data["size"])
         return Response({"image": image})
 
@@ -492,8 +504,9 @@ class EditKeep(Breeding):
     @extend_schema(request=GenesIn, responses={201: CreationSerializer(many=True)})
     def post(self, request, public_id):
         source, data, genes = edit_request(request, public_id)
-        budget.charge(request, budget.creations(1))
-        made = actions.do_edit(request.user, source, data["genes"], genes)
+        budget.charge(request, budget.creations(1, source.space.slug))
+        with refused_as_400():
+            made = actions.do_edit(request.user, source, data["genes"], genes)
         return respond([made], request, status.HTTP_201_CREATED)
 
 
@@ -509,7 +522,8 @@ class CreationDetail(APIView):
             raise NotFound(f"No creation with id {public_id!r}.")
         creation = owned_creation(request, public_id)
         data = parse(UpdateIn, request)
-        actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
+        with refused_as_400("visibility"):
+            actions.do_update(creation, title=data.get("title"), visibility=data.get("visibility"))
         return respond(creation, request, many=False)
 
     @extend_schema(responses={204: None})
@@ -528,8 +542,8 @@ class Restore(APIView):
 
     @extend_schema(request=None, responses=CreationSerializer)
     def post(self, request, public_id):
-        creation = creation_queryset().filter(
-            public_id=public_id, owner=request.user, removed_at__isnull=False
+        creation = creation_queryset().removed().filter(
+            public_id=public_id, owner=request.user
         ).first()
         if creation is None:
             raise NotFound(f"Nothing of yours to restore with id {public_id!r}.")
@@ -565,7 +579,7 @@ class MyCreations(APIView):
         if visibility := request.query_params.get("visibility"):
             if visibility not in Visibility.values:
                 raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
-            qs = qs.filter(visibility=visibility)
+            qs = qs.with_visibility(visibility)
         if query := request.query_params.get("q", "").strip():
             if len(query) > 100:
                 raise ValidationError({"q": ["must be at most 100 characters."]})

@@ -14,6 +14,8 @@ from django.core.cache import caches
 #: An IPv6 client usually holds a whole /64 network: counting per address would let it
 #: start afresh with each of its 2^64 addresses.
 IPV6_PREFIX = 64
+#: How many windows ahead a cost beyond a window's limit is carried (``count``).
+CARRY_WINDOWS = 10
 
 
 def client_address(request) -> str | None:
@@ -70,3 +72,34 @@ def in_words(seconds: int) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = math.ceil(seconds / 60)
     return f"{minutes} minutes"
+
+
+def count(key: str, amount: int, window_s: int, limit: int | None = None, cache=None) -> None:
+    """Add ``amount`` (negative: take it off) to ``key``'s count in the current window of
+    ``take``, refusing nothing: a cost learnt after the fact. What goes beyond ``limit`` is
+    carried into the next windows (a debt: a minute's work that cost three minutes' budget
+    leaves the next two spent), up to ``CARRY_WINDOWS`` of them. Taking off never reaches
+    into a window that has no count yet."""
+    cache = cache if cache is not None else caches["default"]
+    window = int(time.time() // window_s)
+    if amount < 0:
+        try:
+            cache.decr(f"limit:{key}:{window}", -amount)
+        except ValueError:  # no count in this window
+            pass
+        return
+    for ahead in range(CARRY_WINDOWS + 1):
+        name = f"limit:{key}:{window + ahead}"
+        cache.add(name, 0, timeout=(ahead + 1) * window_s + 5)
+        try:
+            total = cache.incr(name, amount)
+        except ValueError:  # expired between add and incr: the window is over
+            return
+        if limit is None or total <= limit:
+            return
+        over = min(amount, total - limit)
+        try:
+            cache.decr(name, over)  # this window is full: the rest is the next one's
+        except ValueError:
+            return
+        amount = over

@@ -10,11 +10,11 @@ see that work. ``POST /api/videos/preview/`` answers a small WebM at once.
 
 from __future__ import annotations
 
-import dataclasses
-
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
@@ -29,6 +29,8 @@ from breeding.upload_api import Refused as Refusal
 from inference import video as engine
 
 HOUR_S = 3600
+#: A preview still marked as being made after this long is taken to have died with its process.
+PREVIEW_BUSY_S = 120
 
 
 def files_of(video: Video) -> dict[str, str] | None:
@@ -199,9 +201,18 @@ class VideoPreview(APIView):
         (200, "video/webm"): OpenApiResponse(OpenApiTypes.BINARY, description=(
             f"A {engine.PREVIEW_SIZE} px, {engine.PREVIEW_FPS} fps WebM of the video."))})
     def post(self, request):
-        space, keyframes, plan, _ = requested(request)
-        quick = dataclasses.replace(plan, fps=engine.PREVIEW_FPS)
-        budget.charge(request, budget.picture(engine.PREVIEW_SIZE) * quick.frames(len(keyframes)))
-        data = videos.preview(space, keyframes, plan)
+        space, keyframes, plan, _title = requested(request)
+        # One preview at a time per person (another waits for none: the render queue takes
+        # people in turn), charged by the CPU seconds it measured (planning, rendering,
+        # encoding), not by its pixels: a long preview costs far more than its frames' area.
+        busy = f"video-preview:{request.user.pk}"
+        if not cache.add(busy, 1, timeout=PREVIEW_BUSY_S):
+            return Refusal(_("Your previous video preview is still being made. Wait for it, "
+                             "then ask again."), 429, wait=2).response()
+        try:
+            with budget.metered(request):
+                data = videos.preview(space, keyframes, plan)
+        finally:
+            cache.delete(busy)
         return HttpResponse(data, content_type="video/webm",
                             headers={"Cache-Control": "private, no-store"})

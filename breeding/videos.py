@@ -11,7 +11,9 @@ the path through them is drawn (``Plan``). The job:
    an MP4 and a WebM (``encode_all``) in a scratch folder, batch by batch, writing
    progress to the row about once a second (also the cancellation check) and sending it to
    the owner's studio sockets.
-3. Finishes in one transaction, the video's row locked: stores the files and the poster,
+3. Finishes in one transaction, the video's row locked: checks again that the owner may
+   see every keyframe (one made private during the render fails the video, with a
+   sentence, rather than end up in it), stores the files and the poster,
    makes the work (origin ``video``, a child of its keyframes) and marks the video done,
    unless another run did so first: a video gets at most one work however often its job
    runs.
@@ -31,6 +33,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from breeding import actions, images
 from breeding.events import send_to_user
@@ -298,6 +301,10 @@ def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster
         locked = Video.objects.select_for_update().get(pk=video.pk)
         if locked.status != VideoStatus.RENDERING or locked.creation_id is not None:
             return None  # cancelled meanwhile, or made by another run of this job
+        if not keyframes_still_visible(locked.owner_id, keyframes):
+            return fail(locked, _("A keyframe was made private or removed while the video was "
+                                  "being made, so it cannot be in the video. Make the video "
+                                  "again without it."))
         for fmt, path in outs.items():
             with open(path, "rb") as f:
                 _store(getattr(locked, fmt), f"video.{fmt}", File(f))
@@ -313,6 +320,15 @@ def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster
         send_to_user(locked.owner_id, payload(locked))
     log.info("video %s: rendered as %s", video.public_id, creation.public_id)
     return creation.public_id
+
+
+def keyframes_still_visible(owner_id: int, keyframes: list[Creation]) -> bool:
+    """Whether the owner may still see every keyframe, their rows locked until the
+    transaction ends so that none is hidden between this answer and the video's finish."""
+    wanted = {k.pk for k in keyframes}
+    seen = (Creation.objects.visible_to(owner_id).filter(pk__in=wanted)
+            .select_for_update().values_list("pk", flat=True))
+    return set(seen) == wanted
 
 
 def fail(video: Video, message: str) -> None:

@@ -5,7 +5,8 @@ Who may see a picture is the rule of ``Creation.objects.visible_to``, asked of t
 with the picture's sha, a shared row first. Shared pictures may be kept by browsers and
 proxies for ``SHARED_MAX_AGE`` only, then revalidated with their ETag (a 304 costs one
 query, no file and no render), so a work made private or removed stops being served within
-minutes. Rendering a new file is charged to the asker's render budget (budget.py).
+minutes. Rendering a new file is charged to the asker's render budget by what it measured
+to cost (budget.py), and rendered in the asker's turn (images.py).
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ import re
 import numpy as np
 import torch
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from breeding import actions, budget, images
 from breeding.limits import client_address
-from breeding.models import SHARED, Creation, Space
+from breeding.models import Creation, Space
 
 SHA = re.compile(r"[0-9a-f]{32}")
 #: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
@@ -37,8 +39,6 @@ SHARED_MAX_AGE = 300
 SHARED_STALE_S = 60
 SHARED_CACHE = f"public, max-age={SHARED_MAX_AGE}, stale-while-revalidate={SHARED_STALE_S}"
 PRIVATE_CACHE = f"private, max-age={SHARED_MAX_AGE}"
-SHARED_FIRST = Case(When(visibility__in=SHARED, then=Value(0)), default=Value(1),
-                    output_field=IntegerField())
 
 
 def refusal(message: str, status: int, retry_after: int | None = None) -> JsonResponse:
@@ -86,14 +86,15 @@ def find(space_slug: str, sha: str, user, request):
         row = (
             Creation.objects.visible_to(user_id)
             .filter(space__slug=space_slug, latent_sha=sha)
-            .order_by(SHARED_FIRST)
-            .values_list("visibility", "latent", "space__layers", "space__dim")
+            .with_shared()
+            .order_by("-anyone")
+            .values_list("anyone", "latent", "space__layers", "space__dim")
             .first()
         )
         if row is not None:
-            visibility, latent, layers, dim = row
+            shared, latent, layers, dim = row
             latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
-            return latent, visibility in SHARED, user_id
+            return latent, shared, user_id
         space = Space.objects.filter(slug=space_slug).first()
         if space is None or user_id is None:
             return None
@@ -121,15 +122,23 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
     if revalidated(request, etag):
         response = HttpResponseNotModified()
     else:
+        address = client_address(request)
+        who, on_cost = budget.payer(user_id, address), None
         if images.needs_render(space, sha, size, fmt):
-            wait, message = await sync_to_async(budget.spend)(
-                user_id, client_address(request), budget.picture(size))
+            if images.pending(who) >= settings.RENDER_WAITING_PER_PERSON:
+                return refusal(_("You have %(n)d pictures being rendered already. Wait for them "
+                                 "before asking for more.") % {"n": images.pending(who)}, 429,
+                               retry_after=1)
+            estimate = budget.picture(size, space)
+            wait, message = await sync_to_async(budget.spend)(user_id, address, estimate)
             if wait:
                 return refusal(message, 429, retry_after=wait)
+            on_cost = budget.settler(user_id, address, estimate)
         try:
             # Shielded: the render is shared by everyone asking for this picture, so a
             # visitor who leaves (this request cancelled) must not cancel it for the rest.
-            data = await asyncio.shield(asyncio.wrap_future(images.request(space, sha, latent, size, fmt)))
+            data = await asyncio.shield(asyncio.wrap_future(
+                images.request(space, sha, latent, size, fmt, who=who, on_cost=on_cost)))
         except images.CannotRender as e:
             return refusal(str(e), 503, retry_after=60)
         except Exception:
@@ -197,7 +206,7 @@ def _video_file(public_id: str, name: str, user, request):
     stored = getattr(video, field)
     if work is None or not stored:
         return None
-    return stored, kind, work.visibility in SHARED
+    return stored, kind, work.is_shared
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:

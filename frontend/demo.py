@@ -29,7 +29,7 @@ FIGURE_TITLES = [
 
 def seed_demo(stdout=None) -> int:
     """Publish a small set of works by a demo artist, once, on a site with no public works."""
-    if Creation.objects.filter(visibility=Visibility.PUBLIC).exists():
+    if Creation.objects.public().exists():
         return 0
     space = Space.objects.filter(slug="abstract").first()
     if space is None:

@@ -32,7 +32,7 @@ def _cards(rows) -> list[dict]:
     public = Creation.objects.public()
     firsts: dict[int, Creation] = {}
     for ex in rows:
-        if ex.cover_id and ex.cover.visibility == "public" and ex.cover.removed_at is None:
+        if ex.cover_id and ex.cover.listed_for(None):
             firsts[ex.pk] = ex.cover
             continue
         item = exhibitions.shown_items(ex).first()

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +36,6 @@ from breeding.api import (
 from breeding.limits import client_address, in_words, take
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
-    SHARED,
     Creation,
     Gene,
     Origin,
@@ -278,7 +277,7 @@ def studio_start(request):
     sign-up page links to logging in), then comes back here."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('frontend:signup')}?{urlencode({'next': request.path})}")
-    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT).alive()
+    drafts = Creation.objects.filter(owner=request.user).drafts().alive()
     from breeding import spaces
 
     return render(request, "frontend/studio_start.html", {
@@ -295,7 +294,7 @@ def studio(request, public_id):
         return redirect("frontend:work", public_id=creation.public_id)
     space = creation.space
     genes = Gene.objects.filter(space=space, version=space.version)
-    drafts = (Creation.objects.filter(owner=request.user, space=space, visibility=Visibility.DRAFT)
+    drafts = (Creation.objects.filter(owner=request.user, space=space).drafts()
               .alive().exclude(pk=creation.pk).select_related("space", "owner")[:FILMSTRIP])
     state = {
         "creation": serialize(creation, request.user, many=False),
@@ -329,7 +328,7 @@ def breed_from(request, public_id):
     if wait:
         messages.error(request, message)
         return redirect("frontend:work", public_id=creation.public_id)
-    copy = actions.do_children(request.user, creation, 1, 0.0)[0]
+    copy = actions.do_copy(request.user, creation)
     # Kept (privately) at once: asking for a copy is a choice, and its children will need it.
     actions.do_update(copy, title=after(creation.title), visibility=Visibility.PRIVATE)
     return redirect("frontend:studio", public_id=copy.public_id)
@@ -374,10 +373,10 @@ def upload_page(request):
 
 
 LIBRARY_STATES = {
-    "all": Q(),
-    "drafts": Q(visibility=Visibility.DRAFT),
-    "kept": ~Q(visibility=Visibility.DRAFT),
-    "public": Q(visibility=Visibility.PUBLIC),
+    "all": lambda works: works,
+    "drafts": lambda works: works.drafts(),
+    "kept": lambda works: works.kept(),
+    "public": lambda works: works.with_visibility(Visibility.PUBLIC),
 }
 
 
@@ -392,7 +391,7 @@ def library(request):
     state = request.GET.get("state", "all")
     if state not in LIBRARY_STATES:
         state = "all"
-    works = (Creation.objects.filter(owner=request.user).alive().filter(LIBRARY_STATES[state])
+    works = (LIBRARY_STATES[state](Creation.objects.filter(owner=request.user).alive())
              .select_related("space", "owner"))
     space = request.GET.get("space", "")
     if space:
@@ -409,8 +408,7 @@ def _library_post(request):
     """Discard the drafts picked (``discard``), or restore the ones just discarded
     (``restore``: "Undo")."""
     if restore := request.POST.getlist("restore")[:500]:
-        removed = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
-                                          public_id__in=restore, removed_at__isnull=False)
+        removed = Creation.objects.filter(owner=request.user, public_id__in=restore).drafts().removed()
         count = 0
         for draft in removed:
             actions.do_restore(draft)
@@ -418,8 +416,7 @@ def _library_post(request):
         messages.success(request, f"Restored {count} draft{pluralize(count)}.")
         return redirect(request.get_full_path())
     ids = request.POST.getlist("discard")[:500]
-    drafts = Creation.objects.filter(owner=request.user, visibility=Visibility.DRAFT,
-                                     public_id__in=ids).alive()
+    drafts = Creation.objects.filter(owner=request.user, public_id__in=ids).drafts().alive()
     gone = []
     for draft in drafts:
         actions.do_remove(draft)
@@ -440,7 +437,7 @@ def _quoted(creation: Creation | None, viewer_pk: int) -> str:
     without a title)."""
     if creation is None or creation.is_removed:
         return _("a removed work")
-    if creation.owner_id != viewer_pk and creation.visibility not in SHARED:
+    if not creation.visible_to(viewer_pk):
         return _("a hidden work")
     return _("“%(title)s”") % {"title": creation.title} if creation.title else ""
 
@@ -476,6 +473,6 @@ def describe(creation: Creation) -> str:
 
 
 def _library_item(creation: Creation) -> dict:
-    draft = creation.visibility == Visibility.DRAFT
+    draft = creation.is_draft
     return {**work(creation), "visibility": creation.visibility, "draft": draft,
             "about": describe(creation) if draft else "", "when": creation.created}

@@ -6,3 +6,27 @@ from django.apps import AppConfig
 class GalleryConfig(AppConfig):
     name = "gallery"
     verbose_name = "Gallery"
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import pre_delete
+
+        from breeding.signals import listing_changed
+
+        listing_changed.connect(_listing_changed, dispatch_uid="gallery.listing_changed")
+        pre_delete.connect(_account_deleted, sender=settings.AUTH_USER_MODEL,
+                           dispatch_uid="gallery.account_deleted")
+
+
+def _listing_changed(sender, creation, visible: bool, listed: bool, **kwargs) -> None:
+    from gallery.exhibitions import announce_listing
+
+    announce_listing([creation.pk], listed=listed, visible=visible)
+
+
+def _account_deleted(sender, instance, **kwargs) -> None:
+    """An account's works go with it: the exhibitions that show them say so."""
+    from breeding.models import Creation
+    from gallery.exhibitions import announce_listing
+
+    announce_listing(Creation.objects.filter(owner=instance).values_list("pk", flat=True))

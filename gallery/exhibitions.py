@@ -84,6 +84,23 @@ def item_dict(item: ExhibitionItem) -> dict:
             "work": work_dict(item.creation)}
 
 
+# What an exhibition shows of a work follows the one privacy rule, as seen by anyone (the
+# show is open to visitors without an account): the walls, the cover, a round's parent and
+# its winner are works listed for anyone (public); a round's candidates are unlisted until
+# one wins, so those need only be open to anyone. A work that stops being so leaves every
+# snapshot and replay at once, and the sockets are told (``announce_listing``).
+
+
+def shows(creation: Creation | None) -> bool:
+    """May an exhibition show this work on its walls, as its cover, or as a round's parent
+    or winner?"""
+    return creation is not None and creation.listed_for(None)
+
+
+def shows_candidate(creation: Creation) -> bool:
+    return creation.visible_to(None)
+
+
 def shown_items(exhibition: Exhibition):
     """The items whose works are public now: a work made private or removed since it was
     hung leaves the walls at once."""
@@ -93,16 +110,20 @@ def shown_items(exhibition: Exhibition):
 
 
 def round_dict(rnd: BreedingRound | None, with_votes: bool = False) -> dict | None:
+    """A round as visitors see it: a parent no longer public is ``None``, a candidate no
+    longer open to anyone is left out (``votes`` stays indexed by position)."""
     if rnd is None:
         return None
     candidates = list(rnd.candidates.select_related("creation__owner", "creation__space"))
+    winner = rnd.winner if rnd.winner_id and shows(rnd.winner) else None
     out = {
         "number": rnd.number,
         "status": rnd.status,
-        "parent": work_dict(rnd.parent),
+        "parent": work_dict(rnd.parent) if shows(rnd.parent) else None,
         "ends_at": rnd.ends_at.isoformat(),
-        "candidates": [{"position": c.position, "work": work_dict(c.creation)} for c in candidates],
-        "winner": rnd.winner.public_id if rnd.winner_id else None,
+        "candidates": [{"position": c.position, "work": work_dict(c.creation)}
+                       for c in candidates if shows_candidate(c.creation)],
+        "winner": winner.public_id if winner else None,
     }
     if with_votes or rnd.status == RoundStatus.CLOSED:
         counts = dict(rnd.votes.values_list("candidate__position").annotate(n=Count("id")))
@@ -116,6 +137,8 @@ def current_round(exhibition: Exhibition) -> BreedingRound | None:
 
 
 def manifest(exhibition: Exhibition) -> dict:
+    items = list(shown_items(exhibition))
+    tour = exhibition.tour_item_id if any(i.pk == exhibition.tour_item_id for i in items) else None
     return {
         "slug": exhibition.slug,
         "title": exhibition.title,
@@ -123,10 +146,10 @@ def manifest(exhibition: Exhibition) -> dict:
         "status": exhibition.status,
         "opens_at": exhibition.opens_at.isoformat() if exhibition.opens_at else None,
         "closes_at": exhibition.closes_at.isoformat() if exhibition.closes_at else None,
-        "cover": work_dict(exhibition.cover) if exhibition.cover_id and exhibition.cover.visibility == Visibility.PUBLIC else None,
+        "cover": work_dict(exhibition.cover) if exhibition.cover_id and shows(exhibition.cover) else None,
         "curators": sorted(exhibition.curators.values_list("username", flat=True)),
-        "items": [item_dict(i) for i in shown_items(exhibition)],
-        "tour": exhibition.tour_item_id,
+        "items": [item_dict(i) for i in items],
+        "tour": tour,
         "round": round_dict(current_round(exhibition)),
     }
 
@@ -148,7 +171,79 @@ def events_since(exhibition: Exhibition, seq: int) -> list[dict] | None:
     events = [{"type": kind, "seq": n, **payload} for n, kind, payload in rows]
     if len(events) != head - seq or (events and events[0]["seq"] != seq + 1):
         return None  # a hole (the log was trimmed): start again
+    if not all_shown(exhibition, events):
+        return None  # the log names a work since hidden: only a snapshot forgets it
     return events
+
+
+def works_named(payload) -> set[str]:
+    """The public ids of the works an event names (its work records and a round's winner)."""
+    named: set[str] = set()
+    if isinstance(payload, dict):
+        if "images" in payload and isinstance(payload.get("id"), str):
+            named.add(payload["id"])
+        if isinstance(payload.get("winner"), str):
+            named.add(payload["winner"])
+        for value in payload.values():
+            named |= works_named(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            named |= works_named(value)
+    return named
+
+
+def all_shown(exhibition: Exhibition, events: list[dict]) -> bool:
+    """May each work these events name still be shown? A public one may; an unlisted one
+    only as a candidate of one of this exhibition's rounds (before it won, it was seen by
+    anyone at the show). Two queries, whatever the number of events."""
+    named = works_named(events)
+    if not named:
+        return True
+    public = set(Creation.objects.public().filter(public_id__in=named)
+                 .values_list("public_id", flat=True))
+    rest = named - public
+    if rest:
+        candidates = Creation.objects.visible_to(None).filter(
+            public_id__in=rest, pk__in=Candidate.objects.filter(round__exhibition=exhibition)
+            .values("creation_id"))
+        rest -= set(candidates.values_list("public_id", flat=True))
+    return not rest
+
+
+def showing(creation_ids, listed: bool = True, visible: bool = True) -> list[int]:
+    """The exhibitions that show, or showed, any of these works: where a work must be
+    listed for anyone (``listed``: on the walls, as the cover, a round's parent or winner),
+    and where it need only be open to anyone (``visible``: a round's candidate)."""
+    ids = list(creation_ids)
+    rows: set[int] = set()
+    if listed:
+        rows |= set(ExhibitionItem.objects.filter(creation_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(Exhibition.objects.filter(cover_id__in=ids).values_list("pk", flat=True))
+        rows |= set(BreedingRound.objects.filter(parent_id__in=ids).values_list("exhibition_id", flat=True))
+        rows |= set(BreedingRound.objects.filter(winner_id__in=ids).values_list("exhibition_id", flat=True))
+    if visible:
+        rows |= set(Candidate.objects.filter(creation_id__in=ids).values_list("round__exhibition_id", flat=True))
+    return sorted(rows)
+
+
+def announce_listing(creation_ids, listed: bool = True, visible: bool = True) -> None:
+    """Works entered or left what exhibitions show (``listed``, ``visible``: which of the
+    rule's answers changed for a visitor): once the change commits, each exhibition where
+    that matters records a ``works.changed`` event carrying its whole manifest as it is
+    now, so a socket following it drops (or gets back) exactly what the rule says, and a
+    replay across the change starts from a snapshot (``all_shown``)."""
+    exhibition_ids = showing(creation_ids, listed=listed, visible=visible)
+    if not exhibition_ids:
+        return
+
+    def announce() -> None:
+        for pk in exhibition_ids:
+            with transaction.atomic():
+                row = Exhibition.objects.select_for_update().filter(pk=pk).first()
+                if row is not None:
+                    record(row, "works.changed", {"exhibition": manifest(row)})
+
+    transaction.on_commit(announce)
 
 
 # -- the log --------------------------------------------------------------------------
@@ -331,6 +426,8 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
     with transaction.atomic():
         row = locked(exhibition)
         item = item_of(row, item_id) if item_id is not None else None
+        if item is not None and not shows(item.creation):
+            raise Refused("That work is no longer shown: the tour cannot go there.")
         row.tour_item = item
         row.save(update_fields=["tour_item"])
         return record(row, "tour", {"item": item.pk if item else None})
@@ -361,7 +458,7 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
             raise Refused(f"Round {last.number} is still being voted on.")
         if parent_id:
             parent = public_work(parent_id)
-        elif last is not None and last.winner_id and last.winner.visibility == Visibility.PUBLIC:
+        elif last is not None and last.winner_id and shows(last.winner):
             parent = last.winner
         else:
             raise Refused("Choose the work the first round breeds from.")
@@ -413,10 +510,12 @@ def do_close_round(round_id: int) -> dict | None:
         candidates = list(rnd.candidates.select_related("creation"))
         # Most votes wins; a tie, or no votes at all, goes to the earliest candidate.
         winner = max(candidates, key=lambda c: (counts.get(c.pk, 0), -c.position))
+        # Public first, as the candidate it still is (it was open to anyone already, so
+        # nothing is announced), then the winner: the events below tell the rest.
+        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         rnd.winner = winner.creation
         rnd.status = RoundStatus.CLOSED
         rnd.save(update_fields=["winner", "status"])
-        breeding.do_update(winner.creation, visibility=Visibility.PUBLIC)
         votes = counts.get(winner.pk, 0)
         total = sum(counts.values())
         if not winner.creation.title:

@@ -4,7 +4,7 @@ Latents of different spaces have different sizes, so one column cannot carry one
 Each space gets a partial expression index over its own public creations:
 
     CREATE INDEX ... USING hnsw ((latent::vector(N)) vector_cosine_ops)
-    WHERE space_id = S AND visibility = 'public' AND removed_at IS NULL
+    WHERE space_id = S AND <breeding.models.PUBLIC_SQL>
 
 and a query that repeats the same expression and predicate uses it (``neighbours_query``;
 its plan is tested). With pgvector's
@@ -19,7 +19,7 @@ from django.db.models import Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
-from breeding.models import Creation, Origin, Space
+from breeding.models import PUBLIC_SQL, Creation, Origin, Space
 
 #: pgvector's HNSW indexes take at most 2000 dimensions; larger latents (StyleGAN's W+,
 #: 18 x 512) are searched exactly, without an index.
@@ -47,7 +47,7 @@ def ensure_index(space: Space, m: int | None = None, ef_construction: int | None
             f"CREATE INDEX IF NOT EXISTS {index_name(space)} ON breeding_creation "
             f"USING hnsw ((latent::vector({dims})) vector_cosine_ops) "
             f"WITH (m = {m}, ef_construction = {ef_construction}) "
-            f"WHERE space_id = {int(space.pk)} AND visibility = 'public' AND removed_at IS NULL"
+            f"WHERE space_id = {int(space.pk)} AND {PUBLIC_SQL}"
         )
 
 

@@ -328,8 +328,8 @@ class AbstractSpace:
     def __init__(self, path: Path = WEIGHTS, kernels: bool | None = None) -> None:
         """``kernels``: render with the fused kernel (True: required; False: torch alone;
         None: the kernel where it compiles). The two give pictures a few pixels of which
-        differ by one level, so the version digests the weights and, with the kernel, its
-        source: each version's pixels are fixed."""
+        differ by one level, so the version digests the weights and, with the kernel, the
+        name of its pixels (``fused.PIXELS``): each version's pixels are fixed."""
         raw = path.read_bytes()
         self.kernels = fused.choose(kernels)
         self.version = fused.version(raw, self.kernels)

@@ -9,15 +9,23 @@ pictures back. After a pass of one request that found nobody queued, the next lo
 request goes at once: one caller at a time would otherwise wait for nobody every time.
 Since the abstract space computes a picture identically alone or in a batch, batching
 never changes pixels.
+
+Fair between people: each request may name who it is for (``who``, any hashable: a user,
+an address), and waiting requests queue per person, served in turn (round-robin), not in
+order of arrival. One person with a hundred large pictures waiting then delays another's
+thumbnail by at most one pass, whose work ``max_pixels`` bounds. Each request's future
+carries ``cpu_s``: the process CPU seconds of its share of its pass (by pixels), what
+rendering it actually cost, for budgets that charge by measured cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 import time
+from collections import deque
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -28,11 +36,87 @@ from inference.space import Space, check_latents, check_size
 log = logging.getLogger(__name__)
 
 
+class RenderFuture(Future):
+    """A render's future; once it is done, ``cpu_s`` is what rendering it cost: the process
+    CPU seconds of its pass, shared between the pass's requests by their pixels."""
+
+    cpu_s: float | None = None
+
+
 @dataclass
 class _Request:
     latents: torch.Tensor
     size: int
-    future: Future = field(default_factory=Future)
+    who: Hashable = None
+    future: RenderFuture = field(default_factory=RenderFuture)
+
+    @property
+    def pixels(self) -> int:
+        return self.latents.shape[0] * self.size * self.size
+
+
+_CLOSED = object()  # the queue is closed and empty
+_NOT_NOW = object()  # nothing waiting that fits (or the deadline passed)
+
+
+class FairQueue:
+    """Waiting requests, one queue per person, served in turn: ``get`` takes the oldest
+    request of the person whose turn it is, then that person goes to the back of the line."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._queues: dict[Hashable, deque[_Request]] = {}
+        self._turns: deque[Hashable] = deque()  # people with requests waiting, next first
+        self._closed = False
+
+    def put(self, request: _Request) -> None:
+        with self._ready:
+            waiting = self._queues.get(request.who)
+            if waiting is None:
+                waiting = self._queues[request.who] = deque()
+                self._turns.append(request.who)
+            waiting.append(request)
+            self._ready.notify()
+
+    def close(self) -> None:
+        """No more requests: those waiting are still served, then ``get`` answers _CLOSED."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def empty(self) -> bool:
+        with self._ready:
+            return not self._turns
+
+    def waiting(self, who: Hashable) -> int:
+        """How many of ``who``'s requests wait."""
+        with self._ready:
+            return len(self._queues.get(who, ()))
+
+    def get(self, deadline: float | None = None,
+            fits: Callable[[_Request], bool] = lambda r: True):
+        """The next request in turn; _NOT_NOW if it does not ``fit`` (it stays first in
+        line) or nothing came by ``deadline`` (``time.monotonic``); _CLOSED once closed and
+        empty."""
+        with self._ready:
+            while not self._turns:
+                if self._closed:
+                    return _CLOSED
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return _NOT_NOW
+                self._ready.wait(remaining)
+            who = self._turns[0]
+            waiting = self._queues[who]
+            if not fits(waiting[0]):
+                return _NOT_NOW
+            request = waiting.popleft()
+            self._turns.popleft()
+            if waiting:
+                self._turns.append(who)  # to the back of the line
+            else:
+                del self._queues[who]
+            return request
 
 
 @dataclass
@@ -46,17 +130,22 @@ class BatcherStats:
 class RenderBatcher:
     """Thread-safe front of one space's ``render`` that merges concurrent calls."""
 
-    def __init__(self, space: Space, max_batch: int = 16, max_wait_ms: float = 5.0) -> None:
+    def __init__(self, space: Space, max_batch: int = 16, max_wait_ms: float = 5.0,
+                 max_pixels: int | None = None) -> None:
+        """``max_pixels``: the most pixels one pass takes (a larger single request goes
+        alone); None for no bound but ``max_batch``."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         if max_wait_ms < 0:
             raise ValueError(f"max_wait_ms must not be negative, got {max_wait_ms}")
+        if max_pixels is not None and max_pixels < 1:
+            raise ValueError(f"max_pixels must be at least 1, got {max_pixels}")
         self.space = space
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
+        self.max_pixels = max_pixels
         self.stats = BatcherStats()
-        self._queue: queue.Queue[_Request | None] = queue.Queue()
-        self._carry: _Request | None = None
+        self._queue = FairQueue()
         # Was the last pass one request that found nobody queued behind it? Then callers come
         # one at a time, and the next lone one goes at once instead of waiting for nobody.
         self._lone = False
@@ -66,12 +155,13 @@ class RenderBatcher:
 
     # -- callers -------------------------------------------------------------------------
 
-    def submit(self, latents: torch.Tensor, size: int) -> Future:
-        """Queue a render; the future resolves to (n, size, size, 3) uint8."""
+    def submit(self, latents: torch.Tensor, size: int, who: Hashable = None) -> RenderFuture:
+        """Queue a render for ``who`` (served in turn with other people's); the future
+        resolves to (n, size, size, 3) uint8."""
         # Bad input fails here, in the caller, and never reaches a shared batch.
         latents = check_latents(latents, self.space.layers, self.space.dim)
         size = check_size(size)
-        request = _Request(latents, size)
+        request = _Request(latents, size, who)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the render batcher is closed")
@@ -84,18 +174,22 @@ class RenderBatcher:
         self._queue.put(request)
         return request.future
 
-    def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
-        return self.submit(latents, size).result()
+    def render(self, latents: torch.Tensor, size: int, who: Hashable = None) -> torch.Tensor:
+        return self.submit(latents, size, who).result()
 
-    async def render_async(self, latents: torch.Tensor, size: int) -> torch.Tensor:
-        return await asyncio.wrap_future(self.submit(latents, size))
+    async def render_async(self, latents: torch.Tensor, size: int, who: Hashable = None) -> torch.Tensor:
+        return await asyncio.wrap_future(self.submit(latents, size, who))
+
+    def waiting(self, who: Hashable) -> int:
+        """How many of ``who``'s requests wait for a pass."""
+        return self._queue.waiting(who)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             thread = self._thread
+        self._queue.close()
         if thread is not None:
-            self._queue.put(None)
             thread.join()
 
     # -- the worker thread ---------------------------------------------------------------
@@ -108,11 +202,10 @@ class RenderBatcher:
             self._render(batch)
 
     def _gather(self) -> list[_Request] | None:
-        first = self._carry or self._queue.get()
-        self._carry = None
-        if first is None:
+        first = self._queue.get()
+        if first is _CLOSED:
             return None
-        batch, count = [first], first.latents.shape[0]
+        batch, count, pixels = [first], first.latents.shape[0], first.pixels
         # Wait for company only where there has been some: one client at a time would wait
         # max_wait for nothing on every pass (a quarter of a GPU's throughput at 256 px).
         # Requests already queued still join; under load passes gather again at once.
@@ -120,22 +213,17 @@ class RenderBatcher:
         deadline = time.monotonic() + (0.0 if alone else self.max_wait)
         if not alone and self.max_wait > 0:
             self.stats.waited += 1
+        def fits(item: _Request) -> bool:  # else it opens the next batch
+            return count + item.latents.shape[0] <= self.max_batch and (
+                self.max_pixels is None or pixels + item.pixels <= self.max_pixels)
+
         while count < self.max_batch:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                item = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)  # close after this batch
-                break
-            if count + item.latents.shape[0] > self.max_batch:
-                self._carry = item  # first of the next batch
+            item = self._queue.get(deadline, fits)
+            if item is _NOT_NOW or item is _CLOSED:  # (closed: this batch goes now)
                 break
             batch.append(item)
             count += item.latents.shape[0]
+            pixels += item.pixels
         self._lone = len(batch) == 1
         return batch
 
@@ -145,6 +233,9 @@ class RenderBatcher:
             by_size.setdefault(request.size, []).append(request)
         for size, requests in by_size.items():
             stacked = torch.cat([r.latents for r in requests])
+            # Process CPU time: the space may render on threads of its own. Whatever else
+            # the process does meanwhile is counted too, so a busy machine charges more.
+            cpu = time.process_time()
             try:
                 images = self.space.render(stacked, size)
             except Exception as exc:  # every caller of this pass hears of it
@@ -153,10 +244,12 @@ class RenderBatcher:
                 for r in requests:
                     r.future.set_exception(exc)
                 continue
+            cpu = time.process_time() - cpu
             self.stats.batches += 1
             self.stats.largest = max(self.stats.largest, len(stacked))
             start = 0
             for r in requests:
                 n = r.latents.shape[0]
+                r.future.cpu_s = cpu * n / len(stacked)
                 r.future.set_result(images[start : start + n])
                 start += n

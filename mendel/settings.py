@@ -172,8 +172,10 @@ INFERENCE_FAILURES_TO_OPEN = env_int("INFERENCE_FAILURES_TO_OPEN", 3, low=1, hig
 INFERENCE_OPEN_S = env_float("INFERENCE_OPEN_S", 30.0, low=0.1, high=3600.0)
 # Variables that did something once: a deployment still setting them is told what replaced
 # them rather than silently ignored.
-for _old, _new in (("BREED_RATE", "RENDER_BUDGET_MPX_PER_MIN"),
-                   ("PREVIEW_RATE", "RENDER_BUDGET_MPX_PER_MIN")):
+for _old, _new in (("BREED_RATE", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("PREVIEW_RATE", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("RENDER_BUDGET_MPX_PER_MIN", "RENDER_BUDGET_CPU_S_PER_MIN"),
+                   ("RENDER_BUDGET_ANON_MPX_PER_MIN", "RENDER_BUDGET_ANON_CPU_S_PER_MIN")):
     if os.environ.get(_old, "").strip():
         raise ImproperlyConfigured(f"{_old} is no longer read: rendering is budgeted by {_new}.")
 
@@ -288,17 +290,23 @@ INPROCESS_WORKER_CONCURRENCY = 2
 # Rendering: requests arriving within RENDER_MAX_WAIT_MS share one forward pass.
 RENDER_MAX_BATCH = 16
 RENDER_MAX_WAIT_MS = 4.0
+# ...and at most this many pixels (sixteen 256 px pictures, or one of 1024 px; a larger
+# picture goes alone): the longest another person's picture waits behind someone else's.
+# People are served in turn, each with at most RENDER_WAITING_PER_PERSON pictures waiting.
+RENDER_MAX_PASS_PIXELS = 16 * 256 * 256
+RENDER_WAITING_PER_PERSON = env_int("RENDER_WAITING_PER_PERSON", 32, low=1, high=10000)
 # Each space renders one picture while the server starts (loading weights, compiling the
 # fused kernels: under a second), so the first request does not wait for it.
 RENDER_WARMUP = env_bool("RENDER_WARMUP", True)
 
 # Breeding: drafts never kept are removed after DRAFT_TTL_HOURS.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 72, low=1, high=24 * 365)
-# Rendering is budgeted in megapixels per minute (breeding, previews and new picture
-# sizes all draw from it; see breeding/budget.py): per signed-in breeder, and per address
-# for visitors. Each must allow one picture of the largest size (2048 px, 4.2 Mpx).
-RENDER_BUDGET_MPX_PER_MIN = env_float("RENDER_BUDGET_MPX_PER_MIN", 60.0, low=4.2, high=1e6)
-RENDER_BUDGET_ANON_MPX_PER_MIN = env_float("RENDER_BUDGET_ANON_MPX_PER_MIN", 15.0, low=4.2, high=1e6)
+# Rendering is budgeted in CPU seconds per minute, charged by what each render measured
+# (breeding, previews, video previews and new picture sizes all draw from it; see
+# breeding/budget.py): per signed-in breeder, and per address for visitors. Each must allow
+# one picture of the largest size (2048 px: about 1.3 s on a 2-core Xeon).
+RENDER_BUDGET_CPU_S_PER_MIN = env_float("RENDER_BUDGET_CPU_S_PER_MIN", 15.0, low=2.0, high=1e6)
+RENDER_BUDGET_ANON_CPU_S_PER_MIN = env_float("RENDER_BUDGET_ANON_CPU_S_PER_MIN", 4.0, low=2.0, high=1e6)
 # Rendered pictures are a cache on disk (MEDIA_ROOT/renders); beyond this size the least
 # recently used are deleted, to be rendered again when asked for.
 MEDIA_CACHE_MAX_GB = env_float("MEDIA_CACHE_MAX_GB", 10.0, low=0.001, high=1e6)

@@ -31,7 +31,7 @@ def max_age(response) -> int:
 
 def test_many_private_copies_never_hide_the_public_picture(alice, bob, space):
     work = actions.do_update(actions.do_random(alice, space, 1, seed=21)[0], visibility=Visibility.PUBLIC)
-    copies = actions.do_children(bob, work, 25, 0.0)  # the same latent, as "breed from this" makes
+    copies = [actions.do_copy(bob, work) for _ in range(25)]  # the same latent: "breed from this"
     Creation.objects.filter(pk__in=[c.pk for c in copies]).update(visibility=Visibility.PRIVATE)
     # Alice unpublishes and publishes again: her row is now the newest of the 26.
     actions.do_update(work, visibility=Visibility.PRIVATE)
@@ -200,7 +200,7 @@ def test_the_picture_lookup_gives_its_connection_back_to_the_pool(alice, space):
 
 
 def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(alice, bob, space, settings):
-    settings.RENDER_BUDGET_MPX_PER_MIN = 2.2  # two 1024 px pictures and a little more
+    settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0  # some 1024 px pictures, a few 2048 px ones
     work = actions.do_random(alice, space, 1, seed=31)[0]
     png = images.url("abstract", work.latent_sha, 1024, "png")
     assert png == f"/r/abstract/{work.latent_sha}/1024.png"
@@ -228,9 +228,13 @@ def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(a
     assert shared.status_code == 200 and shared["Cache-Control"].startswith("public")
 
     # a new render is charged to the render budget like a WebP: the 1024 px WebP fits this
-    # minute (1 + 1 Mpx), a 512 px PNG more does not
+    # minute, and new 2048 px pictures (over a CPU second each) soon do not
     assert owner.get(images.url("abstract", work.latent_sha, 1024)).status_code == 200
-    over = owner.get(images.url("abstract", work.latent_sha, 512, "png"))
+    for seed in range(32, 40):
+        other = actions.do_random(alice, space, 1, seed=seed)[0]
+        over = owner.get(images.url("abstract", other.latent_sha, 2048, "png"))
+        if over.status_code != 200:
+            break
     assert over.status_code == 429 and int(over["Retry-After"]) > 0
     # other sizes and formats are refused by name
     assert owner.get(f"/r/abstract/{work.latent_sha}/1000.png").status_code == 404

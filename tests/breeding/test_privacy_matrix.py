@@ -49,7 +49,7 @@ def hidden(alice, space):
 
 @pytest.fixture(autouse=True)
 def _generous_limits(settings):
-    settings.RENDER_BUDGET_MPX_PER_MIN = settings.RENDER_BUDGET_ANON_MPX_PER_MIN = 1e6
+    settings.RENDER_BUDGET_CPU_S_PER_MIN = settings.RENDER_BUDGET_ANON_CPU_S_PER_MIN = 1e6
 
 
 def clients(alice, bob) -> dict[str, Client]:

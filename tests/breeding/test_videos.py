@@ -396,3 +396,92 @@ def test_tampered_requests_get_sentences_not_errors(as_alice, as_bob, api, alice
         assert answer.status_code in (200, 416), header
     for name in ("../video.mp4", "video.MP4", "poster.png", "%2e%2e"):
         assert as_alice.get(f"/videos/{video.public_id}/{name}").status_code == 404
+
+
+def test_a_keyframe_made_private_during_the_render_fails_the_video(as_bob, alice, bob, space):
+    """Alice makes a keyframe private while Bob's video of her works is being rendered: the
+    video fails with a sentence instead of ending with her picture in it (and at its own
+    address, through Bob's video, once he shared it)."""
+    from breeding import images
+
+    shared = works(alice, space, visibility=Visibility.PUBLIC)
+    video = Video.objects.get(public_id=ask(as_bob, shared).json()["id"])
+    generator = space.generator()
+
+    def render_while_alice_hides_one(latents, size, views):
+        if Creation.objects.filter(pk=shared[1].pk, visibility=Visibility.PUBLIC).exists():
+            actions.do_update(Creation.objects.get(pk=shared[1].pk), visibility=Visibility.PRIVATE)
+        return images.render_frames(generator, latents, size, views)
+
+    assert videos.run(video.pk, render=render_while_alice_hides_one) is None
+    video.refresh_from_db()
+    assert video.status == VideoStatus.FAILED and video.creation is None and not video.mp4
+    assert video.error == ("A keyframe was made private or removed while the video was being "
+                           "made, so it cannot be in the video. Make the video again without it.")
+    assert not Creation.objects.filter(owner=bob).exists()
+    assert as_bob.get(f"/r/abstract/{shared[1].latent_sha}/256.webp").status_code == 404
+
+
+def test_a_preview_is_charged_the_cpu_it_measured(as_alice, alice, space, settings):
+    """Issue #24: a preview's cost is its planning, rendering and encoding, far more than
+    its frames' area; the budget counts it in measured CPU seconds and is spent soon."""
+    settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0
+    keys = works(alice, space, n=3)
+    body = {"keyframes": [k.public_id for k in keys], "seconds_per_step": 2, "even_speed": True}
+    statuses = []
+    for _ in range(40):
+        statuses.append(as_alice.post("/api/videos/preview/", body, format="json").status_code)
+        if statuses[-1] != 200:
+            break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+    refused = as_alice.post("/api/videos/preview/", body, format="json").json()["error"]
+    assert refused.startswith("You have asked for more pictures than Mendel renders for one person "
+                              "in a minute (2 seconds of computing). Try again in ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_preview_at_a_time_per_person(as_alice, as_bob, alice, bob, space):
+    from breeding import images
+    from inference.batcher import RenderBatcher
+
+    gate, entered = threading.Event(), threading.Event()
+
+    class Gated:
+        """The real space, holding its passes until the gate opens."""
+
+        def __init__(self, space):
+            self.space, self.slug, self.layers, self.dim = space, space.slug, space.layers, space.dim
+
+        def render(self, latents, size):
+            entered.set()
+            gate.wait()
+            return self.space.render(latents, size)
+
+    keys = works(alice, space, visibility=Visibility.PUBLIC)
+    body = {"keyframes": [k.public_id for k in keys], "seconds_per_step": 1, "even_speed": False}
+    images.forget("abstract")
+    images._batchers["abstract"] = RenderBatcher(Gated(get_space("abstract")), max_wait_ms=0)
+    first = {}
+
+    def ask_first():
+        try:
+            first["answer"] = as_alice.post("/api/videos/preview/", body, format="json")
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=ask_first)
+    try:
+        thread.start()
+        entered.wait()  # Alice's first preview is being rendered
+        second = as_alice.post("/api/videos/preview/", body, format="json")
+        assert second.status_code == 429 and second["Retry-After"] == "2"
+        assert second.json()["error"] == ("Your previous video preview is still being made. Wait "
+                                          "for it, then ask again.")
+        gate.set()
+        thread.join()
+        assert first["answer"].status_code == 200
+        assert as_alice.post("/api/videos/preview/", body, format="json").status_code == 200
+    finally:
+        gate.set()
+        thread.join()
+        images.forget("abstract")

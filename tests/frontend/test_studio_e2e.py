@@ -161,7 +161,7 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
 
 def test_errors_are_sentences_rate_limit_and_expired_session(make_server, page):
     seed_space_and_genes()
-    base = make_server(RENDER_BUDGET_MPX_PER_MIN="4.2")  # the least allowed: one 2048 px picture
+    base = make_server(RENDER_BUDGET_CPU_S_PER_MIN="2")  # the least allowed: one 2048 px picture
     sign_up(page, base, "grace")
     page.get_by_role("button", name="Make a random picture in the abstract space").click()
     page.wait_for_url(re.compile(r"/studio/\w+/$"))

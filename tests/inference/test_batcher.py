@@ -162,3 +162,83 @@ def test_a_failing_render_reaches_every_caller_of_that_pass(space):
     batcher.close()
     assert alone.result().shape == (1, 32, 32, 3)
     assert failing.calls == [(3, 32), (1, 32)]
+
+
+class GatedSpace(CountingSpace):
+    """Passes at 16 px wait for the gate, so requests can queue up behind one; every pass
+    records which latents it drew (their first value)."""
+
+    def __init__(self, space):
+        super().__init__(space)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.drawn: list[list[float]] = []
+
+    def render(self, latents, size):
+        if size == 16:
+            self.entered.set()
+            self.gate.wait()
+        else:
+            self.drawn.append([float(x[0, 0]) for x in latents])
+        return super().render(latents, size)
+
+
+def test_people_are_served_in_turn_not_in_order_of_arrival(space):
+    gated = GatedSpace(space)
+    batcher = RenderBatcher(gated, max_batch=1, max_wait_ms=0)
+    held = batcher.submit(space.sample(1, 0), 16, who="carol")  # holds the worker
+    alice = [space.sample(1, seed) for seed in range(1, 5)]
+    bob = [space.sample(1, seed) for seed in range(11, 13)]
+    # Alice asks for four pictures first, then Bob for two: Bob need not wait for all hers.
+    futures = [batcher.submit(latent, 32, who="alice") for latent in alice]
+    futures += [batcher.submit(latent, 32, who="bob") for latent in bob]
+    assert batcher.waiting("alice") == 4 and batcher.waiting("bob") == 2
+    gated.gate.set()
+    for future in (held, *futures):
+        future.result()
+    batcher.close()
+    name = {float(x[0, 0, 0]): f"alice{i}" for i, x in enumerate(alice)}
+    name |= {float(x[0, 0, 0]): f"bob{i}" for i, x in enumerate(bob)}
+    order = [name[first] for (first,) in gated.drawn]
+    assert order == ["alice0", "bob0", "alice1", "bob1", "alice2", "alice3"]
+
+
+def test_a_batch_takes_each_person_in_turn(space):
+    gated = GatedSpace(space)
+    batcher = RenderBatcher(gated, max_batch=4, max_wait_ms=LONG_WAIT_MS)
+    held = batcher.submit(space.sample(4, 0), 16, who="carol")  # a full pass: it goes at once
+    gated.entered.wait()  # and holds the worker while the others queue
+    alice = [space.sample(1, seed) for seed in range(1, 7)]
+    bob = space.sample(1, 11)
+    futures = [batcher.submit(latent, 32, who="alice") for latent in alice]
+    futures.append(batcher.submit(bob, 32, who="bob"))
+    gated.gate.set()
+    batcher.close()
+    for future in (held, *futures):
+        future.result()
+    # The next pass is full at four: Alice's first, Bob's one, then two more of Alice's,
+    # though Bob asked after all six of hers.
+    first = float(alice[0][0, 0, 0]), float(bob[0, 0, 0]), float(alice[1][0, 0, 0]), float(alice[2][0, 0, 0])
+    assert gated.drawn[0] == list(first)
+    assert len(gated.drawn[1]) == 3
+
+
+def test_max_pixels_bounds_the_work_of_one_pass(space):
+    counting = CountingSpace(space)
+    batcher = RenderBatcher(counting, max_batch=16, max_wait_ms=LONG_WAIT_MS, max_pixels=2 * 64 * 64)
+    futures = [batcher.submit(space.sample(1, seed), 64) for seed in range(3)]
+    large = batcher.submit(space.sample(1, 5), 128)  # over the bound alone: it goes alone
+    batcher.close()
+    assert [f.result().shape[0] for f in futures] == [1, 1, 1]
+    assert large.result().shape == (1, 128, 128, 3)
+    assert counting.calls == [(2, 64), (1, 64), (1, 128)]
+
+
+def test_each_request_carries_its_share_of_the_pass_cpu_time(space):
+    batcher = RenderBatcher(space, max_batch=3, max_wait_ms=LONG_WAIT_MS)
+    one = batcher.submit(space.sample(1, 0), 64)
+    two = batcher.submit(space.sample(2, 1), 64)
+    batcher.close()
+    one.result(), two.result()
+    assert one.cpu_s > 0
+    assert two.cpu_s == pytest.approx(2 * one.cpu_s)  # shared by pixels

@@ -90,7 +90,7 @@ def test_every_answer_is_documented(transactional_db, tmp_path, settings, alice,
     config.write_text(CONFIG.format(hooks=HOOKS, seed=SEED, max_examples=MAX_EXAMPLES,
                                     token=Token.objects.create(user=alice).key))
     # Breeding is rate-limited per user, and here one user asks for everything at once.
-    env = child_env(RENDER_BUDGET_MPX_PER_MIN="1000000", RENDER_BUDGET_ANON_MPX_PER_MIN="1000000",
+    env = child_env(RENDER_BUDGET_CPU_S_PER_MIN="1000000", RENDER_BUDGET_ANON_CPU_S_PER_MIN="1000000",
                     SIGNUP_RATE_PER_HOUR="100000", LOGIN_FAILURE_LIMIT="1000")
     port = free_port()
     with open(tmp_path / "server.log", "w") as log:

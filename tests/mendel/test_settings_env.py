@@ -94,7 +94,7 @@ def _load_settings(**env: str) -> subprocess.CompletedProcess:
     ({"MEDIA_S3_BUCKET": "mendel-media", "MEDIA_S3_ENDPOINT_URL": "minio:9000"},
      "MEDIA_S3_ENDPOINT_URL must start with http://"),
     ({"BREED_RATE": "120/min"},
-     "BREED_RATE is no longer read: rendering is budgeted by RENDER_BUDGET_MPX_PER_MIN"),
+     "BREED_RATE is no longer read: rendering is budgeted by RENDER_BUDGET_CPU_S_PER_MIN"),
 ])
 def test_the_settings_module_refuses_what_it_cannot_honour_by_name(env, message):
     result = _load_settings(**env)

@@ -6,7 +6,7 @@
 
 const PING_EVERY_MS = 20000;
 const LOGGED = new Set(["item.added", "item.moved", "item.removed", "item.edited", "tour", "edited",
-  "open", "closed", "unpublished", "round.started", "round.closed"]);
+  "open", "closed", "unpublished", "round.started", "round.closed", "works.changed"]);
 
 function renumber(items) {
   items.forEach((item, i) => { item.position = i; });
@@ -52,6 +52,10 @@ export function applyEvent(ex, event) {
       break;
     case "round.started": case "round.closed":
       ex.round = event.round;
+      break;
+    case "works.changed":  // a work shown here was hidden (or came back): the state as it is now
+      Object.assign(ex, event.exhibition);
+      if (ex.tour !== null && !ex.items.some((i) => i.id === ex.tour)) ex.tour = null;
       break;
   }
 }

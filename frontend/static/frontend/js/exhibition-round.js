@@ -57,10 +57,15 @@ export function roundPanel(panel, { vote }) {
     const sub = document.createElement("p");
     sub.className = "muted";
     sub.append("Children of ");
-    const parentLink = document.createElement("a");
-    parentLink.href = workUrl(round.parent.id);
-    parentLink.textContent = titleOf(round.parent);
-    sub.append(parentLink, closed ? "." : ". Vote for the one that should live on. ");
+    if (round.parent) {
+      const parentLink = document.createElement("a");
+      parentLink.href = workUrl(round.parent.id);
+      parentLink.textContent = titleOf(round.parent);
+      sub.append(parentLink);
+    } else {
+      sub.append("a work no longer shown");
+    }
+    sub.append(closed ? "." : ". Vote for the one that should live on. ");
     if (!closed) {
       const clock = document.createElement("span");
       clock.className = "countdown num";

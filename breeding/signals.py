@@ -1,0 +1,13 @@
+"""What breeding tells the apps above it, without knowing them (breeding imports neither
+gallery nor frontend): they connect receivers in their ``AppConfig.ready``."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: A work entered or left what anyone may open or find: made public, unlisted or private,
+#: removed or restored. Sent with ``creation`` (the row as it is now), ``visible`` and
+#: ``listed`` (did each of those change for a visitor) by ``breeding.actions`` once the
+#: change is written, inside its transaction; receivers that announce it (an exhibition's
+#: sockets) do so after commit.
+listing_changed = Signal()
