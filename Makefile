@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run    set up and serve Mendel on http://127.0.0.1:8000"
-	@echo "make test   set up and run ruff and the whole test suite"
+	@echo "make test   set up and run ruff, the import contracts and the whole test suite"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -1,21 +1,12 @@
-"""A real Mendel web server for benchmarks: uvicorn in a subprocess, ready when healthy."""
+"""A real Mendel web server for benchmarks (``mendel.processes``: uvicorn in a subprocess,
+ready when healthy), the breeder they start from, and how they report."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from mendel import processes
 
 
 def percentile(values, q: float):
@@ -27,30 +18,18 @@ def percentile(values, q: float):
 def server(env: dict[str, str], timeout: float = 60, workers: int = 1):
     """Yield the base URL of a uvicorn serving mendel.asgi with ``env`` (``workers``
     processes); stop it after."""
-    import httpx
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
-        cwd=ROOT, env=env,
-    )
+    port = processes.free_port()
+    proc = processes.start(processes.web_args(port, "127.0.0.1", "--no-access-log",
+                                              "--workers", str(workers)), env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+        try:
+            processes.wait_ready({"the server": (proc, f"{base}/healthz")}, timeout)
+        except processes.NotReady as failed:
+            raise SystemExit(f"the server did not start: {failed}") from None
         yield base
     finally:
-        proc.terminate()
-        proc.wait(10)
+        processes.stop(proc, timeout=10)
 
 
 def bench_breeder():

@@ -44,7 +44,6 @@ import os
 import resource
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +55,9 @@ sys.path.insert(0, str(ROOT))
 
 import logging  # noqa: E402
 
-from bench._server import cpu_model, free_port, percentile  # noqa: E402
+from bench._server import cpu_model, percentile  # noqa: E402
+from mendel import processes  # noqa: E402
+from mendel.processes import free_port  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -167,29 +168,16 @@ def serving(db_url: str, layer: str, redis_url: str, log_path: Path):
         env["BENCH_CHANNEL_LAYER"] = json.dumps(LAYERS[layer])
     port = free_port()
     with open(log_path, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "mendel.asgi:application", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+        proc = processes.start(processes.web_args(port, "127.0.0.1", "--no-access-log"), env, out)
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        try:
+            processes.wait_ready({"the server": (proc, f"{base}/healthz")}, 60)
+        except processes.NotReady as failed:
+            raise SystemExit(f"{failed}:\n{log_path.read_text()}") from None
         yield base, proc.pid
     finally:
-        proc.terminate()
-        proc.wait(30)
+        processes.stop(proc, timeout=30)
         if layer != "memory":
             flush_redis(redis_url)
 

@@ -33,34 +33,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import cpu_model, free_port, percentile  # noqa: E402
+from bench._server import cpu_model, percentile  # noqa: E402
+from mendel import processes  # noqa: E402
+from mendel.processes import free_port  # noqa: E402
 
 MODES = {"batched": ("--max-batch", "16", "--max-wait-ms", "5"),
          "unbatched": ("--max-batch", "1", "--max-wait-ms", "0")}
 
 
 def start(mode: str, args) -> tuple[subprocess.Popen, str]:
-    import httpx
-
     port = free_port()
-    proc = subprocess.Popen(
+    proc = processes.start(
         [sys.executable, "-m", "inference", "--threads", str(args.threads), "serve",
          "--spaces", args.space, *(f"--add={spec}" for spec in args.add),
          "--port", str(port), "--device", args.device,
          "--precision", args.precision, "--max-queue", "100000", *MODES[mode]],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        log=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the {mode} service did not start")
-        time.sleep(0.2)
+    try:
+        processes.wait_ready({f"the {mode} service": (proc, f"{base}/readyz")}, 120)
+    except processes.NotReady as failed:
+        raise SystemExit(str(failed)) from None
+    return proc, base
 
 
 async def load(base: str, space: str, body: bytes, shape: str, size: int, clients: int,
@@ -137,9 +132,7 @@ def main() -> int:
                     sample["elapsed"] += elapsed
                     sample["latencies"] += latencies
     finally:
-        for proc, _ in started.values():
-            proc.terminate()
-            proc.wait(60)
+        processes.stop(*(proc for proc, _ in started.values()), timeout=60)
     results = {mode: {c: {"rps": s["done"] / s["elapsed"],
                           "p50_ms": statistics.median(s["latencies"]) * 1000,
                           "p95_ms": percentile(s["latencies"], 95) * 1000}

@@ -66,7 +66,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import cpu_model, free_port, percentile  # noqa: E402
+from bench._server import cpu_model, percentile  # noqa: E402
+from mendel.processes import free_port  # noqa: E402
 
 RAMP_S = 30.0
 RSS_EVERY_S = 5.0

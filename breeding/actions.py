@@ -19,9 +19,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
-from breeding import budget, genetics, images
+from breeding import budget, genetics, images, spaces
+from breeding.limits import in_words, take
 from breeding.models import (
+    UNFINISHED,
     Creation,
     Gene,
     Origin,
@@ -29,15 +32,16 @@ from breeding.models import (
     SeedKey,
     Space,
     Upload,
-    UploadStatus,
     Visibility,
-    hot_term,
     latent_sha,
     opens_to_anyone,
 )
-from breeding.signals import listing_changed
+from breeding.signals import listing_changed, works_made
+from breeding.uploads import UploadRefused, check_files, decode, read_limited
+from common.errors import Refused
 
 PREVIEW_TTL_S = 15 * 60
+HOUR_S = 3600
 
 
 class NotBreedable(ValueError):
@@ -138,10 +142,9 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                            on_cost=budget.settler(owner.pk, None, budget.picture(size, space.slug)))
     now = timezone.now()
     with transaction.atomic():
-        made = Creation.objects.bulk_create(
+        works = [
             Creation(
                 created=now,
-                hot=hot_term(now),
                 owner=owner,
                 space=space,
                 latent=latent.flatten().tolist(),
@@ -155,7 +158,9 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 kept_at=None if visibility == Visibility.DRAFT else now,
             )
             for sha, latent in zip(shas, latents, strict=True)
-        )
+        ]
+        works_made.send(sender=Creation, works=works)
+        made = Creation.objects.bulk_create(works)
         links = [
             Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw, position=i)
             for creation in made
@@ -335,8 +340,6 @@ def do_upload(owner, space: Space, decoded, title: str = "") -> Upload:
     queue its projection, in one transaction: the job exists if and only if the row does."""
     from django.core.files.base import ContentFile
 
-    from breeding.tasks import project_upload
-
     with transaction.atomic():
         upload = Upload(owner=owner, space=space, sha256=decoded.sha256, width=decoded.width,
                         height=decoded.height, source_format=decoded.source_format, title=title)
@@ -344,8 +347,47 @@ def do_upload(owner, space: Space, decoded, title: str = "") -> Upload:
                              save=False)
         upload.thumb.save("thumb.webp", ContentFile(thumb_of(decoded.image)), save=False)
         upload.save()
-        project_upload.defer(upload_id=upload.pk)
+        # By name: the job module imports this one, never the other way round.
+        app.configure_task("breeding.tasks.project_upload", allow_unknown=False).defer(
+            upload_id=upload.pk)
     return upload
+
+
+def check_allowance(user) -> None:
+    """At most ``UPLOADS_WAITING_MAX`` unfinished uploads and ``UPLOADS_PER_HOUR`` an hour."""
+    waiting = Upload.objects.filter(owner=user, status__in=UNFINISHED).count()
+    if waiting >= settings.UPLOADS_WAITING_MAX:
+        raise Refused(f"You already have {waiting} picture{'s' if waiting != 1 else ''} waiting "
+                      f"to be projected. Wait for one to finish, or cancel one.", 429, wait=10)
+    wait = take(f"upload:user:{user.pk}", 1, settings.UPLOADS_PER_HOUR, HOUR_S)
+    if wait:
+        raise Refused(f"You have uploaded {settings.UPLOADS_PER_HOUR} pictures this hour, as many "
+                      f"as Mendel projects for one person. Try again in {in_words(wait)}.", 429,
+                      wait=wait)
+
+
+def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
+    """Check, decode and keep one uploaded picture, and queue its projection; or ``Refused``.
+
+    The cheap checks come first (which space, how many files, their size), then the
+    decoding (``breeding.uploads``), and only a picture that decodes counts against the
+    breeder's allowance.
+    """
+    space = Space.objects.filter(slug=space_slug).first()
+    if space is None:
+        raise Refused(f"There is no space {space_slug[:40]!r}.", field="space")
+    state = spaces.availability(space)
+    if not state.available:
+        raise Refused(f"The {space.slug} space is unavailable. {state.reason}", 503, field="space")
+    if not spaces.can_project(space, state):
+        raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
+    try:
+        file = check_files(files)
+        decoded = decode(read_limited(file), file.name, file.content_type)
+    except UploadRefused as refused:
+        raise Refused(refused.message, 413 if refused.code == "too-large" else 400) from None
+    check_allowance(user)
+    return do_upload(user, space, decoded, title)
 
 
 def thumb_of(picture) -> bytes:
@@ -378,19 +420,3 @@ def create_from_video(video, keyframes: Sequence[Creation]) -> list[Creation]:
     parents = list({k.pk: (k, 1.0, 1.0) for k in keyframes}.values())
     return _create(video.owner, video.space, latent_of(keyframes[0])[None], Origin.VIDEO, None,
                    parents, title=video.title, visibility=Visibility.PRIVATE)
-
-
-def do_cancel_upload(upload: Upload) -> bool:
-    """Stop an upload's projection (a running job stops at its next progress write).
-    False if it had already finished."""
-    from breeding.events import send_to_user
-    from breeding.projection import payload
-
-    with transaction.atomic():
-        cancelled = Upload.objects.filter(
-            pk=upload.pk, status__in=[UploadStatus.QUEUED, UploadStatus.PROJECTING]
-        ).update(status=UploadStatus.CANCELLED, finished=timezone.now())
-        upload.refresh_from_db()
-        if cancelled:
-            send_to_user(upload.owner_id, payload(upload))
-    return bool(cancelled)

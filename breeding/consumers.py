@@ -40,15 +40,26 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": "Log in to use the studio."})
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = studio_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(ALL_STUDIOS, self.channel_name)
+        # Accepted before it joins its groups, and out of them again if anything fails after
+        # the first join (disconnect is not called for a connect that raised): a dead socket
+        # left in a group would be sent every later event for good.
         await self.accept()
-        await self.send_json({"type": "hello", "user": user.get_username()})
+        self.group = studio_group(user.pk)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.channel_layer.group_add(ALL_STUDIOS, self.channel_name)
+            await self.send_json({"type": "hello", "user": user.get_username()})
+        except BaseException:
+            await self.leave()
+            raise
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave()
+
+    async def leave(self) -> None:
+        group, self.group = self.group, None
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
             await self.channel_layer.group_discard(ALL_STUDIOS, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

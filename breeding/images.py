@@ -148,6 +148,7 @@ def _replicas() -> Replicas:
             settings.INFERENCE_URLS, timeout_s=settings.INFERENCE_TIMEOUT_S,
             connect_timeout_s=settings.INFERENCE_CONNECT_TIMEOUT_S,
             failures_to_open=settings.INFERENCE_FAILURES_TO_OPEN, open_s=settings.INFERENCE_OPEN_S,
+            token=settings.INFERENCE_TOKEN,
         )
     return _remote
 

@@ -9,6 +9,7 @@ import ipaddress
 import math
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 
 #: An IPv6 client usually holds a whole /64 network: counting per address would let it
@@ -19,15 +20,49 @@ CARRY_WINDOWS = 10
 
 
 def client_address(request) -> str | None:
-    """The address a client is counted by: the connection's address (uvicorn puts the
-    original client's there when a trusted proxy forwards it, see ``FORWARDED_ALLOW_IPS``),
-    with an IPv6 address reduced to the first address of its /64 network. None where the
-    request has none (one made up in a test, say). Also django-axes' address of a login."""
-    raw = request.META.get("REMOTE_ADDR") or ""
+    """The address a client is counted by, with an IPv6 address reduced to the first address
+    of its /64 network; None where the request has none (one made up in a test, say).
+    django-axes counts logins by it too (``AXES_CLIENT_IP_CALLABLE``).
+
+    It is the connection's address, unless that belongs to one of ``TRUSTED_PROXIES``: then
+    ``X-Forwarded-For`` is read from its end (the entry the nearest proxy added), past
+    every trusted proxy, to the first address that is not one. What a client wrote into the
+    header itself sits before that and is never believed."""
+    return forwarded_client(request.META.get("REMOTE_ADDR") or "",
+                            request.META.get("HTTP_X_FORWARDED_FOR") or "")
+
+
+def scope_address(scope) -> str | None:
+    """``client_address`` of an ASGI scope (a socket's), by the same rules."""
+    peer = (scope.get("client") or ("",))[0] or ""
+    forwarded = b",".join(v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for")
+    return forwarded_client(peer, forwarded.decode("latin-1"))
+
+
+def forwarded_client(peer: str, forwarded_for: str) -> str | None:
+    """The client's address from the connection's (``peer``) and ``X-Forwarded-For``."""
     try:
-        address = ipaddress.ip_address(raw)
+        address = _plain(ipaddress.ip_address(peer))
     except ValueError:
         return None
+    trusted = settings.TRUSTED_PROXIES
+    hops = [hop.strip() for hop in forwarded_for.split(",")] if trusted and forwarded_for else []
+    while hops and any(address in network for network in trusted):
+        try:
+            address = _plain(ipaddress.ip_address(hops.pop()))
+        except ValueError:
+            break  # a garbled entry: the last trusted proxy is all that is known
+    return counted(address)
+
+
+def _plain(address):
+    """An IPv4 address mapped into IPv6 (``::ffff:10.0.0.1``) as the IPv4 address it is."""
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
+def counted(address) -> str:
+    """An address as it is counted: IPv4 as itself (also when mapped into IPv6), IPv6 by
+    its /64 network."""
     if address.version == 6:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

@@ -178,3 +178,15 @@ def fail(upload: Upload, message: str) -> None:
             send_to_user(upload.owner_id, payload(upload))
     return None
 
+
+def do_cancel_upload(upload: Upload) -> bool:
+    """Stop an upload's projection (a running job stops at its next progress write).
+    False if it had already finished."""
+    with transaction.atomic():
+        cancelled = Upload.objects.filter(
+            pk=upload.pk, status__in=[UploadStatus.QUEUED, UploadStatus.PROJECTING]
+        ).update(status=UploadStatus.CANCELLED, finished=timezone.now())
+        upload.refresh_from_db()
+        if cancelled:
+            send_to_user(upload.owner_id, payload(upload))
+    return bool(cancelled)

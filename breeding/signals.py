@@ -11,3 +11,8 @@ from django.dispatch import Signal
 #: change is written, inside its transaction; receivers that announce it (an exhibition's
 #: sockets) do so after commit.
 listing_changed = Signal()
+
+#: Sent with ``works``, the new ``Creation`` objects of one action, just before they are
+#: written (one ``bulk_create``, so no ``pre_save``): a receiver may set its own fields on
+#: them, as the gallery sets a work's first trending score.
+works_made = Signal()

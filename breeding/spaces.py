@@ -185,3 +185,30 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
 
 def title_of(space: Space) -> str:
     return space.settings.get("title") or space.slug
+
+
+def can_project(space: Space, found: Availability | None = None) -> bool:
+    """Whether pictures can be uploaded into ``space`` now (``found``: its availability,
+    if the caller has it already)."""
+    from inference.projection import can_project as space_can_project
+
+    if not (found or availability(space)).available:
+        return False
+    if is_added(space):  # known by kind, without loading its weights here
+        return space.kind in PROJECTING_KINDS
+    try:
+        return space_can_project(space.generator())
+    except KeyError:  # a space this process cannot load
+        return False
+
+
+def can_move_camera(space: Space, found: Availability | None = None) -> bool:
+    """Whether videos can move a camera over a picture (zoom) in ``space`` now."""
+    if not (found or availability(space)).available or is_added(space):
+        return False  # added kinds (StyleGAN, diffusion) draw a frame, not a canvas
+    from inference.space import can_move_camera as space_can_move_camera
+
+    try:
+        return space_can_move_camera(space.generator())
+    except KeyError:  # a space this process cannot load
+        return False

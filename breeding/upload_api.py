@@ -9,7 +9,6 @@ owner's studio socket (``{"type": "upload", ...}``) and is also in
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -17,56 +16,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions, spaces
-from breeding.limits import in_words, take
-from breeding.models import UNFINISHED, Space, Upload
-from breeding.uploads import MAX_BYTES, UploadRefused, check_files, decode, read_limited
-from mendel.parsers import MultiPartParser
-from mendel.schema import error_response
-
-HOUR_S = 3600
-
-
-def can_project(space: Space) -> bool:
-    from inference.projection import can_project as space_can_project
-
-    if not spaces.availability(space).available:
-        return False
-    if spaces.is_added(space):  # known by kind, without loading its weights here
-        return space.kind in spaces.PROJECTING_KINDS
-    try:
-        return space_can_project(space.generator())
-    except KeyError:  # a space this process cannot load
-        return False
-
-
-class UploadSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
-    space = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    creation = serializers.SerializerMethodField(
-        help_text="The id of the work projected from the picture, once it is done.")
-    original = serializers.SerializerMethodField(
-        help_text="The uploaded picture as Mendel keeps it (re-encoded, without metadata); "
-        "for its owner only.")
-    thumb = serializers.SerializerMethodField(
-        help_text="The uploaded picture within 640 px (WebP); for its owner only.")
-    fraction = serializers.FloatField(read_only=True, help_text="Progress of the projection, 0 to 1.")
-
-    class Meta:
-        model = Upload
-        fields = ["id", "space", "title", "status", "width", "height", "source_format", "step",
-                  "steps", "fraction", "loss", "eta_s", "psnr_db", "error", "creation",
-                  "original", "thumb", "created", "finished"]
-        read_only_fields = fields  # an answer: every field is always there
-
-    def get_creation(self, upload) -> str | None:
-        return upload.creation.public_id if upload.creation_id else None
-
-    def get_original(self, upload) -> str:
-        return f"/uploads/{upload.public_id}/original"
-
-    def get_thumb(self, upload) -> str:
-        return f"/uploads/{upload.public_id}/thumb"
+from breeding import actions, projection
+from breeding.models import Upload
+from breeding.serializers import UploadSerializer
+from breeding.uploads import MAX_BYTES
+from common.errors import Refused
+from common.parsers import MultiPartParser
+from common.schema import error_response
 
 
 class UploadFields(serializers.Serializer):
@@ -92,67 +48,10 @@ def own_upload(request, public_id: str) -> Upload:
     return upload
 
 
-class Refused(Exception):
-    """An upload refused: a sentence, the HTTP status, the form field it is about, and for a
-    429 the seconds to wait."""
-
-    def __init__(self, message: str, status_code: int = 400, field: str = "file",
-                 wait: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status_code, self.field, self.wait = message, status_code, field, wait
-
-    def response(self) -> Response:
-        body: dict = {"error": self.message}
-        headers = {}
-        if self.status_code == 400:
-            body["fields"] = {self.field: [self.message]}
-        if self.wait is not None:
-            body["retry_after"] = self.wait
-            headers["Retry-After"] = str(self.wait)
-        return Response(body, status=self.status_code, headers=headers)
-
-
-def check_allowance(user) -> None:
-    """At most ``UPLOADS_WAITING_MAX`` unfinished uploads and ``UPLOADS_PER_HOUR`` an hour."""
-    waiting = Upload.objects.filter(owner=user, status__in=UNFINISHED).count()
-    if waiting >= settings.UPLOADS_WAITING_MAX:
-        raise Refused(f"You already have {waiting} picture{'s' if waiting != 1 else ''} waiting "
-                      f"to be projected. Wait for one to finish, or cancel one.", 429, wait=10)
-    wait = take(f"upload:user:{user.pk}", 1, settings.UPLOADS_PER_HOUR, HOUR_S)
-    if wait:
-        raise Refused(f"You have uploaded {settings.UPLOADS_PER_HOUR} pictures this hour, as many "
-                      f"as Mendel projects for one person. Try again in {in_words(wait)}.", 429,
-                      wait=wait)
-
-
-def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
-    """Check, decode and keep one uploaded picture, and queue its projection; or ``Refused``.
-
-    The cheap checks come first (which space, how many files, their size), then the
-    decoding (``breeding.uploads``), and only a picture that decodes counts against the
-    breeder's allowance.
-    """
-    space = Space.objects.filter(slug=space_slug).first()
-    if space is None:
-        raise Refused(f"There is no space {space_slug[:40]!r}.", field="space")
-    state = spaces.availability(space)
-    if not state.available:
-        raise Refused(f"The {space.slug} space is unavailable. {state.reason}", 503, field="space")
-    if not can_project(space):
-        raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
-    try:
-        file = check_files(files)
-        decoded = decode(read_limited(file), file.name, file.content_type)
-    except UploadRefused as refused:
-        raise Refused(refused.message, 413 if refused.code == "too-large" else 400) from None
-    check_allowance(user)
-    return actions.do_upload(user, space, decoded, title)
-
-
 class Uploads(APIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [MultiPartParser]
-    rate_limited = True  # 429 past the hourly allowance (documented by mendel.schema)
+    rate_limited = True  # 429 past the hourly allowance (documented by common.schema)
 
     @extend_schema(responses=UploadSerializer(many=True))
     def get(self, request):
@@ -170,7 +69,7 @@ class Uploads(APIView):
         fields.is_valid(raise_exception=True)
         data = fields.validated_data
         try:
-            made = receive(request.user, files, data["space"], data["title"])
+            made = actions.receive(request.user, files, data["space"], data["title"])
         except Refused as refused:
             return refused.response()
         return Response(UploadSerializer(made).data, status=status.HTTP_202_ACCEPTED)
@@ -191,7 +90,7 @@ class UploadCancel(APIView):
     def post(self, request, public_id):
         upload = own_upload(request, public_id)
         with transaction.atomic():
-            if not actions.do_cancel_upload(upload):
+            if not projection.do_cancel_upload(upload):
                 raise ValidationError(f"This upload is {upload.status} already: there is "
                                       f"nothing to cancel.")
         return Response(UploadSerializer(upload).data)

@@ -25,20 +25,13 @@ from rest_framework.views import APIView
 from breeding import budget, videos
 from breeding.limits import in_words, take
 from breeding.models import VIDEO_UNFINISHED, Space, Video
-from breeding.upload_api import Refused as Refusal
+from breeding.videos import files_of
+from common.errors import Refused as Refusal
 from inference import video as engine
 
 HOUR_S = 3600
 #: A preview still marked as being made after this long is taken to have died with its process.
 PREVIEW_BUSY_S = 120
-
-
-def files_of(video: Video) -> dict[str, str] | None:
-    """Where a rendered video's files are served; None until it is done."""
-    if not video.mp4:
-        return None
-    base = f"/videos/{video.public_id}"
-    return {"mp4": f"{base}/video.mp4", "webm": f"{base}/video.webm", "poster": f"{base}/poster.webp"}
 
 
 class VideoFilesSerializer(serializers.Serializer):
@@ -154,7 +147,7 @@ def own_video(request, public_id: str) -> Video:
 
 class Videos(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    rate_limited = True  # 429 past the hourly allowance (documented by mendel.schema)
+    rate_limited = True  # 429 past the hourly allowance (documented by common.schema)
 
     @extend_schema(responses=VideoSerializer(many=True))
     def get(self, request):

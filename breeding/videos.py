@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
 from breeding import actions, images
 from breeding.events import send_to_user
@@ -141,17 +142,25 @@ def payload(video: Video) -> dict:
     }
 
 
+def files_of(video: Video) -> dict[str, str] | None:
+    """Where a rendered video's files are served; None until it is done."""
+    if not video.mp4:
+        return None
+    base = f"/videos/{video.public_id}"
+    return {"mp4": f"{base}/video.mp4", "webm": f"{base}/video.webm", "poster": f"{base}/poster.webp"}
+
+
 def do_video(owner, space: Space, keyframes: list[Creation], plan: Plan, title: str = "") -> Video:
     """Keep a video request and queue its rendering, in one transaction: the job exists if
     and only if the row does."""
-    from breeding.tasks import render_video
-
     check(space, keyframes, plan)
     with transaction.atomic():
         video = Video.objects.create(
             owner=owner, space=space, keyframes=[k.public_id for k in keyframes],
             settings=asdict(plan), title=title, frames_total=plan.frames(len(keyframes)))
-        render_video.defer(video_id=video.pk)
+        # By name: the job module imports this one, never the other way round.
+        app.configure_task("breeding.tasks.render_video", allow_unknown=False).defer(
+            video_id=video.pk)
     return video
 
 

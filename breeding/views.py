@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from breeding import actions, budget, images
 from breeding.limits import client_address
 from breeding.models import Creation, Space
+from common.numbers import MAX_DIGITS, whole_number
 
 SHA = re.compile(r"[0-9a-f]{32}")
 #: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
@@ -188,7 +189,9 @@ async def upload_file(request, public_id: str, which: str):
 
 VIDEO_FILES = {"video.mp4": ("mp4", "video/mp4"), "video.webm": ("webm", "video/webm"),
                "poster.webp": ("poster", "image/webp")}
-RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+#: Stands for a byte offset longer than ``whole_number`` reads: beyond any file.
+BEYOND = 10**MAX_DIGITS
 CHUNK = 256 * 1024
 
 
@@ -215,12 +218,17 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
     match = RANGE.fullmatch(header.strip())
     if not match or match.group(1) == match.group(2) == "":
         return None
+
+    def offset(digits: str) -> int:  # thousands of digits are simply beyond the file
+        found = whole_number(digits.lstrip("0") or "0")
+        return BEYOND if found is None else found
+
     first, last = match.group(1), match.group(2)
     if first == "":  # the last N bytes
-        n = int(last)
+        n = offset(last)
         return (max(size - n, 0), size - 1) if n > 0 and size else False
-    first = int(first)
-    last = min(int(last), size - 1) if last else size - 1
+    first = offset(first)
+    last = min(offset(last), size - 1) if last else size - 1
     return (first, last) if first <= last else False
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from breeding import images
+from breeding.limits import client_address
 from breeding.models import Creation
+from common.numbers import whole_number
 from gallery import exhibitions
 from gallery.consumers import REACTIONS
 from gallery.models import Exhibition, ExhibitionStatus
@@ -81,14 +85,6 @@ def _visible(request, slug: str) -> Exhibition:
     return exhibition
 
 
-def _with_session(request) -> None:
-    """A visitor votes in breeding rounds by their session: make sure there is one before
-    the page's socket opens, so its scope carries the key."""
-    if not request.session.session_key:
-        request.session["visitor"] = True
-        request.session.save()
-
-
 def _state(request, exhibition: Exhibition) -> dict:
     snap = exhibitions.snapshot(exhibition)
     return {
@@ -114,25 +110,50 @@ def _context(request, exhibition: Exhibition) -> dict:
 
 def exhibition_page(request, slug):
     exhibition = _visible(request, slug)
-    _with_session(request)
     return render(request, "frontend/exhibition.html", _context(request, exhibition))
 
 
 def exhibition_walk(request, slug):
     """One work at a time; ``?i=`` (from 1) says which, so it reads without JavaScript too."""
     exhibition = _visible(request, slug)
-    _with_session(request)
     context = _context(request, exhibition)
     items = context["items"]
-    try:
-        index = int(request.GET.get("i", "1")) - 1
-    except ValueError:
-        index = 0
+    index = (whole_number(request.GET.get("i", "1"), max_digits=6) or 1) - 1
     index = max(0, min(index, len(items) - 1)) if items else 0
     context.update(index=index, number=index + 1, item=items[index] if items else None,
                    prev=index if index > 0 else None,
                    next=index + 2 if index + 1 < len(items) else None)
     return render(request, "frontend/walk.html", context)
+
+
+@require_POST
+def exhibition_vote(request, slug):
+    """A vote in the live round from the page: form fields ``round`` and ``candidate`` (the
+    picture's position); answers ``{"vote": position, "changed": bool}`` or ``{"error":
+    sentence}``. A visitor without an account votes by their session, which starts here, at
+    their first vote: reading an exhibition starts none."""
+    exhibition = Exhibition.objects.visible_to(request.user).filter(slug=slug).first()
+    if exhibition is None:
+        return JsonResponse({"error": _("There is no exhibition here by that name.")}, status=404)
+    number = whole_number(request.POST.get("round", ""), max_digits=9)
+    position = whole_number(request.POST.get("candidate", ""), max_digits=3)
+    if number is None or position is None:
+        return JsonResponse({"error": _("A vote names its round and its picture by their numbers.")},
+                            status=400)
+    user = request.user if request.user.is_authenticated else None
+    started = False
+    if user is None and not request.session.get("voter"):
+        request.session["voter"] = True
+        request.session.save()
+        started = True
+    try:
+        new = exhibitions.do_vote(exhibition, number, position, user,
+                                  None if user else request.session.session_key, client_address(request))
+    except exhibitions.Refused as refused:
+        if started:
+            request.session.flush()  # no vote, no session
+        return JsonResponse({"error": refused.message}, status=400)
+    return JsonResponse({"vote": position, "changed": not new})
 
 
 # -- curators ---------------------------------------------------------------------------

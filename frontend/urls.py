@@ -22,6 +22,7 @@ urlpatterns = [
     path("exhibitions/new/", exhibitions.exhibition_new, name="exhibition-new"),
     path("exhibitions/<slug:slug>/", exhibitions.exhibition_page, name="exhibition"),
     path("exhibitions/<slug:slug>/walk/", exhibitions.exhibition_walk, name="exhibition-walk"),
+    path("exhibitions/<slug:slug>/vote/", exhibitions.exhibition_vote, name="exhibition-vote"),
     path("exhibitions/<slug:slug>/curate/", exhibitions.exhibition_curate, name="exhibition-curate"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

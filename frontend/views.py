@@ -13,7 +13,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,16 +24,8 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from breeding import actions, budget, images
-from breeding.api import (
-    GeneSerializer,
-    SpaceSerializer,
-    creation_queryset,
-    family_parents,
-    known_parents,
-    lineage_tree,
-    serialize,
-)
 from breeding.limits import client_address, in_words, take
+from breeding.lineage import lineage_tree
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
     Creation,
@@ -45,13 +37,24 @@ from breeding.models import (
     Video,
     Visibility,
 )
-from breeding.video_api import files_of
+from breeding.serializers import (
+    GeneSerializer,
+    SpaceSerializer,
+    UploadSerializer,
+    creation_queryset,
+    family_parents,
+    known_parents,
+    serialize,
+)
+from breeding.uploads import MAX_BYTES
+from breeding.videos import files_of
+from common import names
+from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import layout
-from gallery.api import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
+from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
-from mendel import names
 
 WALL_SIZE = 24
 NEIGHBOURS = 12
@@ -242,18 +245,26 @@ def _without_removed(tree: dict) -> dict:
 
 
 class SignupForm(UserCreationForm):
-    """Django's sign-up form; the name rules (mendel.names) sit on the user model's field."""
+    """Django's sign-up form; the name rules (common.names) sit on the user model's field."""
 
     class Meta(UserCreationForm.Meta):
         help_texts = {"username": names.RULES}
 
 
-def signup(request):
+def _next_page(request) -> str:
+    """Where ``next`` asks to go after signing up: a path or a URL of this site, or ""
+    (anything else, such as ``-1`` or a bare word, which ``redirect`` would take for the
+    name of a view)."""
     follow = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(follow, {request.get_host()}, request.is_secure()):
-        follow = ""
+        return ""  # elsewhere, or not a URL at all
+    return follow if follow.startswith("/") or urlsplit(follow).scheme else ""
+
+
+def signup(request):
+    follow = _next_page(request)
     if request.user.is_authenticated:
-        return redirect(follow or "frontend:studio-start")
+        return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
     form = SignupForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -262,7 +273,7 @@ def signup(request):
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
-            return redirect(follow or "frontend:studio-start")
+            return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
         form.add_error(None, f"Too many accounts have been made from your address this hour. "
                              f"Try again in {in_words(wait)}.")
         status = 429
@@ -338,7 +349,7 @@ def breed_from(request, public_id):
 def upload_page(request):
     """Bring in a picture: choose or drop a file, then watch it projected (``?id=`` follows
     one upload, after a reload too). Without JavaScript the form posts here."""
-    from breeding import upload_api
+    from breeding.spaces import can_project
 
     error, status = "", 200
     if request.method == "POST":
@@ -346,27 +357,27 @@ def upload_page(request):
         space = request.POST.get("space", "abstract")[:40]
         title = request.POST.get("title", "")[:120]
         try:
-            made = upload_api.receive(request.user, files, space, title)
-        except upload_api.Refused as refused:
+            made = actions.receive(request.user, files, space, title)
+        except Refused as refused:
             error, status = refused.message, refused.status_code
         else:
             return redirect(f"{request.path}?id={made.public_id}")
-    spaces = [{"slug": s.slug, "can_project": upload_api.can_project(s)} for s in Space.objects.all()]
+    spaces = [{"slug": s.slug, "can_project": can_project(s)} for s in Space.objects.all()]
     following = None
     if upload_id := request.GET.get("id", "")[:16]:
         upload = (Upload.objects.select_related("space", "creation")
                   .filter(owner=request.user, public_id=upload_id).first())
         if upload is None:
             raise Http404("No upload of yours by that id.")
-        following = upload_api.UploadSerializer(upload).data
+        following = UploadSerializer(upload).data
     recent = (Upload.objects.select_related("space", "creation").filter(owner=request.user)
               .exclude(public_id=upload_id)[:12])
     return render(request, "frontend/upload.html", {
         "spaces": spaces,
         "any_projects": any(s["can_project"] for s in spaces),
         "following": following,
-        "state": {"upload": following, "max_bytes": upload_api.MAX_BYTES},
-        "recent": upload_api.UploadSerializer(recent, many=True).data,
+        "state": {"upload": following, "max_bytes": MAX_BYTES},
+        "recent": UploadSerializer(recent, many=True).data,
         "error": error,
         "chosen_space": request.POST.get("space", "abstract"),
     }, status=status)

@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.timezone import now
 
-from breeding.models import Creation, hot_add_expression, hot_score, hot_term
+from breeding.models import Creation
 from gallery.models import Like
+from gallery.trending import hot_add_expression, hot_score, hot_term
 
 
 def do_like(user, creation: Creation) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 
 from asgiref.sync import sync_to_async
@@ -11,23 +10,22 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpResponse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import images
-from breeding.api import int_param, visible_creation
+from breeding.lookups import visible_creation
 from breeding.models import Creation, Origin
+from common.params import int_param
+from common.schema import error_response, whole_number_parameter
 from gallery import actions
+from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.neighbours import neighbour_ids
-from mendel.schema import error_response, whole_number_parameter
 
-ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id")}
 MAX_NEIGHBOURS = 48
 
 
@@ -53,72 +51,6 @@ class WorkSerializer(serializers.ModelSerializer):
         return "video" if creation.origin == Origin.VIDEO else "picture"
 
 
-def public_works():
-    return (
-        Creation.objects.public()
-        .select_related("owner", "space")
-        .only("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
-              "owner__username", "space__slug")
-    )
-
-
-def work(creation: Creation) -> dict:
-    """What WorkSerializer would say, built directly: lists are the hottest read path and
-    a serializer costs several times the query."""
-    return {
-        "id": creation.public_id,
-        "title": creation.title,
-        "owner": creation.owner.username,
-        "space": creation.space.slug,
-        "like_count": creation.like_count,
-        "created": creation.created.isoformat().replace("+00:00", "Z"),
-        "images": images.urls(creation.space.slug, creation.latent_sha),
-        "kind": "video" if creation.origin == Origin.VIDEO else "picture",
-    }
-
-
-class GalleryPage(CursorPagination):
-    page_size = 24
-    max_page_size = 96
-    page_size_query_param = "limit"
-    invalid_cursor_message = "No such page: the cursor was not made by this gallery."
-    page_size_query_description = f"Works per page (default {page_size}, at most {max_page_size})."
-
-    def __init__(self, ordering=ORDERS["newest"]):
-        self.ordering = ordering
-
-    def decode_cursor(self, request):
-        """The cursor, with its position checked against the order's field: a cursor is
-        opaque, but one made by hand (``p=nan``, ``p=2026-99-99``) is a 404, not a 500."""
-        cursor = super().decode_cursor(request)
-        if cursor is None or cursor.position is None:
-            return cursor
-        field = self.ordering[0].lstrip("-")
-        if field == "created":
-            try:
-                valid = parse_datetime(cursor.position) is not None
-            except ValueError:  # well-formed but impossible: month 99
-                valid = False
-        else:
-            try:
-                valid = math.isfinite(float(cursor.position))
-            except ValueError:
-                valid = False
-        if not valid:
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
-    def get_page_size(self, request):
-        """``limit``, or a 400 naming it: never a silent fallback."""
-        return int_param(request, self.page_size_query_param, self.page_size, 1, self.max_page_size)
-
-    def get_schema_operation_parameters(self, view):
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
-        return parameters
-
-
 #: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
 #: the first pages are asked for by every visitor, and a public list may be a second or two
 #: old. Only JSON is kept (never the browsable HTML page, which names its viewer), under a
@@ -139,17 +71,6 @@ def page_key(request) -> tuple:
     # the host too: a page's next link is absolute
     query = tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
     return (request.build_absolute_uri("/"), query, request.headers.get("Accept", ""))
-
-
-#: What the gallery can show of one kind: pictures, or videos (which are works too).
-KINDS = {"pictures": ~Q(origin=Origin.VIDEO), "videos": Q(origin=Origin.VIDEO)}
-
-
-def of_kind(works, kind: str | None):
-    """``works`` of one kind ("pictures" or "videos"), or all of them for none."""
-    if kind and kind not in KINDS:
-        raise ValidationError({"kind": [f"must be one of {', '.join(KINDS)}."]})
-    return works.filter(KINDS[kind]) if kind else works
 
 
 class Gallery(APIView):

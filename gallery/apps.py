@@ -11,9 +11,11 @@ class GalleryConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import pre_delete
 
-        from breeding.signals import listing_changed
+        from breeding.signals import listing_changed, works_made
+        from gallery.trending import start_scores
 
         listing_changed.connect(_listing_changed, dispatch_uid="gallery.listing_changed")
+        works_made.connect(start_scores, dispatch_uid="gallery.trending")
         pre_delete.connect(_account_deleted, sender=settings.AUTH_USER_MODEL,
                            dispatch_uid="gallery.account_deleted")
 

@@ -12,9 +12,15 @@ Protocol (JSON text frames, at most ``MAX_MESSAGE_BYTES``):
   ``closed``, ``unpublished``, ``round.started``, ``round.closed``. A client keeps the last
   seq it saw and reconnects with it.
 - server → client, momentary (no seq): ``{"type": "presence", "viewers": n}`` (at most every
-  ``PRESENCE_EVERY_S``), ``{"type": "reaction", "emoji": "..."}``.
-- client → server, anyone: ``ping`` (``id``), ``react`` (``emoji``, one of ``REACTIONS``),
-  ``vote`` (``round``, ``candidate``: the candidate's position).
+  ``PRESENCE_EVERY_S``; people, not sockets: an account, or an address without one),
+  ``{"type": "reaction", "emoji": "..."}``.
+- client → server, anyone: ``ping`` (``id``), ``react`` (``emoji``, one of ``REACTIONS``; one
+  over the exhibition's crowd limit is answered with an error), ``vote`` (``round``,
+  ``candidate``: the candidate's position; a second vote changes the first; a visitor
+  without an account needs a session, which the page's vote, over HTTP, starts).
+- A ``?since=`` that is not ASCII digits is refused (an error, then close 4400); a viewer
+  with ``EXHIBITION_SOCKETS_PER_VIEWER`` sockets open here already gets close 4429; frames
+  over 64 KB are refused by the server (1009) before they are read.
 - client → server, curators (and staff) only: ``add`` (``work``, ``wall_text``,
   ``position``), ``move`` (``item``, ``position``), ``remove`` (``item``), ``edit`` (``item``,
   ``wall_text``), ``tour`` (``item`` or null), ``status`` (``status``), ``round.start``
@@ -35,16 +41,21 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from breeding import budget
-from breeding.limits import take
+from breeding.limits import scope_address, take
+from common.numbers import whole_number
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024
 CLOSE_NOT_FOUND = 4404
+CLOSE_BAD_REQUEST = 4400
+CLOSE_TOO_MANY = 4429
 REACTIONS = ("❤️", "👏", "😮", "😂", "🔥", "✨")
 PRESENCE_EVERY_S = 2.0
 #: Reactions shown per exhibition per second, whoever sends them: a crowd's reactions must
@@ -105,28 +116,36 @@ class Hall:
         self.ready = asyncio.Event()
         self.channel: str | None = None
         self.tasks: list[asyncio.Task] = []
+        self.failed = False
 
     @classmethod
     async def join(cls, consumer: ExhibitionConsumer) -> Hall:
         """The consumer's hall, in the group once this returns: events committed after it
-        reach the consumer."""
+        reach the consumer. If it raises, the consumer is in no hall."""
         key = (id(asyncio.get_running_loop()), consumer.exhibition.pk)
         hall = cls.halls.get(key)
-        if hall is None:
+        opening = hall is None
+        if opening:
             hall = cls.halls[key] = cls(consumer.channel_layer, consumer.exhibition.pk)
-            hall.viewers.add(consumer)
-            try:
-                hall.channel = await hall.layer.new_channel()
-                await hall.layer.group_add(hall.group, hall.channel)
-            except BaseException:
-                cls.halls.pop(key, None)
-                hall.ready.set()
-                raise
-            hall.tasks = [asyncio.create_task(hall.relay()), asyncio.create_task(hall.renew())]
-            hall.ready.set()
-        else:
-            hall.viewers.add(consumer)
-            await hall.ready.wait()
+        hall.viewers.add(consumer)
+        try:
+            if opening:
+                try:
+                    hall.channel = await hall.layer.new_channel()
+                    await hall.layer.group_add(hall.group, hall.channel)
+                    hall.tasks = [asyncio.create_task(hall.relay()), asyncio.create_task(hall.renew())]
+                except BaseException:
+                    hall.failed = True
+                    raise
+                finally:
+                    hall.ready.set()
+            else:
+                await hall.ready.wait()
+                if hall.failed:
+                    raise ConnectionError(f"exhibition hall {hall.group} could not join its group")
+        except BaseException:
+            await hall.leave(consumer)
+            raise
         return hall
 
     async def leave(self, consumer: ExhibitionConsumer) -> None:
@@ -138,8 +157,10 @@ class Hall:
             del self.halls[key]  # the next visitor opens a new hall
         for task in self.tasks:
             task.cancel()
+        self.tasks = []
         if self.channel is not None:
-            await self.layer.group_discard(self.group, self.channel)
+            channel, self.channel = self.channel, None
+            await self.layer.group_discard(self.group, channel)
 
     async def relay(self) -> None:
         while True:
@@ -205,39 +226,73 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
     hall: Hall | None = None
     seq = 0
     curator = False
+    #: Counted among the exhibition's viewers (``_arrive``), as ``viewer``.
+    counted = False
+    viewer = ""
     #: Events from the hall before the snapshot or replay is sent, then None.
     early: list | None = None
     #: Frames waiting to be written while a write is under way, or None.
     outbox: deque | None = None
 
     async def connect(self) -> None:
+        # Everything that can refuse the socket comes before it joins the exhibition's hall;
+        # from the join on, any failure (a closed connection, the database) leaves the hall
+        # again, so no dead socket is left receiving every later event.
         slug = self.scope["url_route"]["kwargs"]["slug"]
+        since, bad_since = self.since()
         self.exhibition = await self.find(slug)
         await self.accept()
         if self.exhibition is None:
-            await self.send_json({"type": "error", "message": "There is no exhibition here by that name."})
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
+            return await self.refuse(_("There is no exhibition here by that name."), CLOSE_NOT_FOUND)
+        if bad_since:
+            return await self.refuse(_('"since" must be the seq of an event: a whole number in '
+                                       'digits 0-9.'), CLOSE_BAD_REQUEST)
         self.messages = Bucket(rate=10, burst=20)
         self.reactions = Bucket(rate=1, burst=5)
         self.votes = Bucket(rate=0.5, burst=3)
         self.curator = await database_sync_to_async(exhibitions.can_curate)(self.scope.get("user"), self.exhibition)
         self.group = exhibitions.group(self.exhibition.pk)
-        # Join first, then read: an event committed meanwhile arrives twice at most, and
-        # the seq check in ``deliver`` drops the copy. Events are held until the state is
-        # sent.
-        self.early = []
-        self.hall = await Hall.join(self)
-        await self.send_state(self.since())
-        early, self.early = self.early, None
-        for event, text in early:
-            self.deliver(event, text)
-        await self.presence(+1)
+        self.viewer = self.viewer_key()
+        if not await database_sync_to_async(_arrive)(self.presence_key(), self.viewer,
+                                                     settings.EXHIBITION_SOCKETS_PER_VIEWER):
+            return await self.refuse(_("You have this exhibition open in too many places at once: "
+                                       "close some of them first."), CLOSE_TOO_MANY)
+        self.counted = True
+        try:
+            # Join first, then read: an event committed meanwhile arrives twice at most, and
+            # the seq check in ``deliver`` drops the copy. Events are held until the state is
+            # sent.
+            self.early = []
+            self.hall = await Hall.join(self)
+            await self.send_state(since)
+            early, self.early = self.early, None
+            for event, text in early:
+                self.deliver(event, text)
+            await self.announce()
+        except BaseException:
+            await self.leave()
+            raise
 
-    def since(self) -> int | None:
+    async def refuse(self, message: str, code: int) -> None:
+        await self.send_json({"type": "error", "message": message})
+        await self.close(code=code)
+
+    def since(self) -> tuple[int | None, bool]:
+        """``?since=`` as a number (None without one), and whether it was there but bad."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        value = (query.get("since") or [""])[0]
-        return int(value) if value.isdigit() and len(value) < 16 else None
+        values = query.get("since") or [""]
+        if values == [""]:
+            return None, False
+        since = whole_number(values[0], max_digits=15)
+        return since, since is None or len(values) > 1
+
+    def viewer_key(self) -> str:
+        """Who this socket is, for presence: an account, else an address (IPv6: its /64)."""
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            return f"u{user.pk}"
+        address = scope_address(self.scope)
+        return f"a{address}" if address else f"c{self.channel_name}"
 
     @database_sync_to_async
     def find(self, slug: str) -> Exhibition | None:
@@ -259,22 +314,32 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "caught-up", "seq": self.seq, "you": you})
 
     async def disconnect(self, code: int) -> None:
-        if self.hall is not None:
-            hall, self.hall = self.hall, None
-            self.outbox = None
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Out of the hall and the count; once, however often it is asked."""
+        hall, self.hall = self.hall, None
+        self.outbox = None
+        self.early = None
+        if hall is not None:
             await hall.leave(self)
-            await self.presence(-1)
+        if self.counted:
+            self.counted = False
+            await database_sync_to_async(_depart)(self.presence_key(), self.viewer)
+            await self.announce()
 
     # -- presence ---------------------------------------------------------------------
 
-    async def presence(self, change: int) -> None:
-        """Count this socket in or out, and have the count announced at most every
-        ``PRESENCE_EVERY_S`` (counted in the cache, shared by every process with Redis)."""
-        key = f"presence:{self.exhibition.pk}"
-        await database_sync_to_async(_count)(key, change)
-        due = await database_sync_to_async(cache.add)(f"{key}:due", 1, PRESENCE_EVERY_S)
+    def presence_key(self) -> str:
+        return f"presence:{self.exhibition.pk}"
+
+    async def announce(self) -> None:
+        """Have the count of viewers announced at most every ``PRESENCE_EVERY_S`` (counted
+        in the cache, shared by every process with Redis). A viewer is a person: an account,
+        or an address without one, however many sockets they open."""
+        due = await database_sync_to_async(cache.add)(f"{self.presence_key()}:due", 1, PRESENCE_EVERY_S)
         if due:
-            asyncio.get_running_loop().create_task(self.announce_presence(key))
+            asyncio.get_running_loop().create_task(self.announce_presence(self.presence_key()))
 
     async def announce_presence(self, key: str) -> None:
         await asyncio.sleep(PRESENCE_EVERY_S)
@@ -388,9 +453,11 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         if not self.reactions.take():
             raise exhibitions.Refused("One reaction a second is plenty. Wait a moment.")
         crowded = await database_sync_to_async(take)(f"reactions:{self.exhibition.pk}", 1, REACTIONS_PER_S, 1)
-        if not crowded:
-            await self.channel_layer.group_send(
-                self.group, {"type": "exhibition.event", "event": {"type": "reaction", "emoji": emoji}})
+        if crowded:  # said, never dropped without a word
+            raise exhibitions.Refused(_("So many people are reacting just now that yours was not "
+                                        "shown. Try again in a moment."))
+        await self.channel_layer.group_send(
+            self.group, {"type": "exhibition.event", "event": {"type": "reaction", "emoji": emoji}})
 
     async def on_vote(self, content: dict) -> None:
         number = whole(content, "round", 1)
@@ -401,7 +468,8 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         session = self.scope.get("session")
         voter = user if user is not None and user.is_authenticated else None
         key = session.session_key if session is not None else None
-        await database_sync_to_async(exhibitions.do_vote)(self.exhibition, number, position, voter, key)
+        await database_sync_to_async(exhibitions.do_vote)(self.exhibition, number, position, voter, key,
+                                                          scope_address(self.scope))
 
     # -- curators ---------------------------------------------------------------------
 
@@ -444,6 +512,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         seconds = whole(content, "seconds", *exhibitions.ROUND_SECONDS, required=False) or 60
 
         def start(exhibition):
+            exhibitions.check_round_parent(work)  # before the budget is spent on it
             # The children are renders like any others: the curator's budget pays for them.
             wait, message = budget.spend(self.scope["user"].pk, None, budget.creations(n))
             if wait:
@@ -456,9 +525,30 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         await self.curate(exhibitions.do_end_round)
 
 
-def _count(key: str, change: int) -> None:
+def _count(key: str, change: int) -> int:
+    """Add ``change`` to a counter in the cache (atomic in every backend); its new value."""
     cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key, change)
+        return cache.incr(key, change)
     except ValueError:  # evicted between the two: start again
         cache.set(key, max(0, change), timeout=None)
+        return max(0, change)
+
+
+def _arrive(key: str, viewer: str, most: int) -> bool:
+    """Count a socket of ``viewer`` in, and the viewer with its first; False (nothing
+    counted) when the viewer holds ``most`` sockets already."""
+    sockets = _count(f"{key}:{viewer}", +1)
+    if sockets > most:
+        _count(f"{key}:{viewer}", -1)
+        return False
+    if sockets == 1:
+        _count(key, +1)
+    return True
+
+
+def _depart(key: str, viewer: str) -> None:
+    """Count a socket of ``viewer`` out, and the viewer with its last."""
+    if _count(f"{key}:{viewer}", -1) <= 0:
+        cache.delete(f"{key}:{viewer}")
+        _count(key, -1)

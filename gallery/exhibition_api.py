@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.params import parse
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus, RoundStatus
 
@@ -45,6 +46,10 @@ class RoundOut(serializers.Serializer):
     candidates = CandidateOut(many=True)
     winner = serializers.CharField(allow_null=True)
     votes = serializers.ListField(child=serializers.IntegerField(), required=False)
+    tie = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text="Once closed: the positions that tied for the most votes "
+                                          "(empty when none did); ``tie_rule`` says who won.")
+    tie_rule = serializers.CharField(help_text="How a tie is settled, in a sentence.")
 
 
 class ExhibitionOut(serializers.Serializer):
@@ -117,13 +122,6 @@ class RoundIn(serializers.Serializer):
                                  max_value=exhibitions.ROUND_CHILDREN[1], default=4)
     seconds = serializers.IntegerField(min_value=exhibitions.ROUND_SECONDS[0],
                                        max_value=exhibitions.ROUND_SECONDS[1], default=60)
-
-
-
-def parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def visible(request, slug: str) -> Exhibition:
@@ -248,6 +246,7 @@ class Rounds(APIView):
 
         exhibition = curated(request, slug)
         data = parse(RoundIn, request)
+        refused_as_400(exhibitions.check_round_parent, data.get("work") or None)
         budget.charge(request, budget.creations(data["n"]))
         refused_as_400(exhibitions.do_start_round, exhibition, request.user, data.get("work") or None,
                        data["n"], data["seconds"])

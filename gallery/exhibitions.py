@@ -19,10 +19,15 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from procrastinate.contrib.django import app
 
 from breeding import actions as breeding
 from breeding import images
@@ -65,7 +70,7 @@ def group(exhibition_id: int) -> str:
 def work_dict(creation: Creation) -> dict:
     video = None
     if creation.origin == Origin.VIDEO:  # a query for videos only
-        from breeding.video_api import files_of
+        from breeding.videos import files_of
 
         row = Video.objects.filter(creation=creation).first()
         video = files_of(row) if row else None
@@ -124,11 +129,32 @@ def round_dict(rnd: BreedingRound | None, with_votes: bool = False) -> dict | No
         "candidates": [{"position": c.position, "work": work_dict(c.creation)}
                        for c in candidates if shows_candidate(c.creation)],
         "winner": winner.public_id if winner else None,
+        "tie_rule": str(TIE_RULE),
     }
     if with_votes or rnd.status == RoundStatus.CLOSED:
         counts = dict(rnd.votes.values_list("candidate__position").annotate(n=Count("id")))
         out["votes"] = [counts.get(c.position, 0) for c in candidates]
+    if rnd.status == RoundStatus.CLOSED:
+        out["tie"] = tied(out["votes"])
     return out
+
+
+#: How a round whose most-voted pictures have as many votes each is settled, said to
+#: everyone before the end (on the page) and after it (``tie`` in the result, the wall text).
+TIE_RULE = gettext_lazy("A tie goes to the earliest of the tied pictures.")
+
+
+def tied(votes: list[int]) -> list[int]:
+    """The positions that share the most votes when more than one does (a tie), else []."""
+    top = max(votes, default=0)
+    tie = [position for position, n in enumerate(votes) if n == top]
+    return tie if top and len(tie) > 1 else []
+
+
+def pictures_in_words(positions: list[int]) -> str:
+    """``pictures 1, 2 and 4`` (positions from 0)."""
+    numbers = [str(p + 1) for p in positions]
+    return _("pictures %(some)s and %(last)s") % {"some": ", ".join(numbers[:-1]), "last": numbers[-1]}
 
 
 def current_round(exhibition: Exhibition) -> BreedingRound | None:
@@ -436,12 +462,24 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
 # -- live breeding shows --------------------------------------------------------------
 
 
+def check_round_parent(parent_id: str | None) -> Creation | None:
+    """The work a round would breed from (None: the last winner), refused with a sentence
+    before anything is spent on it when it cannot be: not public, or a video."""
+    if not parent_id:
+        return None
+    parent = public_work(parent_id)
+    try:
+        breeding.check_breedable(parent)
+    except breeding.NotBreedable:
+        raise Refused(_("“%(title)s” is a video, and a round breeds children of a picture: choose "
+                        "one of the pictures instead.") % {"title": parent.title or _("Untitled")}) from None
+    return parent
+
+
 def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None,
                    n: int = 4, seconds: int = 60) -> dict:
     """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
     audience to vote on for ``seconds``; a job closes the round when the time is up."""
-    from gallery.tasks import close_round
-
     if not ROUND_CHILDREN[0] <= n <= ROUND_CHILDREN[1]:
         raise Refused(f"A round breeds {ROUND_CHILDREN[0]} to {ROUND_CHILDREN[1]} children.")
     if not ROUND_SECONDS[0] <= seconds <= ROUND_SECONDS[1]:
@@ -457,7 +495,7 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
         if last is not None and last.status == RoundStatus.VOTING:
             raise Refused(f"Round {last.number} is still being voted on.")
         if parent_id:
-            parent = public_work(parent_id)
+            parent = check_round_parent(parent_id)
         elif last is not None and last.winner_id and shows(last.winner):
             parent = last.winner
         else:
@@ -473,29 +511,54 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
             ends_at=timezone.now() + timedelta(seconds=seconds))
         Candidate.objects.bulk_create(Candidate(round=rnd, creation=c, position=i)
                                       for i, c in enumerate(children))
-        close_round.configure(schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
+        # By name: the job module imports this one, never the other way round.
+        app.configure_task("gallery.tasks.close_round", allow_unknown=False,
+                           schedule_at=rnd.ends_at).defer(round_id=rnd.pk)
         return record(row, "round.started", {"round": round_dict(rnd)})
 
 
+def address_digest(address: str | None) -> str:
+    """What a vote keeps of an anonymous voter's address (``breeding.limits.client_address``):
+    a keyed digest, enough to count votes from one address and useless for finding it."""
+    if not address:
+        return ""
+    return salted_hmac("gallery.vote.address", address).hexdigest()[:32]
+
+
 def do_vote(exhibition: Exhibition, number: int, position: int, user=None,
-            session_key: str | None = None) -> None:
-    """One vote per account (or per anonymous session) per round, while it is open."""
+            session_key: str | None = None, address: str | None = None) -> bool:
+    """One vote per account (or per anonymous session) per round, while it is open; a second
+    vote changes the first (counted once). Visitors without an account cast at most
+    ``EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS`` votes per round from one ``address``. True
+    when the vote is new, False when it changed (or repeated) an earlier one."""
     if user is None and not session_key:
-        raise Refused("Your browser must keep cookies to vote.")
+        raise Refused(_("Your browser must keep cookies to vote."))
     rnd = exhibition.rounds.filter(number=number).first()
     if rnd is None:
-        raise Refused(f"There is no round {number}.")
-    if rnd.status != RoundStatus.VOTING or rnd.ends_at <= timezone.now():
-        raise Refused(f"Voting in round {number} has closed.")
+        raise Refused(_("There is no round %(number)s.") % {"number": number})
     candidate = rnd.candidates.filter(position=position).first()
-    if candidate is None:
-        raise Refused(f"Round {number} has no picture {position + 1 if isinstance(position, int) else position}.")
-    try:
-        with transaction.atomic():
-            Vote.objects.create(round=rnd, candidate=candidate, user=user,
-                                session_key="" if user is not None else session_key)
-    except IntegrityError:
-        raise Refused(f"You have voted in round {number} already.") from None
+    with transaction.atomic():
+        # The round's row, locked: its votes are counted and changed one at a time.
+        rnd = BreedingRound.objects.select_for_update().get(pk=rnd.pk)
+        if rnd.status != RoundStatus.VOTING or rnd.ends_at <= timezone.now():
+            raise Refused(_("Voting in round %(number)s has closed.") % {"number": number})
+        if candidate is None:
+            raise Refused(_("Round %(number)s has no picture %(position)s.")
+                          % {"number": number, "position": position + 1})
+        mine = rnd.votes.filter(user=user) if user is not None else rnd.votes.filter(
+            user__isnull=True, session_key=session_key)
+        if mine.update(candidate=candidate):
+            return False
+        digest = address_digest(address) if user is None else ""
+        most = settings.EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS
+        if user is None and most == 0:
+            raise Refused(_("Log in to vote in this round."))
+        if digest and rnd.votes.filter(user__isnull=True, address=digest).count() >= most:
+            raise Refused(_("%(most)s votes have come from your address in this round already: "
+                            "log in to vote too.") % {"most": most})
+        Vote.objects.create(round=rnd, candidate=candidate, user=user, address=digest,
+                            session_key="" if user is not None else session_key)
+    return True
 
 
 def do_close_round(round_id: int) -> dict | None:
@@ -521,9 +584,21 @@ def do_close_round(round_id: int) -> dict | None:
         if not winner.creation.title:
             breeding.do_update(winner.creation, title=f"{row.title}, round {rnd.number}"[:120])
         event = record(row, "round.closed", {"round": round_dict(rnd)})
-        wall = (f"Winner of round {rnd.number}, chosen by the audience with {votes} of {total} "
-                f"vote{'s' if total != 1 else ''}." if total else
-                f"Round {rnd.number}: nobody voted, so the first picture goes on.")
+        tie = tied([counts.get(c.pk, 0) for c in candidates])
+        if tie:
+            wall = ngettext(
+                "Winner of round %(number)s: %(pictures)s tied with %(votes)s vote each, and as "
+                "the rule goes the earliest of them goes on.",
+                "Winner of round %(number)s: %(pictures)s tied with %(votes)s votes each, and as "
+                "the rule goes the earliest of them goes on.", votes,
+            ) % {"number": rnd.number, "pictures": pictures_in_words(tie), "votes": votes}
+        elif total:
+            wall = ngettext("Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                            "%(total)s vote.",
+                            "Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                            "%(total)s votes.", total) % {"number": rnd.number, "votes": votes, "total": total}
+        else:
+            wall = _("Round %(number)s: nobody voted, so the first picture goes on.") % {"number": rnd.number}
         if not row.items.filter(creation=winner.creation).exists():
             order = list(row.items.order_by("position").values_list("pk", flat=True))
             item = ExhibitionItem.objects.create(exhibition=row, creation=winner.creation,

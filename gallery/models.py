@@ -143,12 +143,15 @@ class Candidate(models.Model):
 
 
 class Vote(models.Model):
-    """One per account, or per anonymous session, per round."""
+    """One per account, or per anonymous session, per round; changed, never added to, until
+    the round ends. An anonymous vote keeps a keyed digest of its address (``address``, never
+    the address itself) so that one address casts at most a few per round."""
 
     round = models.ForeignKey(BreedingRound, on_delete=models.CASCADE, related_name="votes")
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="votes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
     session_key = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-queue", type=int, default=256,
                        help="pictures waiting at most; past it requests get 503")
     serve.add_argument("--max-projections", type=int, default=2)
+    serve.add_argument("--max-projection-s", type=float, default=600.0,
+                       help="the longest one projection may run, whatever it asks for")
+    serve.add_argument("--max-size", type=int, default=2048,
+                       help="the largest side of a picture, in pixels (the site asks for 2048 at most)")
+    serve.add_argument("--max-large", type=int, default=2,
+                       help="renders of 4 megapixels or more at once; past it requests get 503")
+    serve.add_argument("--max-unsent-mb", type=float, default=256.0,
+                       help="answers accepted but not yet read by their clients, in MB; past it 503")
+    serve.add_argument("--send-timeout-s", type=float, default=30.0,
+                       help="a client that reads no part of its answer for this long is dropped")
+    serve.add_argument("--token", default=None,
+                       help="the shared secret every /v1/ request must bring as a bearer token "
+                            "(default: INFERENCE_TOKEN; required with a --host beyond loopback)")
     serve.add_argument("--graceful-s", type=float, default=30.0,
                        help="on SIGTERM, how long requests in flight may take to finish")
     serve.add_argument("--threads", type=int, default=argparse.SUPPRESS,
@@ -103,6 +117,7 @@ def _serve(args) -> int:
     import logging
 
     from inference.service import Limits, serve
+    from inference.space import check_size
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spaces = [slug.strip() for slug in args.spaces.split(",") if slug.strip()]
@@ -114,14 +129,23 @@ def _serve(args) -> int:
                 spaces.append(slug)
         if not spaces:
             raise ValueError("--spaces needs at least one space slug")
-        for name in ("max_batch", "max_queue", "max_projections"):
+        for name in ("max_batch", "max_queue", "max_projections", "max_large"):
             if getattr(args, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         if args.max_wait_ms < 0:
             raise ValueError("--max-wait-ms must not be negative")
+        for name in ("max_projection_s", "max_unsent_mb", "send_timeout_s"):
+            if not 0 < getattr(args, name) < math.inf:
+                raise ValueError(f"--{name.replace('_', '-')} must be a positive number")
+        check_size(args.max_size)
+        token = args.token if args.token is not None else os.environ.get("INFERENCE_TOKEN", "")
         limits = Limits(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-                        max_queue=args.max_queue, max_projections=args.max_projections)
-        serve(spaces, args.host, args.port, limits, args.device, args.precision, args.graceful_s)
+                        max_queue=args.max_queue, max_projections=args.max_projections,
+                        max_size=args.max_size, max_large=args.max_large,
+                        max_unsent_mb=args.max_unsent_mb, send_timeout_s=args.send_timeout_s,
+                        max_projection_s=args.max_projection_s)
+        serve(spaces, args.host, args.port, limits, args.device, args.precision, args.graceful_s,
+              token.strip() or None)
     except (KeyError, ValueError) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2

@@ -27,19 +27,16 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from safetensors import safe_open
 
 from inference import fused
+from inference.activations import PSIN_GAIN, Psin, SoftClamp, psin, soft_clamp
 from inference.color import oklch_to_srgb
+from inference.scheduler import finish, prepare_then_paint, share_spans, span_workers
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
 WEIGHTS = Path(__file__).parent / "weights" / "abstract.safetensors"
@@ -48,136 +45,6 @@ SPAN = 4096  # pixels of one image per forward step: (SPAN, width) matrices stay
 PROBE = 64  # side of the grid whose field statistics normalise an image (whole spans)
 LUT = 1024  # entries of each image's palette gradient
 SUPERSAMPLE_BELOW = 256  # smaller renders are computed at twice the size and averaged
-
-
-_threads_lock = threading.Lock()
-_threads_users = 0
-_threads_saved = 1
-_pool: ThreadPoolExecutor | None = None
-
-
-@contextmanager
-def _span_workers():
-    """Yield how many threads to render with, each running torch single-threaded.
-
-    Spans are small matrices: one thread per span beats two threads on every small
-    operation (whose start-up costs more than the work). torch's thread count is
-    process-wide, so it is 1 while any render runs and restored after the last one.
-    """
-    global _threads_users, _threads_saved, _pool
-    with _threads_lock:
-        if _threads_users == 0:
-            _threads_saved = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_users += 1
-        workers = _threads_saved
-        if _pool is None or _pool._max_workers < workers:
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="abstract-span")
-        pool = _pool
-    try:
-        yield workers, pool
-    finally:
-        with _threads_lock:
-            _threads_users -= 1
-            if _threads_users == 0:
-                torch.set_num_threads(_threads_saved)
-
-
-def share_spans(starts: range, workers: int, fused: bool) -> list[range]:
-    """The spans of a render cut into jobs for the workers. With the fused kernels, in
-    small runs taken one at a time by whichever worker is free (about eight per worker):
-    a core that another process holds up then simply takes fewer. torch alone allocates
-    scratch matrices per job, so there each worker takes every other span in one job."""
-    if not fused:
-        return [starts[k::workers] for k in range(min(workers, len(starts)))]
-    step = max(1, len(starts) // (8 * workers))
-    return [starts[i : i + step] for i in range(0, len(starts), step)]
-
-
-def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, paint) -> None:
-    """Prepare ``n`` pictures and paint each one's ``runs`` of spans with the fused kernels,
-    the ``workers`` of ``pool`` taking tasks from one queue in order: picture b's
-    preparation, then b + 1's, then b's runs. ``prepare(b)`` returns what ``paint(that, b,
-    run)`` paints with.
-
-    Preparation is many small torch operations, mostly holding Python's GIL; the kernels run
-    without it. So while one worker prepares the next picture, the others paint, instead of
-    all preparing first and waiting on one another for the GIL. If a preparation fails, the
-    other workers stop after the task in hand, and this waits for all of them (none paints
-    on once it returns or raises) before raising."""
-    bound: list[Future] = [Future() for _ in range(n)]
-    tasks: deque = deque()
-    for b in range(n + 1):
-        if b < n:
-            tasks.append((b, None))  # prepare picture b
-        if b > 0:
-            tasks.extend((b - 1, run) for run in runs)  # paint picture b - 1
-
-    def task(b: int, run: range | None) -> None:
-        if run is None:
-            try:
-                bound[b].set_result(prepare(b))
-            except BaseException as exc:  # the painting of b fails with it
-                bound[b].set_exception(exc)
-                raise
-            return
-        # Its preparation was taken before it, by this worker or one still at it.
-        paint(bound[b].result(), b, run)
-
-    def work() -> None:
-        try:
-            while True:
-                try:
-                    b, run = tasks.popleft()  # atomic: each task is taken once
-                except IndexError:
-                    return
-                task(b, run)
-        except BaseException:
-            tasks.clear()  # the other workers stop after the task in hand
-            raise
-
-    jobs = [pool.submit(work) for _ in range(workers)]
-    wait(jobs)
-    for job in jobs:
-        job.result()
-
-
-def finish(out: torch.Tensor, n: int, work: int, size: int) -> torch.Tensor:
-    """Painted pixels (n, work * work, 3) as (n, size, size, 3), averaged down 2 x 2 where
-    they were computed at twice the size (SUPERSAMPLE_BELOW)."""
-    out = out.view(n, work, work, 3)
-    if work != size:
-        out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
-        out = out.permute(0, 2, 3, 1).contiguous()
-    return out
-
-
-def psin(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
-    """In place, a smooth periodic wave close to sin(2 pi x) / 8, with x counted in periods.
-
-    After wrapping x to t in [-1/2, 1/2], t - 2 t |t| is the parabolic approximation of
-    sin(2 pi t) / 8 (within 1 % of the peak). torch's sin costs about twenty times a
-    multiply on this kind of CPU; these four passes keep the look and leave the time to the
-    matrix products. The factor 8 goes into the next layer's weights (``PSIN_GAIN``).
-    ``scratch`` (same shape) avoids allocating, which costs page faults at these sizes.
-    """
-    scratch = torch.empty_like(x) if scratch is None else scratch
-    torch.round(x, out=scratch)
-    x.sub_(scratch)
-    torch.abs(x, out=scratch)
-    return x.addcmul_(x, scratch, value=-2.0)
-
-
-PSIN_GAIN = 8.0
-
-
-
-def soft_clamp(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
-    """In place, a smooth saturating curve: x - x^3 / 3 on x clamped to [-1, 1]."""
-    scratch = torch.empty_like(x) if scratch is None else scratch
-    x.clamp_(-1.0, 1.0)
-    torch.mul(x, x, out=scratch)
-    return x.addcmul_(x, scratch, value=-1.0 / 3.0)
 
 
 @dataclass
@@ -390,7 +257,7 @@ class AbstractSpace:
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
         # Below SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
         starts = range(0, work * work, SPAN)
-        with _span_workers() as (workers, pool):
+        with span_workers() as (workers, pool):
             if self.kernels:
                 # 2-3. Each image's styles and probe statistics, then its pixels, the
                 # next image prepared while this one is painted.
@@ -658,8 +525,8 @@ class AbstractSpace:
         std = head.std(dim=2, keepdim=True).clamp_min(1e-6)
         f1, f2 = ((fields[:, :, probe * probe :] - mean) / std).unbind(dim=1)
         column = (slice(None), None)
-        ripples = _Psin.apply(f1 * styles.ripple_freq[column]) * (PSIN_GAIN * styles.ripple[column])
-        light = _SoftClamp.apply(f2 * 0.5) * (1.5 * styles.shade[column]) + ripples + 1.0
+        ripples = Psin.apply(f1 * styles.ripple_freq[column]) * (PSIN_GAIN * styles.ripple[column])
+        light = SoftClamp.apply(f2 * 0.5) * (1.5 * styles.shade[column]) + ripples + 1.0
         position = torch.sigmoid(f1 * styles.contrast[column]) * (LUT - 1)
         lo = position.detach().floor().clamp_(0, LUT - 2)
         frac = (position - lo).unsqueeze(2)
@@ -676,11 +543,11 @@ class AbstractSpace:
         x = s.args[:, : n_fourier + 2] @ grid  # (n, F + 2, P): Fourier arguments, u, v
         radius = torch.sqrt(x[:, -2] ** 2 + x[:, -1] ** 2 + 1e-12)
         x = torch.cat(
-            [_Psin.apply(x[:, :n_fourier]), radius.unsqueeze(1), grid.expand(n, 3, pixels)], dim=1
+            [Psin.apply(x[:, :n_fourier]), radius.unsqueeze(1), grid.expand(n, 3, pixels)], dim=1
         )
-        h0 = _Psin.apply(s.weights[0] @ x)
-        h1 = _Psin.apply(s.weights[1] @ h0)
-        h2 = _SoftClamp.apply(s.weights[2] @ torch.cat([h1, h0], dim=1))
+        h0 = Psin.apply(s.weights[0] @ x)
+        h1 = Psin.apply(s.weights[1] @ h0)
+        h2 = SoftClamp.apply(s.weights[2] @ torch.cat([h1, h0], dim=1))
         return s.weights[3] @ h2
 
 
@@ -694,34 +561,3 @@ def _float_grid(size: int, of: int) -> torch.Tensor:
         line = (torch.arange(size, dtype=torch.float32) + 0.5) * (2.0 / size) - 1.0
     y, x = torch.meshgrid(line, line, indexing="ij")
     return torch.stack([x.reshape(-1), y.reshape(-1), torch.ones(size * size)])
-
-
-class _Psin(torch.autograd.Function):
-    """psin with a one-tensor backward: d/dx (t - 2t|t|) = 1 - 4|t| (round is flat)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        t = x - torch.round(x)
-        a = t.abs()
-        ctx.save_for_backward(a)
-        return t - 2.0 * t * a
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * (1.0 - 4.0 * a)
-
-
-class _SoftClamp(torch.autograd.Function):
-    """soft_clamp with a one-tensor backward: 1 - x² inside [-1, 1], 0 outside."""
-
-    @staticmethod
-    def forward(ctx, x):
-        c = x.clamp(-1.0, 1.0)
-        ctx.save_for_backward(c)
-        return c - c * c * c / 3.0
-
-    @staticmethod
-    def backward(ctx, grad):
-        (c,) = ctx.saved_tensors
-        return grad * (1.0 - c * c)

@@ -5,7 +5,8 @@ in turn. A request that fails on one replica (no connection, a timeout, a 5xx, o
 because its queue is full) is tried on the next; a 400 is the caller's mistake and is
 raised at once as ``ValueError``, with the service's sentence. A replica that fails
 ``failures_to_open`` times in a row is taken out for ``open_s`` seconds (a circuit
-breaker); after that one request tries it again, and a success puts it back.
+breaker); after that one request tries it again, and a success puts it back. With a
+``token`` every request carries it as a bearer token (the replicas' ``INFERENCE_TOKEN``).
 
 ``RemoteRenderer`` has the API of ``RenderBatcher`` (``submit(latents, size) -> Future``,
 ``render``, ``render_async``, ``close``) plus ``frames`` for videos and ``project`` with the
@@ -57,13 +58,16 @@ class Replicas:
     """The inference replicas, with their circuit breakers and one connection pool."""
 
     def __init__(self, urls: list[str], *, timeout_s: float = 60.0, connect_timeout_s: float = 2.0,
-                 failures_to_open: int = 3, open_s: float = 30.0, max_connections: int = 64) -> None:
+                 failures_to_open: int = 3, open_s: float = 30.0, max_connections: int = 64,
+                 token: str | None = None) -> None:
         if not urls:
             raise ValueError("give at least one inference replica URL")
         self.replicas = [Replica(url.rstrip("/")) for url in urls]
         self.failures_to_open = failures_to_open
         self.open_s = open_s
         self.http = httpx.Client(
+            # the replicas' shared secret (INFERENCE_TOKEN), on every request
+            headers={"Authorization": f"Bearer {token}"} if token else None,
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections,

@@ -44,20 +44,10 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-# One thread pool and one torch thread count for both built-in spaces: the count is
-# process-wide, so the two must share the bookkeeping that sets and restores it.
 from inference import fused
-from inference.abstract import (
-    _Psin,
-    _SoftClamp,
-    _span_workers,
-    finish,
-    prepare_then_paint,
-    psin,
-    share_spans,
-    soft_clamp,
-)
+from inference.activations import PSIN_GAIN, Psin, SoftClamp, psin, soft_clamp
 from inference.color import oklch_to_srgb
+from inference.scheduler import finish, prepare_then_paint, share_spans, span_workers
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
 WEIGHTS = Path(__file__).parent / "weights" / "figures.safetensors"
@@ -66,7 +56,6 @@ SPAN = 4096  # pixels of one image per forward step
 PROBE = 64  # side of the grid whose statistics normalise an image (one span)
 LUT = 1024  # entries of each palette gradient
 SUPERSAMPLE_BELOW = 256  # smaller renders are computed at twice the size and averaged
-PSIN_GAIN = 8.0  # psin returns sin(2 pi x) / 8; the 8 goes into the next layer's weights
 
 MIRROR, RADIAL, NONE = 0, 1, 2
 MIN_PART = 0.02  # a symmetry's least weight in a blend
@@ -169,7 +158,7 @@ class FiguresSpace:
         n = latents.shape[0]
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
-        with _span_workers() as (workers, pool):
+        with span_workers() as (workers, pool):
             if self.kernels:
                 # 2-3. Each image's styles and probe statistics, then its pixels.
                 self._render_fused(latents, work, out, workers, pool)
@@ -361,8 +350,8 @@ class FiguresSpace:
 
     def _fields(self, s: _Styles, x: torch.Tensor, y: torch.Tensor, grad: bool = False) -> torch.Tensor:
         """The three raw fields of one image at pixels (x, y): (3, P)."""
-        act = _Psin.apply if grad else psin
-        clamp = _SoftClamp.apply if grad else soft_clamp
+        act = Psin.apply if grad else psin
+        clamp = SoftClamp.apply if grad else soft_clamp
         # A blend of one to a few symmetries (near a choice's boundary a picture is part
         # one, part the other, so that a small mutation does not switch it abruptly).
         fields = None

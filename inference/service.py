@@ -21,16 +21,33 @@ Endpoints (latents are raw little-endian float32, C order; pictures raw uint8 RG
 - ``GET /healthz``: the process answers. ``GET /readyz``: 200 once every space is loaded
   and has rendered once (warm), 503 before and while shutting down.
 
-Bad input is answered 400 with ``{"error": "a sentence"}``; a body over the limits 413; a
-full queue (more than ``max_queue`` pictures waiting, or ``max_projections`` running) 503
-with ``Retry-After``. On SIGTERM the service stops answering ready, refuses new work and
-finishes the requests in flight (uvicorn's graceful shutdown) before it exits.
+Bad input is answered 400 with ``{"error": "a sentence"}``; a body or a picture over the
+limits 413; a full queue (more than ``max_queue`` pictures waiting, ``max_large`` large
+renders, ``max_unsent_mb`` of answers that their clients have not read yet, or
+``max_projections`` running) 503 with ``Retry-After``. On SIGTERM the service stops
+answering ready, refuses new work and finishes the requests in flight (uvicorn's graceful
+shutdown) before it exits.
+
+**Who may ask.** With a shared secret (``INFERENCE_TOKEN`` or ``--token``) every ``/v1/``
+request must carry ``Authorization: Bearer <token>`` (compared in constant time; 401
+otherwise); ``/healthz`` and ``/readyz`` stay open to load balancers. A replica bound
+beyond loopback refuses to start without one (``check_exposure``).
+
+**What one client can hold.** A picture's side is at most ``max_size`` (the largest the
+site asks for); requests of ``LARGE_MPX`` megapixels or more run ``max_large`` at a time;
+an answer's bytes count against ``max_unsent_mb`` from the moment it is accepted until the
+client has read it, and a client that takes no part of an answer for ``send_timeout_s``
+loses its connection; a projection stops after ``max_projection_s`` seconds, and when its
+client goes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import hmac
+import ipaddress
 import json
 import logging
 import math
@@ -44,7 +61,7 @@ import torch
 
 from inference.batcher import RenderBatcher
 from inference.device import OnDevice, check_precision, pick_device
-from inference.space import check_size, get_space
+from inference.space import can_move_camera, check_size, get_space
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +72,12 @@ MAX_MEGAPIXELS = 68.0  # one 8192 px picture, or 64 at 1024 px
 #: The side of a target picture sent for projection.
 MAX_TARGET_SIDE = 2048
 WARM_SIZE = 64
+#: A request of this many megapixels or more is a large render (one 2048 px picture is 4.2).
+LARGE_MPX = 4.0
+#: An answer is sent in parts of this size, each within ``send_timeout_s``.
+SEND_CHUNK = 1 << 20
+#: Paths anyone may ask, token or not: what a load balancer probes.
+OPEN_PATHS = ("/healthz", "/readyz")
 
 
 @dataclass
@@ -64,6 +87,16 @@ class Limits:
     #: Pictures queued or rendering at once; past it, 503.
     max_queue: int = 256
     max_projections: int = 2
+    #: The largest side of a picture: the largest the site asks for.
+    max_size: int = 2048
+    #: Large renders (``LARGE_MPX`` or more) at once; past it, 503.
+    max_large: int = 2
+    #: Bytes of answers accepted but not yet read by their clients, in MB; past it, 503.
+    max_unsent_mb: float = 256.0
+    #: A client that reads no part of an answer for this long loses its connection.
+    send_timeout_s: float = 30.0
+    #: The longest a projection may run, whatever it asked for.
+    max_projection_s: float = 600.0
 
 
 class HTTPError(Exception):
@@ -78,13 +111,41 @@ class Disconnected(Exception):
     """The client went away; its projection stops."""
 
 
+class OutOfTime(Exception):
+    """A projection ran past ``max_projection_s``."""
+
+
+class Stalled(Exception):
+    """A client took no part of its answer for ``send_timeout_s``."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as given to ``--host``) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """A replica bound beyond loopback must have a token (ValueError otherwise): anyone who
+    can reach it could otherwise make it render or project for as long as they like."""
+    if not token and not is_loopback(host):
+        raise ValueError(f"--host {host} can be reached from other machines: give the replica "
+                         "a shared secret in INFERENCE_TOKEN (or --token), and the same "
+                         "INFERENCE_TOKEN to the web and worker processes")
+
+
 class Service:
     """The ASGI application. ``spaces`` are loaded and warmed in the background at start-up."""
 
     def __init__(self, spaces: list[str], limits: Limits | None = None, device: str = "auto",
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", token: str | None = None) -> None:
         self.slugs = list(spaces)
         self.limits = limits or Limits()
+        self._bearer = f"Bearer {token}".encode() if token else None
         self.device = pick_device(device)
         self.precision = check_precision(precision)
         # As configured (--threads): torch's count is process-wide and the built-in spaces
@@ -97,6 +158,8 @@ class Service:
         self.load_error: str | None = None
         self.waiting = 0  # pictures queued or rendering
         self.projections = 0
+        self.large = 0  # large renders in flight
+        self.unsent = 0  # bytes of answers accepted and not yet read by their clients
         self.served = 0
         self.refused = 0
         self._loader: threading.Thread | None = None
@@ -146,7 +209,14 @@ class Service:
         except HTTPError as exc:
             if exc.status == 503:
                 self.refused += 1
-            await _json(send, exc.status, {"error": exc.message}, exc.headers)
+            try:
+                await _json(send, exc.status, {"error": exc.message}, exc.headers)
+            except Stalled:
+                pass
+        except Stalled:
+            # Returning with the answer unfinished makes the server close the connection.
+            log.warning("a client read nothing for %.0f s; its connection is closed",
+                        self.limits.send_timeout_s)
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -170,6 +240,8 @@ class Service:
             raise HTTPError(404, f"there is no {path} here: see /v1/spaces, /v1/render, "
                                  "/v1/frames, /v1/project, /healthz and /readyz")
         allowed, handler = routes[path]
+        if self._bearer is not None and path not in OPEN_PATHS:
+            self._check_token(scope)
         if method != allowed:
             raise HTTPError(405, f"{path} answers {allowed} only, not {method}", {"Allow": allowed})
         query = {k: v[-1] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
@@ -187,7 +259,8 @@ class Service:
             "threads": self.threads, "spaces": sorted(self.spaces), "waiting": self.waiting,
             "projections": self.projections, "served": self.served, "refused": self.refused,
             "max_batch": self.limits.max_batch, "max_wait_ms": self.limits.max_wait_ms,
-            "max_queue": self.limits.max_queue,
+            "max_queue": self.limits.max_queue, "large": self.large,
+            "unsent_bytes": self.unsent,
             "batches": {slug: b.stats.batches for slug, b in self.batchers.items()},
             "error": self.load_error,
         }
@@ -202,14 +275,14 @@ class Service:
             slug: {"layers": s.layers, "dim": s.dim, "version": s.version,
                    "prior": getattr(s, "prior", ""), "coarse_layers": getattr(s, "coarse_layers", 0),
                    "can_project": bool(getattr(s.space, "can_project", False)),
-                   "can_move_camera": callable(getattr(s.space, "render_view", None)),
+                   "can_move_camera": can_move_camera(s.space),
                    "device": str(s.device)}
             for slug, s in self.spaces.items()
         }})
 
     async def _render(self, scope, query, receive, send) -> None:
         space = self._space(query)
-        size = _size(query)
+        size = self._size(query)
         fmt = query.get("format", "raw")
         if fmt not in FORMATS:
             raise HTTPError(400, f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -218,30 +291,38 @@ class Service:
             raise HTTPError(400, f"format {fmt} answers one picture: send one latent, or ask "
                                  f"for format=raw to get {shape[0]}")
         _check_work(shape[0], size)
-        body = await _body(scope, receive, _nbytes(shape, 4))
-        latents = _latents(body, shape)
-        pictures = await self._queued(shape[0], self.batchers[space.slug].submit, latents, size)
-        if fmt == "raw":
-            await _raw(send, pictures)
-            return
-        from inference.encode import encode
+        with self._answer(shape[0] * size * size * 3):
+            body = await _body(scope, receive, _nbytes(shape, 4))
+            latents = _latents(body, shape)
+            pictures = await self._queued(shape[0], size, self.batchers[space.slug].submit,
+                                          latents, size)
+            if fmt == "raw":
+                await self._raw(send, pictures)
+                return
+            from inference.encode import encode
 
-        data = await asyncio.to_thread(encode, pictures[0], fmt)
-        await _send(send, 200, data, {"Content-Type": FORMATS[fmt]})
+            data = await asyncio.to_thread(encode, pictures[0], fmt)
+            del pictures
+            await self._send(send, 200, data, {"Content-Type": FORMATS[fmt]})
 
     async def _frames(self, scope, query, receive, send) -> None:
         space = self._space(query)
-        size = _size(query)
+        size = self._size(query)
         shape = _latent_shape(query, space)
         views = query.get("views", "0") == "1"
-        if views and not callable(getattr(space.space, "render_view", None)):
+        if views and not can_move_camera(space.space):
             raise HTTPError(400, f"the {space.slug} space cannot move a camera (no render_view)")
         _check_work(shape[0], size)
+        n = shape[0]
+        with self._answer(n * size * size * 3):
+            await self._frames_of(space, shape, size, views, scope, receive, send)
+
+    async def _frames_of(self, space, shape, size, views, scope, receive, send) -> None:
         n = shape[0]
         body = await _body(scope, receive, _nbytes(shape, 4) + (n * 3 * 4 if views else 0))
         latents = _latents(body[: _nbytes(shape, 4)], shape)
         if not views:
-            pictures = await self._queued(n, self.batchers[space.slug].submit, latents, size)
+            pictures = await self._queued(n, size, self.batchers[space.slug].submit, latents, size)
         else:
             cameras = np.frombuffer(body, dtype="<f4", offset=_nbytes(shape, 4)).reshape(n, 3)
             if not np.isfinite(cameras).all():
@@ -253,8 +334,8 @@ class Service:
                     for i, (z, x, y) in enumerate(cameras)
                 ])
 
-            pictures = await self._queued(n, None, by_view)
-        await _raw(send, pictures)
+            pictures = await self._queued(n, size, None, by_view)
+        await self._raw(send, pictures)
 
     async def _project(self, scope, query, receive, send) -> None:
         from inference.projection import can_project, project
@@ -262,7 +343,7 @@ class Service:
         space = self._space(query)
         if not can_project(space.space):
             raise HTTPError(400, f"the {space.slug} space cannot project pictures")
-        size = _size(query)
+        size = self._size(query)
         shape = _shape(query, 3, "height,width,3")
         if shape[2] != 3 or not (1 <= shape[0] <= MAX_TARGET_SIDE and 1 <= shape[1] <= MAX_TARGET_SIDE):
             raise HTTPError(400, f"the target must be (height, width, 3) RGB with sides from 1 "
@@ -276,8 +357,10 @@ class Service:
                 raise HTTPError(400, f"steps must be from 1 to 100000, got {options['steps']}")
         if "budget_s" in query:
             options["budget_s"] = _number(query, "budget_s", float, None)
-            if not (math.isfinite(options["budget_s"]) and 0 < options["budget_s"] <= 3600):
-                raise HTTPError(400, f"budget_s must be from 0 to 3600 seconds, got {query['budget_s']}")
+            most = self.limits.max_projection_s
+            if not (math.isfinite(options["budget_s"]) and 0 < options["budget_s"] <= most):
+                raise HTTPError(400, f"budget_s must be from 0 to {most:g} seconds on this "
+                                     f"replica, got {query['budget_s']}")
         body = await _body(scope, receive, _nbytes(shape, 1))
         target = torch.frombuffer(bytearray(body), dtype=torch.uint8).reshape(shape)
         self._check_ready()
@@ -289,9 +372,13 @@ class Service:
         lines: asyncio.Queue = asyncio.Queue()
         gone = threading.Event()
 
+        most = self.limits.max_projection_s
+
         def on_step(step) -> None:
             if gone.is_set():
                 raise Disconnected
+            if step.elapsed_s > most:
+                raise OutOfTime
             loop.call_soon_threadsafe(lines.put_nowait, {
                 "step": step.step, "steps": step.steps, "loss": step.loss,
                 "elapsed_s": round(step.elapsed_s, 3), "eta_s": round(step.eta_s, 3),
@@ -304,6 +391,9 @@ class Service:
                                    "psnr_db": result.psnr_db, "steps": result.steps}}
             except Disconnected:
                 return {"error": "the client went away"}
+            except OutOfTime:
+                return {"error": f"the projection ran past {most:g} s, the most this replica "
+                                 "gives one: ask for budget_s, or fewer steps"}
             except ValueError as exc:
                 return {"error": str(exc)}
             except Exception as exc:
@@ -324,18 +414,22 @@ class Service:
                 getter = asyncio.ensure_future(lines.get())
                 await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
                 if getter.done():
-                    await _chunk(send, getter.result())
+                    await self._chunk(send, getter.result())
                     continue
                 getter.cancel()
                 while not lines.empty():
-                    await _chunk(send, lines.get_nowait())
-                await _chunk(send, job.result())
+                    await self._chunk(send, lines.get_nowait())
+                await self._chunk(send, job.result())
                 await send({"type": "http.response.body", "body": b""})
                 self.served += 1
                 return
         except OSError:  # the client closed the connection while we wrote
             gone.set()
             await job
+        except Stalled:  # the client stopped reading: stop, and let the connection go
+            gone.set()
+            await job
+            raise
         finally:
             watcher.cancel()
             self.projections -= 1
@@ -358,13 +452,54 @@ class Service:
             raise HTTPError(400, f"this replica serves {', '.join(self.slugs)}, not {slug!r}")
         return self.spaces[slug]
 
-    async def _queued(self, n: int, submit, *args) -> torch.Tensor:
-        """Render ``n`` pictures unless the queue is full (503)."""
+    def _check_token(self, scope) -> None:
+        given = dict(scope["headers"]).get(b"authorization")
+        if given is None:
+            raise HTTPError(401, "this replica needs its shared token: send "
+                                 "Authorization: Bearer <INFERENCE_TOKEN>", {"WWW-Authenticate": "Bearer"})
+        assert self._bearer is not None  # checked by the caller
+        if not hmac.compare_digest(given, self._bearer):
+            raise HTTPError(401, "the token does not match this replica's INFERENCE_TOKEN",
+                            {"WWW-Authenticate": "Bearer"})
+
+    def _size(self, query) -> int:
+        size = _size(query)
+        if size > self.limits.max_size:
+            raise HTTPError(413, f"pictures are at most {self.limits.max_size} px a side on this "
+                                 f"replica, got {size}")
+        return size
+
+    @contextlib.contextmanager
+    def _answer(self, nbytes: int):
+        """Room for an answer of ``nbytes`` among those not yet read by their clients
+        (503 when there is none), held until it has been sent or the request failed."""
+        most = int(self.limits.max_unsent_mb * 2**20)
+        if self.unsent + nbytes > most:
+            raise HTTPError(503, f"{self.unsent / 2**20:.0f} MB of answers are waiting for their "
+                                 f"clients to read them, the most this replica holds is "
+                                 f"{self.limits.max_unsent_mb:g} MB: retry later",
+                            {"Retry-After": "5"})
+        self.unsent += nbytes
+        try:
+            yield
+        finally:
+            self.unsent -= nbytes
+
+    async def _queued(self, n: int, size: int, submit, *args) -> torch.Tensor:
+        """Render ``n`` pictures of ``size`` px unless the queue is full, or too many large
+        renders run (503)."""
         if self.waiting + n > self.limits.max_queue:
             wait_s = max(1, math.ceil(self.waiting / max(1, self.limits.max_batch) * 0.1))
             raise HTTPError(503, f"{self.waiting} pictures are waiting, the most this replica "
                                  "queues: try another or retry later", {"Retry-After": str(wait_s)})
+        large = n * size * size / 1e6 >= LARGE_MPX
+        if large and self.large >= self.limits.max_large:
+            raise HTTPError(503, f"{self.large} large renders ({LARGE_MPX:g} megapixels or more) "
+                                 "are running, the most this replica takes at once: try another, "
+                                 "retry later or ask for fewer or smaller pictures",
+                            {"Retry-After": "5"})
         self.waiting += n
+        self.large += large
         try:
             if submit is None:
                 pictures = await asyncio.to_thread(*args)
@@ -374,8 +509,19 @@ class Service:
             raise HTTPError(400, str(exc)) from None
         finally:
             self.waiting -= n
+            self.large -= large
         self.served += 1
         return pictures
+
+    async def _send(self, send, status: int, body: bytes, headers: dict[str, str]) -> None:
+        await _send(send, status, body, headers, self.limits.send_timeout_s)
+
+    async def _raw(self, send, pictures: torch.Tensor) -> None:
+        await _raw(send, pictures, self.limits.send_timeout_s)
+
+    async def _chunk(self, send, line: dict) -> None:
+        await _within(send({"type": "http.response.body", "body": json.dumps(line).encode() + b"\n",
+                            "more_body": True}), self.limits.send_timeout_s)
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -472,11 +618,31 @@ def _b64(tensor: torch.Tensor) -> str:
 # -- answering -------------------------------------------------------------------------
 
 
-async def _send(send, status: int, body: bytes, headers: dict[str, str]) -> None:
+async def _within(sending, timeout_s: float) -> None:
+    """One ``send``; Stalled when the client has not taken the previous part within
+    ``timeout_s`` (the server waits for its write buffer to drain before writing more)."""
+    try:
+        await asyncio.wait_for(sending, timeout_s)
+    except TimeoutError:
+        raise Stalled from None
+
+
+async def _send(send, status: int, body, headers: dict[str, str], timeout_s: float = 30.0) -> None:
+    """The answer, in parts of ``SEND_CHUNK`` bytes: what waits in the server's buffer for a
+    client that does not read is one part, not the whole answer."""
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    view = memoryview(body).cast("B")
+    raw.append((b"content-length", str(len(view)).encode()))
+    await _within(send({"type": "http.response.start", "status": status, "headers": raw}), timeout_s)
+    start = 0
+    while True:
+        part = bytes(view[start : start + SEND_CHUNK])
+        start += len(part)
+        more = start < len(view)
+        await _within(send({"type": "http.response.body", "body": part, "more_body": more}),
+                      timeout_s)
+        if not more:
+            return
 
 
 async def _json(send, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
@@ -484,26 +650,24 @@ async def _json(send, status: int, body: dict, headers: dict[str, str] | None = 
                 {"Content-Type": "application/json", **(headers or {})})
 
 
-async def _raw(send, pictures: torch.Tensor) -> None:
+async def _raw(send, pictures: torch.Tensor, timeout_s: float = 30.0) -> None:
     shape = ",".join(str(d) for d in pictures.shape)
-    await _send(send, 200, pictures.contiguous().numpy().tobytes(),
-                {"Content-Type": FORMATS["raw"], "X-Shape": shape})
-
-
-async def _chunk(send, line: dict) -> None:
-    await send({"type": "http.response.body", "body": json.dumps(line).encode() + b"\n",
-                "more_body": True})
+    await _send(send, 200, pictures.contiguous().numpy(),
+                {"Content-Type": FORMATS["raw"], "X-Shape": shape}, timeout_s)
 
 
 def serve(spaces: list[str], host: str = "127.0.0.1", port: int = 8100, limits: Limits | None = None,
-          device: str = "auto", precision: str = "fp32", graceful_s: float = 30.0) -> None:
+          device: str = "auto", precision: str = "fp32", graceful_s: float = 30.0,
+          token: str | None = None) -> None:
     """Run the service until SIGTERM or SIGINT; requests in flight then finish (up to
-    ``graceful_s`` seconds) while readiness answers 503."""
+    ``graceful_s`` seconds) while readiness answers 503. Bound beyond loopback, it needs
+    ``token`` (ValueError before the port opens)."""
     import uvicorn
 
+    check_exposure(host, token)
     for slug in spaces:
         get_space(slug)  # an unknown slug fails here, before the port opens
-    app = Service(spaces, limits, device, precision)
+    app = Service(spaces, limits, device, precision, token)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:

@@ -39,6 +39,13 @@ class Space(Protocol):
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor: ...
 
 
+def can_move_camera(space: object) -> bool:
+    """Whether ``space`` can move a camera over a picture (zoom out, pan): it offers
+    ``render_view(latents, size, zoom, centre)``. Whether it can take uploads is
+    ``inference.projection.can_project``."""
+    return callable(getattr(space, "render_view", None))
+
+
 def check_size(size: object) -> int:
     if isinstance(size, bool) or not isinstance(size, int):
         raise ValueError(f"size must be a whole number of pixels, got {size!r}")

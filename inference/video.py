@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from inference.space import check_latents, slerp
+from inference.space import can_move_camera, check_latents, slerp
 
 if TYPE_CHECKING:
     from inference.space import Space
@@ -236,7 +236,7 @@ def camera(
     views (zoom, cx, cy), for ``encode(..., views=views)``. Beyond zoom 2 the abstract
     space's finest waves alias at video sizes.
     """
-    if not hasattr(space, "render_view"):
+    if not can_move_camera(space):
         raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
     keyframes = check_latents(latent, space.layers, space.dim)
     if keyframes.shape[0] != 1:
@@ -357,7 +357,7 @@ def encode_all(
     frames = check_latents(frames, space.layers, space.dim)
     total = frames.shape[0]
     if views is not None:
-        if not hasattr(space, "render_view"):
+        if not can_move_camera(space):
             raise ValueError(f"The {space.slug!r} space cannot move a camera: it has no render_view.")
         if len(views) != total:
             raise ValueError(f"views must give one camera per frame: {len(views)} for {total} frames.")

@@ -4,14 +4,19 @@ Failed logins are counted by django-axes (settings: ``AXES_*``) on the login for
 admin's and ``POST /api/token/``; a locked-out pair of account and address is answered
 with a sentence that says how long to wait: a page for people, JSON for the API.
 
-A breeder's API token is deleted by ``DELETE /api/token/`` and whenever they log out of
-the site: logging out is the one control a person has after a token has leaked.
+A breeder's API token is deleted by ``DELETE /api/token/``, whenever they log out of the
+site and whenever their password changes (by any way: a form, the admin, ``manage.py
+changepassword``): logging out and changing one's password are what a person does after a
+token or the password has leaked. A token given for the right password is a login: it clears
+that account's and address's failed logins, as the login form does.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -24,7 +29,7 @@ from rest_framework.response import Response
 
 from breeding.events import close_session_sockets
 from breeding.limits import in_words
-from mendel.parsers import PARSERS
+from common.parsers import PARSERS
 
 
 def lockout_message() -> str:
@@ -55,7 +60,7 @@ class AuthToken(ObtainAuthToken):
     towards a lockout, as on the login form). ``DELETE``: revoke one's token."""
 
     parser_classes = PARSERS  # DRF's token view names its own parsers: the guarded ones
-    rate_limited = True  # 429 while locked out (documented by mendel.schema)
+    rate_limited = True  # 429 while locked out (documented by common.schema)
 
     def get_permissions(self):
         if self.request.method == "DELETE":
@@ -64,7 +69,13 @@ class AuthToken(ObtainAuthToken):
 
     def post(self, request, *args, **kwargs):
         try:
-            return super().post(request, *args, **kwargs)
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            user = serializer.validated_data["user"]
+            token, _ = Token.objects.get_or_create(user=user)
+            # A login (django-axes clears the pair's failures on it; last_login is kept).
+            user_logged_in.send(sender=user.__class__, request=request, user=user)
+            return Response({"token": token.key})
         except ValidationError:
             # axes marks the request it was given: DRF's, not Django's
             if getattr(request, "axes_locked_out", False):
@@ -83,6 +94,22 @@ def revoke_tokens_on_logout(sender, request, user, **kwargs):
         Token.objects.filter(user=user).delete()
         session = getattr(request, "session", None)
         close_session_sockets(user.pk, session.session_key if session is not None else None)
+
+
+@receiver(pre_save, sender=get_user_model())
+def notice_password_change(sender, instance, update_fields=None, **kwargs):
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    instance._password_changed = before is not None and before != instance.password
+
+
+@receiver(post_save, sender=get_user_model())
+def revoke_tokens_on_password_change(sender, instance, **kwargs):
+    """A new password ends the account's API tokens (in the transaction that saves it)."""
+    if getattr(instance, "_password_changed", False):
+        instance._password_changed = False
+        Token.objects.filter(user=instance).delete()
 
 
 #: Longer than any name Mendel accepts (150), short enough for axes' column (255).

@@ -8,10 +8,10 @@ class MendelConfig(AppConfig):
     verbose_name = "Mendel"
 
     def ready(self) -> None:
-        from mendel import (
-            accounts,  # noqa: F401 - connects the log-out signal
+        from common import (
             names,
             schema,  # noqa: F401 - drf-spectacular extensions register on import
         )
+        from mendel import accounts  # noqa: F401 - connects the log-out signal
 
         names.install()

@@ -1,44 +1,97 @@
-"""Bodies larger than any request may be are refused before they are read.
+"""Bodies larger than any request may be are refused before they reach Django, and bodies
+sent in chunks reach it with their length.
 
 Django's ASGI handler reads a whole request body (to a temporary file past a few MB) before
 any middleware or view sees the request, so a size check there comes after the disk and
-the time are spent. This ASGI layer answers 413 from the Content-Length header alone, and
-stops reading a body sent without one (chunked) as soon as it outgrows the limit.
+the time are spent. This ASGI layer answers 413 from the Content-Length header alone.
+
+A body sent without a length (``Transfer-Encoding: chunked``) is read here first, up to
+the limit, and handed on with the ``Content-Length`` it turned out to have: Django reads
+such a body, but DRF takes a request without a length for one without a body, so a chunked
+JSON request used to run with the view's defaults. One that outgrows the limit is a 413.
+
+The 413 comes after the rest of the body has been read and thrown away, up to
+``drain_bytes``: a server that answers and closes while the client is still sending makes
+the client's operating system see a reset, and most clients (urllib, requests) then report
+a broken connection instead of the answer. Past ``drain_bytes`` it answers anyway.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+
+from common.numbers import whole_number
+
+#: A chunked body is kept in memory up to this size, on disk beyond it (as Django does).
+SPOOL_IN_MEMORY = 2**20
+#: It is handed on in parts of this size.
+PART = 2**20
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int, message: str) -> None:
+    def __init__(self, app, max_bytes: int, message: str, drain_bytes: int | None = None) -> None:
         self.app, self.max_bytes, self.message = app, max_bytes, message
+        #: How much of a refused body is read (and dropped) before the 413, at most.
+        self.drain_bytes = 2 * max_bytes if drain_bytes is None else drain_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = None
+        length, chunked = None, False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    length = None
+                length = whole_number(value.decode("latin-1").strip())
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
         if length is not None and length > self.max_bytes:
+            await self.drain(receive, 0)
             return await self.refuse(send)
-        seen = 0
+        if chunked and length is None:
+            return await self.chunked(scope, receive, send)
+        return await self.app(scope, receive, send)
 
-        async def limited():
-            nonlocal seen
+    async def chunked(self, scope, receive, send):
+        """Read a body sent without a length, then hand it on with one (413 past the limit)."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            size = 0
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None  # the client went away: nobody to answer
+                body = message.get("body", b"")
+                size += len(body)
+                if size > self.max_bytes:
+                    if message.get("more_body"):
+                        await self.drain(receive, size)
+                    return await self.refuse(send)
+                spool.write(body)
+                if not message.get("more_body"):
+                    break
+            spool.seek(0)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"transfer-encoding"]
+            headers.append((b"content-length", str(size).encode()))
+            done = False
+
+            async def replay():
+                nonlocal done
+                if not done:
+                    part = spool.read(PART)
+                    done = spool.tell() >= size
+                    return {"type": "http.request", "body": part, "more_body": not done}
+                return await receive()  # then what the connection says (a disconnect)
+
+            return await self.app({**scope, "headers": headers}, replay, send)
+
+    async def drain(self, receive, read: int) -> None:
+        """Read and drop the rest of a refused body, up to ``drain_bytes`` in all."""
+        while read < self.drain_bytes:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:  # no honest length: stop reading, drop the request
-                    return {"type": "http.disconnect"}
-            return message
-
-        return await self.app(scope, limited, send)
+            if message["type"] != "http.request":
+                return
+            read += len(message.get("body", b""))
+            if not message.get("more_body"):
+                return
 
     async def refuse(self, send) -> None:
         body = json.dumps({"error": self.message}).encode()

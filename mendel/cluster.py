@@ -25,10 +25,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
+from mendel.processes import PYTHON, ROOT, NotReady, start, stop, wait_ready, web_args
 
 
 @dataclass
@@ -57,10 +55,8 @@ def layout(args, database_url: str, redis_url: str, secret_key: str) -> list[Pro
         for i, url in enumerate(replicas)
     ]
     processes += [
-        Process(f"web-{i + 1}", [
-            PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", args.host,
-            "--port", str(args.port + i), "--lifespan", "on", "--log-level", "warning",
-            "--no-access-log"], site, f"http://127.0.0.1:{args.port + i}/healthz")
+        Process(f"web-{i + 1}", web_args(args.port + i, args.host, "--no-access-log"), site,
+                f"http://127.0.0.1:{args.port + i}/healthz")
         for i in range(args.web)
     ]
     processes.append(Process("worker", [PYTHON, "manage.py", "procrastinate", "worker"], site))
@@ -112,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: manage.py {step[0]} failed", file=sys.stderr)
                 return 1
         for p in processes:
-            p.proc = subprocess.Popen(p.args, cwd=ROOT, env=p.env)
-        failed = _wait_ready(processes, args.ready_timeout, stopping)
-        if failed:
+            p.proc = start(p.args, p.env)
+        try:
+            wait_ready({p.name: (p.proc, p.ready_url) for p in processes}, args.ready_timeout,
+                       lambda: stopping["signal"] is not None)
+        except NotReady as failed:
             print(f"error: {failed}", file=sys.stderr)
             return 1
         print("\n  Mendel's layout is up:", flush=True)
@@ -146,44 +144,12 @@ def _redis_problem(url: str) -> str | None:
     return None
 
 
-def _wait_ready(processes: list[Process], timeout: float, stopping: dict) -> str | None:
-    """None once every process with a readiness URL answers 200; else what went wrong."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    waiting = [p for p in processes if p.ready_url]
-    while waiting:
-        if stopping["signal"] is not None:
-            return "stopped while starting"
-        for p in processes:
-            if p.proc.poll() is not None:
-                return f"{p.name} exited while starting ({p.proc.returncode})"
-        for p in list(waiting):
-            try:
-                if httpx.get(p.ready_url, timeout=2).status_code == 200:
-                    waiting.remove(p)
-            except httpx.HTTPError:
-                pass
-        if time.monotonic() > deadline:
-            return f"not ready after {timeout:.0f} s: {', '.join(p.name for p in waiting)}"
-        time.sleep(0.2)
-    return None
-
-
 def _stop_all(processes: list[Process]) -> None:
     """Web processes and the worker first (they finish their requests and jobs), then the
     replicas they render with."""
     for group in ([p for p in processes if not p.name.startswith("inference")],
                   [p for p in processes if p.name.startswith("inference")]):
-        running = [p for p in group if p.proc is not None and p.proc.poll() is None]
-        for p in running:
-            p.proc.terminate()
-        for p in running:
-            try:
-                p.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                p.proc.kill()
-                p.proc.wait()
+        stop(*(p.proc for p in group if p.proc is not None), timeout=30)
 
 
 if __name__ == "__main__":

@@ -169,3 +169,20 @@ def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
             f"': https', got {raw!r}."
         )
     return "HTTP_" + header.upper().replace("-", "_"), value
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated addresses or networks (``10.0.0.5, 10.1.0.0/16, fd00::/8``) as
+    ``ipaddress`` networks; an empty list when unset."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.5 or 10.0.0.0/8, "
+                f"got {item!r}."
+            ) from None
+    return networks

@@ -34,6 +34,8 @@ def main() -> int:
     from django.core.management import call_command
 
     from mendel import embedded
+    from mendel.httpprotocol import SERVER_CONFIG
+    from mendel.websocket import MAX_FRAME_BYTES
 
     try:
         call_command("migrate", interactive=False, verbosity=0)
@@ -49,8 +51,10 @@ def main() -> int:
             host=host,
             port=port,
             lifespan="on",
+            ws_max_size=MAX_FRAME_BYTES,
             log_level="info",
             access_log=False,
+            **SERVER_CONFIG,  # a deadline for headers; addresses as Mendel reads them
         )
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         uvicorn.Server(config).run()

@@ -20,6 +20,7 @@ from mendel.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_url,
     env_url_list,
@@ -164,8 +165,11 @@ else:
 # step and video frame goes to them (inference/client.py). A request waits at most
 # INFERENCE_TIMEOUT_S for its answer (INFERENCE_CONNECT_TIMEOUT_S for a connection) and is
 # tried on another replica when one fails; a replica failing INFERENCE_FAILURES_TO_OPEN
-# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so).
+# times in a row is left out for INFERENCE_OPEN_S seconds (/healthz says so). Replicas
+# reachable from other machines need a shared secret: the same INFERENCE_TOKEN here and
+# on every replica, sent as a bearer token.
 INFERENCE_URLS = env_url_list("INFERENCE_URL", ("http", "https"))
+INFERENCE_TOKEN = os.environ.get("INFERENCE_TOKEN", "").strip() or None
 INFERENCE_TIMEOUT_S = env_float("INFERENCE_TIMEOUT_S", 60.0, low=0.1, high=3600.0)
 INFERENCE_CONNECT_TIMEOUT_S = env_float("INFERENCE_CONNECT_TIMEOUT_S", 2.0, low=0.05, high=60.0)
 INFERENCE_FAILURES_TO_OPEN = env_int("INFERENCE_FAILURES_TO_OPEN", 3, low=1, high=1000)
@@ -227,10 +231,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "mendel.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mendel.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["mendel.parsers.JSONParser", "rest_framework.parsers.FormParser",
-                               "mendel.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "common.parsers.MultiPartParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }
@@ -272,7 +276,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_security": {"()": "mendel.logs.OneLineSecurity"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["one_line_security"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django": {"level": "INFO"},
@@ -337,9 +343,24 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "breeding.limits.client_address"
+# A request's client is the address it connects from, unless that is one of TRUSTED_PROXIES
+# (comma-separated addresses or networks; none by default): then the proxies' own
+# X-Forwarded-For says it (breeding.limits.client_address decides it everywhere). The web
+# server must not rewrite addresses itself (uvicorn --no-proxy-headers): uvicorn believes
+# X-Forwarded-For from 127.0.0.1 by default, so any local client could pick its address.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 AXES_USERNAME_CALLABLE = "mendel.accounts.attempted_username"
 AXES_LOCKOUT_CALLABLE = "mendel.accounts.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no record of who logged in from where
+# Live breeding rounds: visitors without an account vote by their browser session, and at
+# most this many of them per address (per /64 network for IPv6) per round, so one machine
+# cannot stuff a round by fetching fresh sessions; a household or an office behind one
+# address still gets a few votes.
+EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = env_int("EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS", 3,
+                                                 low=0, high=100000)
+# Sockets one viewer (an account, or an address without one) may hold open on one
+# exhibition: tabs and a classroom behind one address fit, a script's thousands do not.
+EXHIBITION_SOCKETS_PER_VIEWER = env_int("EXHIBITION_SOCKETS_PER_VIEWER", 64, low=1, high=100000)
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see

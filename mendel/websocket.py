@@ -16,6 +16,11 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The largest WebSocket message the server reads (uvicorn's ``ws_max_size``; every command
+#: line that starts uvicorn passes ``--ws-max-size 65536``): a bigger one is refused by the
+#: protocol layer, closing with 1009, before its payload is read. Each consumer's own limit
+#: (``MAX_MESSAGE_BYTES``) is at most this. uvicorn's default would read 16 MB first.
+MAX_FRAME_BYTES = 64 * 1024
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:

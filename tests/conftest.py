@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -96,12 +95,6 @@ def redis_url():
     """The real Redis."""
     require(redis_available(), "Redis", f"nothing answered at {REDIS_URL}")
     return REDIS_URL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # Test helpers poll servers over HTTP; their request log is noise in a failure report.

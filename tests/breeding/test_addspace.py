@@ -235,10 +235,10 @@ def test_a_space_that_needs_a_gpu_renders_on_the_inference_service(snapshot, as_
                                                                    monkeypatch):
     """Unavailable here without a service; with one serving the same weights
     (``serve --add slug=kind:path``), bred and pictured through it, the same pixels."""
-    from breeding.api import SpaceSerializer
+    from breeding.serializers import SpaceSerializer
     from inference.encode import encode
-    from tests.conftest import free_port
-    from tests.servers import start_inference, stop, wait_ready
+    from mendel.processes import free_port, stop
+    from tests.servers import start_inference, wait_ready
 
     call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits",
                  title="Portraits", cpu_ok=False, stdout=io.StringIO())

@@ -21,7 +21,7 @@ from breeding import actions
 from breeding.models import RULES, Creation, Visibility
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("breeding", "gallery", "frontend", "mendel", "inference")
+PACKAGES = ("breeding", "gallery", "frontend", "mendel", "inference", "common")
 OWNER = Path("breeding/models.py")
 FIELDS = {"visibility", "removed_at"}
 #: What the rule compares with: who may see a work is said by these.

@@ -168,3 +168,18 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(client, alice
     await other.send_json_to({"type": "ping", "id": 1})
     assert await other.receive_json_from() == {"type": "pong", "id": 1}
     await other.disconnect()
+
+
+async def test_a_socket_that_fails_while_connecting_leaves_its_groups(client, alice, monkeypatch):
+    from breeding.consumers import StudioConsumer
+    from breeding.events import ALL_STUDIOS
+
+    async def gone(self, content, close=False):  # the connection drops before the greeting
+        raise ConnectionResetError("gone")
+
+    monkeypatch.setattr(StudioConsumer, "send_json", gone)
+    ws = await connect(client, alice)
+    with pytest.raises(ConnectionResetError):
+        await ws.receive_output(timeout=5)
+    layer = get_channel_layer()
+    assert studio_group(alice.pk) not in layer.groups and ALL_STUDIOS not in layer.groups

@@ -15,9 +15,10 @@ from django.db import connection
 from breeding import actions
 from breeding.models import Creation, Origin, Upload, UploadStatus
 from breeding.uploads import decode
+from mendel.processes import ROOT
 from mendel.tasks import retry_stalled
 from tests.breeding.test_uploads import picture_bytes
-from tests.servers import ROOT, child_env
+from tests.servers import child_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

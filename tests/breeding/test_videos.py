@@ -147,6 +147,14 @@ def test_byte_ranges_let_players_seek(as_alice, alice, space):
     tail = as_alice.get(url, HTTP_RANGE="bytes=-50")
     assert body_of(tail) == whole[-50:]
     assert as_alice.get(url, HTTP_RANGE=f"bytes={len(whole)}-").status_code == 416
+    # Thousands of digits are an offset beyond the file, never a failed request.
+    many = "9" * 5000
+    assert as_alice.get(url, HTTP_RANGE=f"bytes={many}-").status_code == 416
+    to_the_end = as_alice.get(url, HTTP_RANGE=f"bytes=10-{many}")
+    assert to_the_end["Content-Range"] == f"bytes 10-{len(whole) - 1}/{len(whole)}"
+    assert body_of(as_alice.get(url, HTTP_RANGE=f"bytes=-{many}")) == whole
+    assert body_of(as_alice.get(url, HTTP_RANGE=f"bytes=0-{'0' * 5000}9")) == whole[:10]
+    assert as_alice.get(url, HTTP_RANGE="bytes=\u0661\u0662-").status_code == 200  # not ASCII digits
     etag = part["ETag"]
     assert as_alice.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 

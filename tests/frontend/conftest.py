@@ -10,8 +10,9 @@ import torch
 from breeding import actions
 from breeding.genes import DISCOVERY_VERSION
 from breeding.models import Gene
-from tests.conftest import free_port, require
-from tests.servers import child_env, start_asgi, stop, wait_healthy
+from mendel.processes import free_port, stop
+from tests.conftest import require
+from tests.servers import child_env, start_asgi, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

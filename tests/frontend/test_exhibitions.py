@@ -111,8 +111,8 @@ def test_the_exhibition_reads_without_javascript(client, shows, works):
     assert [i["work"]["title"] for i in state["exhibition"]["items"]] == ["Tidepool", "Lichen"]
     assert state["seq"] == Exhibition.objects.get(pk=shows["open"].pk).seq and state["curator"] is False
     assert "<script>" not in html and " style=" not in html  # the CSP allows neither
-    # a visitor gets a session at once: votes in breeding rounds are counted by it
-    assert client.session.session_key and "sessionid" in response.cookies
+    # reading starts no session: a visitor's first vote does
+    assert "sessionid" not in response.cookies
 
 
 def test_a_work_made_private_leaves_the_walls(client, shows, works):
@@ -182,3 +182,55 @@ def test_a_fresh_site_opens_its_demo_exhibition_once(db):
 def test_the_demo_exhibition_waits_for_the_demo_works(db):
     assert seed_demo_exhibition() is False
     assert not Exhibition.objects.exists()
+
+
+def test_reading_an_exhibition_starts_no_session(client, shows, works):
+    from django.contrib.sessions.models import Session
+
+    slug = shows["open"].slug
+    for path in (f"/exhibitions/{slug}/", f"/exhibitions/{slug}/walk/", f"/exhibitions/{slug}/walk/?i=2",
+                 "/exhibitions/"):
+        assert client.get(path).status_code == 200
+    assert Session.objects.count() == 0 and "sessionid" not in client.cookies
+
+
+def test_a_visitor_votes_from_the_page_changes_their_mind_and_one_address_is_capped(shows, works, alice, settings):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from gallery.models import Vote
+
+    settings.EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = 2
+    show = shows["open"]
+    exhibitions.do_start_round(show, make_curator(alice), works[0].public_id, n=3, seconds=60)
+    url = f"/exhibitions/{show.slug}/vote/"
+    visitor = Client(REMOTE_ADDR="2001:db8:5:6::1", enforce_csrf_checks=True)
+    visitor.get(f"/exhibitions/{show.slug}/")
+    token = {"HTTP_X_CSRFTOKEN": visitor.cookies["csrftoken"].value}
+    assert visitor.post(url, {"round": "1", "candidate": "0"}).status_code == 403  # no CSRF token
+    assert Session.objects.count() == 0
+
+    answer = visitor.post(url, {"round": "1", "candidate": "0"}, **token)
+    assert answer.status_code == 200 and answer.json() == {"vote": 0, "changed": False}
+    assert Session.objects.count() == 1  # the first act starts the session
+    assert visitor.post(url, {"round": "1", "candidate": "2"}, **token).json() == {"vote": 2, "changed": True}
+    assert list(Vote.objects.values_list("candidate__position", flat=True)) == [2]
+
+    # Fresh sessions from the same /64 network: one more vote, then a sentence.
+    def stranger(host: str):
+        client = Client(REMOTE_ADDR=f"2001:db8:5:6::{host}")
+        client.get(f"/exhibitions/{show.slug}/")
+        return client.post(url, {"round": "1", "candidate": "1"})
+
+    assert stranger("a").status_code == 200
+    refused = stranger("b")
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "2 votes have come from your address in this round already: log in to vote too."}
+    assert Session.objects.count() == 2  # a refused vote leaves no session behind
+    assert Vote.objects.count() == 2
+
+    for bad in ({"round": "1", "candidate": "²"}, {"round": "1" * 5000, "candidate": "0"}, {"round": "1"}):
+        response = Client().post(url, bad)
+        assert response.status_code == 400
+        assert response.json() == {"error": "A vote names its round and its picture by their numbers."}
+    assert Client().post(f"/exhibitions/{shows['draft'].slug}/vote/", {"round": "1", "candidate": "0"}).status_code == 404

@@ -20,8 +20,8 @@ from breeding import actions
 from breeding.models import Visibility
 from gallery import exhibitions
 from gallery.models import ExhibitionStatus
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, stop, wait_healthy
+from mendel.processes import free_port, stop
+from tests.servers import child_env, start_asgi, wait_healthy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -253,6 +253,38 @@ async def test_reactions_reach_everyone_and_are_rate_limited(client, show):
         await ws.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_reaction_over_the_crowds_limit_is_answered_not_dropped(client, show, monkeypatch):
+    from django.test import Client
+
+    monkeypatch.setattr(consumers, "REACTIONS_PER_S", 0)  # the whole exhibition's share is spent
+    sender, other = await connect(client, show.slug), await connect(Client(), show.slug)
+    for ws in (sender, other):
+        await ws.receive_json_from()
+    await sender.send_json_to({"type": "react", "emoji": "🔥", "ref": "r"})
+    assert await sender.receive_json_from() == {
+        "type": "error", "ref": "r",
+        "message": "So many people are reacting just now that yours was not shown. Try again in a moment."}
+    assert await other.receive_nothing(timeout=0.3)
+    for ws in (sender, other):
+        await ws.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_video_is_no_round_parent_and_is_refused_before_anything_is_spent(as_alice, curator, show, works):
+    from breeding.models import Origin
+
+    Creation.objects.filter(pk=works[1].pk).update(origin=Origin.VIDEO)
+    response = as_alice.post(f"/api/exhibitions/{show.slug}/rounds/", {"work": works[1].public_id, "n": 2},
+                             format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == ("“Work 1” is a video, and a round breeds children of a picture: "
+                                         "choose one of the pictures instead.")
+    assert not show.rounds.exists()
+    with pytest.raises(exhibitions.Refused, match="is a video"):
+        exhibitions.do_start_round(show, curator, works[1].public_id, n=2)
+
+
 # -- breeding rounds ---------------------------------------------------------------------
 
 
@@ -280,7 +312,7 @@ async def test_a_breeding_round_one_vote_each_and_the_winner_hangs(client, show,
     await voter.send_json_to({"type": "vote", "round": 1, "candidate": 2, "ref": "v"})
     assert await voter.receive_json_from() == {"type": "ok", "ref": "v"}
     await voter.send_json_to({"type": "vote", "round": 1, "candidate": 1, "ref": "v2"})
-    assert await voter.receive_json_from() == {"type": "error", "message": "You have voted in round 1 already.", "ref": "v2"}
+    assert await voter.receive_json_from() == {"type": "ok", "ref": "v2"}  # changed, not added
     # An anonymous visitor votes once per session: it has none without a page visit, so
     # it is told what it needs.
     assert (await anonymous.receive_json_from())["type"] == "round.started"
@@ -290,8 +322,8 @@ async def test_a_breeding_round_one_vote_each_and_the_winner_hangs(client, show,
     await cur.send_json_to({"type": "round.end"})
     events = [await voter.receive_json_from() for _ in range(2)]
     closed = next(e for e in events if e["type"] == "round.closed")
-    assert closed["round"]["status"] == "closed" and closed["round"]["votes"] == [0, 0, 1]
-    winner = rnd["candidates"][2]["work"]["id"]
+    assert closed["round"]["status"] == "closed" and closed["round"]["votes"] == [0, 1, 0]
+    winner = rnd["candidates"][1]["work"]["id"]
     assert closed["round"]["winner"] == winner
     added = next(e for e in events if e["type"] == "item.added")
     assert added["item"]["work"]["id"] == winner
@@ -317,10 +349,9 @@ def test_anonymous_sessions_vote_once_and_a_round_closes_once(show, works, curat
         cursor.execute("SELECT scheduled_at, args FROM procrastinate_jobs WHERE task_name = 'gallery.tasks.close_round'")
         ((scheduled_at, args),) = cursor.fetchall()
     assert json.loads(args) == {"round_id": rnd.pk} and abs((scheduled_at - rnd.ends_at).total_seconds()) < 1
-    exhibitions.do_vote(show, 1, 1, session_key="s1")
-    exhibitions.do_vote(show, 1, 1, session_key="s2")
-    with pytest.raises(exhibitions.Refused, match="voted in round 1 already"):
-        exhibitions.do_vote(show, 1, 0, session_key="s1")
+    assert exhibitions.do_vote(show, 1, 0, session_key="s1")
+    assert exhibitions.do_vote(show, 1, 1, session_key="s2")
+    assert not exhibitions.do_vote(show, 1, 1, session_key="s1")  # changed its mind: counted once
     with pytest.raises(exhibitions.Refused, match="no picture 5"):
         exhibitions.do_vote(show, 1, 4, session_key="s3")
     assert exhibitions.do_close_round(rnd.pk)["round"]["votes"] == [0, 2]
@@ -385,3 +416,41 @@ def test_exhibitions_open_and_close_at_their_hours(curator):
     assert soon.status == ExhibitionStatus.CLOSED
     unscheduled.refresh_from_db()
     assert unscheduled.status == ExhibitionStatus.DRAFT
+
+
+@pytest.mark.django_db
+def test_one_address_casts_a_few_anonymous_votes_per_round(show, works, curator, settings):
+    settings.EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = 3
+    exhibitions.do_start_round(show, curator, works[0].public_id, n=2, seconds=30)
+    for i in range(3):  # a household behind one address
+        assert exhibitions.do_vote(show, 1, 0, session_key=f"home{i}", address="203.0.113.5")
+    with pytest.raises(exhibitions.Refused, match="3 votes have come from your address in this round already"):
+        exhibitions.do_vote(show, 1, 0, session_key="fresh", address="203.0.113.5")
+    # Changing a vote is no new vote; another address and an account still vote.
+    assert not exhibitions.do_vote(show, 1, 1, session_key="home0", address="203.0.113.5")
+    assert exhibitions.do_vote(show, 1, 1, session_key="next door", address="203.0.113.6")
+    assert exhibitions.do_vote(show, 1, 1, user=curator)
+    assert Vote.objects.filter(address="").count() == 1  # only the account's
+    assert "203.0.113.5" not in str(list(Vote.objects.values_list("address", flat=True)))
+    settings.EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = 0
+    with pytest.raises(exhibitions.Refused, match="Log in to vote"):
+        exhibitions.do_vote(show, 1, 0, session_key="anyone", address="198.51.100.1")
+
+
+@pytest.mark.django_db
+def test_a_tie_is_settled_by_a_rule_everyone_is_told(show, works, curator):
+    started = exhibitions.do_start_round(show, curator, works[0].public_id, n=3, seconds=30)
+    assert started["round"]["tie_rule"] == "A tie goes to the earliest of the tied pictures."
+    exhibitions.do_vote(show, 1, 2, session_key="s1")
+    exhibitions.do_vote(show, 1, 1, session_key="s2")
+    closed = exhibitions.do_close_round(show.rounds.get().pk)["round"]
+    assert closed["votes"] == [0, 1, 1] and closed["tie"] == [1, 2]
+    assert closed["winner"] == closed["candidates"][1]["work"]["id"]
+    wall = exhibitions.snapshot(show)["exhibition"]["items"][-1]["wall_text"]
+    assert wall == ("Winner of round 1: pictures 2 and 3 tied with 1 vote each, and as the rule goes "
+                    "the earliest of them goes on.")
+    # No tie: an empty list, and the usual words.
+    exhibitions.do_start_round(show, curator, n=2, seconds=30)
+    exhibitions.do_vote(show, 2, 1, session_key="s1")
+    closed = exhibitions.do_close_round(show.rounds.get(number=2).pk)["round"]
+    assert closed["tie"] == [] and closed["votes"] == [0, 1]

@@ -17,9 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from breeding import actions
-from breeding.models import HOT_HALF_LIFE, Creation, Visibility, hot_score, hot_term
+from breeding.models import Creation, Visibility
 from gallery.models import Like
 from gallery.neighbours import ensure_index
+from gallery.trending import HOT_HALF_LIFE, hot_score, hot_term
 
 pytestmark = pytest.mark.django_db
 

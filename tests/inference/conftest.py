@@ -23,8 +23,8 @@ def figures():
 @pytest.fixture(scope="module")
 def replica():
     """A real inference service process serving ``abstract``: its base URL."""
-    from tests.conftest import free_port
-    from tests.servers import start_inference, stop, wait_ready
+    from mendel.processes import free_port, stop
+    from tests.servers import start_inference, wait_ready
 
     port = free_port()
     proc = start_inference(port)

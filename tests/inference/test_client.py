@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from inference.client import InferenceUnavailable, RemoteRenderer, RemoteSpace, Replicas
-from tests.conftest import free_port
-from tests.servers import start_inference, stop, wait_ready
+from mendel.processes import free_port, stop
+from tests.servers import start_inference, wait_ready
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ clear refusals, a bounded queue, streamed projections and a graceful shutdown.""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import threading
 import time
 
@@ -15,8 +17,8 @@ import torch
 
 from inference.encode import encode
 from inference.projection import project
-from tests.conftest import free_port
-from tests.servers import start_inference, stop, wait_ready
+from mendel.processes import free_port, stop
+from tests.servers import start_inference, wait_ready
 
 
 def as_bytes(latents: torch.Tensor) -> bytes:
@@ -63,6 +65,7 @@ def test_it_says_what_it_serves_and_when_it_is_ready(replica, space):
     ({}, 1000, 413, "the body must be 2048 bytes for that shape, got 4000"),
     ({"size": "9000"}, 512, 400, "size must be between 16 and 8192 pixels, got 9000"),
     ({"size": "big"}, 512, 400, "size must be a whole number of pixels, got 'big'"),
+    ({"size": "4096"}, 512, 413, "pictures are at most 2048 px a side on this replica, got 4096"),
     ({"format": "gif"}, 512, 400, "format must be one of raw, png, webp, got 'gif'"),
     ({"format": "png", "shape": "2,8,64"}, 1024, 400, "format png answers one picture"),
     ({"space": "faces"}, 512, 400, "this replica serves abstract, not 'faces'"),
@@ -205,15 +208,20 @@ def test_sigterm_finishes_the_render_in_flight_and_takes_no_new_work(space):
     (["--max-batch", "0"], "error: --max-batch must be at least 1"),
     (["--precision", "fp8"], "error: precision must be one of fp32, fp16, bf16, got 'fp8'"),
     (["--device", "tpu"], "error: device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+    (["--host", "0.0.0.0"], "error: --host 0.0.0.0 can be reached from other machines: give the "
+                            "replica a shared secret in INFERENCE_TOKEN (or --token), and the same "
+                            "INFERENCE_TOKEN to the web and worker processes"),
+    (["--max-unsent-mb", "0"], "error: --max-unsent-mb must be a positive number"),
 ])
 def test_the_serve_command_refuses_bad_options_in_a_sentence(options, message):
     import subprocess
     import sys
 
-    from tests.servers import ROOT
+    from mendel.processes import ROOT
 
+    env = {k: v for k, v in os.environ.items() if k != "INFERENCE_TOKEN"}
     result = subprocess.run([sys.executable, "-m", "inference", "serve", *options], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == message
 
@@ -249,12 +257,149 @@ def test_it_is_ready_only_between_loading_and_shutting_down():
 def test_it_reports_its_configured_threads_while_a_render_runs():
     """The built-in spaces run torch on one thread while they render (torch's count is
     process-wide); /readyz still says the count the replica was started with."""
-    from inference import abstract
+    from inference import scheduler
     from inference.service import Service
 
     configured = torch.get_num_threads()
     app = Service(["abstract"], device="cpu")
-    with abstract._span_workers():  # as during a render
+    with scheduler.span_workers():  # as during a render
         assert torch.get_num_threads() == 1
         assert app.state()["threads"] == configured
     assert torch.get_num_threads() == configured
+
+
+# -- who may ask, and how much one client may hold ----------------------------------------
+
+
+def test_a_replica_with_a_token_serves_only_requests_that_bring_it(space):
+    from inference.client import RemoteRenderer, Replicas
+
+    port = free_port()
+    proc = start_inference(port, "--token", "s3cret-shared")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)  # /readyz is open to load balancers
+        latents = space.sample(1, 3)
+        missing = render(base, latents, 64)
+        wrong = httpx.post(
+            f"{base}/v1/render", content=as_bytes(latents),
+            params={"space": "abstract", "shape": "1,8,64", "size": "64"},
+            headers={"Authorization": "Bearer s3cret-shareD"})
+        spaces = httpx.get(f"{base}/v1/spaces")
+        replicas = Replicas([base], token="s3cret-shared")
+        try:
+            pictures = RemoteRenderer(replicas, space).render(latents, 64)
+        finally:
+            replicas.close()
+    finally:
+        stop(proc)
+    assert (missing.status_code, missing.headers["www-authenticate"]) == (401, "Bearer")
+    assert missing.json()["error"] == ("this replica needs its shared token: send "
+                                       "Authorization: Bearer <INFERENCE_TOKEN>")
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "the token does not match this replica's INFERENCE_TOKEN"
+    assert spaces.status_code == 401
+    assert torch.equal(pictures, space.render(latents, 64))
+
+
+def test_large_renders_run_a_few_at_a_time_and_small_ones_go_on(space):
+    port = free_port()
+    proc = start_inference(port, "--max-large", "1", "--max-batch", "1")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        slow, out = in_background(lambda: render(base, space.sample(1, 1), 2048))
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{base}/readyz").json()["large"] < 1:
+            assert time.monotonic() < deadline, "the large render never started"
+            time.sleep(0.01)
+        refused = render(base, space.sample(1, 2), 2048)
+        small = render(base, space.sample(1, 2), 64)
+        slow.join()
+        after = render(base, space.sample(1, 2), 2048)
+    finally:
+        stop(proc)
+    assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["error"] == (
+        "1 large renders (4 megapixels or more) are running, the most this replica takes at "
+        "once: try another, retry later or ask for fewer or smaller pictures")
+    assert small.status_code == 200
+    assert out["response"].status_code == 200 and after.status_code == 200
+
+
+def stalled_render(port: int, size: int) -> socket.socket:
+    """A client that asks for a raw picture and reads none of it (a tiny receive buffer, so
+    the answer stays on the replica's side)."""
+    body = as_bytes(space_latent())
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall((f"POST /v1/render?space=abstract&shape=1,8,64&size={size} HTTP/1.1\r\n"
+                  f"Host: replica\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body)
+    return sock
+
+
+def space_latent() -> torch.Tensor:
+    from inference import get_space
+
+    return get_space("abstract").sample(1, 6)
+
+
+def readyz_until(base: str, test, what: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while not test(state := httpx.get(f"{base}/readyz").json()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+    return state
+
+
+def test_answers_nobody_reads_are_bounded_and_their_clients_dropped(space):
+    port = free_port()
+    proc = start_inference(port, "--max-unsent-mb", "20", "--send-timeout-s", "2")
+    base = f"http://127.0.0.1:{port}"
+    whole = 2048 * 2048 * 3
+    try:
+        wait_ready(base, proc)
+        stalled = stalled_render(port, 2048)
+        readyz_until(base, lambda s: s["unsent_bytes"] == whole, "the stalled render was not taken")
+        refused = render(base, space.sample(1, 2), 2048)
+        small = render(base, space.sample(1, 2), 256)  # 0.2 MB: there is room for it
+        readyz_until(base, lambda s: s["unsent_bytes"] == 0, "the stalled client kept its answer")
+        got = b""
+        while chunk := stalled.recv(1 << 20):  # what it had been sent, then the close
+            got += chunk
+        stalled.close()
+        after = render(base, space.sample(1, 2), 2048)
+    finally:
+        log = stop(proc)
+    assert refused.status_code == 503
+    assert refused.json()["error"] == (
+        "12 MB of answers are waiting for their clients to read them, the most this replica "
+        "holds is 20 MB: retry later")
+    assert small.status_code == 200
+    assert len(got) < whole  # dropped midway, not served in full
+    assert after.status_code == 200
+    assert "a client read nothing for 2 s; its connection is closed" in log
+
+
+def test_a_projection_stops_at_the_replica_s_time_limit(space):
+    port = free_port()
+    proc = start_inference(port, "--max-projection-s", "1")
+    base = f"http://127.0.0.1:{port}"
+    target = target_picture(space).numpy().tobytes()
+    try:
+        wait_ready(base, proc)
+        params = {"space": "abstract", "shape": "40,40,3", "size": "32"}
+        too_long = httpx.post(f"{base}/v1/project", params={**params, "budget_s": "5"},
+                              content=target)
+        with httpx.stream("POST", f"{base}/v1/project", params={**params, "steps": "100000"},
+                          content=target, timeout=60) as response:
+            last = [json.loads(line) for line in response.iter_lines() if line][-1]
+        state = httpx.get(f"{base}/readyz").json()
+    finally:
+        stop(proc)
+    assert (too_long.status_code, too_long.json()["error"]) == (
+        400, "budget_s must be from 0 to 1 seconds on this replica, got 5")
+    assert last == {"error": "the projection ran past 1 s, the most this replica gives one: "
+                             "ask for budget_s, or fewer steps"}
+    assert state["projections"] == 0

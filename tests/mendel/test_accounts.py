@@ -127,3 +127,78 @@ def test_a_made_up_name_of_any_length_is_a_failed_login_not_a_failed_request(len
     assert form.status_code == 200  # the form again, with its message
     admin = Client(REMOTE_ADDR="203.0.113.9").post("/admin/login/", {"username": name, "password": "x"})
     assert admin.status_code == 200
+
+
+@pytest.mark.parametrize("follow", ["-1", "studio-start", "frontend:studio-start", "http:-1",
+                                    "http://[::1", "javascript:alert(1)", "%00", "ab/../c"])
+def test_a_next_that_is_no_page_of_the_site_leads_to_the_studio(alice, follow):
+    signed_in = Client()
+    signed_in.force_login(alice)
+    assert signed_in.get("/accounts/signup/", {"next": follow})["Location"] == "/studio/"
+    form = {"username": "newcomer", "password1": "a long passphrase 7",
+            "password2": "a long passphrase 7", "next": follow}
+    assert Client().post("/accounts/signup/", form)["Location"] == "/studio/"
+
+
+def test_a_next_on_this_site_is_followed_after_signing_up(alice):
+    signed_in = Client()
+    signed_in.force_login(alice)
+    assert signed_in.get("/accounts/signup/?next=/gallery/")["Location"] == "/gallery/"
+    assert signed_in.get("/accounts/signup/?next=http://testserver/gallery/")["Location"] == (
+        "http://testserver/gallery/")
+
+
+def test_changing_the_password_revokes_the_api_token(alice):
+    api = APIClient()
+    key = ask_token(api, password=PASSWORD).json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/creations/").status_code == 200
+    alice.is_staff = True  # the password-change view Mendel has is the admin's
+    alice.save(update_fields=["is_staff"])
+    assert api.get("/api/creations/").status_code == 200  # other changes keep it
+    browser = Client()
+    assert log_in(browser, password=PASSWORD).status_code == 302
+    changed = browser.post("/admin/password_change/", {
+        "old_password": PASSWORD, "new_password1": "a new long passphrase 8",
+        "new_password2": "a new long passphrase 8"})
+    assert changed.status_code == 302 and changed["Location"] == "/admin/password_change/done/"
+    assert api.get("/api/creations/").json() == {"error": "Invalid token."}
+    assert not Token.objects.filter(user=alice).exists()
+    # Set any other way (manage.py changepassword does this), it is the same.
+    fresh = APIClient()
+    key = ask_token(fresh, password="a new long passphrase 8").json()["token"]
+    alice.refresh_from_db()
+    alice.set_password("a third long passphrase 9")
+    alice.save()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert fresh.get("/api/creations/").json() == {"error": "Invalid token."}
+
+
+def test_a_token_for_the_right_password_clears_the_failures_of_its_pair(alice):
+    client = APIClient(REMOTE_ADDR="203.0.113.10")
+    for _ in range(4):
+        assert ask_token(client).status_code == 400
+    assert ask_token(client, password=PASSWORD).status_code == 200
+    for _ in range(4):
+        assert ask_token(client).status_code == 400  # counting from zero again
+    assert ask_token(client, password=PASSWORD).status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(alice, settings):
+    import ipaddress
+
+    def guess(forwarded_for, peer="127.0.0.1"):
+        return ask_token(APIClient(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded_for))
+
+    # No proxy is trusted by default: a local client naming a new address each time is
+    # still one address, locked out after five failures.
+    for i in range(4):
+        assert guess(f"198.51.100.{i}").status_code == 400
+    assert guess("198.51.100.99").status_code == 429
+    # Behind a trusted proxy, the address the proxy adds counts, not what the client wrote.
+    cache.clear()
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    for i in range(4):
+        assert guess(f"{i}.{i}.{i}.{i}, 203.0.113.50", peer="10.1.2.3").status_code == 400
+    assert guess("203.0.113.50, 10.9.9.9", peer="::ffff:10.1.2.3").status_code == 429
+    assert guess("203.0.113.51", peer="10.1.2.3").status_code == 400  # another client

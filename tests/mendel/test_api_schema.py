@@ -22,8 +22,8 @@ from rest_framework.authtoken.models import Token
 
 from breeding import actions
 from breeding.models import Gene, Visibility
-from tests.conftest import free_port
-from tests.servers import ROOT, child_env, start_asgi, stop, wait_healthy
+from mendel.processes import ROOT, free_port, stop
+from tests.servers import child_env, start_asgi, wait_healthy
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 

@@ -17,7 +17,7 @@ from rest_framework import parsers as drf_parsers
 
 from breeding import actions
 from breeding.models import Visibility
-from mendel import parsers as mendel_parsers
+from common import parsers as common_parsers
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def _api_views(patterns=None):
 
 def test_every_api_view_parses_with_the_guarded_parsers():
     """A new endpoint joins by default: no view may parse JSON or multipart with DRF's
-    unguarded parsers (a view that sets its own list must use ``mendel.parsers.PARSERS``)."""
+    unguarded parsers (a view that sets its own list must use ``common.parsers.PARSERS``)."""
     views = list(_api_views())
     assert len(views) > 10
     for route, callback in views:
@@ -161,7 +161,7 @@ async def test_the_studio_socket_survives_json_nested_a_thousand_deep(client, al
 
 def test_the_guarded_parsers_are_the_settings_defaults(settings):
     defaults = [import_string(p) for p in settings.REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]]
-    assert defaults == mendel_parsers.PARSERS
+    assert defaults == common_parsers.PARSERS
 
 
 @pytest.mark.parametrize("url", ["/gallery/", "/gallery/?fragment=1", "/u/alice/"])

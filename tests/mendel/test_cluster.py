@@ -18,8 +18,9 @@ from rest_framework.authtoken.models import Token
 from breeding import actions
 from inference import get_space
 from inference.encode import encode
+from mendel.processes import ROOT
 from tests.breeding.test_uploads import picture_bytes
-from tests.servers import ROOT, child_env
+from tests.servers import child_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from websockets.asyncio.client import connect
 
 from breeding.events import send_to_user
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, stop, wait_healthy
+from mendel.processes import free_port, stop
+from tests.servers import child_env, start_asgi, wait_healthy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

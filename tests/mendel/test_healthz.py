@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.servers import ROOT
+from mendel.processes import ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from django.core.management import CommandError, call_command
 
-from mendel.names import lookalike_keys, skeleton
+from common.names import lookalike_keys, skeleton
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,11 @@ from breeding import actions, images, projection
 from breeding.models import Creation, Origin, Upload, UploadStatus, Visibility
 from breeding.uploads import decode
 from inference import get_space
+from inference.client import InferenceUnavailable
 from inference.encode import encode
+from mendel.processes import free_port, stop
 from tests.breeding.test_uploads import picture_bytes
-from tests.conftest import free_port
-from tests.servers import child_env, start_asgi, start_inference, stop, wait_healthy, wait_ready
+from tests.servers import child_env, start_asgi, start_inference, wait_healthy, wait_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,7 +94,8 @@ def test_the_web_renders_through_two_replicas_and_goes_on_when_one_dies(alice, s
 
 def test_an_overloaded_replica_answers_503_and_the_web_renders_elsewhere(alice, space, tmp_path):
     works = public_works(alice, space, 4, seed=32)
-    (full, free), replicas = start_replicas(("--max-queue", "1", "--max-batch", "1"), ())
+    (full, free), replicas = start_replicas(
+        ("--max-queue", "1", "--max-batch", "1", "--max-size", "4096"), ())
     web, server = start_web([full, free], tmp_path)
     try:
         for base, proc in zip((full, free), replicas, strict=True):
@@ -172,7 +174,7 @@ def test_cancelling_stops_a_projection_on_the_replica(alice, space, one_replica,
         assert time.monotonic() < deadline, "the projection never reported a step"
         time.sleep(0.1)
     assert httpx.get(f"{one_replica}/readyz").json()["projections"] == 1
-    assert actions.do_cancel_upload(upload)
+    assert projection.do_cancel_upload(upload)
     worker.join(30)
     assert outcome == {"made": None}
     deadline = time.monotonic() + 10
@@ -227,3 +229,27 @@ def test_a_video_job_renders_on_the_replica_and_makes_the_same_files(alice, spac
     here.refresh_from_db()
     for field in ("mp4", "webm", "poster"):
         assert getattr(remote, field).read() == getattr(here, field).read(), field
+
+
+def test_the_site_renders_through_a_replica_that_needs_its_token(settings, monkeypatch):
+    """INFERENCE_TOKEN: the web and worker processes send the replicas' shared secret."""
+    port = free_port()
+    proc = start_inference(port, "--token", "shared-between-web-and-replicas")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        settings.INFERENCE_URLS = [base]
+        monkeypatch.setattr(images, "_batchers", {})
+        monkeypatch.setattr(images, "_remote", None)
+        local_space = get_space("abstract")
+        latents = local_space.sample(2, 4)
+        settings.INFERENCE_TOKEN = None
+        with pytest.raises(InferenceUnavailable, match="401: this replica needs its shared token"):
+            images.render_frames(local_space, latents, 48)
+        images._batchers.clear()  # a new connection pool, with the token
+        monkeypatch.setattr(images, "_remote", None)
+        settings.INFERENCE_TOKEN = "shared-between-web-and-replicas"
+        remote = images.render_frames(local_space, latents, 48)
+    finally:
+        stop(proc)
+    assert torch.equal(remote, local_space.render(latents, 48))

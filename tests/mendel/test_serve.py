@@ -16,8 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import free_port
-from tests.servers import ROOT
+from mendel.processes import ROOT, free_port
 
 
 @pytest.fixture

@@ -271,7 +271,8 @@ function renderParents(ex) {
   const chosen = parentSelect.value;
   const options = [];
   if (ex.round?.winner) options.push(["", "The last round's winner"]);
-  for (const item of ex.items) options.push([item.work.id, titleOf(item.work)]);
+  // A round breeds children of a picture: videos on the walls are not offered.
+  for (const item of ex.items) if (!item.work.video) options.push([item.work.id, titleOf(item.work)]);
   parentSelect.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
   if (options.some(([value]) => value === chosen)) parentSelect.value = chosen;
   $("[data-round-start]").disabled = options.length === 0 || ex.round?.status === "voting";

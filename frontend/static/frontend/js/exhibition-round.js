@@ -65,7 +65,7 @@ export function roundPanel(panel, { vote }) {
     } else {
       sub.append("a work no longer shown");
     }
-    sub.append(closed ? "." : ". Vote for the one that should live on. ");
+    sub.append(closed ? "." : `. Vote for the one that should live on; you can change your vote until the end. ${round.tie_rule ?? ""} `);
     if (!closed) {
       const clock = document.createElement("span");
       clock.className = "countdown num";
@@ -81,10 +81,14 @@ export function roundPanel(panel, { vote }) {
     if (closed) {
       const winner = round.candidates.find((c) => c.work.id === round.winner);
       const total = (round.votes ?? []).reduce((a, b) => a + b, 0);
-      result.textContent = winner
-        ? (total ? `The audience chose “${titleOf(winner.work)}”, with ${round.votes[winner.position]} of ${total} vote${total === 1 ? "" : "s"}. It now hangs at the end of the walls.`
-          : `Nobody voted, so the first picture goes on.`)
-        : "The round is over.";
+      const tie = round.tie ?? [];
+      const n = winner ? round.votes[winner.position] : 0;
+      const numbers = tie.map((p) => p + 1);
+      const tiedWords = numbers.length ? `${numbers.slice(0, -1).join(", ")} and ${numbers.at(-1)}` : "";
+      result.textContent = !winner ? "The round is over."
+        : !total ? "Nobody voted, so the first picture goes on."
+        : tie.length ? `A tie: pictures ${tiedWords} had ${n} vote${n === 1 ? "" : "s"} each. ${round.tie_rule ?? ""} “${titleOf(winner.work)}” goes on and now hangs at the end of the walls.`
+        : `The audience chose “${titleOf(winner.work)}”, with ${n} of ${total} vote${total === 1 ? "" : "s"}. It now hangs at the end of the walls.`;
     }
     const list = document.createElement("ol");
     list.className = "candidates";
@@ -100,7 +104,8 @@ export function roundPanel(panel, { vote }) {
         const n = round.votes?.[c.position] ?? 0;
         const count = document.createElement("p");
         count.className = "votes num";
-        count.textContent = `${n} vote${n === 1 ? "" : "s"}${c.work.id === round.winner ? " · winner" : ""}`;
+        const tiedHere = (round.tie ?? []).includes(c.position);
+        count.textContent = `${n} vote${n === 1 ? "" : "s"}${c.work.id === round.winner ? (tiedHere ? " · winner of the tie" : " · winner") : (tiedHere ? " · tied" : "")}`;
         li.append(count);
       } else {
         const button = document.createElement("button");
@@ -113,14 +118,15 @@ export function roundPanel(panel, { vote }) {
         button.addEventListener("click", async () => {
           say(null);
           try {
-            await vote(round.number, c.position);
+            const answer = await vote(round.number, c.position);
             voted.set(round.number, c.position);
             for (const b of panel.querySelectorAll("[data-vote]")) {
               const me = Number(b.dataset.vote) === c.position;
               b.setAttribute("aria-pressed", String(me));
               b.textContent = me ? "Your vote" : `Vote for ${Number(b.dataset.vote) + 1}`;
             }
-            say("Thank you: your vote is in.", "info");
+            say(answer?.changed ? `Your vote is now for picture ${c.position + 1}.`
+              : "Thank you: your vote is in. You can change it until the round ends.", "info");
           } catch (error) {
             say(error.message);
           }

@@ -104,9 +104,29 @@ function glideToTour(ex) {
   if (li) li.scrollIntoView({ behavior: reducedMotion() ? "auto" : "smooth", block: "center" });
 }
 
-const round = roundPanel($("[data-round]"), {
-  vote: (number, position) => follower.request({ type: "vote", round: number, candidate: position }),
-});
+// A vote goes over HTTP, not the socket: a visitor without an account votes by their
+// session, which only a response can start (reading the page starts none).
+async function castVote(number, position) {
+  let response;
+  try {
+    response = await fetch(`/exhibitions/${encodeURIComponent(initial.exhibition.slug)}/vote/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Accept": "application/json",
+        "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content ?? "",
+      },
+      body: new URLSearchParams({ round: String(number), candidate: String(position) }),
+    });
+  } catch {
+    throw new Error("Mendel cannot be reached. Check your connection and try again.");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(data?.error ?? "Your vote did not go through. Reload the page and try again.");
+  return data;
+}
+
+const round = roundPanel($("[data-round]"), { vote: castVote });
 
 const bar = liveBar({
   reactions: initial.reactions,

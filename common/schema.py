@@ -55,7 +55,7 @@ def error_response(description: str) -> OpenApiResponse:
 
 def whole_number_parameter(name: str, default: int, low: int, high: int,
                            description: str = "") -> OpenApiParameter:
-    """A query parameter read with ``breeding.api.int_param(request, name, default, low, high)``."""
+    """A query parameter read with ``common.params.int_param(request, name, default, low, high)``."""
     return OpenApiParameter(name, {"type": "integer", "minimum": low, "maximum": high},
                             default=default, description=description)
 
