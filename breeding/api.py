@@ -4,6 +4,7 @@ in ``breeding.serializers``, what they look up in ``breeding.lookups``, the fami
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -21,7 +22,7 @@ from breeding.lookups import (
     usable,
     visible_creation,
 )
-from breeding.models import MAX_LINEAGE_DEPTH, Gene, Space, Visibility
+from breeding.models import MAX_LINEAGE_DEPTH, Creation, Gene, Space, Visibility
 from breeding.serializers import (
     ChildrenIn,
     CreationSerializer,
@@ -188,14 +189,23 @@ class Restore(APIView):
 
 
 class MyCreations(APIView):
-    """The logged-in breeder's library: drafts and kept works, newest first."""
+    """The logged-in breeder's library: drafts and kept works, newest first. A picker pages
+    through it with ``before`` (the last work it shows) and ``limit``, and finds a work by
+    its title with ``q``."""
 
     permission_classes = [permissions.IsAuthenticated]
+    max_limit = 200
 
     @extend_schema(
         parameters=[
             OpenApiParameter("space", str, description="Only works of this space (its slug)."),
             OpenApiParameter("visibility", str, enum=Visibility.values),
+            OpenApiParameter("q", {"type": "string", "maxLength": 100},
+                             description="Only works whose title contains this."),
+            OpenApiParameter("before", str, description="Only works listed after this one of yours "
+                                                        "(its id): the next page."),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": max_limit},
+                             description=f"Works in the answer (default and most {max_limit})."),
         ],
         responses=CreationSerializer(many=True),
     )
@@ -207,7 +217,18 @@ class MyCreations(APIView):
             if visibility not in Visibility.values:
                 raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
             qs = qs.with_visibility(visibility)
-        return Response(serialize(qs[:200], request.user))
+        if query := request.query_params.get("q", "").strip():
+            if len(query) > 100:
+                raise ValidationError({"q": ["must be at most 100 characters."]})
+            qs = qs.filter(title__icontains=query)
+        if before := request.query_params.get("before"):
+            # one's own works only, removed ones too: a page's last work may be discarded since
+            mark = Creation.objects.filter(owner=request.user, public_id=before[:16]).only("created").first()
+            if mark is None:
+                raise ValidationError({"before": ["must be the id of one of your works."]})
+            qs = qs.filter(Q(created__lt=mark.created) | Q(created=mark.created, id__lt=mark.pk))
+        limit = int_param(request, "limit", self.max_limit, 1, self.max_limit)
+        return Response(serialize(qs[:limit], request.user))
 
 
 class Lineage(APIView):

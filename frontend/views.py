@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
@@ -50,7 +51,7 @@ from breeding.videos import files_of
 from common import names
 from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
-from frontend.lineage import MAX_ROW, MAX_ROW_WIDE, layout
+from frontend.lineage import layout
 from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
@@ -210,7 +211,7 @@ def lineage_page(request, public_id):
     removed = sum(1 for tree in (up, down) for n in tree["nodes"] if n.get("removed"))
     if not show_removed:
         up, down = _without_removed(up), _without_removed(down)
-    tree = layout(up, down, MAX_ROW_WIDE if wide else MAX_ROW)
+    tree = layout(up, down, wide)
 
     def link(**change) -> str:
         query = {"wide": "1" if wide else "", "removed": "1" if show_removed else "", **change}
@@ -443,34 +444,46 @@ def pluralize(count: int) -> str:
 
 
 def _quoted(creation: Creation | None, viewer_pk: int) -> str:
-    """A parent's title for its child's caption, if the breeder may know it."""
+    """A parent's title for its child's caption, if the breeder may know it ("" for a work
+    without a title)."""
     if creation is None or creation.is_removed:
-        return "a removed work"
+        return _("a removed work")
     if not creation.visible_to(viewer_pk):
-        return "a hidden work"
-    return f"“{creation.title}”" if creation.title else "an untitled work"
+        return _("a hidden work")
+    return _("“%(title)s”") % {"title": creation.title} if creation.title else ""
 
 
 def describe(creation: Creation) -> str:
-    """What a draft is, for its caption: "Child of “Rose Tide”", "Random draw"..."""
+    """What a draft is, for its caption: its own title if it has one, else where it came
+    from: "Child of “Rose Tide”", "Random draw"... Untitled parents are not named ("Child
+    of an untitled work" told nothing, and said it of every draft): the caption's second
+    line says the space and when instead."""
+    if creation.title:
+        return creation.title
     parents = [link.parent for link in creation.parent_links.all()]
     owner = creation.owner_id
+    names = [_quoted(p, owner) for p in parents]
     match creation.origin:
         case Origin.RANDOM:
-            return "Random draw"
+            return _("Random draw")
         case Origin.UPLOAD:
-            return "From an upload"
+            return _("From an upload")
+        case Origin.EDIT if names and names[0]:
+            return _("Edit of %(parent)s") % {"parent": names[0]}
         case Origin.EDIT:
-            return f"Edit of {_quoted(parents[0] if parents else None, owner)}"
-        case Origin.CROSS if len(parents) == 2:
-            return f"Cross of {_quoted(parents[0], owner)} and {_quoted(parents[1], owner)}"
+            return _("Gene edit")
+        case Origin.CROSS if len(names) == 2 and any(names):
+            return _("Cross of %(first)s and %(second)s") % {
+                "first": names[0] or _("an untitled work"), "second": names[1] or _("an untitled work")}
         case Origin.CROSS:
-            return f"Cross of {len(parents)} works"
+            return _("Cross of %(count)d works") % {"count": len(parents)}
+        case _ if names and names[0]:
+            return _("Child of %(parent)s") % {"parent": names[0]}
         case _:
-            return f"Child of {_quoted(parents[0] if parents else None, owner)}"
+            return _("Child")
 
 
 def _library_item(creation: Creation) -> dict:
     draft = creation.is_draft
     return {**work(creation), "visibility": creation.visibility, "draft": draft,
-            "about": describe(creation) if draft else ""}
+            "about": describe(creation) if draft else "", "when": creation.created}

@@ -125,6 +125,36 @@ def test_the_library_lists_only_the_owners_creations(as_alice, as_bob, space):
     assert as_alice.get("/api/creations/?visibility=public").json() == []
 
 
+def test_the_library_pages_with_before_and_limit_and_finds_titles_with_q(as_alice, alice, as_bob, space):
+    made = [random_one(as_alice) for _ in range(5)]  # newest last
+    theirs = random_one(as_bob)
+    ids = [c["id"] for c in reversed(made)]  # as the library lists them: newest first
+    first = as_alice.get("/api/creations/?limit=2").json()
+    assert [c["id"] for c in first] == ids[:2]
+    second = as_alice.get(f"/api/creations/?limit=2&before={ids[1]}").json()
+    assert [c["id"] for c in second] == ids[2:4]
+    assert [c["id"] for c in as_alice.get(f"/api/creations/?before={ids[3]}").json()] == ids[4:]
+    # the answer is the same list as without paging
+    assert first + second == as_alice.get("/api/creations/").json()[:4]
+    # a page's last work discarded meanwhile still marks the place
+    Creation.objects.filter(public_id=ids[1]).update(removed_at=Creation.objects.get(public_id=ids[1]).created)
+    assert [c["id"] for c in as_alice.get(f"/api/creations/?limit=2&before={ids[1]}").json()] == ids[2:4]
+
+    Creation.objects.filter(public_id=ids[2]).update(title="Harbour at Dusk")
+    Creation.objects.filter(public_id=ids[4]).update(title="Dusk, again")
+    found = as_alice.get("/api/creations/?q=dusk").json()
+    assert [c["id"] for c in found] == [ids[2], ids[4]]
+    assert as_alice.get("/api/creations/?q=harbour&limit=1").json()[0]["title"] == "Harbour at Dusk"
+
+    # bad paging is a sentence naming the parameter, never someone else's work as a mark
+    for query, field in [(f"before={theirs['id']}", "before"), ("before=nosuchwork", "before"),
+                         ("limit=0", "limit"), ("limit=201", "limit"), ("limit=two", "limit"),
+                         ("q=" + "x" * 101, "q")]:
+        response = as_alice.get(f"/api/creations/?{query}")
+        assert response.status_code == 400, query
+        assert field in json.dumps(response.json()), (query, response.json())
+
+
 # -- errors -------------------------------------------------------------------------
 
 

@@ -38,6 +38,21 @@ def test_the_library_says_what_each_draft_is(client, space, alice, bob):
     assert "Bob&#x27;s secret" not in html and "Draft</span>" not in html
 
 
+def test_a_drafts_caption_never_reads_child_of_an_untitled_work(client, space, alice):
+    untitled = actions.do_random(alice, space, 2, seed=1)
+    child = actions.do_children(alice, untitled[0], 1, 0.3, seed=2)[0]
+    named = actions.do_update(actions.do_children(alice, untitled[0], 1, 0.3, seed=3)[0], title="Night Fern")
+    actions.do_cross(alice, [actions.ParentWeight(untitled[0], 1, 1), actions.ParentWeight(untitled[1], 1, 1)])
+    client.force_login(alice)
+    html = client.get("/library/?state=drafts").content.decode()
+    assert "untitled work" not in html
+    # its own title if it has one, else what it is; then its space and when it was made
+    assert captions(html) == ["Cross of 2 works", "Night Fern", "Child", "Random draw", "Random draw"]
+    abouts = re.findall(r'<span class="about">([^<]+)</span>', html)
+    assert len(abouts) == 5 and all(re.fullmatch(r"abstract · 0\xa0minutes ago", a) for a in abouts), abouts
+    assert child.public_id in html and named.public_id in html
+
+
 def test_a_bulk_discard_can_be_undone(client, space, alice):
     drafts = actions.do_random(alice, space, 3, seed=1)
     client.force_login(alice)

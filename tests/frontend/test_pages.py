@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from breeding import actions
 from breeding.models import Creation, Origin, Visibility
-from frontend.lineage import MAX_ROW, layout
+from frontend.lineage import BLOCK_COLS, MAX_ROW, TILE, layout
 from gallery.actions import do_like
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +239,33 @@ def test_a_wide_family_folds_into_a_more_node():
     assert len(tree.edges) == 1 + MAX_ROW  # the "+N" node is joined once
     root = rows[0][0]
     assert abs(root.cx - tree.width / 2) < 1  # centred
+
+
+def test_an_unfolded_wide_generation_is_a_grid_of_siblings_joined_once():
+    def node(i, generation):
+        return {"id": f"n{i}", "generation": generation, "images": {"256": f"/{i}", "1024": f"/{i}L"}}
+
+    # 56 children of the work, two of which have a child each
+    down = {"nodes": [node(0, 0)] + [node(i, 1) for i in range(1, 57)] + [node(100, 2), node(101, 2)],
+            "links": [{"child": f"n{i}", "parent": "n0"} for i in range(1, 57)]
+            + [{"child": "n100", "parent": "n5"}, {"child": "n101", "parent": "n9"}]}
+    up = {"nodes": [node(0, 0)], "links": []}
+    tree = layout(up, down, wide=True)
+    by_id = {n.id: n for n in tree.nodes}
+    assert len(tree.nodes) == 59 and not any(n.more for n in tree.nodes)
+    [block] = tree.blocks
+    assert len(block.members) == 56 and (block.cols, block.lines) == (BLOCK_COLS, 7)
+    assert tree.width <= BLOCK_COLS * (TILE + 28) + 100  # not 56 pictures wide
+    # one connector from the work to the block, one from under the block to each grandchild
+    assert len(tree.edges) == 3
+    starts = sorted(tuple(map(float, e.path[1:].split(" ")[0].split(","))) for e in tree.edges)
+    assert starts[0] == (by_id["n0"].cx, by_id["n0"].y + TILE)
+    assert {s for s in starts[1:]} == {(by_id["n5"].cx, block.y + block.height), (by_id["n9"].cx, block.y + block.height)}
+    assert by_id["n100"].y > block.y + block.height  # the next generation under the block
+    assert by_id["n100"].large == "/100L"
+    # folded, the same family is one row of seven, as before
+    folded = layout(up, down)
+    assert folded.blocks == [] and sum(n.row == 1 for n in folded.nodes) == MAX_ROW
 
 
 def test_kin_in_one_generation_are_joined_by_an_arc_above():

@@ -66,10 +66,121 @@ def test_at_1366_by_768_the_picture_tools_keep_and_drafts_are_seen_together(make
     # the page itself did not scroll under the wheel, and the drafts never lie under the tools
     assert page.evaluate("() => scrollY") == 0
     tools, strip = box(page, ".tools"), box(page, ".filmstrip")
-    assert tools["y"] + tools["height"] <= strip["y"]
+    assert tools["y"] + tools["height"] <= strip["y"] or strip["x"] + strip["width"] <= tools["x"]
     assert box(page, "[data-current]")["height"] >= 380  # the picture still leads
     page.get_by_role("tab", name="Children").click()
     page.screenshot(path=tmp_path / "studio-1366.png")  # to look at
+    assert page.problems == []
+
+
+def in_sight(page, selector) -> list[str]:
+    """What of ``selector`` is not wholly seen: outside the viewport, or outside the visible
+    area of the scroll box that holds it (the tools panel)."""
+    return page.eval_on_selector_all(selector, """els => els.flatMap(e => {
+        const r = e.getBoundingClientRect();
+        const boxes = [{top: 0, left: 0, bottom: innerHeight, right: innerWidth}];
+        for (let p = e.parentElement; p; p = p.parentElement) {
+            const s = getComputedStyle(p);
+            if (/(auto|scroll|hidden)/.test(s.overflowY + s.overflowX)) boxes.push(p.getBoundingClientRect());
+        }
+        const out = boxes.some(b => r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5
+                                    || r.left < b.left - 0.5 || r.right > b.right + 0.5);
+        return r.height === 0 || out ? [`${e.dataset.id ?? e.textContent.trim()}: ${Math.round(r.top)}-${Math.round(r.bottom)}`] : [];
+    })""")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, {"width": 1280, "height": 720}], ids=["1366x768", "1280x720"])
+def test_everything_a_breed_or_a_cross_makes_is_in_sight_without_scrolling(make_server, chromium, viewport):
+    seed_space_and_genes()
+    base = make_server()
+    page = open_studio(chromium, base, "lin", viewport)
+    first = breed(page)
+    page.get_by_role("button", name="More children").click()
+    expect(page.locator("[data-children] .draft-tile")).to_have_count(16)
+    loaded(page, "[data-children] img")
+    assert in_sight(page, "[data-children] .draft-tile") == []
+    assert in_sight(page, "[data-breed], [data-more]") == []
+    # a third batch: the panel shows the latest two, the first batch stays in the drafts
+    page.get_by_role("button", name="More children").click()
+    expect(page.locator(f'[data-children] [data-id="{first[0]}"]')).to_have_count(0)
+    expect(page.locator("[data-children] .draft-tile")).to_have_count(16)
+    expect(page.locator(f'[data-drafts] [data-id="{first[0]}"]')).to_have_count(1)
+    assert in_sight(page, "[data-children] .draft-tile") == []
+
+    # a cross of three parents: its four results, under the parents and the controls
+    children = page.eval_on_selector_all("[data-children] .draft-tile", "els => els.map(e => e.dataset.id)")
+    for child in children[:2]:
+        page.get_by_role("tab", name="Children").click()
+        page.locator(f'[data-children] [data-id="{child}"] a').focus()
+        page.keyboard.press("+")
+    page.get_by_role("tab", name="Cross").click()
+    page.get_by_role("button", name="Cross 3 parents").click()
+    expect(page.locator("[data-cross-results] .draft-tile")).to_have_count(4)
+    loaded(page, "[data-cross-results] img")
+    assert in_sight(page, "[data-cross-results] .draft-tile") == []
+    assert in_sight(page, "[data-cross], [data-mutation]") == []
+    # nothing was scrolled to get there: not the page, not the panel
+    assert page.evaluate("() => [scrollY, document.querySelector('.tools').scrollTop]") == [0, 0]
+    assert page.problems == []
+
+
+def test_on_a_phone_the_picture_stays_in_view_targets_are_large_and_no_key_hints(make_server, chromium):
+    seed_space_and_genes()
+    base = make_server()
+    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    sign_up(page, base, "mo")
+    page.get_by_role("button", name="Make a random picture in the abstract space").click()
+    page.wait_for_url(re.compile(r"/studio/\w+/$"))
+    loaded(page, "[data-current]")
+    breed(page)
+    # the sliders of the genes, scrolled to as a thumb would: the picture is still seen
+    page.get_by_role("tab", name="Genes").tap()
+    slider = page.locator("#gene-shape")
+    page.evaluate("() => document.querySelector('#gene-shape').scrollIntoView({block: 'end'})")
+    picture, knob = box(page, "[data-current]"), slider.bounding_box()
+    assert picture["y"] >= 0 and picture["height"] >= 300, picture
+    assert picture["y"] + picture["height"] <= knob["y"] <= PHONE["height"] - knob["height"], (picture, knob)
+    page.evaluate("() => scrollTo(0, document.body.scrollHeight)")  # down to the drafts
+    picture = box(page, "[data-current]")
+    assert picture["y"] >= 0 and picture["y"] + picture["height"] <= PHONE["height"]
+    # every control a finger uses is at least 44 px each way
+    small = page.eval_on_selector_all(
+        ".draft-tile button, .tools button:not([hidden]), .tools select, [data-keep-current]",
+        """els => els.filter(e => e.getClientRects().length).map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+                    .filter(([, r]) => r.width < 44 || r.height < 44).map(([t, r]) => `${t}: ${r.width}x${r.height}`)""")
+    assert small == []
+    # three buttons side by side on a draft, none over another
+    buttons = [page.locator(".filmstrip .draft-tile").first.locator("button").nth(i).bounding_box() for i in range(3)]
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(buttons, buttons[1:], strict=False))
+    # no keys to press on a phone: the hint is not shown
+    expect(page.locator("#tile-keys")).to_be_hidden()
+    assert page.problems == []
+    context.close()
+
+
+def test_add_this_picture_never_doubles_a_keyframe(make_server, chromium):
+    seed_space_and_genes()
+    base = make_server()
+    page = open_studio(chromium, base, "nan", DESKTOP)
+    first = studio_id(page)
+    children = breed(page)
+    page.get_by_role("tab", name="Animate").click()
+    keyframes = page.locator("[data-keyframes] .keyframe")
+    expect(keyframes).to_have_count(1)
+    # the picture open is the first keyframe already: adding it again says so
+    page.get_by_role("button", name="Add this picture").click()
+    expect(page.get_by_text("This picture is already the last keyframe.")).to_be_visible()
+    expect(keyframes).to_have_count(1)
+    # another picture is added once, however often it is asked for
+    page.locator(f'[data-children] [data-id="{children[0]}"] a').evaluate("a => a.click()")
+    page.wait_for_url(f"{base}/studio/{children[0]}/")
+    for _ in range(2):
+        page.get_by_role("button", name="Add this picture").click()
+    expect(keyframes).to_have_count(2)
+    assert [keyframes.nth(i).get_attribute("data-id") for i in range(2)] == [first, children[0]]
     assert page.problems == []
 
 

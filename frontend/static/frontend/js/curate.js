@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { followExhibition, statusBadge, titleOf } from "./exhibition-live.js";
 import { roundPanel } from "./exhibition-round.js";
 import { showError, toast } from "./toast.js";
+import { caption, worksPages } from "./works.js";
 
 const initial = JSON.parse(document.getElementById("exhibition-state").textContent);
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -194,54 +195,68 @@ function markResults(ex) {
   }
 }
 
-async function search(q) {
+// Pages of the search: twelve at a time, "More results" for the next.
+const moreResults = $("[data-more-results]");
+let searching = 0;
+let nextResults = null;
+
+function resultTile(work) {
+  const tile = document.createElement("figure");
+  tile.className = "tile result";
+  const img = document.createElement("img");
+  img.src = work.images["256"];
+  img.width = 256;
+  img.height = 256;
+  img.alt = `${titleOf(work)} by ${work.owner}`;
+  img.loading = "lazy";
+  const figcaption = document.createElement("figcaption");
+  const add = button("Add", async () => {
+    add.disabled = true;
+    try {
+      await send({ type: "add", work: work.id });
+      toast(`Hung “${titleOf(work)}” at the end of the walls.`, { timeout: 2500 });
+    } catch {
+      add.disabled = false;
+    }
+  }, { className: "button small", aria: `Add ${titleOf(work)}` });
+  add.dataset.add = work.id;
+  figcaption.append(caption(work), add);
+  tile.append(img, figcaption);
+  return tile;
+}
+
+async function showResults(mine, q) {
   results.setAttribute("aria-busy", "true");
+  moreResults.disabled = true;
   let page;
   try {
-    page = await api("GET", `/api/gallery/?limit=12&q=${encodeURIComponent(q)}`);
+    page = await nextResults();
   } catch (error) {
-    showError(error);
+    if (mine === searching) showError(error);
     return;
   } finally {
     results.removeAttribute("aria-busy");
+    moreResults.disabled = false;
   }
-  results.replaceChildren();
-  if (!page.results.length) {
+  if (mine !== searching) return;  // a newer search was asked for meanwhile
+  results.append(...page.items.map(resultTile));
+  moreResults.hidden = page.done;
+  if (!results.children.length) {
     const none = document.createElement("p");
     none.className = "muted";
     none.textContent = q ? `No public work has “${q}” in its title.` : "The gallery has no public works yet.";
     results.append(none);
     return;
   }
-  for (const work of page.results) {
-    const tile = document.createElement("figure");
-    tile.className = "tile result";
-    const img = document.createElement("img");
-    img.src = work.images["256"];
-    img.width = 256;
-    img.height = 256;
-    img.alt = `${titleOf(work)} by ${work.owner}`;
-    img.loading = "lazy";
-    const caption = document.createElement("figcaption");
-    const name = document.createElement("span");
-    name.className = "title";
-    name.textContent = titleOf(work);
-    const add = button("Add", async () => {
-      add.disabled = true;
-      try {
-        await send({ type: "add", work: work.id });
-        toast(`Hung “${titleOf(work)}” at the end of the walls.`, { timeout: 2500 });
-      } catch {
-        add.disabled = false;
-      }
-    }, { className: "button small", aria: `Add ${titleOf(work)}` });
-    add.dataset.add = work.id;
-    caption.append(name, add);
-    tile.append(img, caption);
-    results.append(tile);
-  }
   markResults(follower.live.ex);
 }
+
+function search(q) {
+  nextResults = worksPages("gallery", { q, limit: 12 });
+  results.replaceChildren();
+  return showResults(++searching, q);
+}
+moreResults.addEventListener("click", () => showResults(searching, $("[data-search]").elements.q.value.trim()));
 
 $("[data-search]").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -7,9 +7,18 @@ if (frame && svg) {
   const width = svg.viewBox.baseVal.width;
   const height = svg.viewBox.baseVal.height;
   let scale = 1;
+  // Thumbnails are 256 px renders in 96 px squares: zoomed further than they hold (on this
+  // screen's pixels), each takes its 1024 px render instead of magnifying blur.
+  const TILE = 96;
+  const THUMB = 256;
+  let sharp = false;
   const apply = () => {
     svg.setAttribute("width", String(Math.round(width * scale)));
     svg.setAttribute("height", String(Math.round(height * scale)));
+    if (!sharp && scale * TILE * devicePixelRatio > THUMB) {
+      sharp = true;
+      for (const image of svg.querySelectorAll("image[data-large]")) image.setAttribute("href", image.dataset.large);
+    }
   };
   const zoom = (factor) => {
     const cx = (frame.scrollLeft + frame.clientWidth / 2) / scale;

@@ -6,6 +6,11 @@ import { showError, toast } from "../toast.js";
 
 const MAX_KEYFRAMES = 16;
 
+// New sentences of this tab, in one place (for a translation catalogue).
+const TEXT = {
+  alreadyLast: "This picture is already the last keyframe. Open or pick another picture to add it.",
+};
+
 export function setupAnimate(store, { panel, pick, space, announce }) {
   const $ = (selector) => panel.querySelector(selector);
   const list = $("[data-keyframes]");
@@ -84,6 +89,12 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
   }
 
   function add(item) {
+    // the same picture twice in a row is a still, not a step (and the first keyframe is
+    // the picture open when the studio opened: "Add this picture" would double it)
+    if (keyframes().at(-1)?.id === item.id) {
+      toast(TEXT.alreadyLast);
+      return;
+    }
     if (keyframes().length >= MAX_KEYFRAMES) {
       toast(`A video takes at most ${MAX_KEYFRAMES} keyframes.`, { kind: "error" });
       return;

@@ -4,6 +4,9 @@ import { showError } from "../toast.js";
 import { placeholders, removeSlots, renderTiles } from "./tiles.js";
 
 const BATCH = 8;
+// The panel shows the latest two batches: what was made is always in sight, and older
+// children stay in the drafts strip.
+const SHOWN = 16;
 
 export function setupChildren(store, { panel, announce }) {
   const chaos = panel.querySelector("[data-chaos]");
@@ -32,6 +35,8 @@ export function setupChildren(store, { panel, announce }) {
   async function breed(append) {
     const { current } = store.get();
     breedButton.disabled = moreButton.disabled = true;
+    const shown = store.get().children;
+    if (append && shown.length + BATCH > SHOWN) store.set({ children: shown.slice(shown.length + BATCH - SHOWN) });
     const slots = placeholders(row, BATCH, { append });
     // On a phone the children grow below the fold: bring the first of them into view.
     slots[0].scrollIntoView({ block: "nearest", behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });

@@ -1,0 +1,69 @@
+// Pages of works to choose from (the studio's pickers, the curator's search): your library
+// or the public gallery, found by title, one page after another.
+import { api } from "./api.js";
+
+export const PAGE = 48;
+
+// Every sentence this module shows, in one place (for a translation catalogue).
+export const TEXT = {
+  untitled: "Untitled",
+  by: (owner) => `by ${owner}`,
+  visibility: { draft: "draft", private: "only you", unlisted: "with the link", public: "public" },
+};
+
+// A reader of one list: each call brings its next page, ``{ items, done }``. ``source`` is
+// "library" (``/api/creations/``, paged by ``before``) or "gallery" (``/api/gallery/``, by
+// its cursor). Videos are left out: pickers take pictures.
+export function worksPages(source, { space = "", q = "", limit = PAGE } = {}) {
+  let before = "";
+  let next = "";
+  let done = false;
+  return async function nextPage() {
+    if (done) return { items: [], done };
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (space) params.set("space", space);
+    if (q) params.set("q", q);
+    if (source === "library") {
+      if (before) params.set("before", before);
+      const items = await api("GET", `/api/creations/?${params}`);
+      done = items.length < limit;
+      before = items.at(-1)?.id ?? before;
+      return { items: items.filter((item) => item.origin !== "video"), done };
+    }
+    params.set("kind", "pictures");
+    // the next page's address, as a path of this site (the answer gives it absolute)
+    const url = next || `/api/gallery/?${params}`;
+    const page = await api("GET", url);
+    next = page.next ? (({ pathname, search }) => pathname + search)(new URL(page.next, location.href)) : "";
+    done = !next;
+    return { items: page.results, done };
+  };
+}
+
+// "3 minutes ago", in the page's language.
+export function ago(iso) {
+  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
+  const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+  for (const [unit, size] of [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]]) {
+    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+  }
+  return format.format(0, "second");
+}
+
+// A work's caption: its title (or "Untitled"), and who made it or, for one's own, who
+// sees it and when it was made.
+export function caption(item, { mine = false } = {}) {
+  const box = document.createElement("span");
+  box.className = "work-caption";
+  const title = document.createElement("span");
+  title.className = "title";
+  title.textContent = item.title || TEXT.untitled;
+  title.title = title.textContent;
+  const about = document.createElement("span");
+  about.className = "about";
+  about.textContent = mine
+    ? [TEXT.visibility[item.visibility] ?? item.visibility, item.created ? ago(item.created) : ""].filter(Boolean).join(" · ")
+    : TEXT.by(item.owner);
+  box.append(title, about);
+  return box;
+}
