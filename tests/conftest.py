@@ -66,6 +66,21 @@ def _fresh_lists(settings):
 
 
 @pytest.fixture
+def one_minute(monkeypatch):
+    """Per-minute limits count in one window for the whole test: a test that spends a budget
+    and then checks that the next request is refused must not see the minute turn between
+    the two (on a slow machine it once did). The clock of ``breeding.limits`` stands still
+    half-way through a minute."""
+    import time
+    import types
+
+    from breeding import limits
+
+    frozen = time.time() // 60 * 60 + 30
+    monkeypatch.setattr(limits, "time", types.SimpleNamespace(time=lambda: frozen))
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.org", "correct horse 1")
 

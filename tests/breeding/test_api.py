@@ -269,7 +269,8 @@ def test_breeding_needs_an_account(api, space):
     assert response.json() == {"error": "Log in first: this needs an account."}
 
 
-def test_breeding_is_budgeted_per_picture_made_with_a_retry_time(as_alice, settings, space):
+def test_breeding_is_budgeted_per_picture_made_with_a_retry_time(as_alice, settings, space,
+                                                                 one_minute):
     settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0  # some eighty pictures at the eager 256 px
     made = 0
     for _ in range(60):  # eight pictures a request: a budget of a few dozen is spent soon

@@ -23,7 +23,7 @@ def public_work(owner, space, seed=1):
 
 
 def test_previews_are_at_most_1024_px_and_draw_from_the_breeding_budget(as_alice, settings, space,
-                                                                        warm_gene):
+                                                                        warm_gene, one_minute):
     settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0
     source = as_alice.post("/api/spaces/abstract/random/", {"n": 1}, format="json").json()[0]
     url = f"/api/creations/{source['id']}/preview/"
@@ -50,7 +50,7 @@ def test_previews_are_at_most_1024_px_and_draw_from_the_breeding_budget(as_alice
         "(2 seconds of computing). Try again in ")
 
 
-def test_visitors_pay_only_for_new_pictures_per_address(alice, space, settings):
+def test_visitors_pay_only_for_new_pictures_per_address(alice, space, settings, one_minute):
     settings.RENDER_BUDGET_ANON_CPU_S_PER_MIN = 2.0
     works = [public_work(alice, space, seed) for seed in range(1, 9)]
     visitor = APIClient(REMOTE_ADDR="203.0.113.7")
@@ -78,7 +78,8 @@ def test_visitors_pay_only_for_new_pictures_per_address(alice, space, settings):
     assert breeder.get(picture.format(128)).status_code == 200
 
 
-def test_a_render_is_charged_what_it_measured_not_what_it_was_estimated(alice, space, settings):
+def test_a_render_is_charged_what_it_measured_not_what_it_was_estimated(alice, space, settings,
+                                                                       one_minute):
     """The estimate only lets a request in: a space whose pictures cost far more than it says
     (here its estimate is a thousandth of a second) is charged by measurement all the same."""
     settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0

@@ -199,7 +199,8 @@ def test_the_picture_lookup_gives_its_connection_back_to_the_pool(alice, space):
 # -- downloads: PNG -------------------------------------------------------------------
 
 
-def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(alice, bob, space, settings):
+def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(alice, bob, space, settings,
+                                                                           one_minute):
     settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0  # some 1024 px pictures, a few 2048 px ones
     work = actions.do_random(alice, space, 1, seed=31)[0]
     png = images.url("abstract", work.latent_sha, 1024, "png")

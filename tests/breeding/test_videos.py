@@ -430,7 +430,7 @@ def test_a_keyframe_made_private_during_the_render_fails_the_video(as_bob, alice
     assert as_bob.get(f"/r/abstract/{shared[1].latent_sha}/256.webp").status_code == 404
 
 
-def test_a_preview_is_charged_the_cpu_it_measured(as_alice, alice, space, settings):
+def test_a_preview_is_charged_the_cpu_it_measured(as_alice, alice, space, settings, one_minute):
     """Issue #24: a preview's cost is its planning, rendering and encoding, far more than
     its frames' area; the budget counts it in measured CPU seconds and is spent soon."""
     settings.RENDER_BUDGET_CPU_S_PER_MIN = 2.0
