@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -55,8 +54,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breeding.events import send_to_user
-from breeding.limits import in_words, take
+from breeding.limits import count, in_words, take
 from common.errors import Refused
+from common.numbers import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -317,13 +317,13 @@ class Job(models.Model):
 
     def scratch(self) -> Path:
         """A folder of this job's own for files in between, made empty."""
-        folder = scratch_root() / f"{self._meta.model_name}-{self.pk}"
         self.clean_scratch()
+        folder = scratch_of(type(self), self.pk)
         folder.mkdir(parents=True)
         return folder
 
     def clean_scratch(self) -> None:
-        shutil.rmtree(scratch_root() / f"{self._meta.model_name}-{self.pk}", ignore_errors=True)
+        shutil.rmtree(scratch_of(type(self), self.pk), ignore_errors=True)
 
 
 class Ticket:
@@ -354,14 +354,10 @@ class Ticket:
 
 
 def _give_back(key: str | None, window_s: int = RESERVATION_S) -> None:
-    """Undo a ``take`` of 1 for ``key`` (in its current window)."""
-    if key is None:
-        return
-    name = f"limit:{key}:{int(time.time() // window_s)}"
-    try:
-        caches["default"].decr(name, 1)
-    except ValueError:  # its window ended meanwhile: nothing left to give back
-        pass
+    """Undo a ``take`` of 1 for ``key`` (in its current window: once that has ended,
+    nothing is left to give back)."""
+    if key is not None:
+        count(key, -1, window_s)
 
 
 class Progress:
@@ -415,6 +411,11 @@ def scratch_root() -> Path:
     return Path(settings.JOB_SCRATCH_DIR)
 
 
+def scratch_of(kind: type[Job], pk: int) -> Path:
+    """The scratch folder of one job: ``<JOB_SCRATCH_DIR>/<kind>-<pk>``."""
+    return scratch_root() / f"{kind._meta.model_name}-{pk}"
+
+
 def sweep_scratch() -> int:
     """Empty the scratch folders of jobs that are not running (a killed worker's, or one
     whose row is gone); how many were removed."""
@@ -424,11 +425,11 @@ def sweep_scratch() -> int:
     models_by_name = {kind._meta.model_name: kind for kind in KINDS.values()}
     removed = 0
     for folder in root.iterdir():
-        name, _dash, pk = folder.name.rpartition("-")
-        kind = models_by_name.get(name)
-        if kind is None or not pk.isascii() or not pk.isdigit():
+        name, _dash, digits = folder.name.rpartition("-")
+        kind, pk = models_by_name.get(name), whole_number(digits)
+        if kind is None or pk is None:
             continue
-        if not kind.objects.filter(pk=int(pk), status=kind.RUNNING).exists():
+        if not kind.objects.filter(pk=pk, status=kind.RUNNING).exists():
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
@@ -446,7 +447,7 @@ async def retry_stalled(manager, seconds_since_heartbeat: float) -> int:
             arguments = json.loads(arguments)
         pk = arguments.get(kind.TASK_ARG) if kind is not None else None
         if isinstance(pk, int):
-            shutil.rmtree(scratch_root() / f"{kind._meta.model_name}-{pk}", ignore_errors=True)
+            shutil.rmtree(scratch_of(kind, pk), ignore_errors=True)
         await manager.retry_job(job)
     return len(stalled)
 
