@@ -38,10 +38,10 @@ from breeding.genes import (  # noqa: E402
     MIN_EFFECT,
     MIN_RATIO,
     discover_candidates,
+    measures_of,
     selectivity,
 )
 from inference import get_space  # noqa: E402
-from inference.metrics import ATTRIBUTES  # noqa: E402
 
 #: Seed offsets of the fresh pictures (neither fitted nor validated on) and of the random
 #: pictures whose spread normalises their measures.
@@ -119,7 +119,8 @@ def main() -> int:
     # The kept genes again on fresh pictures: the held-out ones chose them, so their ratios
     # there lean high.
     randoms = space.render(space.sample(256, args.seed + SPREAD_SEED_OFFSET), args.size).numpy()
-    spread = np.array([[fn(image) for fn in ATTRIBUTES.values()] for image in randoms]).std(axis=0)
+    measures = measures_of(space)
+    spread = np.array([[fn(image) for fn in measures.values()] for image in randoms]).std(axis=0)
     fresh = space.sample(args.held_out, args.seed + FRESH_SEED_OFFSET)
     fresh_ratio = {
         g.slug: selectivity(space, g, fresh, spread, args.size)[0] for g in candidates if g.kept

@@ -103,6 +103,8 @@ def sync_spaces() -> list[Space]:
     rows = []
     for slug in space_slugs():
         space = get_space(slug)
+        # Coarse, middle and fine rows (StyleGAN spaces): crosses can weigh each.
+        groups = getattr(space, "groups", None)
         row, _ = Space.objects.update_or_create(
             slug=slug,
             defaults={
@@ -112,6 +114,7 @@ def sync_spaces() -> list[Space]:
                 "dim": space.dim,
                 "coarse_layers": space.coarse_layers,
                 "gaussian": space.prior == "gaussian",
+                "settings": {"groups": {name: list(rows) for name, rows in groups.items()}} if groups else {},
             },
         )
         rows.append(row)
@@ -147,6 +150,7 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 space=space,
                 latent=latent.flatten().tolist(),
                 latent_sha=sha,
+                version=space.version,
                 origin=origin,
                 seed=seed,
                 genes=genes or {},
@@ -157,7 +161,7 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
             )
             for sha, latent in zip(shas, latents, strict=True)
         ]
-        works_made.send(sender=Creation, works=works)
+        works_made.send(sender=Creation, works=works, parents=[p for p, _, _ in parents])
         made = Creation.objects.bulk_create(works)
         links = [
             Parentage(child=creation, parent=parent, content_weight=cw, style_weight=sw, position=i)

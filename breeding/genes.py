@@ -59,7 +59,7 @@ MIN_RATIO = 3.0
 MIN_CHANGE = 12.0
 #: Version of the discovery method, stored with the genes: a deployment whose genes were
 #: found by an older method finds them again at start-up (``breeding.tasks.ensure_genes``).
-DISCOVERY_VERSION = 2
+DISCOVERY_VERSION = 3
 #: The attributes that colour and shading decide, fitted on the style layers only; those of
 #: the layout, on the composition layers only. Any other attribute may use every layer.
 STYLE_ATTRIBUTES = frozenset({"brightness", "colourfulness", "warmth", "tint", "contrast"})
@@ -81,6 +81,10 @@ LABELS = {
     "grain": "Horizontal ↔ vertical grain",
     "light_right": "Light on the left ↔ right",
     "light_bottom": "Light at the top ↔ bottom",
+    "subject_size": "Small ↔ large",
+    "subject_tall": "Wide ↔ tall",
+    "subject_right": "Subject to the left ↔ right",
+    "subject_low": "Subject up ↔ down",
 }
 #: A coordinate of an attribute direction is kept if it exceeds this many robust standard
 #: deviations (1.4826 x the median absolute deviation) of the direction's coordinates.
@@ -113,6 +117,15 @@ class DiscoveredGene:
     change: float = float("nan")  # mean |pixel difference| between the ends, 0-255
     attribute: str = ""  # the attribute it moves ("" for a PCA gene that moves none alone)
     kept: bool = True  # passed every test (``discover_candidates`` returns the others too)
+
+
+def measures_of(space) -> dict[str, AttributeFn]:
+    """Every attribute a gene of ``space`` is measured by: the common ones
+    (``inference.metrics.ATTRIBUTES``), then those the space offers for its kind of picture
+    (``extra_attributes``: the subject's size, shape and place where pictures show one
+    subject on a plain ground). A space's own attributes are only checked and named, never
+    fitted."""
+    return {**ATTRIBUTES, **(getattr(space, "extra_attributes", None) or {})}
 
 
 def discover_genes(space, **options) -> list[DiscoveredGene]:
@@ -162,29 +175,30 @@ def discover_candidates(
 
     offered = getattr(space, "candidate_directions", None)
     extra = offered(components) if callable(offered) else []
+    measures_all = measures_of(space)
     n_candidates = len(set(ATTRIBUTES) - CHECK_ONLY) + components + len(extra)
     planned = samples + 2 * held_out + n_candidates * held_out * steps
     progress = _Progress(on_progress, planned)
 
     # 2. Sample and measure every attribute of every sample.
     latents = space.sample(samples, seed)
-    measured = np.empty((samples, len(ATTRIBUTES)))
+    measured = np.empty((samples, len(measures_all)))
     for start, images in _render_batches(space, latents, size, batch):
         for k, image in enumerate(images):
-            measured[start + k] = [fn(image) for fn in ATTRIBUTES.values()]
+            measured[start + k] = [fn(image) for fn in measures_all.values()]
         progress.advance(len(images), "rendering samples")
     spread = measured.std(axis=0)
 
     # 3. Candidates: one conditional direction per attribute, then the principal components.
     flat = latents.reshape(samples, -1).double().numpy()
     slugs, sources, directions, measures = [], [], [], []
-    for slug, direction in _attribute_directions(space, flat, measured).items():
+    for slug, direction in _attribute_directions(space, flat, measured[:, : len(ATTRIBUTES)]).items():
         if slug in CHECK_ONLY:
             continue
         slugs.append(slug)
         sources.append("attribute")
         directions.append(direction)
-        measures.append(ATTRIBUTES[slug])
+        measures.append(measures_all[slug])
     for k, direction in enumerate(_principal_directions(flat, components), start=1):
         slugs.append(f"pc-{k}")
         sources.append("pca")
@@ -200,16 +214,19 @@ def discover_candidates(
     directions = [
         torch.from_numpy(d).to(torch.float32).reshape(space.layers, space.dim) for d in directions
     ]
+    if getattr(space, "prior", "gaussian") != "gaussian":
+        directions = _in_spreads(directions, flat)
 
     # 4. Validate over the full range on held-out latents.
     held = space.sample(held_out, seed + HELD_OUT_SEED_OFFSET)
     runs: dict[int, _Run] = {}
     rhos = _validate_many(
         space, directions, measures, held, amount, steps, size, batch, progress.advance,
-        keep=runs,
+        keep=runs, attributes=measures_all,
     )
     ranges = [amount] * len(directions)
-    scores = [_score(runs[i], slugs[i], spread) for i in range(len(directions))]
+    names = list(measures_all)
+    scores = [_score(runs[i], slugs[i], spread, names) for i in range(len(directions))]
 
     # 5. A direction that fails over the full range may still pass over a narrower one
     # (attributes saturate: a picture cannot get brighter than white, and other attributes
@@ -231,10 +248,11 @@ def discover_candidates(
             batch,
             progress.advance,
             keep=retried_runs,
+            attributes=measures_all,
         )
         for k, (i, rho) in enumerate(zip(retry, retried, strict=True)):
             rhos[i], ranges[i] = rho, half
-            scores[i] = _score(retried_runs[k], slugs[i], spread)
+            scores[i] = _score(retried_runs[k], slugs[i], spread, names)
 
     # 6. Name the genes; a PCA gene takes the name of the attribute it moves alone, if no
     # attribute gene already holds it.
@@ -267,6 +285,21 @@ def discover_candidates(
         )
     progress.done(f"found {sum(g.kept for g in genes)} genes")
     return genes
+
+
+def _in_spreads(directions: list[torch.Tensor], flat: np.ndarray) -> list[torch.Tensor]:
+    """Each unit direction scaled to the spread of the samples along it, so that an amount
+    counts standard deviations of the space's own pictures in every direction. A Gaussian
+    prior's spread is 1 whichever way; a StyleGAN's W is not: its samples spread 1.6 to 4.4
+    units along the emoji space's first closed-form and principal directions, so a move of
+    3 units was less than one standard deviation, and no candidate changed its pictures
+    visibly."""
+    centred = flat - flat.mean(axis=0)
+    out = []
+    for direction in directions:
+        along = centred @ direction.double().reshape(-1).numpy()
+        out.append(direction * float(along.std()))
+    return out
 
 
 def validate_direction(
@@ -315,17 +348,19 @@ def selectivity(
 ) -> tuple[float, str, float]:
     """(ratio, rival, change) of ``gene`` on other ``latents``, measured as in discovery:
     its attribute's change from ``gene.low`` to ``gene.high`` over the largest mean absolute
-    change of another, each over its ``spread`` (one per attribute of ``ATTRIBUTES``, e.g.
-    their standard deviations over random pictures), and the mean pixel change."""
+    change of another, each over its ``spread`` (one per attribute of ``measures_of(space)``,
+    e.g. their standard deviations over random pictures), and the mean pixel change."""
     latents = check_latents(latents, space.layers, space.dim)
     size = check_size(size)
-    if gene.attribute not in ATTRIBUTES:
-        raise ValueError(f"gene.attribute must be one of {', '.join(ATTRIBUTES)}, got "
+    measures = measures_of(space)
+    if gene.attribute not in measures:
+        raise ValueError(f"gene.attribute must be one of {', '.join(measures)}, got "
                          f"{gene.attribute!r}")
     runs: dict[int, _Run] = {}
-    _validate_many(space, [gene.direction], [ATTRIBUTES[gene.attribute]], latents, gene.high,
-                   3, size, batch, keep=runs)
-    _, _, _, ratio, rival, change = _score(runs[0], gene.attribute, np.asarray(spread))
+    _validate_many(space, [gene.direction], [measures[gene.attribute]], latents, gene.high,
+                   3, size, batch, keep=runs, attributes=measures)
+    _, _, _, ratio, rival, change = _score(runs[0], gene.attribute, np.asarray(spread),
+                                           list(measures))
     return ratio, rival, change
 
 
@@ -344,8 +379,10 @@ def _layer_mask(space, slug: str) -> np.ndarray:
     return mask.ravel()
 
 
-def _attribute_directions(space, x: np.ndarray, measured: np.ndarray) -> dict[str, np.ndarray]:
-    """One unit direction per attribute that varies, in the order of ``ATTRIBUTES``.
+def _attribute_directions(space, x: np.ndarray, measured: np.ndarray,
+                          names: Sequence[str] = tuple(ATTRIBUTES)) -> dict[str, np.ndarray]:
+    """One unit direction per attribute that varies, in the order of ``names`` (the
+    columns of ``measured``).
 
     1. The ridge normal of the attribute on the latent coordinates its layers allow.
     2. Conditional manipulation (InterFaceGAN, Shen et al. 2020, sec. 2.3): the part of that
@@ -357,7 +394,7 @@ def _attribute_directions(space, x: np.ndarray, measured: np.ndarray) -> dict[st
        they are set to zero, since each one moves the picture in some unmeasured way.
     """
     masks, normals = {}, {}
-    for column, slug in enumerate(ATTRIBUTES):
+    for column, slug in enumerate(names):
         mask = _layer_mask(space, slug)
         normal = _ridge_direction(x[:, mask], measured[:, column])
         if normal is None:  # the attribute never varied: nothing to regress on
@@ -454,7 +491,7 @@ class _Run:
 _Score = tuple[str, float, float, float, str, float]
 
 
-def _score(run: _Run, slug: str, spread: np.ndarray) -> _Score:
+def _score(run: _Run, slug: str, spread: np.ndarray, names: list[str]) -> _Score:
     """How selectively a run moved one attribute.
 
     Each attribute's change from -amount to +amount is divided by its spread over the
@@ -462,14 +499,14 @@ def _score(run: _Run, slug: str, spread: np.ndarray) -> _Score:
     with the largest mean absolute change) gives ``effect``, its mean signed change
     (positive: a PCA gene's sign is turned so that it is); every other attribute its mean
     absolute change, the largest of which (``rival``) divides ``effect`` into ``ratio``.
+    ``names`` are the attributes of ``spread`` and of the run's ends, in their order.
     """
-    names = list(ATTRIBUTES)
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = (run.ends[:, 1] - run.ends[:, 0]) / np.where(spread > 0, spread, np.nan)
     delta = np.nan_to_num(delta)
     signed, absolute = delta.mean(axis=0), np.abs(delta).mean(axis=0)
-    own = names.index(slug) if slug in ATTRIBUTES else int(np.argmax(absolute))
-    sign = 1.0 if slug in ATTRIBUTES or signed[own] >= 0 else -1.0
+    own = names.index(slug) if slug in names else int(np.argmax(absolute))
+    sign = 1.0 if slug in names or signed[own] >= 0 else -1.0
     others = absolute.copy()
     others[own] = -np.inf
     rival = int(np.argmax(others)) if len(names) > 1 else own
@@ -501,11 +538,12 @@ def _validate_many(
     batch: int,
     advance: Callable[[int, str], None] | None = None,
     keep: dict[int, _Run] | None = None,
+    attributes: dict[str, AttributeFn] = ATTRIBUTES,
 ) -> list[float]:
     """``validate_direction`` for many directions, all pictures rendered in shared batches.
 
     ``keep``, if given, receives each direction's ``_Run``: its measured values, every
-    attribute at both ends and the pixel change between them."""
+    one of ``attributes`` at both ends and the pixel change between them."""
     held, layers, dim = latents.shape
     amounts = np.linspace(-amount, amount, steps)
     needs_base = any(m is None for m in measures)
@@ -530,7 +568,7 @@ def _validate_many(
     moved = torch.stack([latents[:, None] + steps_t * d for d in directions])
     values = np.empty(len(directions) * held * steps)
     profile = keep is not None
-    ends = np.zeros((len(directions), held, 2, len(ATTRIBUTES)))
+    ends = np.zeros((len(directions), held, 2, len(attributes)))
     end_images = np.zeros((len(directions), held, 2, size, size, 3), dtype=np.uint8) if profile else None
     for start, images in _render_batches(space, moved.reshape(-1, layers, dim), size, batch):
         for k, image in enumerate(images):
@@ -542,7 +580,7 @@ def _validate_many(
                 values[start + k] = measure(image)
             if profile and step in (0, steps - 1):
                 end = int(step == steps - 1)
-                ends[c, i, end] = [fn(image) for fn in ATTRIBUTES.values()]
+                ends[c, i, end] = [fn(image) for fn in attributes.values()]
                 end_images[c, i, end] = image
         tick(len(images))
 

@@ -56,6 +56,7 @@ EAGER_SIZES = (256,)
 
 _lock = threading.Lock()
 _batchers: dict[str, RenderBatcher | RemoteRenderer] = {}
+_missing_versions: set[str] = set()  # earlier versions not at hand: rendered in the present one
 _remote: Replicas | None = None
 _inflight: dict[tuple[str, str, int], Future] = {}
 _encoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode")
@@ -113,11 +114,39 @@ def can_render(space) -> bool:
     return not needs or torch.cuda.is_available()
 
 
+def in_version(space: str, version: str = "") -> str:
+    """The name this process renders ``space`` at ``version`` under: the space's own slug
+    for its present version (``version`` empty), ``slug@version`` for an earlier one whose
+    weights are still at hand (a built-in space's earlier weights ship beside its present
+    ones; an added space keeps the files of the versions it replaced), and the present
+    version's slug where they are not: a picture then renders in the present version, as
+    every picture did before versions were kept."""
+    if not version or settings.INFERENCE_URLS:
+        # (The inference service serves the spaces it was started with, in their present
+        # versions: with it, every picture renders in the present version.)
+        return space
+    name = f"{space}@{version}"
+    with _lock:
+        if name in _batchers:
+            return name
+        if name in _missing_versions:  # looked for once: not on every picture of its works
+            return space
+    try:
+        get_space(name)
+    except (KeyError, ValueError, OSError) as e:  # unknown version, or its file is gone
+        with _lock:
+            _missing_versions.add(name)
+        log.warning("%s is rendered in its present version: %s", name, e)
+        return space
+    return name
+
+
 def batcher(space: str) -> RenderBatcher | RemoteRenderer:
     """The one way this process renders a space's pictures: ``submit(latents, size)`` gives
     a future of (n, size, size, 3) uint8. In-process (a ``RenderBatcher``), or on the
     inference service when ``INFERENCE_URL`` is set (a ``RemoteRenderer``, which also has
-    ``frames(latents, size, views)`` for videos and ``project``)."""
+    ``frames(latents, size, views)`` for videos and ``project``). ``space`` may name an
+    earlier version (``in_version``)."""
     with _lock:
         if space not in _batchers:
             if settings.INFERENCE_URLS:
@@ -133,9 +162,11 @@ def batcher(space: str) -> RenderBatcher | RemoteRenderer:
 
 
 def forget(space: str) -> None:
-    """Drop the space's batcher (its weights changed): the next render builds a new one."""
+    """Drop the space's batcher (its weights changed): the next render builds a new one,
+    and its earlier versions found missing are looked for again."""
     with _lock:
         old = _batchers.pop(space, None)
+        _missing_versions.difference_update({n for n in _missing_versions if n.startswith(f"{space}@")})
     if old is not None:
         old.close()
 
@@ -179,7 +210,7 @@ def render_frames(space: Space, latents: torch.Tensor, size: int,
     if isinstance(renderer, RemoteRenderer):
         return renderer.frames(latents, size, views)
     if views is None:
-        return renderer.render(latents, size)
+        return renderer.render(latents, size, urgent=False)  # nobody watches a frame appear
     return render_here(space, latents, size, views)
 
 
@@ -251,10 +282,12 @@ def pending(who: Hashable) -> int:
 
 
 def request(space: str, sha: str, latent: torch.Tensor, size: int, fmt: str = "webp",
-            who: Hashable = None, on_cost: Callable[[float], None] | None = None) -> Future:
+            who: Hashable = None, on_cost: Callable[[float], None] | None = None,
+            version: str = "") -> Future:
     """A future of the bytes of one picture (WebP or PNG): stored, being rendered, or
-    started now, for ``who`` (their turn in the render queue). When this call starts a
-    render, ``on_cost`` is called with what it measured to cost, in CPU seconds."""
+    started now, for ``who`` (their turn in the render queue), in ``version`` of the space
+    (empty: its present one; see ``in_version``). When this call starts a render,
+    ``on_cost`` is called with what it measured to cost, in CPU seconds."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(map(str, SIZES))}, got {size}")
     if fmt not in FORMATS:
@@ -277,8 +310,8 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int, fmt: str = "w
         result: Future = Future()
         _inflight[key] = result
         _pending[who] += 1
-    renderer = batcher(space)
     try:
+        renderer = batcher(in_version(space, version))
         if isinstance(renderer, RenderBatcher):
             rendering = renderer.submit(latent, size, who)
         else:  # the inference service measures its own work: the estimate stands

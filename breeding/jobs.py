@@ -52,6 +52,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from procrastinate import exceptions as procrastinate_errors
+from procrastinate.jobs import Status
+from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 
 from breeding.events import send_to_user
 from breeding.limits import count, in_words, take
@@ -437,10 +440,14 @@ def sweep_scratch() -> int:
 
 async def retry_stalled(manager, seconds_since_heartbeat: float) -> int:
     """Put back the procrastinate jobs whose worker died mid-job (no heartbeat for that
-    long), emptying the scratch of the job rows they run; how many."""
+    long), emptying the scratch of the job rows they run; how many were put back.
+
+    A stalled job whose queueing lock another job already waits with (a periodic task the
+    dead worker was running when the next one was queued) is not put back, since the waiting
+    one does the same work: it is marked failed, and the other jobs are still put back."""
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
+    put_back = 0
     for job in stalled:
-        log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
         kind = KINDS.get(job.task_name)
         arguments = job.task_kwargs or {}
         if isinstance(arguments, str | bytes):  # as some queries return them: JSON text
@@ -448,8 +455,18 @@ async def retry_stalled(manager, seconds_since_heartbeat: float) -> int:
         pk = arguments.get(kind.TASK_ARG) if kind is not None else None
         if isinstance(pk, int):
             shutil.rmtree(scratch_of(kind, pk), ignore_errors=True)
-        await manager.retry_job(job)
-    return len(stalled)
+        try:
+            await manager.retry_job(job)
+        except procrastinate_errors.UniqueViolation as error:
+            if error.constraint_name != QUEUEING_LOCK_CONSTRAINT:
+                raise
+            log.warning("stalled job %s (%s) is already queued again: marked failed",
+                        job.id, job.task_name)
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            continue
+        log.warning("retried stalled job %s (%s)", job.id, job.task_name)
+        put_back += 1
+    return put_back
 
 
 def release_connection() -> None:

@@ -214,6 +214,10 @@ class Creation(models.Model):
     # Dimensions differ per space; nearest-neighbour indexes are per space (partial, expression).
     latent = VectorField()
     latent_sha = models.CharField(max_length=32, db_index=True)
+    # The version of its space it was made in (``Space.version`` then): a space retrained or
+    # added again is a new version, and a work keeps rendering in its own while that
+    # version's weights are at hand (``breeding.images.request``).
+    version = models.CharField(max_length=64, blank=True, default="")
     origin = models.CharField(max_length=12, choices=Origin.choices)
     seed = models.BigIntegerField(null=True, blank=True)
     genes = models.JSONField(default=dict, blank=True)  # gene slug -> amount, for edits
@@ -537,3 +541,66 @@ class Video(Job):
     def hourly_refusal(cls, limit: int, wait: int) -> str:
         return _("You have made %(limit)d videos this hour, as many as Mendel renders for one "
                  "person. Try again in %(wait)s.") % {"limit": limit, "wait": in_words(wait)}
+
+
+TrainingStatus = statuses("TrainingStatus", running=("TRAINING", "training", "Training"))
+
+
+class Training(Job):
+    """A generator trained from a folder of pictures on the server (``breeding.training``),
+    asked for by staff; when it ends its weights are added as the space ``slug``, a space
+    like any other. Checkpoints live in ``TRAINING_DIR``/<public id>, so a run taken up again
+    after its worker died goes on from the last one."""
+
+    Status = TrainingStatus
+    RUNNING = TrainingStatus.TRAINING
+    TASK = "breeding.tasks.train_space"
+    TASK_ARG = "training_id"
+    WAITING_MAX_SETTING = "TRAININGS_WAITING_MAX"
+    PER_HOUR_SETTING = "TRAININGS_PER_HOUR"
+    PRIOR_S_PER_UNIT = 1 / 25  # seconds per 64 px picture shown on two cores, measured
+    SAVE_EVERY_S = 5.0
+    EVENT_EVERY_S = 5.0
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    folder = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=40)
+    title = models.CharField(max_length=120, blank=True)
+    resolution = models.PositiveSmallIntegerField(default=64)
+    pictures_total = models.PositiveIntegerField()
+    seed = models.BigIntegerField(default=0)
+    status = status_field(TrainingStatus)
+    pictures_read = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)  # [[file name, why], ...]
+    pictures_shown = models.PositiveIntegerField(default=0)
+    losses = models.JSONField(default=dict, blank=True)  # the last minibatch's
+    pictures_per_s = models.FloatField(null=True, blank=True)
+    checkpoint_at = models.PositiveIntegerField(default=0)  # pictures shown at the last checkpoint
+    samples_at = models.PositiveIntegerField(default=0)  # ... and at the last sample grid
+    space = models.ForeignKey(Space, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="trainings")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"training {self.public_id} ({self.slug})"
+
+    def work_units(self) -> float:
+        """Pictures shown, in 64 px pictures."""
+        return max(1, self.pictures_total) * (self.resolution / 64) ** 2
+
+    def event(self, **extra) -> dict:
+        return {
+            "type": "training",
+            "training": self.public_id,
+            "status": self.status,
+            "slug": self.slug,
+            "pictures_shown": self.pictures_shown,
+            "pictures_total": self.pictures_total,
+            "fraction": self.fraction,
+            "eta_s": None if self.eta_s is None else round(self.eta_s),
+            "losses": self.losses,
+            "error": self.error,
+            **extra,
+        }

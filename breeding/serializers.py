@@ -77,9 +77,12 @@ class CreationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Creation
-        fields = ["id", "space", "owner", "title", "visibility", "origin", "seed", "genes",
-                  "depth", "created", "kept_at", "images", "parents", "video"]
+        fields = ["id", "space", "version", "owner", "title", "visibility", "origin", "seed",
+                  "genes", "depth", "created", "kept_at", "images", "parents", "video"]
         read_only_fields = fields  # an answer: every field is always there
+        extra_kwargs = {"version": {"help_text": "The version of its space it was made in, and "
+                                                 "renders in (a space trained or added again is "
+                                                 "a new version)."}}
 
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)

@@ -13,6 +13,8 @@ from django.dispatch import Signal
 listing_changed = Signal()
 
 #: Sent with ``works``, the new ``Creation`` objects of one action, just before they are
-#: written (one ``bulk_create``, so no ``pre_save``): a receiver may set its own fields on
-#: them, as the gallery sets a work's first trending score.
+#: written (one ``bulk_create``, so no ``pre_save``), and ``parents``, the ``Creation`` rows
+#: they were made from (none for a random or an uploaded work), inside the action's
+#: transaction: a receiver may set its own fields on them, as the gallery sets a work's first
+#: trending score, or write rows of its own that roll back with them (the gallery's notices).
 works_made = Signal()

@@ -122,9 +122,11 @@ def _lookup_elsewhere(slug: str):
 
 
 def resolve(slug: str) -> tuple[str, dict] | None:
-    """For ``inference.space``: the class and options of an added space, by slug."""
+    """For ``inference.space``: the class and options of an added space, by slug, or of one
+    of its earlier versions whose file it kept (``slug@version``)."""
     import asyncio
 
+    slug, at, version = slug.partition("@")
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -137,9 +139,15 @@ def resolve(slug: str) -> tuple[str, dict] | None:
             row = pool.submit(_lookup_elsewhere, slug).result()
     if row is None or not row[2].get("path") or row[0] not in KINDS:
         return None
-    kind, version, settings = row
-    space = Space(slug=slug, kind=kind, version=version, settings=settings)
-    return KINDS[kind], options_of(space)
+    kind, present, settings = row
+    space = Space(slug=slug, kind=kind, version=present, settings=settings)
+    options = options_of(space)
+    if not at:
+        return KINDS[kind], options
+    earlier = (settings.get("versions") or {}).get(version)
+    if earlier is None:
+        return None
+    return KINDS[kind], {**options, "path": earlier, "version": version, "slug": f"{slug}@{version}"}
 
 
 def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
@@ -169,7 +177,8 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
     needs_gpu = bool(getattr(generator, "needs_gpu", False)) if cpu_ok is None else not cpu_ok
     settings = {"path": str(path), "title": title or slug.replace("-", " ").capitalize(),
                 "needs_gpu": needs_gpu, "options": options,
-                "architecture": getattr(generator, "arch", kind)}
+                "architecture": getattr(generator, "arch", kind),
+                "versions": earlier_versions(existing, version)}
     if hasattr(generator, "groups"):  # coarse, middle, fine rows: crosses can weigh each
         settings["groups"] = {name: list(rows) for name, rows in generator.groups.items()}
     with transaction.atomic():
@@ -181,6 +190,21 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
     generator.needs_gpu = needs_gpu
     adopt(slug, generator)  # loaded once already: no need to load it again
     return row
+
+
+def earlier_versions(existing: Space | None, version: str) -> dict[str, str]:
+    """The files of the versions an added space had before ``version``, kept so that works
+    made in them render as they were made: the ones it kept, and the one it replaces if its
+    file is still there as it was (a new training writes a new file; an operator who
+    overwrites the file in place leaves nothing to keep)."""
+    if existing is None or not is_added(existing):
+        return {}
+    kept = dict(existing.settings.get("versions") or {})
+    old = Path(existing.settings["path"])
+    if existing.version != version and old.is_file() and version_of(old) == existing.version:
+        kept[existing.version] = str(old)
+    kept.pop(version, None)
+    return kept
 
 
 def title_of(space: Space) -> str:
@@ -212,3 +236,19 @@ def can_move_camera(space: Space, found: Availability | None = None) -> bool:
         return space_can_move_camera(space.generator())
     except KeyError:  # a space this process cannot load
         return False
+
+
+#: Downloads go up to this size; a space that draws smaller pictures upscales them.
+LARGEST_DOWNLOAD = 2048
+
+
+def native_size(space: Space) -> int | None:
+    """The size a space draws its pictures at, where downloads are larger (a trained GAN of
+    64 px: they are upscaled, and the studio says so); None for spaces that draw any size."""
+    try:
+        generator = space.generator()
+    except (KeyError, ValueError, OSError):
+        return None
+    config = getattr(generator, "config", None) or {}
+    size = config.get("img_resolution")
+    return int(size) if size and int(size) < LARGEST_DOWNLOAD else None

@@ -128,6 +128,27 @@ def render_video(context, video_id: int) -> str | None:
                    "Mendel could not render this video. Try again, or with other keyframes.")
 
 
+#: Attempts of a training that fails with an error (a killed worker's, or one stopped by a
+#: shutdown, goes on from its last checkpoint whatever this says).
+TRAINING_ATTEMPTS = 3
+
+
+@app.task(pass_context=True, retry=TRAINING_ATTEMPTS - 1)
+def train_space(context, training_id: int) -> str | None:
+    """Train a space from a folder, from its last checkpoint if it has one (see
+    ``breeding.training``)."""
+    from breeding import training
+    from breeding.models import Training
+
+    def work():
+        slug = training.run(training_id, STOPPING.is_set)
+        stop_if_stopping()  # stopped by a shutdown: the next worker goes on
+        return slug
+
+    return attempt(context, Training, training_id, TRAINING_ATTEMPTS, work,
+                   "Mendel could not train this space. Look at the worker's log, then try again.")
+
+
 @app.periodic(cron="17 * * * *", periodic_id="purge-drafts")
 @app.task(queueing_lock="purge-drafts")
 def purge_drafts(timestamp: int) -> int:

@@ -75,7 +75,8 @@ def token_user_id(request) -> int | None:
 
 @sync_to_async
 def find(space_slug: str, sha: str, user, request):
-    """(latent, shared?, asker's user id) of a picture the asker may see, or None.
+    """(latent, shared?, asker's user id, the earlier version of the space it renders in or
+    "") of a picture the asker may see, or None.
 
     Gives the request's database connection back to the pool on its way out: the picture
     may then take seconds to render, and a request holds its connection until its
@@ -89,18 +90,19 @@ def find(space_slug: str, sha: str, user, request):
             .filter(space__slug=space_slug, latent_sha=sha)
             .with_shared()
             .order_by("-anyone")
-            .values_list("anyone", "latent", "space__layers", "space__dim")
+            .values_list("anyone", "latent", "space__layers", "space__dim", "version",
+                         "space__version")
             .first()
         )
         if row is not None:
-            shared, latent, layers, dim = row
+            shared, latent, layers, dim, version, present = row
             latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
-            return latent, shared, user_id
+            return latent, shared, user_id, "" if version in ("", present) else version
         space = Space.objects.filter(slug=space_slug).first()
         if space is None or user_id is None:
             return None
         latent = actions.preview_latent(space, sha, user_id)
-        return (latent, False, user_id) if latent is not None else None
+        return (latent, False, user_id, "") if latent is not None else None
     finally:
         if not connection.in_atomic_block:  # (a test's transaction: leave it be)
             connection.close()
@@ -117,7 +119,7 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
     found = await find(space, sha, await request.auser(), request)
     if found is None:
         return refusal("No such picture.", 404)
-    latent, shared, user_id = found
+    latent, shared, user_id, version = found
     etag = f'"{sha}-{size}"' if fmt == "webp" else f'"{sha}-{size}-{fmt}"'
     headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE}
     if revalidated(request, etag):
@@ -139,7 +141,8 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
             # Shielded: the render is shared by everyone asking for this picture, so a
             # visitor who leaves (this request cancelled) must not cancel it for the rest.
             data = await asyncio.shield(asyncio.wrap_future(
-                images.request(space, sha, latent, size, fmt, who=who, on_cost=on_cost)))
+                images.request(space, sha, latent, size, fmt, who=who, on_cost=on_cost,
+                               version=version)))
         except images.CannotRender as e:
             return refusal(str(e), 503, retry_after=60)
         except Exception:

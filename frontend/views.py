@@ -7,9 +7,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Sum
@@ -23,7 +24,7 @@ from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget, images
+from breeding import actions, budget, images, spaces
 from breeding.limits import client_address, in_words, take
 from breeding.lineage import lineage_tree
 from breeding.models import (
@@ -52,7 +53,16 @@ from common import names
 from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
 from frontend.lineage import layout
-from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
+from gallery import comments, follows
+from gallery.listings import (
+    KINDS,
+    ORDERS,
+    GalleryPage,
+    following_works,
+    of_kind,
+    public_works,
+    work,
+)
 from gallery.models import Like
 from gallery.neighbours import neighbour_ids
 
@@ -99,7 +109,12 @@ def gallery(request):
     order = request.GET.get("order", "newest")
     if order not in ORDERS:
         order = "newest"
-    works = public_works()
+    if order == "following":
+        if not request.user.is_authenticated:  # whom would we show? Log in, then come back
+            return redirect_to_login(request.get_full_path())
+        works = following_works(request.user)
+    else:
+        works = public_works()
     space = request.GET.get("space", "")
     if space:
         works = works.filter(space__slug=space)
@@ -111,17 +126,22 @@ def gallery(request):
         kind = ""
     works = of_kind(works, kind)
     context = {"order": order, "space": space, "q": query, "kind": kind, "spaces": Space.objects.all()}
+    if order == "following":
+        context["follows_anyone"] = request.user.follows.exists()
     return _page(request, works, ORDERS[order], context, "frontend/gallery.html")
 
 
 def profile(request, username):
-    person = get_user_model().objects.filter(username=username, is_active=True).first()
-    if person is None:
-        raise Http404(f"No one called {username!r} here.")
+    try:
+        person = follows.person(username)
+    except Refused as refused:
+        raise Http404(refused.message) from None
     works = public_works().filter(owner=person)
     stats = Creation.objects.public().filter(owner=person).aggregate(
         count=Count("id"), likes=Sum("like_count"))
-    context = {"person": person, "stats": stats}
+    stats.update(follows.counts(person, request.user))
+    context = {"person": person, "stats": stats, "followed": stats["followed"],
+               "mine": request.user.is_authenticated and request.user.pk == person.pk}
     return _page(request, works, ORDERS["newest"], context, "frontend/profile.html")
 
 
@@ -195,8 +215,30 @@ def work_page(request, public_id):
         "children": children.count(),
         "neighbours": [work(found[i]) for i in ids if i in found],
         "liked": liked,
+        "preview": _link_preview(request, creation, video),
+        "comments": comments.page_comments(creation, request.user),
     }
     return render(request, "frontend/work.html", context)
+
+
+def _link_preview(request, creation: Creation, video) -> dict | None:
+    """What a link to the work shows where it is pasted (Open Graph and Twitter card tags):
+    only for a work anyone may open, so a preview robot (anonymous, like any visitor) is
+    never told of a private one; an unlisted one asks not to be indexed."""
+    if not creation.visible_to(None):
+        return None
+    space = creation.space.slug
+    picture = video["poster"] if video else images.url(space, creation.latent_sha, 512, "png")
+    title = creation.title or _("Untitled")
+    return {
+        "title": _("%(title)s by %(owner)s") % {"title": title, "owner": creation.owner.username},
+        "description": (_("A video bred in Mendel's %(space)s space.") if video else
+                        _("A picture bred in Mendel's %(space)s space.")) % {"space": space},
+        "url": request.build_absolute_uri(f"/w/{creation.public_id}/"),
+        "image": request.build_absolute_uri(picture),
+        "image_size": video["size"] if video else 512,
+        "listed": creation.listed_for(None),
+    }
 
 
 def lineage_page(request, public_id):
@@ -289,7 +331,6 @@ def studio_start(request):
     if not request.user.is_authenticated:
         return redirect(f"{reverse('frontend:signup')}?{urlencode({'next': request.path})}")
     drafts = Creation.objects.filter(owner=request.user).drafts().alive()
-    from breeding import spaces
 
     return render(request, "frontend/studio_start.html", {
         "spaces": [{"slug": s.slug, "title": spaces.title_of(s), "state": spaces.availability(s)}
@@ -321,7 +362,7 @@ def studio(request, public_id):
                   "url": images.url(space.slug, creation.latent_sha, size, fmt)}
                  for fmt in ("png", "webp") for size in (1024, 2048)]
     return render(request, "frontend/studio.html", {"creation": creation, "work": work(creation), "state": state,
-                                                    "downloads": downloads})
+                                                    "downloads": downloads, "native": spaces.native_size(space)})
 
 
 @login_required

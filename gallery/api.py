@@ -1,4 +1,4 @@
-"""The public gallery API: lists, likes, neighbours, profiles. Public works only."""
+"""The public gallery API: lists, likes, follows, neighbours, profiles. Public works only."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import threading
 from asgiref.sync import sync_to_async
 from cachetools import TTLCache
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,8 +22,16 @@ from breeding.lookups import visible_creation
 from breeding.models import Creation, Origin
 from common.params import int_param
 from common.schema import error_response, whole_number_parameter
-from gallery import actions
-from gallery.listings import KINDS, ORDERS, GalleryPage, of_kind, public_works, work
+from gallery import actions, follows
+from gallery.listings import (
+    KINDS,
+    ORDERS,
+    GalleryPage,
+    following_works,
+    of_kind,
+    public_works,
+    work,
+)
 from gallery.neighbours import neighbour_ids
 
 MAX_NEIGHBOURS = 48
@@ -74,16 +82,21 @@ def page_key(request) -> tuple:
 
 
 class Gallery(APIView):
-    """Public works, newest or trending, filtered by space, owner or a title search.
+    """Public works, newest or trending, filtered by space, owner or a title search; or,
+    for a logged-in breeder, ``following``: the works of the artists they follow, newest
+    first.
 
-    The same for everyone, so pages are kept for a moment (``GALLERY_CACHE_SECONDS``).
+    The newest and trending pages are the same for everyone, so they are kept for a moment
+    (``GALLERY_CACHE_SECONDS``); a breeder's own "following" pages never are.
     """
 
     pagination_class = GalleryPage
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("order", str, enum=list(ORDERS), default="newest"),
+            OpenApiParameter("order", str, enum=list(ORDERS), default="newest",
+                             description="`following`: the works of the artists the requester "
+                             "follows, newest first (log in first)."),
             OpenApiParameter("space", str, description="Only works of this space (its slug)."),
             OpenApiParameter("owner", str, description="Only works of this user (a username)."),
             OpenApiParameter("kind", str, enum=list(KINDS), description="Only pictures, or only videos."),
@@ -96,7 +109,12 @@ class Gallery(APIView):
         order = request.query_params.get("order", "newest")
         if order not in ORDERS:
             raise ValidationError({"order": [f"must be one of {', '.join(ORDERS)}."]})
-        works = public_works()
+        if order == "following":
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            works = following_works(request.user)
+        else:
+            works = public_works()
         if space := request.query_params.get("space"):
             works = works.filter(space__slug=space)
         if owner := request.query_params.get("owner"):
@@ -108,7 +126,10 @@ class Gallery(APIView):
             works = works.filter(Q(title__icontains=query))
         paginator = self.pagination_class(ORDERS[order])
         page = paginator.paginate_queryset(works, request, view=self)
-        return paginator.get_paginated_response([work(c) for c in page])
+        response = paginator.get_paginated_response([work(c) for c in page])
+        if order == "following":  # one breeder's page: no shared cache keeps it
+            patch_cache_control(response, private=True)
+        return response
 
 
 _gallery_view = Gallery.as_view()
@@ -124,7 +145,8 @@ async def gallery(request):
     """``GET /api/gallery/``: ``Gallery``, with its JSON pages kept for a moment. A kept page
     is answered from the event loop itself, without a thread, a query or a serializer."""
     ttl = settings.GALLERY_CACHE_SECONDS
-    keep = ttl > 0 and request.method == "GET"
+    personal = request.GET.get("order") == "following"  # one breeder's: kept for no one
+    keep = ttl > 0 and request.method == "GET" and not personal
     if keep:
         key = page_key(request)
         with _pages_lock:
@@ -173,6 +195,36 @@ class LikeView(APIView):
         return Response({"liked": liked, "like_count": creation.like_count})
 
 
+class FollowStateSerializer(serializers.Serializer):
+    following = serializers.BooleanField(help_text="Whether the requester follows the user now.")
+    followers = serializers.IntegerField(help_text="How many follow the user.")
+
+
+class FollowView(APIView):
+    """Follow an artist (``PUT``) or stop (``DELETE``): their works then come into, or
+    leave, the requester's ``/api/gallery/?order=following``. Both are idempotent; nobody
+    follows themselves."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: FollowStateSerializer})
+    def put(self, request, username):
+        artist = follows.person(username)
+        follows.do_follow(request.user, artist)
+        return self.state(request, artist)
+
+    @extend_schema(responses={200: FollowStateSerializer})
+    def delete(self, request, username):
+        artist = follows.person(username)
+        follows.do_unfollow(request.user, artist)
+        return self.state(request, artist)
+
+    @staticmethod
+    def state(request, artist):
+        now = follows.counts(artist, request.user)
+        return Response({"following": now["followed"], "followers": now["followers"]})
+
+
 class Neighbours(APIView):
     """The public works nearest to a work in latent space (within its space)."""
 
@@ -193,18 +245,21 @@ class ProfileSerializer(serializers.Serializer):
     joined = serializers.DateTimeField()
     public_works = serializers.IntegerField()
     likes_received = serializers.IntegerField()
+    followers = serializers.IntegerField(help_text="How many follow them.")
+    following = serializers.IntegerField(help_text="How many they follow.")
+    followed = serializers.BooleanField(help_text="Whether the requester follows them (false "
+                                        "when not logged in).")
 
 
 class Profile(APIView):
     @extend_schema(responses=ProfileSerializer)
     def get(self, request, username):
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise NotFound(f"No one called {username!r} here.")
+        user = follows.person(username)
         works = public_works().filter(owner=user)
         return Response({
             "username": user.username,
             "joined": user.date_joined,
             "public_works": works.count(),
             "likes_received": sum(works.values_list("like_count", flat=True)),
+            **follows.counts(user, request.user),
         }, status=status.HTTP_200_OK)

@@ -18,6 +18,13 @@ class GalleryConfig(AppConfig):
         works_made.connect(start_scores, dispatch_uid="gallery.trending")
         pre_delete.connect(_account_deleted, sender=settings.AUTH_USER_MODEL,
                            dispatch_uid="gallery.account_deleted")
+        # Notices: breeding from someone's work tells them; a log-out closes its sockets.
+        from django.contrib.auth.signals import user_logged_out
+
+        from gallery import notices
+
+        works_made.connect(_works_bred, dispatch_uid="gallery.notices")
+        user_logged_out.connect(notices.logged_out, dispatch_uid="gallery.notices_logout")
 
 
 def _listing_changed(sender, creation, visible: bool, listed: bool, **kwargs) -> None:
@@ -32,3 +39,9 @@ def _account_deleted(sender, instance, **kwargs) -> None:
     from gallery.exhibitions import announce_listing
 
     announce_listing(Creation.objects.filter(owner=instance).values_list("pk", flat=True))
+
+
+def _works_bred(sender, works, parents=(), **kwargs) -> None:
+    from gallery.notices import bred
+
+    bred(works, parents)

@@ -33,6 +33,7 @@ from breeding import actions as breeding
 from breeding import images
 from breeding.models import Creation, Origin, Video, Visibility
 from common.errors import Refused  # a curator action or a vote that cannot be done
+from gallery import notices
 from gallery.models import (
     BreedingRound,
     Candidate,
@@ -369,6 +370,8 @@ def do_update(exhibition: Exhibition, **fields) -> dict | None:
         if status is not None:
             event = record(row, status if status != ExhibitionStatus.DRAFT else "unpublished",
                            {"status": status})
+            if status == ExhibitionStatus.OPEN:
+                notices.exhibition_opened(row)
     exhibition.refresh_from_db()
     return event
 
@@ -407,7 +410,36 @@ def do_add(exhibition: Exhibition, public_id: str, wall_text: str = "",
         order.insert(position, item.pk)
         _renumber(row, order)
         item.refresh_from_db()
+        notices.hung(row, creation)  # its owner hears of it once the show is theirs to see
         return record(row, "item.added", {"item": item_dict(item)})
+
+
+def do_hang(exhibition: Exhibition, public_ids: list[str]) -> int:
+    """Hang many works at the end of the walls at once, in the order given (a collection
+    made into an exhibition: ``gallery.collections.do_to_exhibition``): those that may hang
+    (``public_work``'s rule) and do not hang here yet, up to ``MAX_ITEMS`` in all. One
+    ``works.changed`` event with the whole manifest, rather than an event and a renumbering
+    for each. How many were hung."""
+    may_hang = {c.public_id: c for c in Creation.objects.public().select_related("owner")
+                .filter(public_id__in=public_ids)}
+    with transaction.atomic():
+        row = locked(exhibition)
+        there = set(row.items.values_list("creation_id", flat=True))
+        hung: list[Creation] = []
+        for public_id in dict.fromkeys(public_ids):
+            creation = may_hang.get(public_id)
+            if creation is not None and creation.pk not in there:
+                hung.append(creation)
+        hung = hung[:max(0, MAX_ITEMS - len(there))]
+        ExhibitionItem.objects.bulk_create(
+            ExhibitionItem(exhibition=row, creation=creation, position=len(there) + i)
+            for i, creation in enumerate(hung))
+        curators = set(row.curators.values_list("pk", flat=True))
+        for creation in hung:
+            notices.hung(row, creation, curators)
+        if hung:
+            record(row, "works.changed", {"exhibition": manifest(row)})
+    return len(hung)
 
 
 def do_move(exhibition: Exhibition, item_id: int, position: int) -> dict:

@@ -1,6 +1,6 @@
-"""The public lists of works: which works (``public_works``, ``of_kind``), in which order
-(``ORDERS``), a page at a time (``GalleryPage``), each work as a list shows it (``work``).
-The gallery API answers them and the pages show them."""
+"""The lists of works: which works (``public_works``, ``following_works``, ``of_kind``), in
+which order (``ORDERS``), a page at a time (``GalleryPage``), each work as a list shows it
+(``work``). The gallery API answers them and the pages show them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from rest_framework.pagination import CursorPagination
 from breeding import images
 from breeding.models import Creation, Origin
 from common.params import int_param
+from gallery.models import Follow
 
-ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id")}
+#: "following" is newest first too, of the works of the artists the viewer follows
+#: (``following_works``): a list of its own for each viewer.
+ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id"), "following": ("-created", "-id")}
 
 
 def public_works():
@@ -25,6 +28,27 @@ def public_works():
         .only("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
               "owner__username", "space__slug")
     )
+
+
+def following_works(viewer):
+    """The works of the artists ``viewer`` follows that are listed for them: their
+    "following" view of the gallery, newest first like ``newest``.
+
+    What is listed for anyone (``public_works``) is listed for every viewer, and it is all a
+    follower may list of these artists: nobody follows themselves (the ``Follow``
+    constraint), and ``listed_for(viewer)`` adds to the public works only the viewer's own.
+    So this is exactly ``listed_for(viewer)`` of the artists followed, in the condition of
+    the gallery's partial index on (created, id): the planner walks that index newest first
+    and looks each work's owner up in the breeder's follows (the (follower, artist) index),
+    stopping at a full page. A page costs about its size divided by the followed artists'
+    share of recent public works: 142 rows and 1.4 ms for a breeder who follows 10,000 of
+    50,000 artists over 200,000 works (``bench/feed.py``). For a breeder who follows only a
+    few, the planner takes their works by owner and sorts them instead. The slow case is many
+    follows of artists who have published nothing for a long while: the walk reads far back
+    (0.3 s for 2,000 artists silent for 200 days over those 200,000 works).
+    """
+    followed = Follow.objects.filter(follower=viewer).values("artist_id")
+    return public_works().filter(owner__in=followed)
 
 
 def work(creation: Creation) -> dict:
@@ -42,7 +66,24 @@ def work(creation: Creation) -> dict:
     }
 
 
-class GalleryPage(CursorPagination):
+class LimitedPage(CursorPagination):
+    """Cursor paging whose page size is asked for as ``limit``, within bounds the schema
+    states; a bad ``limit`` is a 400 naming it, never a silent fallback."""
+
+    page_size_query_param = "limit"
+
+    def get_page_size(self, request):
+        return int_param(request, self.page_size_query_param, self.page_size, 1, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
+
+class GalleryPage(LimitedPage):
     page_size = 24
     max_page_size = 96
     page_size_query_param = "limit"
@@ -73,16 +114,6 @@ class GalleryPage(CursorPagination):
             raise NotFound(self.invalid_cursor_message)
         return cursor
 
-    def get_page_size(self, request):
-        """``limit``, or a 400 naming it: never a silent fallback."""
-        return int_param(request, self.page_size_query_param, self.page_size, 1, self.max_page_size)
-
-    def get_schema_operation_parameters(self, view):
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
-        return parameters
 
 
 #: What the gallery can show of one kind: pictures, or videos (which are works too).

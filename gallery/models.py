@@ -1,4 +1,5 @@
-"""Likes: one per person per creation."""
+"""Likes (one per person per creation), follows (one per follower per artist), comments on
+public works and the reports on them, and exhibitions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from breeding.models import Creation
+from breeding.models import Creation, new_public_id
 
 
 class Like(models.Model):
@@ -19,6 +20,87 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.creation_id}"
+
+
+class Follow(models.Model):
+    """A breeder following an artist: the artist's works come into the breeder's "following"
+    view of the gallery (``gallery.listings.following_works``)."""
+
+    # No index of its own: the unique constraint's (follower, artist) serves the feed.
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="follows", db_index=False)
+    # Its own index (a ForeignKey's): an artist's follower count, and deleting an account.
+    artist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "artist"], name="follow_once"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("artist")), name="follow_not_oneself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.artist_id}"
+
+
+#: The longest comment, in characters (after line ends are made ``\n``).
+COMMENT_MAX_LENGTH = 2000
+#: The longest reason a report gives.
+REPORT_REASON_MAX_LENGTH = 500
+
+
+class Comment(models.Model):
+    """A breeder's plain-text words on a public work. Read only while the work is listed for
+    everyone (``gallery.comments.shown``): they vanish with the work's visibility and come
+    back with it. Its author edits or deletes it; the work's owner hides it (``hidden_at``:
+    then only they and its author see it); staff remove it (``staff_removed_at``: seen by
+    no one, kept for the reports on it)."""
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    # No index of its own: ``comment_thread`` (creation, created, id) serves it.
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="comments",
+                                 db_index=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    staff_removed_at = models.DateTimeField(null=True, blank=True)
+    staff_removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                         null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [
+            # a work's comments, oldest first (the API's pages, the work page)
+            models.Index(fields=["creation", "created", "id"], name="comment_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.creation_id}: {self.text[:40]}"
+
+
+class CommentReport(models.Model):
+    """Someone telling staff that a comment should not be there, and why. One per reporter
+    per comment (a second report changes the reason); listed for staff in the admin until
+    one of them deals with it (``resolved_at``)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports",
+                                db_index=False)  # the unique constraint's index serves it
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="comment_reports")
+    reason = models.TextField(max_length=REPORT_REASON_MAX_LENGTH)
+    created = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["comment", "reporter"], name="report_once")]
+
+    def __str__(self) -> str:
+        return f"report by {self.reporter_id} on {self.comment_id}"
 
 
 class ExhibitionStatus(models.TextChoices):
@@ -166,3 +248,125 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"vote for {self.candidate_id}"
+
+
+class CollectionQuerySet(models.QuerySet):
+    def readable_by(self, user) -> CollectionQuerySet:
+        """The collections ``user`` may open: their own, and the public ones of active
+        accounts. A private collection is its owner's alone (staff included: it is a
+        person's list, not the site's)."""
+        shared = models.Q(public=True, owner__is_active=True)
+        if user is not None and user.is_authenticated:
+            return self.filter(shared | models.Q(owner=user))
+        return self.filter(shared)
+
+
+class Collection(models.Model):
+    """A named, ordered list of works a breeder keeps: their own or others' (``items``),
+    public or private, with a cover (one of its works). What a viewer is shown of it is
+    ``gallery.collections``: only the works listed for that viewer, the cover included."""
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    # Its own index (a ForeignKey's): a breeder's collections, on their profile and pages.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections")
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=2000, blank=True)
+    public = models.BooleanField(default=False)
+    cover = models.ForeignKey(Creation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CollectionItem(models.Model):
+    # No index of its own: the constraint's (collection, creation) and the order's index serve it.
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items",
+                                   db_index=False)
+    # Its own index (a ForeignKey's): a purged work leaves every collection at once.
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="collection_items")
+    position = models.PositiveIntegerField()
+    added = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["collection", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "creation"], name="collect_once"),
+        ]
+        # a collection's works in order, a page at a time (``gallery.collections.items``)
+        indexes = [models.Index(fields=["collection", "position", "id"], name="collection_order")]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}#{self.position}: {self.creation_id}"
+
+
+class NoticeKind(models.TextChoices):
+    LIKED = "liked", "Liked"
+    BRED = "bred", "Bred from"
+    HUNG = "hung", "Hung in an exhibition"
+    COMMENTED = "commented", "Commented"
+    FOLLOWED = "followed", "Followed"
+
+
+class Notice(models.Model):
+    """Something that happened to a breeder's work or to them (``gallery.notices``): made at
+    most once per kind, actor and subject a day, read at the time it is shown, so a work the
+    recipient may no longer see leaves their list (``notices.shown``)."""
+
+    # No index of its own: ``notice_list`` (recipient, -id) serves it.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="notices", db_index=False)
+    kind = models.CharField(max_length=12, choices=NoticeKind.choices)
+    # Who did it (none for "hung": the exhibition speaks for itself).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="+")
+    # The recipient's own work it is about (none for "followed").
+    work = models.ForeignKey(Creation, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    exhibition = models.ForeignKey(Exhibition, on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+")
+    day = models.DateField()  # (UTC) the once-a-day of the constraints below
+    created = models.DateTimeField(default=timezone.now)
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # liked, bred, commented: once per actor and work a day (a like-unlike loop, a
+            # burst of 50 children)
+            models.UniqueConstraint(fields=["recipient", "kind", "actor", "work", "day"],
+                                    name="notice_once_a_day",
+                                    condition=models.Q(work__isnull=False, exhibition__isnull=True)),
+            # followed: once per follower a day
+            models.UniqueConstraint(fields=["recipient", "kind", "actor", "day"],
+                                    name="notice_follow_once_a_day", condition=models.Q(work__isnull=True)),
+            # hung: once per exhibition and work, ever
+            models.UniqueConstraint(fields=["recipient", "exhibition", "work"], name="notice_hung_once",
+                                    condition=models.Q(exhibition__isnull=False)),
+        ]
+        indexes = [
+            # a breeder's notices, newest first, a page at a time
+            models.Index(fields=["recipient", "-id"], name="notice_list"),
+            # the unread count (capped: ``notices.UNREAD_MAX``)
+            models.Index(fields=["recipient", "-id"], name="notice_unread", condition=models.Q(read=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class NoticeSettings(models.Model):
+    """The kinds of notice a breeder does not want (none until they say)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="notice_settings")
+    muted = models.JSONField(default=list, blank=True)  # NoticeKind values
+
+    def __str__(self) -> str:
+        return f"notice settings of {self.user_id}"

@@ -10,5 +10,6 @@ from inference.space import get_space, register, space_slugs
 
 register("abstract", "inference.abstract:AbstractSpace")
 register("figures", "inference.figures:FiguresSpace")
+register("emoji", "inference.emoji:EmojiSpace")
 
 __all__ = ["get_space", "register", "space_slugs"]

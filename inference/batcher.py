@@ -16,6 +16,14 @@ order of arrival. One person with a hundred large pictures waiting then delays a
 thumbnail by at most one pass, whose work ``max_pixels`` bounds. Each request's future
 carries ``cpu_s``: the process CPU seconds of its share of its pass (by pixels), what
 rendering it actually cost, for budgets that charge by measured cost.
+
+Thumbnails first: a picture of at most ``URGENT_MAX_SIZE`` px (a grid's thumbnails, a gene
+slider's previews: what a person watches appear) goes before larger ones (downloads, a
+studio's 1024 px picture, video frames), which otherwise held the small ones up for seconds
+each. So that large pictures are never starved, they get a share of the rendering time
+(``bulk_share``) whenever both kinds wait: a thumbnail then waits for at most one pass of
+large pictures, and downloads still go at a quarter of the machine under a flood of
+thumbnails (and at all of it when there are none). A pass is all small or all large.
 """
 
 from __future__ import annotations
@@ -43,11 +51,21 @@ class RenderFuture(Future):
     cpu_s: float | None = None
 
 
+#: Pictures of at most this many pixels a side go first (see the module's docstring).
+URGENT_MAX_SIZE = 256
+#: The share of the rendering time large pictures get while small ones wait too.
+BULK_SHARE = 0.25
+#: How much of the time spent so far each pass keeps: the shares are those of the last
+#: few passes.
+SPENT_DECAY = 0.8
+
+
 @dataclass
 class _Request:
     latents: torch.Tensor
     size: int
     who: Hashable = None
+    urgent: bool = True
     future: RenderFuture = field(default_factory=RenderFuture)
 
     @property
@@ -59,24 +77,61 @@ _CLOSED = object()  # the queue is closed and empty
 _NOT_NOW = object()  # nothing waiting that fits (or the deadline passed)
 
 
-class FairQueue:
-    """Waiting requests, one queue per person, served in turn: ``get`` takes the oldest
-    request of the person whose turn it is, then that person goes to the back of the line."""
+class _Lane:
+    """One class of requests (small or large), one queue per person, served in turn."""
 
     def __init__(self) -> None:
+        self.queues: dict[Hashable, deque[_Request]] = {}
+        self.turns: deque[Hashable] = deque()  # people with requests waiting, next first
+
+    def put(self, request: _Request) -> None:
+        waiting = self.queues.get(request.who)
+        if waiting is None:
+            waiting = self.queues[request.who] = deque()
+            self.turns.append(request.who)
+        waiting.append(request)
+
+    def head(self) -> _Request:
+        return self.queues[self.turns[0]][0]
+
+    def take(self) -> _Request:
+        who = self.turns.popleft()
+        waiting = self.queues[who]
+        request = waiting.popleft()
+        if waiting:
+            self.turns.append(who)  # to the back of the line
+        else:
+            del self.queues[who]
+        return request
+
+
+class FairQueue:
+    """Waiting requests, small pictures before large ones (these get ``bulk_share`` of the
+    time while both wait), and in each, one queue per person, served in turn: ``get`` takes
+    the oldest request of the person whose turn it is, then that person goes to the back of
+    the line."""
+
+    def __init__(self, bulk_share: float = BULK_SHARE) -> None:
         self._ready = threading.Condition()
-        self._queues: dict[Hashable, deque[_Request]] = {}
-        self._turns: deque[Hashable] = deque()  # people with requests waiting, next first
+        self._urgent = _Lane()
+        self._bulk = _Lane()
+        self._bulk_share = bulk_share
+        # Rendering seconds lately spent on each kind: each pass counts, the older ones less
+        # (by SPENT_DECAY a pass), so neither kind earns a long turn from the past.
+        self._spent = {True: 0.0, False: 0.0}
         self._closed = False
 
     def put(self, request: _Request) -> None:
         with self._ready:
-            waiting = self._queues.get(request.who)
-            if waiting is None:
-                waiting = self._queues[request.who] = deque()
-                self._turns.append(request.who)
-            waiting.append(request)
+            (self._urgent if request.urgent else self._bulk).put(request)
             self._ready.notify()
+
+    def spent(self, urgent: bool, seconds: float) -> None:
+        """A pass of that kind of request took ``seconds``."""
+        with self._ready:
+            for kind in self._spent:
+                self._spent[kind] *= SPENT_DECAY
+            self._spent[urgent] += seconds
 
     def close(self) -> None:
         """No more requests: those waiting are still served, then ``get`` answers _CLOSED."""
@@ -86,12 +141,20 @@ class FairQueue:
 
     def empty(self) -> bool:
         with self._ready:
-            return not self._turns
+            return not self._urgent.turns and not self._bulk.turns
 
     def waiting(self, who: Hashable) -> int:
         """How many of ``who``'s requests wait."""
         with self._ready:
-            return len(self._queues.get(who, ()))
+            return sum(len(lane.queues.get(who, ())) for lane in (self._urgent, self._bulk))
+
+    def _next_lane(self) -> _Lane:
+        if not self._bulk.turns:
+            return self._urgent
+        if not self._urgent.turns:
+            return self._bulk
+        bulk, urgent = self._spent[False], self._spent[True]
+        return self._bulk if bulk < self._bulk_share * (bulk + urgent) else self._urgent
 
     def get(self, deadline: float | None = None,
             fits: Callable[[_Request], bool] = lambda r: True):
@@ -99,24 +162,17 @@ class FairQueue:
         line) or nothing came by ``deadline`` (``time.monotonic``); _CLOSED once closed and
         empty."""
         with self._ready:
-            while not self._turns:
+            while not self._urgent.turns and not self._bulk.turns:
                 if self._closed:
                     return _CLOSED
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return _NOT_NOW
                 self._ready.wait(remaining)
-            who = self._turns[0]
-            waiting = self._queues[who]
-            if not fits(waiting[0]):
+            lane = self._next_lane()
+            if not fits(lane.head()):
                 return _NOT_NOW
-            request = waiting.popleft()
-            self._turns.popleft()
-            if waiting:
-                self._turns.append(who)  # to the back of the line
-            else:
-                del self._queues[who]
-            return request
+            return lane.take()
 
 
 @dataclass
@@ -131,9 +187,10 @@ class RenderBatcher:
     """Thread-safe front of one space's ``render`` that merges concurrent calls."""
 
     def __init__(self, space: Space, max_batch: int = 16, max_wait_ms: float = 5.0,
-                 max_pixels: int | None = None) -> None:
+                 max_pixels: int | None = None, bulk_share: float = BULK_SHARE) -> None:
         """``max_pixels``: the most pixels one pass takes (a larger single request goes
-        alone); None for no bound but ``max_batch``."""
+        alone); None for no bound but ``max_batch``. ``bulk_share``: the share of the time
+        large pictures get while small ones wait too."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         if max_wait_ms < 0:
@@ -145,7 +202,7 @@ class RenderBatcher:
         self.max_wait = max_wait_ms / 1000
         self.max_pixels = max_pixels
         self.stats = BatcherStats()
-        self._queue = FairQueue()
+        self._queue = FairQueue(bulk_share)
         # Was the last pass one request that found nobody queued behind it? Then callers come
         # one at a time, and the next lone one goes at once instead of waiting for nobody.
         self._lone = False
@@ -155,13 +212,15 @@ class RenderBatcher:
 
     # -- callers -------------------------------------------------------------------------
 
-    def submit(self, latents: torch.Tensor, size: int, who: Hashable = None) -> RenderFuture:
+    def submit(self, latents: torch.Tensor, size: int, who: Hashable = None,
+               urgent: bool | None = None) -> RenderFuture:
         """Queue a render for ``who`` (served in turn with other people's); the future
-        resolves to (n, size, size, 3) uint8."""
+        resolves to (n, size, size, 3) uint8. ``urgent``: does a person watch for it (by
+        default, a picture of at most ``URGENT_MAX_SIZE`` px does)?"""
         # Bad input fails here, in the caller, and never reaches a shared batch.
         latents = check_latents(latents, self.space.layers, self.space.dim)
         size = check_size(size)
-        request = _Request(latents, size, who)
+        request = _Request(latents, size, who, size <= URGENT_MAX_SIZE if urgent is None else urgent)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the render batcher is closed")
@@ -174,11 +233,13 @@ class RenderBatcher:
         self._queue.put(request)
         return request.future
 
-    def render(self, latents: torch.Tensor, size: int, who: Hashable = None) -> torch.Tensor:
-        return self.submit(latents, size, who).result()
+    def render(self, latents: torch.Tensor, size: int, who: Hashable = None,
+               urgent: bool | None = None) -> torch.Tensor:
+        return self.submit(latents, size, who, urgent).result()
 
-    async def render_async(self, latents: torch.Tensor, size: int, who: Hashable = None) -> torch.Tensor:
-        return await asyncio.wrap_future(self.submit(latents, size, who))
+    async def render_async(self, latents: torch.Tensor, size: int, who: Hashable = None,
+                           urgent: bool | None = None) -> torch.Tensor:
+        return await asyncio.wrap_future(self.submit(latents, size, who, urgent))
 
     def waiting(self, who: Hashable) -> int:
         """How many of ``who``'s requests wait for a pass."""
@@ -214,7 +275,7 @@ class RenderBatcher:
         if not alone and self.max_wait > 0:
             self.stats.waited += 1
         def fits(item: _Request) -> bool:  # else it opens the next batch
-            return count + item.latents.shape[0] <= self.max_batch and (
+            return item.urgent == first.urgent and count + item.latents.shape[0] <= self.max_batch and (
                 self.max_pixels is None or pixels + item.pixels <= self.max_pixels)
 
         while count < self.max_batch:
@@ -235,7 +296,7 @@ class RenderBatcher:
             stacked = torch.cat([r.latents for r in requests])
             # Process CPU time: the space may render on threads of its own. Whatever else
             # the process does meanwhile is counted too, so a busy machine charges more.
-            cpu = time.process_time()
+            cpu, started = time.process_time(), time.perf_counter()
             try:
                 images = self.space.render(stacked, size)
             except Exception as exc:  # every caller of this pass hears of it
@@ -245,6 +306,7 @@ class RenderBatcher:
                     r.future.set_exception(exc)
                 continue
             cpu = time.process_time() - cpu
+            self._queue.spent(requests[0].urgent, time.perf_counter() - started)
             self.stats.batches += 1
             self.stats.largest = max(self.stats.largest, len(stacked))
             start = 0

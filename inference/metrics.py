@@ -165,3 +165,64 @@ def mean_pairwise_distance(images) -> float:
         total += np.abs(thumbs[i + 1 :] - thumbs[i]).mean(axis=1).sum()
         pairs += n - 1 - i
     return float(total / pairs)
+
+
+# -- the subject on a plain ground --------------------------------------------------------
+# For spaces whose pictures show one subject on a plain ground (the emoji space's, on
+# white), what genes that change shape, pose or kind move: how large the subject is, how
+# tall against how wide, and where it stands. The ground is the colour of the picture's
+# border; the subject is every pixel clearly of another colour.
+
+#: A pixel is the subject's when one of its channels differs from the ground's by more than
+#: this (of 255): above the ground's shading and compression, below a pale subject's edge.
+SUBJECT_THRESHOLD = 24.0
+
+
+def subject_mask(image) -> np.ndarray:
+    """(size, size) bool: the pixels unlike the ground (the median colour of the border)."""
+    rgb = _rgb(image)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[1:-1, 0], rgb[1:-1, -1]])
+    ground = np.median(border, axis=0)
+    return np.abs(rgb - ground).max(axis=-1) > SUBJECT_THRESHOLD
+
+
+def _subject_moments(image) -> tuple[float, float, float, float, float]:
+    """(share of the picture, mean x, mean y, variance across, variance down) of the
+    subject, positions in [0, 1]; an empty subject sits in the middle with no extent."""
+    mask = subject_mask(image)
+    size = mask.shape[0]
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return 0.0, 0.5, 0.5, 0.0, 0.0
+    xs, ys = (xs + 0.5) / size, (ys + 0.5) / size
+    return float(mask.mean()), float(xs.mean()), float(ys.mean()), float(xs.var()), float(ys.var())
+
+
+def subject_size(image) -> float:
+    """The share of the picture the subject covers, in [0, 1]."""
+    return _subject_moments(image)[0]
+
+
+def subject_tall(image) -> float:
+    """How tall rather than wide the subject is, in [-1, 1]: its spread down minus its
+    spread across, over their sum (0 for a disc or a square)."""
+    _, _, _, across, down = _subject_moments(image)
+    return (down - across) / (down + across) if down + across > 0 else 0.0
+
+
+def subject_right(image) -> float:
+    """Where the subject stands across the picture, in [-0.5, 0.5] (right positive)."""
+    return _subject_moments(image)[1] - 0.5
+
+
+def subject_low(image) -> float:
+    """Where the subject stands down the picture, in [-0.5, 0.5] (low positive)."""
+    return _subject_moments(image)[2] - 0.5
+
+
+SUBJECT_ATTRIBUTES = {
+    "subject_size": subject_size,
+    "subject_tall": subject_tall,
+    "subject_right": subject_right,
+    "subject_low": subject_low,
+}

@@ -130,6 +130,25 @@ def _resolve(slug: str) -> None:
             return
 
 
+def _earlier_builtin(slug: str) -> tuple[str, dict] | None:
+    """``name@version``: an earlier version of a built-in space whose class keeps the
+    weights of its earlier versions (``earlier_versions()``: version -> weights file)."""
+    name, at, version = slug.partition("@")
+    found = _REGISTRY.get(name)
+    if not at or found is None or found[1]:  # not a versioned name of a built-in space
+        return None
+    target, _ = found
+    module, _, cls_name = target.partition(":")
+    earlier = getattr(getattr(importlib.import_module(module), cls_name), "earlier_versions", None)
+    path = (earlier() if callable(earlier) else {}).get(version)
+    if path is None:
+        return None
+    return target, {"path": path, "slug": slug, "version": version}
+
+
+_RESOLVERS.append(_earlier_builtin)
+
+
 def get_space(slug: str) -> Space:
     """The space registered as ``slug`` (one shared instance per process)."""
     if slug not in _REGISTRY:

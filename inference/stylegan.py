@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from inference import stylegan_nets as nets
+from inference.scheduler import span_workers
 from inference.snapshot import Record, Refused, load_snapshot
 from inference.space import SpaceStats, check_count, check_latents, check_size, file_digest
 
@@ -299,8 +300,10 @@ class StyleGANSpace:
         ws = latents.to(self.device)
         img = self.generator.synthesis(ws, max_resolution=size).float()
         img = (img[:, :3] * 0.5 + 0.5).clamp(0, 1)
-        if img.shape[-1] != size:
+        if img.shape[-1] > size:
             img = F.interpolate(img, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        elif img.shape[-1] < size:  # above the trained resolution: a bicubic upscale
+            img = F.interpolate(img, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
         return img
 
     @torch.no_grad()
@@ -311,14 +314,29 @@ class StyleGANSpace:
 
         One picture at a time: convolution libraries pick their algorithms by batch size,
         and the last bits of a picture must not depend on what it was batched with
-        (pictures are a cache of their latent)."""
+        (pictures are a cache of their latent). On the CPU each picture is painted by one
+        of the render workers the built-in spaces share (``scheduler.span_workers``),
+        each running torch on one thread: a picture of 64 to 256 px is hundreds of small
+        operations, and a team of threads on each of them spends more time starting and
+        stopping than computing (one worker per core paints twice as many pictures as all
+        cores on one picture; see docs/benchmarks.md). Its pixels then do not depend on
+        how many threads the process has either."""
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
-        out = []
-        for chunk in latents.split(1):
-            img = self._synthesise(chunk, size)
-            out.append(img.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu())
-        return torch.cat(out).contiguous()
+
+        # A worker thread has its own grad and autocast modes: it takes the caller's.
+        autocast = torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")
+
+        @torch.no_grad()
+        def one(latent: torch.Tensor) -> torch.Tensor:
+            with torch.autocast("cpu", dtype=autocast[1], enabled=autocast[0]):
+                img = self._synthesise(latent, size)
+            return img.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()
+
+        if self.device.type != "cpu":
+            return torch.cat([one(chunk) for chunk in latents.split(1)]).contiguous()
+        with span_workers() as (_workers, pool):
+            return torch.cat(list(pool.map(one, latents.split(1)))).contiguous()
 
     def render_float(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """Differentiable: (n, layers, dim) -> (n, size, size, 3) float32 in [0, 1]."""

@@ -84,16 +84,23 @@ def upsample2x(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, *,
                      demodulate: bool = True, padding: int = 0,
                      input_gain: torch.Tensor | None = None,
-                     up_filter: torch.Tensor | None = None) -> torch.Tensor:
+                     up_filter: torch.Tensor | None = None, fused: bool = True) -> torch.Tensor:
     """StyleGAN2 Eq. 1 and 3: scale the input channels of ``weight`` per sample by
     ``styles`` (n, in), then normalise each output channel to unit expected variance;
     one grouped convolution for the whole batch.
 
     With ``up_filter`` the output has twice the size: a stride-2 transposed convolution
     (the kernel applied at the input's resolution, a quarter of the work of upsampling
-    first), then the FIR low-pass with gain 4 over its full output, cropped centrally."""
+    first), then the FIR low-pass with gain 4 over its full output, cropped centrally.
+
+    ``fused=False`` computes the same thing as the papers' training code does by default:
+    the input scaled by the styles, one convolution with the shared weight for the whole
+    batch, the output scaled by the demodulation coefficients. Equal up to rounding, and
+    several times faster to train on a CPU than a grouped convolution per sample."""
     n, c_in, h, w = x.shape
     c_out, _, kh, kw = weight.shape
+    if not fused:
+        return _modulated_conv2d_unfused(x, weight, styles, demodulate, padding, input_gain, up_filter)
     wts = weight.unsqueeze(0) * styles.reshape(n, 1, c_in, 1, 1)
     if input_gain is not None:
         wts = wts * input_gain.reshape(1, 1, -1, 1, 1)
@@ -114,6 +121,25 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     out = F.conv2d(x.reshape(1, n * c_in, h, w), wts.reshape(n * c_out, c_in, kh, kw),
                    padding=padding, groups=n)
     return out.reshape(n, c_out, out.shape[2], out.shape[3])
+
+
+def _modulated_conv2d_unfused(x, weight, styles, demodulate, padding, input_gain, up_filter):
+    n, c_in, _, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    scale = styles if input_gain is None else styles * input_gain.reshape(1, -1)
+    x = x * scale.reshape(n, c_in, 1, 1)
+    if up_filter is not None:
+        out = F.conv_transpose2d(x, weight.flip(2, 3).transpose(0, 1), stride=2)
+        taps = up_filter.shape[-1]
+        excess = out.shape[-1] + taps - 1 - 2 * w
+        lo, hi = taps - 1 - excess // 2, taps - 1 - (excess - excess // 2)
+        out = upfirdn(out, up_filter, pad=(lo, hi, lo, hi), gain=4.0)
+    else:
+        out = F.conv2d(x, weight, padding=padding)
+    if demodulate:  # Σ_ik (s_i w_oik)² = Σ_i s_i² Σ_k w_oik²: a matrix product, not (n, out, in, k, k)
+        energy = scale.square() @ weight.square().sum(dim=(2, 3)).t()
+        out = out * (energy + 1e-8).rsqrt().reshape(n, c_out, 1, 1)
+    return out
 
 
 def _lrelu(x: torch.Tensor, gain: float = SQRT2, slope: float = 0.2,
@@ -176,6 +202,11 @@ class SynthesisLayer(nn.Module):
         super().__init__()
         self.in_channels, self.out_channels, self.resolution = in_channels, out_channels, resolution
         self.up, self.conv_clamp, self.use_noise = up, conv_clamp, use_noise
+        self.fused = True  # training sets False (same result, faster; see modulated_conv2d)
+        # Training draws fresh noise for every picture from this generator (StyleGAN's
+        # "random" noise mode), so that noise carries only stochastic detail; rendering
+        # uses the stored constant noise, so a latent always draws the same picture.
+        self.noise_generator: torch.Generator | None = None
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -187,8 +218,11 @@ class SynthesisLayer(nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)
         x = modulated_conv2d(x, self.weight.to(x.dtype), styles, padding=self.weight.shape[-1] // 2,
-                             up_filter=self.resample_filter if self.up > 1 else None)
-        if self.use_noise:
+                             up_filter=self.resample_filter if self.up > 1 else None, fused=self.fused)
+        if self.use_noise and self.noise_generator is not None:
+            noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, generator=self.noise_generator)
+            x = x + (noise.to(x.device) * self.noise_strength).to(x.dtype)
+        elif self.use_noise:
             x = x + (self.noise_const * self.noise_strength).to(x.dtype)
         return _lrelu(x + self.bias.to(x.dtype).reshape(1, -1, 1, 1), clamp=self.conv_clamp)
 
@@ -200,6 +234,7 @@ class ToRGBLayer(nn.Module):
                  conv_clamp: float | None = None) -> None:
         super().__init__()
         self.conv_clamp = conv_clamp
+        self.fused = True
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -207,7 +242,7 @@ class ToRGBLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight.to(x.dtype), styles, demodulate=False)
+        x = modulated_conv2d(x, self.weight.to(x.dtype), styles, demodulate=False, fused=self.fused)
         x = x + self.bias.to(x.dtype).reshape(1, -1, 1, 1)
         return x.clamp(-self.conv_clamp, self.conv_clamp) if self.conv_clamp is not None else x
 

@@ -334,6 +334,15 @@ UPLOAD_DECODE_WAIT_S = env_float("UPLOAD_DECODE_WAIT_S", 10.0, low=0.1, high=300
 VIDEOS_PER_HOUR = env_int("VIDEOS_PER_HOUR", 12, low=1, high=100000)
 VIDEOS_WAITING_MAX = env_int("VIDEOS_WAITING_MAX", 2, low=1, high=1000)
 VIDEO_MAX_WORK = env_int("VIDEO_MAX_WORK", 12000, low=100, high=10_000_000)
+# Training a space from a folder (staff only): at most TRAININGS_WAITING_MAX waiting or
+# training at once per person, TRAININGS_PER_HOUR started an hour; checkpoints, sample
+# grids and the finished weights live in TRAINING_DIR, a checkpoint every
+# TRAINING_CHECKPOINT_S seconds and a sample grid every TRAINING_SAMPLES_S.
+TRAININGS_WAITING_MAX = env_int("TRAININGS_WAITING_MAX", 1, low=1, high=100)
+TRAININGS_PER_HOUR = env_int("TRAININGS_PER_HOUR", 4, low=1, high=1000)
+TRAINING_DIR = env_path("TRAINING_DIR", VAR_DIR / "training", BASE_DIR)
+TRAINING_CHECKPOINT_S = env_float("TRAINING_CHECKPOINT_S", 300.0, low=0.01, high=86400.0)
+TRAINING_SAMPLES_S = env_float("TRAINING_SAMPLES_S", 120.0, low=0.01, high=86400.0)
 # A job whose worker has not been heard of for this long is put back in the queue.
 JOBS_STALLED_AFTER_S = env_int("JOBS_STALLED_AFTER_S", 30, low=2, high=3600)
 # Where a job keeps files in between (a video's frames before they are stored): a folder
@@ -341,6 +350,10 @@ JOBS_STALLED_AFTER_S = env_int("JOBS_STALLED_AFTER_S", 30, low=2, high=3600)
 JOB_SCRATCH_DIR = env_path("JOB_SCRATCH_DIR", VAR_DIR / "scratch", BASE_DIR)
 # New accounts per address per hour.
 SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10, low=1, high=100000)
+# Collections: a breeder may make COLLECTIONS_PER_HOUR collections an hour and put
+# COLLECTION_ADDS_PER_HOUR works in them (gallery/collections.py).
+COLLECTIONS_PER_HOUR = env_int("COLLECTIONS_PER_HOUR", 30, low=1, high=100000)
+COLLECTION_ADDS_PER_HOUR = env_int("COLLECTION_ADDS_PER_HOUR", 600, low=1, high=1000000)
 # Password guessing (django-axes): after AXES_FAILURE_LIMIT failed logins for one account
 # from one address, that pair is refused for the cool-off, counted from the last failure.
 # By the pair, not the account alone (anyone could lock a person out of their own account)
@@ -368,6 +381,12 @@ EXHIBITION_ANONYMOUS_VOTES_PER_ADDRESS = env_int("EXHIBITION_ANONYMOUS_VOTES_PER
 # Sockets one viewer (an account, or an address without one) may hold open on one
 # exhibition: tabs and a classroom behind one address fit, a script's thousands do not.
 EXHIBITION_SOCKETS_PER_VIEWER = env_int("EXHIBITION_SOCKETS_PER_VIEWER", 64, low=1, high=100000)
+# Comments on public works: an account may write (or edit) COMMENTS_PER_HOUR of them an hour,
+# and all accounts behind one address (IPv6: one /64) COMMENTS_PER_HOUR_PER_ADDRESS; an
+# account younger than COMMENT_MIN_ACCOUNT_AGE_S seconds may neither comment nor report.
+COMMENTS_PER_HOUR = env_int("COMMENTS_PER_HOUR", 30, low=1, high=100000)
+COMMENTS_PER_HOUR_PER_ADDRESS = env_int("COMMENTS_PER_HOUR_PER_ADDRESS", 60, low=1, high=100000)
+COMMENT_MIN_ACCOUNT_AGE_S = env_int("COMMENT_MIN_ACCOUNT_AGE_S", 300, low=0, high=30 * 24 * 3600)
 # The public list API keeps each page this long in each web process (0: not at all).
 GALLERY_CACHE_SECONDS = env_int("GALLERY_CACHE_SECONDS", 2, low=0, high=3600)
 # Nearest neighbours: the HNSW candidate list per query (recall against time, see

@@ -46,6 +46,7 @@ def _own_scratch(settings, tmp_path_factory):
     """Jobs keep their files in between in a folder of the test's own (and so do the
     servers and workers it starts)."""
     settings.JOB_SCRATCH_DIR = tmp_path_factory.mktemp("scratch")
+    settings.TRAINING_DIR = tmp_path_factory.mktemp("training")
 
 
 @pytest.fixture(autouse=True)

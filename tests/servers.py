@@ -28,6 +28,7 @@ def child_env(**extra: str) -> dict[str, str]:
         SECRET_KEY=settings.SECRET_KEY,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         JOB_SCRATCH_DIR=str(settings.JOB_SCRATCH_DIR),
+        TRAINING_DIR=str(settings.TRAINING_DIR),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -60,3 +61,31 @@ def wait_ready(base_url: str, proc: subprocess.Popen, timeout: float = 60) -> di
     """Wait for a replica's /readyz to answer 200; its state."""
     answers = processes.wait_ready({"inference replica": (proc, f"{base_url}/readyz")}, timeout)
     return answers["inference replica"].json()
+
+
+def job_status(row) -> str:
+    """The status of the procrastinate job that runs a job row (an upload, a video, a
+    training), read from its arguments."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM procrastinate_jobs WHERE args->>%s = %s",
+                       [row.TASK_ARG, str(row.pk)])
+        (status,) = cursor.fetchone()
+    return status
+
+
+def put_back_stalled(row):
+    """A condition to wait on: the stalled jobs (those of killed workers) are put back, until
+    the one that runs ``row`` waits again. Other stalled jobs may be there too: a killed
+    worker may have been running a periodic task."""
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django import app
+
+    from mendel.tasks import retry_stalled
+
+    def condition() -> bool:
+        async_to_sync(retry_stalled)(app.job_manager, 1)
+        return job_status(row) == "todo"
+
+    return condition

@@ -268,3 +268,60 @@ def test_a_space_that_needs_a_gpu_renders_on_the_inference_service(snapshot, as_
     finally:
         registry._REGISTRY.pop("portraits", None)
         registry._LOADED.pop("portraits", None)
+
+
+def _served_pixels(client, url: str):
+    import numpy as np
+    from PIL import Image
+
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+
+
+def test_a_space_trained_again_is_a_new_version_and_old_works_render_in_theirs(snapshot, as_alice, tmp_path):
+    """Added again from a new file (a retrained space), the space is a new version: new works
+    render in it, and a work made before keeps rendering in the version it was made in, as
+    long as that version's file is there; without it, in the present one."""
+    import numpy as np
+    from django.core.files.storage import default_storage
+
+    call_command("addspace", kind="stylegan", path=str(snapshot), slug="portraits", stdout=io.StringIO())
+    try:
+        first = Space.objects.get(slug="portraits")
+        old = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 3}, format="json").json()[0]
+        work = Creation.objects.get(public_id=old["id"])
+        assert work.version == first.version
+        before = _served_pixels(as_alice, old["images"]["64"])
+
+        retrained = tmp_path / "retrained.pkl"
+        retrained.write_bytes(snapshot_bytes(tiny_stylegan2(seed=7)))
+        call_command("addspace", kind="stylegan", path=str(retrained), slug="portraits", stdout=io.StringIO())
+        second = Space.objects.get(slug="portraits")
+        assert second.version != first.version
+        assert second.settings["versions"] == {first.version: str(snapshot)}
+        new = as_alice.post("/api/spaces/portraits/random/", {"n": 1, "seed": 3}, format="json").json()[0]
+        assert Creation.objects.get(public_id=new["id"]).version == second.version
+        # The same latent in the new version is another picture.
+        assert not np.array_equal(_served_pixels(as_alice, new["images"]["64"]), before)
+
+        # The old work's pictures, rendered afresh (none stored), still come from its version.
+        default_storage.delete(images.path("portraits", work.latent_sha, 64))
+        assert images.needs_render("portraits", work.latent_sha, 64)
+        assert np.array_equal(_served_pixels(as_alice, old["images"]["64"]), before)
+        assert registry.get_space(f"portraits@{first.version}").version == first.version
+
+        # Its file gone, it renders in the present version instead of failing.
+        default_storage.delete(images.path("portraits", work.latent_sha, 64))
+        snapshot.unlink()
+        images.forget(f"portraits@{first.version}")
+        registry._REGISTRY.pop(f"portraits@{first.version}", None)
+        registry._LOADED.pop(f"portraits@{first.version}", None)
+        present = registry.get_space("portraits").render(work.tensor()[None], 64)[0].numpy()
+        lossless = old["images"]["64"].replace(".webp", ".png")
+        assert np.array_equal(_served_pixels(as_alice, lossless), present)
+    finally:
+        for name in [n for n in registry._REGISTRY if n.startswith("portraits")]:
+            registry._REGISTRY.pop(name, None)
+            registry._LOADED.pop(name, None)
+            images.forget(name)

@@ -236,7 +236,8 @@ def test_a_cross_of_two_spaces_is_refused(as_alice, space, alice):
 
 
 def test_a_cross_of_an_abstract_and_a_figures_work_is_refused_with_a_sentence(as_alice, alice):
-    abstract, figures = actions.sync_spaces()
+    synced = {space.slug: space for space in actions.sync_spaces()}
+    abstract, figures = synced["abstract"], synced["figures"]
     a = actions.do_random(alice, abstract, 1, seed=1)[0]
     b = actions.do_random(alice, figures, 1, seed=1)[0]
     body = {"parents": [{"id": a.public_id}, {"id": b.public_id}]}

@@ -30,13 +30,13 @@ def test_start_up_defers_discovery_once_and_not_when_genes_exist(space, warm_gen
     tasks.ensure_genes()
     tasks.ensure_genes()  # the queueing lock keeps it to one job per space
     jobs = ProcrastinateJob.objects.filter(task_name="breeding.tasks.discover_genes")
-    assert sorted(job.args["space_slug"] for job in jobs) == ["abstract", "figures"]
+    assert sorted(job.args["space_slug"] for job in jobs) == ["abstract", "emoji", "figures"]
     jobs.delete()
     warm_gene.pk = None
     warm_gene.save()
     tasks.ensure_genes()
-    assert [job.args for job in ProcrastinateJob.objects.filter(
-        task_name="breeding.tasks.discover_genes")] == [{"space_slug": "figures"}]
+    assert sorted(job.args["space_slug"] for job in ProcrastinateJob.objects.filter(
+        task_name="breeding.tasks.discover_genes")) == ["emoji", "figures"]
 
 
 def test_start_up_finds_genes_again_when_the_discovery_method_changed(space, warm_gene):

@@ -19,7 +19,7 @@ from PIL import Image
 
 from breeding import actions, projection, videos
 from breeding.jobs import sweep_scratch
-from breeding.models import Upload, UploadStatus, Video, VideoStatus
+from breeding.models import Training, Upload, UploadStatus, Video, VideoStatus
 from breeding.tasks import Interrupted
 from breeding.uploads import decode
 from common.errors import Refused
@@ -307,5 +307,34 @@ def test_every_kind_of_job_names_the_task_that_runs_it():
     from breeding import tasks
     from breeding.jobs import KINDS
 
-    assert KINDS == {tasks.project_upload.name: Upload, tasks.render_video.name: Video}
-    assert Upload.TASK_ARG == "upload_id" and Video.TASK_ARG == "video_id"
+    assert KINDS == {tasks.project_upload.name: Upload, tasks.render_video.name: Video,
+                     tasks.train_space.name: Training}
+    assert (Upload.TASK_ARG, Video.TASK_ARG, Training.TASK_ARG) == ("upload_id", "video_id", "training_id")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalled_job_already_queued_again_is_failed_and_the_others_put_back():
+    """A killed worker may have been running a periodic task whose next run is already
+    queued under the same queueing lock: putting the dead one back would break that lock.
+    It is marked failed instead, and the other stalled jobs are still put back."""
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django import app
+
+    from gallery.tasks import close_round, exhibition_hours
+    from mendel.tasks import retry_stalled
+
+    def status(job_id: int) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", [job_id])
+            return cursor.fetchone()[0]
+
+    dead_hours = exhibition_hours.defer(timestamp=1)
+    dead_round = close_round.defer(round_id=10**9)
+    with connection.cursor() as cursor:  # taken by a worker that has no heartbeat any more
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id IN (%s, %s)",
+                       [dead_hours, dead_round])
+    next_hours = exhibition_hours.defer(timestamp=2)
+
+    assert async_to_sync(retry_stalled)(app.job_manager, 1) == 1
+    assert (status(dead_hours), status(next_hours), status(dead_round)) == ("failed", "todo", "todo")
+    assert async_to_sync(retry_stalled)(app.job_manager, 1) == 0

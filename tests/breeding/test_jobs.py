@@ -51,10 +51,13 @@ def test_lineage_goes_both_ways_to_the_depth_asked(alice, space):
 
 
 def test_spaces_are_synced_from_the_inference_registry(db):
-    abstract, figures = actions.sync_spaces()
+    synced = {space.slug: space for space in actions.sync_spaces()}
+    assert sorted(synced) == ["abstract", "emoji", "figures"]
+    abstract, figures, emoji = synced["abstract"], synced["figures"], synced["emoji"]
     from inference import get_space
 
     assert (abstract.slug, abstract.version, abstract.layers, abstract.dim) == ("abstract", get_space("abstract").version, 8, 64)
     assert (figures.slug, figures.version, figures.layers, figures.dim) == ("figures", get_space("figures").version, 8, 64)
+    assert (emoji.version, emoji.layers, emoji.dim) == (get_space("emoji").version, 10, 256)
     actions.sync_spaces()
-    assert Space.objects.count() == 2
+    assert Space.objects.count() == 3

@@ -192,7 +192,7 @@ def test_the_picture_lookup_gives_its_connection_back_to_the_pool(alice, space):
 
     found = async_to_sync(views.find)("abstract", work.latent_sha, AnonymousUser(), request)
 
-    assert found is not None and found[1] is True  # (latent, shared, user id)
+    assert found is not None and found[1] is True  # (latent, shared, user id, version)
     assert connection.connection is None
 
 

@@ -9,16 +9,13 @@ import sys
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.db import connection
 
 from breeding import actions
 from breeding.models import Creation, Origin, Upload, UploadStatus
 from breeding.uploads import decode
 from mendel.processes import ROOT
-from mendel.tasks import retry_stalled
 from tests.breeding.test_uploads import picture_bytes
-from tests.servers import child_env
+from tests.servers import child_env, job_status, put_back_stalled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,13 +26,6 @@ def start_worker(env: dict, log) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
 
-
-def job_status(upload: Upload) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT status FROM procrastinate_jobs WHERE args->>'upload_id' = %s",
-                       [str(upload.pk)])
-        (status,) = cursor.fetchone()
-    return status
 
 
 def wait_for(condition, what: str, timeout: float, worker: subprocess.Popen, log_path,
@@ -52,7 +42,6 @@ def wait_for(condition, what: str, timeout: float, worker: subprocess.Popen, log
 
 
 def test_a_worker_killed_mid_projection_leaves_a_job_that_completes_exactly_once(alice, space, tmp_path):
-    from procrastinate.contrib.django import app
 
     upload = actions.do_upload(alice, space, decode(picture_bytes()), "Survivor")
     env = child_env(PROJECTION_SIZE="32", PROJECTION_BUDGET_S="6")
@@ -71,7 +60,7 @@ def test_a_worker_killed_mid_projection_leaves_a_job_that_completes_exactly_once
 
         # 2. The periodic task finds it stalled (no heartbeat from its worker for a second)
         #    and puts it back.
-        wait_for(lambda: async_to_sync(retry_stalled)(app.job_manager, 1) == 1,
+        wait_for(put_back_stalled(upload),
                  "stalled job put back", 30, first, log_path, dead_ok=True)
         assert job_status(upload) == "todo"
 

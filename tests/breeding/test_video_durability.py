@@ -7,29 +7,18 @@ import signal
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.db import connection
 
 from breeding import actions, videos
 from breeding.models import Creation, Origin, Video, VideoStatus
-from mendel.tasks import retry_stalled
 from tests.breeding.test_upload_durability import start_worker, wait_for
-from tests.servers import child_env
+from tests.servers import child_env, job_status, put_back_stalled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def job_status(video: Video) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT status FROM procrastinate_jobs WHERE args->>'video_id' = %s",
-                       [str(video.pk)])
-        (status,) = cursor.fetchone()
-    return status
-
 
 def test_a_worker_killed_mid_video_leaves_a_job_that_completes_exactly_once(alice, space, tmp_path):
-    from procrastinate.contrib.django import app
 
     keys = actions.do_random(alice, space, 2, seed=3)
     plan = videos.Plan(seconds_per_step=6.0, fps=24, size=256, even_speed=False)
@@ -53,7 +42,7 @@ def test_a_worker_killed_mid_video_leaves_a_job_that_completes_exactly_once(alic
         assert scratch.is_dir()
 
         # 2. The periodic task finds it stalled and puts it back.
-        wait_for(lambda: async_to_sync(retry_stalled)(app.job_manager, 1) == 1,
+        wait_for(put_back_stalled(video),
                  "stalled job put back", 30, first, log_path, dead_ok=True)
         assert job_status(video) == "todo"
         assert not scratch.exists()  # ...which the sweep empties

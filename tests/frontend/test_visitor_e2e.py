@@ -95,6 +95,10 @@ def serious_violations(page) -> list[str]:
     DevTools protocol, which our CSP (no eval) does not govern: no need for bypass_csp."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # Colours are judged as they settle: a button that just changed state may still be
+    # fading its background, and axe would measure the half-way colour.
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)")
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:4]}"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
@@ -150,8 +154,14 @@ def test_a_visitor_signs_up_breeds_credits_likes_and_undoes(make_server, chromiu
     first = page.locator(".tile .title").first
     expect(first).to_have_text("Newer")
     page.goto(f"{base}/w/{mother.public_id}/")
+    # The Like button is outlined until the work is liked, then filled.
+    like = page.locator("button[data-like]")
+    background = "b => getComputedStyle(b).backgroundColor"
+    assert like.evaluate(background) == "rgba(0, 0, 0, 0)"
     page.get_by_role("button", name=re.compile("Like")).click()
     expect(page.locator("[data-like-label]")).to_have_text("Liked")
+    expect(like).to_have_attribute("aria-pressed", "true")
+    assert like.evaluate(background) not in ("rgba(0, 0, 0, 0)", "transparent")
     page.goto(f"{base}/gallery/?order=trending")
     expect(page.locator(".tile .title").first).to_have_text(LONG)
     assert newer.public_id in page.content()

@@ -81,11 +81,11 @@ def test_search_and_filters(api, as_alice, gallery):
     assert sorted(w["title"] for w in tides) == [f"Tide {i}" for i in range(6)]
     assert {w["owner"] for w in api.get("/api/gallery/?owner=bob").json()["results"]} == {"bob"}
     assert as_alice.get("/api/gallery/?q=secret").json()["results"] == []  # not even the owner's
-    assert api.get("/api/gallery/?order=random").json()["error"] == "order: must be one of newest, trending."
+    assert api.get("/api/gallery/?order=random").json()["error"] == "order: must be one of newest, trending, following."
 
 
 def test_likes_are_idempotent_and_move_trending(as_alice, as_bob, gallery):
-    old, new = gallery["public"][0], gallery["public"][-1]
+    old, new = gallery["public"][0], gallery["public"][-1]  # Alice's oldest, the newest
     for _ in range(2):
         response = as_alice.put(f"/api/creations/{old.public_id}/like/")
     assert response.json() == {"liked": True, "like_count": 1}
@@ -97,8 +97,11 @@ def test_likes_are_idempotent_and_move_trending(as_alice, as_bob, gallery):
     as_bob.delete(f"/api/creations/{old.public_id}/like/")
     assert as_bob.delete(f"/api/creations/{old.public_id}/like/").json() == {"liked": False, "like_count": 1}
     trending = ids(APIClient().get("/api/gallery/?order=trending"))
-    assert trending.index(old.public_id) < trending.index(new.public_id)  # Alice's like is today's
-    as_alice.delete(f"/api/creations/{old.public_id}/like/")
+    assert trending.index(new.public_id) < trending.index(old.public_id)  # her own like lifts nothing
+    as_bob.put(f"/api/creations/{old.public_id}/like/")
+    trending = ids(APIClient().get("/api/gallery/?order=trending"))
+    assert trending.index(old.public_id) < trending.index(new.public_id)  # Bob's like is today's
+    as_bob.delete(f"/api/creations/{old.public_id}/like/")
     trending = ids(APIClient().get("/api/gallery/?order=trending"))
     assert trending.index(new.public_id) < trending.index(old.public_id)
 

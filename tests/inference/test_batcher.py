@@ -242,3 +242,47 @@ def test_each_request_carries_its_share_of_the_pass_cpu_time(space):
     one.result(), two.result()
     assert one.cpu_s > 0
     assert two.cpu_s == pytest.approx(2 * one.cpu_s)  # shared by pixels
+
+
+# -- thumbnails first --------------------------------------------------------------------
+
+
+def test_small_pictures_go_before_large_ones_asked_for_earlier(space):
+    gated = GatedSpace(space)
+    batcher = RenderBatcher(gated, max_batch=8, max_wait_ms=0, bulk_share=0.0)
+    held = batcher.submit(space.sample(1, 0), 16, who="carol")  # holds the worker
+    gated.entered.wait()
+    download = batcher.submit(space.sample(1, 1), 512, who="alice")
+    frames = batcher.submit(space.sample(2, 2), 64, who="alice", urgent=False)  # a video's
+    thumbnails = [batcher.submit(space.sample(1, 10 + i), 64, who="bob") for i in range(3)]
+    gated.gate.set()
+    for future in (held, download, frames, *thumbnails):
+        future.result()
+    batcher.close()
+    # Bob's thumbnails in one pass of their own, then the large ones, never mixed with them.
+    assert gated.calls[1:] == [(3, 64), (1, 512), (2, 64)]
+
+
+def _request(space, size, who, urgent):
+    from inference.batcher import _Request
+
+    return _Request(space.sample(1, 0), size, who, urgent)
+
+
+def test_large_pictures_get_their_share_of_the_time_under_a_stream_of_small_ones(space):
+    from inference.batcher import FairQueue
+
+    queue = FairQueue(bulk_share=0.25)
+    large = [_request(space, 1024, "alice", urgent=False) for _ in range(3)]
+    small = [_request(space, 256, "bob", urgent=True) for _ in range(12)]
+    for request in (*large, *small):
+        queue.put(request)
+    served = []
+    while not queue.empty():
+        request = queue.get()
+        served.append("s" if request.urgent else "L")
+        queue.spent(request.urgent, 0.1 if request.urgent else 0.4)  # seconds its pass took
+    # Small ones first; a large one whenever large ones had less than a quarter of the
+    # time of the last few passes: right after the first small pass, then after six more
+    # (its 0.4 s weighs on that long), while small ones still wait.
+    assert "".join(served) == "sLssssssLsssssL"

@@ -17,7 +17,7 @@ from inference.space import Space
 
 
 def test_the_figures_space_is_registered_beside_abstract_and_fits_the_interface(figures):
-    assert space_slugs()[:2] == ["abstract", "figures"]
+    assert {"abstract", "figures"} <= set(space_slugs())
     assert isinstance(figures, Space)
     assert (figures.slug, figures.layers, figures.dim) == ("figures", 8, 64)
     assert (figures.prior, figures.coarse_layers) == ("gaussian", 4)

@@ -82,3 +82,31 @@ def test_grain_tells_vertical_from_horizontal_stripes_and_light_sides_are_signed
     assert metrics.light_bottom(right) == pytest.approx(0.0)
     bottom = np.ascontiguousarray(right.transpose(1, 0, 2))
     assert metrics.light_bottom(bottom) == pytest.approx(1.0)
+
+
+def subject(size=64, centre=(32, 32), radii=(10, 10), colour=(200, 60, 40)):
+    """An ellipse of ``colour`` on white: one subject on a plain ground."""
+    picture = flat((255, 255, 255), size)
+    ys, xs = np.mgrid[:size, :size]
+    inside = ((ys + 0.5 - centre[0]) / radii[0]) ** 2 + ((xs + 0.5 - centre[1]) / radii[1]) ** 2 <= 1
+    picture[inside] = colour
+    return picture
+
+
+def test_the_subject_on_a_plain_ground_is_measured_by_its_size_shape_and_place():
+    disc = subject()
+    assert metrics.subject_size(disc) == pytest.approx(np.pi * 100 / 64**2, rel=0.05)
+    assert metrics.subject_size(subject(radii=(20, 20))) == pytest.approx(4 * metrics.subject_size(disc), rel=0.05)
+    assert abs(metrics.subject_tall(disc)) < 0.02
+    assert metrics.subject_tall(subject(radii=(20, 8))) > 0.5 > -0.5 > metrics.subject_tall(subject(radii=(8, 20)))
+    assert metrics.subject_right(disc) == pytest.approx(0.0, abs=0.01)
+    assert metrics.subject_right(subject(centre=(32, 48))) == pytest.approx(0.25, abs=0.01)
+    assert metrics.subject_low(subject(centre=(16, 32))) == pytest.approx(-0.25, abs=0.01)
+    # The ground is whatever colour the border has; a faint shading of it is still ground.
+    dark = subject(colour=(250, 250, 120))
+    dark[dark.sum(axis=-1) == 765] = (20, 30, 40)
+    dark[:, :8] = (30, 36, 50)
+    assert metrics.subject_size(dark) == pytest.approx(metrics.subject_size(disc), rel=0.05)
+    # Nothing but ground: no subject, in the middle.
+    assert metrics.subject_size(flat((255, 255, 255))) == 0.0
+    assert (metrics.subject_right(flat((9, 9, 9))), metrics.subject_tall(flat((9, 9, 9)))) == (0.0, 0.0)

@@ -215,7 +215,7 @@ def test_sigterm_finishes_the_render_in_flight_and_takes_no_new_work(space):
 
 
 @pytest.mark.parametrize("options,message", [
-    (["--spaces", "faces"], "error: unknown space 'faces' (known: abstract, figures)"),
+    (["--spaces", "faces"], "error: unknown space 'faces' (known: abstract, emoji, figures)"),
     (["--max-batch", "0"], "error: --max-batch must be at least 1"),
     (["--precision", "fp8"], "error: precision must be one of fp32, fp16, bf16, got 'fp8'"),
     (["--device", "tpu"], "error: device must be auto, cpu, cuda or cuda:N, got 'tpu'"),

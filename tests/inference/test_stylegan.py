@@ -167,7 +167,9 @@ def test_gene_discovery_tries_the_closed_form_directions(made2):
     closed = [g for g in genes if g.source == "closed-form"]
     assert len(closed) == 2
     for gene, direction in zip(closed, space.factor_directions(2), strict=True):
-        assert torch.allclose(gene.direction.abs(), direction.abs())
+        # The same direction, as long as the samples' spread along it (W is no unit Gaussian).
+        unit = gene.direction / gene.direction.norm()
+        assert torch.allclose(unit.abs(), direction.abs(), atol=1e-6)
 
 
 def test_the_upsampling_conv_is_a_conv_over_the_upsampled_input_away_from_the_border():

@@ -1,6 +1,9 @@
-// The work page: like and unlike without leaving the page.
+// The work page: like and unlike without leaving the page (comments: comments.js).
 import { api } from "./api.js";
+import "./collect.js";
+import "./comments.js";
 import "./placeholder.js";
+import { share } from "./share.js";
 import { showError, toast } from "./toast.js";
 
 for (const button of document.querySelectorAll("[data-like]")) {
@@ -20,16 +23,26 @@ for (const button of document.querySelectorAll("[data-like]")) {
   });
 }
 
-// A video's owner names it and chooses who sees it here (videos have no studio).
-const owner = document.querySelector("[data-video-owner]");
+const shareButton = document.querySelector("[data-share]");
+shareButton?.addEventListener("click", () => share({
+  url: `/w/${shareButton.dataset.share}/`,
+  title: shareButton.dataset.shareTitle,
+  visibility: shareButton.dataset.shareVisibility,
+}));
+
+// The owner names the work and chooses who sees it here, whatever kind of work it is (a
+// picture in the studio too; a video has no studio).
+const owner = document.querySelector("[data-work-owner]");
 owner?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = owner.querySelector("button");
   button.disabled = true;
   try {
-    const body = { title: owner.elements.title.value, visibility: owner.elements.visibility.value };
-    const made = await api("PATCH", `/api/creations/${owner.dataset.videoOwner}/`, body);
-    toast(made.visibility === "public" ? "Saved. The video is in the gallery." : "Saved.");
+    const body = { title: owner.elements.title.value };
+    if (owner.elements.visibility.value !== "draft") body.visibility = owner.elements.visibility.value;
+    const made = await api("PATCH", `/api/creations/${owner.dataset.workOwner}/`, body);
+    toast(made.visibility === "public" ? "Saved. The work is in the gallery." : "Saved.");
+    if (shareButton) shareButton.dataset.shareVisibility = made.visibility;
     document.querySelector(".work-info h1").textContent = made.title || "Untitled";
     const badge = document.querySelector("[data-visibility-badge]");
     badge.hidden = made.visibility === "public";

@@ -1,6 +1,7 @@
 // The current picture: the stage, its title, who sees it, its downloads and links.
 import { api } from "../api.js";
 import { swapImage } from "../pictures.js";
+import { share } from "../share.js";
 import { showError, toast } from "../toast.js";
 import { updateItem } from "./state.js";
 
@@ -104,6 +105,10 @@ export function setupCurrent(store, root) {
     }
   }
   visibility.addEventListener("change", () => setVisibility(visibility.value));
+  $("[data-share]").addEventListener("click", () => {
+    const { current } = store.get();
+    share({ url: `/w/${encodeURIComponent(current.id)}/`, title: current.title, visibility: current.visibility });
+  });
   keepButton.addEventListener("click", () => setVisibility("private"));
 
   return { stageImg, setStageStatus };
