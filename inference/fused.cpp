@@ -13,20 +13,41 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
-#if defined(__AVX512F__) || defined(__FMA__)
+#if defined(__AVX512F__) || defined(__FMA__) || defined(__AVX__)
 #include <immintrin.h>
 #endif
 
 namespace {
 
-typedef float v16 __attribute__((vector_size(64)));
-typedef int32_t i16 __attribute__((vector_size(64)));
+// Lanes per vector: as many floats as one vector register holds. Wider generic vectors
+// than the machine's registers are lowered by the compiler through memory, lane group by
+// lane group: 16 lanes on an AVX2 machine (an AMD EPYC, Zen 3) painted 7 times slower than
+// 8 (245 ms of CPU a 256 px abstract picture against 33). The lane count never changes a
+// pixel: every lane does the same float operations.
+#if defined(__AVX512F__)
+constexpr int L = 16;
+#elif defined(__AVX__)
+constexpr int L = 8;
+#else
+constexpr int L = 4;        // SSE, NEON
+#endif
 
-// 4 x 4 accumulators measured fastest on an Intel Xeon with AVX-512 (4 x 5 as fast; 8 x 2,
-// 4 x 3 and 2 x 8 slower; 4 x 6 spills registers). The tiling never changes a pixel.
-constexpr int V = 4;        // vectors of 16 pixels per tile row
-constexpr int T = 16 * V;   // pixels per tile
+typedef float vf __attribute__((vector_size(4 * L)));
+typedef int32_t vi __attribute__((vector_size(4 * L)));
+
+// The accumulators of a register block must stay in the vector registers: 4 x 4 measured
+// fastest on an Intel Xeon with AVX-512 (32 registers; 4 x 5 as fast; 8 x 2, 4 x 3 and 2 x 8
+// slower; 4 x 6 spills registers); with AVX2's 16, 4 x 3 on an AMD EPYC (Zen 3: 33 ms a
+// 256 px abstract picture on one core, against 39 for 4 x 4, 63 for 4 x 2). The tiling never
+// changes a pixel.
+#if defined(__AVX512F__)
+constexpr int V = 4;        // vectors of L pixels per tile row
+#else
+constexpr int V = 3;
+#endif
+constexpr int T = L * V;    // pixels per tile
 constexpr int R = 4;        // output rows per register block (R * V accumulators)
 constexpr int MAX_WIDTH = 64;   // widest layer
 constexpr int MAX_INPUT = 32;   // most inputs of the first layer
@@ -34,65 +55,62 @@ constexpr int MAX_INPUT = 32;   // most inputs of the first layer
 // for |x| < 2^22 (far beyond any pre-activation here).
 constexpr float ROUNDER = 12582912.0f;  // 1.5 * 2^23
 
-inline v16 splat(float x) { return v16{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
-inline v16 vabs(v16 x) { return (v16)((i16)x & 0x7fffffff); }
-inline v16 vround(v16 x) { return (x + ROUNDER) - ROUNDER; }
+// Every lane x, written as one braced list of L copies: built lane by lane in a loop, the
+// vector went through memory and AVX-512 painted 5 times slower (7.7 abstract thumbnails a
+// second on an AMD EPYC, Zen 4, against 41.5).
+template <std::size_t... I>
+inline vf splat_lanes(float x, std::index_sequence<I...>) { return vf{((void)I, x)...}; }
+inline vf splat(float x) { return splat_lanes(x, std::make_index_sequence<L>{}); }
+inline vf vabs(vf x) { return (vf)((vi)x & 0x7fffffff); }
+inline vf vround(vf x) { return (x + ROUNDER) - ROUNDER; }
 
 // a * b + c with one rounding, lane by lane: an FMA instruction where the machine has one.
 // The kernels are compiled without contraction (-ffp-contract=off), so every fused
 // multiply-add is written out here and no compiler may choose others.
-inline v16 fma(v16 a, v16 b, v16 c) {
+inline vf fma(vf a, vf b, vf c) {
 #if defined(__AVX512F__)
-    return (v16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+    return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
 #elif defined(__FMA__)
-    __m256 half[3][2];
-    std::memcpy(half[0], &a, 64);
-    std::memcpy(half[1], &b, 64);
-    std::memcpy(half[2], &c, 64);
-    __m256 r[2] = {_mm256_fmadd_ps(half[0][0], half[1][0], half[2][0]),
-                   _mm256_fmadd_ps(half[0][1], half[1][1], half[2][1])};
-    v16 out;
-    std::memcpy(&out, r, 64);
-    return out;
+    return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
 #else
-    v16 r;
-    for (int i = 0; i < 16; i++) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    vf r;
+    for (int i = 0; i < L; i++) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
     return r;
 #endif
 }
 
 // sin(2 pi x) / 8, approximately: t - 2 t |t| with t = x - round(x) (inference.abstract.psin).
-inline v16 psin(v16 x) {
-    v16 t = x - vround(x);
+inline vf psin(vf x) {
+    vf t = x - vround(x);
     return t - (t * 2.0f) * vabs(t);
 }
 
 // x - x^3 / 3 on x clamped to [-1, 1] (inference.abstract.soft_clamp).
-inline v16 soft_clamp(v16 x) {
-    v16 one = splat(1.0f);
-    v16 c = x < one ? x : one;
+inline vf soft_clamp(vf x) {
+    vf one = splat(1.0f);
+    vf c = x < one ? x : one;
     c = c > -one ? c : -one;
     return c - (c * (c * c)) / 3.0f;
 }
 
 // exp(x) within 2 ulp: Cody and Waite's reduction x = n ln 2 + r, |r| <= ln 2 / 2, and
 // the degree-6 polynomial of the Cephes library's expf for e^r, scaled by 2^n through the
-// exponent bits. Written out (rather than libm's expf) so that it runs 16 lanes at once
+// exponent bits. Written out (rather than libm's expf) so that it runs on every lane at once
 // and gives the same bits with any C library.
-inline v16 vexp(v16 x) {
+inline vf vexp(vf x) {
     x = x < 88.0f ? x : splat(88.0f);
     x = x > -87.0f ? x : splat(-87.0f);
-    v16 n = vround(x * 1.44269504088896341f);
-    v16 r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    v16 p = splat(1.9875691500e-4f);
+    vf n = vround(x * 1.44269504088896341f);
+    vf r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    vf p = splat(1.9875691500e-4f);
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = (p * (r * r) + r) + 1.0f;
-    i16 scale = (__builtin_convertvector(n, i16) + 127) << 23;
-    return p * (v16)scale;
+    vi scale = (__builtin_convertvector(n, vi) + 127) << 23;
+    return p * (vf)scale;
 }
 
 enum Activation { NONE, PSIN, SOFT_CLAMP };
@@ -103,29 +121,29 @@ template <Activation ACT, int R = R>
 void dense(const float* __restrict w, const float* __restrict b, int rows, int K,
            const float* __restrict in, float* __restrict out) {
     for (int r0 = 0; r0 < rows; r0 += R) {
-        v16 acc[R][V];
+        vf acc[R][V];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            v16 bias = splat(b[r0 + r]);
+            vf bias = splat(b[r0 + r]);
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) acc[r][v] = bias;
         }
         for (int k = 0; k < K; k++) {
-            const v16* x = reinterpret_cast<const v16*>(in + k * T);
+            const vf* x = reinterpret_cast<const vf*>(in + k * T);
             const float* wk = w + k * rows + r0;
 #pragma GCC unroll 4
             for (int r = 0; r < R; r++) {
-                v16 wr = splat(wk[r]);
+                vf wr = splat(wk[r]);
 #pragma GCC unroll 4
                 for (int v = 0; v < V; v++) acc[r][v] = fma(wr, x[v], acc[r][v]);
             }
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            v16* o = reinterpret_cast<v16*>(out + (r0 + r) * T);
+            vf* o = reinterpret_cast<vf*>(out + (r0 + r) * T);
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) {
-                v16 a = acc[r][v];
+                vf a = acc[r][v];
                 if (ACT == PSIN) a = psin(a);
                 if (ACT == SOFT_CLAMP) a = soft_clamp(a);
                 o[v] = a;
@@ -176,27 +194,27 @@ struct Network {
     }
 };
 
-inline v16 sigmoid(v16 x) { return 1.0f / (1.0f + vexp(-x)); }
-inline v16 vtanh(v16 x) { return 1.0f - 2.0f / (1.0f + vexp(x * 2.0f)); }
-inline v16 vsqrt(v16 x) {
-    for (int i = 0; i < 16; i++) x[i] = std::sqrt(x[i]);
+inline vf sigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
+inline vf vtanh(vf x) { return 1.0f - 2.0f / (1.0f + vexp(x * 2.0f)); }
+inline vf vsqrt(vf x) {
+    for (int i = 0; i < L; i++) x[i] = std::sqrt(x[i]);
     return x;
 }
 
 // atan2(a, b) within about 2e-7: reduced to atan(t) for t = min / max of |a|, |b| in
 // [0, 1], then to |t| <= tan(pi / 8) around pi / 4, where the Cephes library's odd
 // polynomial for atanf takes over; quadrants restored after.
-inline v16 vatan2(v16 a, v16 b) {
-    const v16 zero = splat(0.0f);
-    v16 ax = vabs(a), bx = vabs(b);
-    v16 lo = ax < bx ? ax : bx, hi = ax < bx ? bx : ax;
-    v16 t = hi > zero ? lo / (hi > zero ? hi : splat(1.0f)) : zero;
-    v16 big = t > 0.41421356f ? splat(1.0f) : zero;  // 1 where reduced around pi / 4
+inline vf vatan2(vf a, vf b) {
+    const vf zero = splat(0.0f);
+    vf ax = vabs(a), bx = vabs(b);
+    vf lo = ax < bx ? ax : bx, hi = ax < bx ? bx : ax;
+    vf t = hi > zero ? lo / (hi > zero ? hi : splat(1.0f)) : zero;
+    vf big = t > 0.41421356f ? splat(1.0f) : zero;  // 1 where reduced around pi / 4
     t = big > zero ? (t - 1.0f) / (t + 1.0f) : t;
-    v16 z = t * t;
-    v16 p = ((((z * 8.05374449538e-2f - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z
+    vf z = t * t;
+    vf p = ((((z * 8.05374449538e-2f - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z
               - 3.33329491539e-1f) * z) * t + t;
-    v16 r = p + big * 0.78539816339744831f;
+    vf r = p + big * 0.78539816339744831f;
     r = ax > bx ? 1.57079632679489662f - r : r;
     r = b < zero ? 3.14159265358979324f - r : r;
     return a < zero ? -r : r;
@@ -204,8 +222,8 @@ inline v16 vatan2(v16 a, v16 b) {
 
 // sin and cos of p in [0, pi / 3] (a wedge of a radial figure) by their Taylor series to
 // p^9 and p^10: within 5e-8 there.
-inline void vsincos(v16 p, v16& sine, v16& cosine) {
-    v16 z = p * p;
+inline void vsincos(vf p, vf& sine, vf& cosine) {
+    vf z = p * p;
     sine = p * ((((z * (1.0f / 362880.0f) - 1.0f / 5040.0f) * z + 1.0f / 120.0f) * z
                  - 1.0f / 6.0f) * z + 1.0f);
     cosine = ((((z * (-1.0f / 3628800.0f) + 1.0f / 40320.0f) * z - 1.0f / 720.0f) * z
@@ -244,17 +262,17 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
     const float* out = net.out;
     for (int64_t t0 = 0; t0 < count; t0 += T) {
         grid(start + t0, size, view, x, y);
-        const v16* vx = reinterpret_cast<const v16*>(x);
-        const v16* vy = reinterpret_cast<const v16*>(y);
-        v16* in = reinterpret_cast<v16*>(in0);
+        const vf* vx = reinterpret_cast<const vf*>(x);
+        const vf* vy = reinterpret_cast<const vf*>(y);
+        vf* in = reinterpret_cast<vf*>(in0);
         for (int v = 0; v < V; v++) {
             for (int f = 0; f < F; f++) {
                 const float* a = args + 3 * f;
                 in[f * V + v] = psin(vx[v] * a[0] + vy[v] * a[1] + a[2]);
             }
             const float* a = args + 3 * F;
-            v16 u = vx[v] * a[0] + vy[v] * a[1] + a[2];
-            v16 w = vx[v] * a[3] + vy[v] * a[4] + a[5];
+            vf u = vx[v] * a[0] + vy[v] * a[1] + a[2];
+            vf w = vx[v] * a[3] + vy[v] * a[4] + a[5];
             in[F * V + v] = vsqrt(u * u + w * w);
             in[(F + 1) * V + v] = vx[v];
             in[(F + 2) * V + v] = vy[v];
@@ -268,19 +286,19 @@ int abstract_render(int64_t start, int64_t count, int64_t size, const float* vie
         }
         // Colours: both fields normalised, ripples along the first one's contours and
         // shading by the second (the light), the first one's sigmoid picks the palette entry.
-        const v16 m1 = splat(paint[0]), m2 = splat(paint[1]), s1 = splat(paint[2]);
-        const v16 s2 = splat(paint[3]), ripple_freq = splat(paint[4]);
-        const v16 ripple = splat(8.0f * paint[5]), shade = splat(1.5f * paint[6]);
-        const v16 contrast = splat(paint[7]), top = splat(static_cast<float>(lut_size - 1));
+        const vf m1 = splat(paint[0]), m2 = splat(paint[1]), s1 = splat(paint[2]);
+        const vf s2 = splat(paint[3]), ripple_freq = splat(paint[4]);
+        const vf ripple = splat(8.0f * paint[5]), shade = splat(1.5f * paint[6]);
+        const vf contrast = splat(paint[7]), top = splat(static_cast<float>(lut_size - 1));
         alignas(64) float light[T];
         alignas(64) int32_t index[T];
         for (int v = 0; v < V; v++) {
-            v16 f1 = (reinterpret_cast<const v16*>(out)[v] - m1) / s1;
-            v16 f2 = (reinterpret_cast<const v16*>(out + T)[v] - m2) / s2;
-            v16 l = soft_clamp(f2 * 0.5f) * shade + psin(f1 * ripple_freq) * ripple + 1.0f;
-            v16 position = sigmoid(f1 * contrast);
-            reinterpret_cast<v16*>(light)[v] = l;
-            reinterpret_cast<i16*>(index)[v] = __builtin_convertvector(vround(position * top), i16);
+            vf f1 = (reinterpret_cast<const vf*>(out)[v] - m1) / s1;
+            vf f2 = (reinterpret_cast<const vf*>(out + T)[v] - m2) / s2;
+            vf l = soft_clamp(f2 * 0.5f) * shade + psin(f1 * ripple_freq) * ripple + 1.0f;
+            vf position = sigmoid(f1 * contrast);
+            reinterpret_cast<vf*>(light)[v] = l;
+            reinterpret_cast<vi*>(index)[v] = __builtin_convertvector(vround(position * top), vi);
         }
         uint8_t* o = rgb + 3 * t0;
         for (int64_t j = 0; j < valid; j++) {
@@ -315,9 +333,9 @@ int figures_render(int64_t start, int64_t count, int64_t size, int64_t parts,
     alignas(64) float in0[MAX_INPUT * T];
     alignas(64) float sum[3 * T];
     Network net{w0, b0, w1, b1, w2, b2, w3, b3, H};
-    const v16* out = reinterpret_cast<const v16*>(net.out);
-    v16* blend = reinterpret_cast<v16*>(sum);
-    v16* in = reinterpret_cast<v16*>(in0);
+    const vf* out = reinterpret_cast<const vf*>(net.out);
+    vf* blend = reinterpret_cast<vf*>(sum);
+    vf* in = reinterpret_cast<vf*>(in0);
     for (int64_t t0 = 0; t0 < count; t0 += T) {
         grid(start + t0, size, nullptr, x, y);
         for (int64_t p = 0; p < parts; p++) {
@@ -325,22 +343,22 @@ int figures_render(int64_t start, int64_t count, int64_t size, int64_t parts,
             const int kind = static_cast<int>(symmetries[3 * p + 1]);
             const float folds = symmetries[3 * p + 2];
             for (int v = 0; v < V; v++) {
-                v16 vx = reinterpret_cast<const v16*>(x)[v];
-                v16 fy = reinterpret_cast<const v16*>(y)[v] - centre;
-                v16 fx = vx;
+                vf vx = reinterpret_cast<const vf*>(x)[v];
+                vf fy = reinterpret_cast<const vf*>(y)[v] - centre;
+                vf fx = vx;
                 if (kind == 0) fx = vabs(vx);
                 if (kind == 1) {
-                    v16 radius = vsqrt(vx * vx + fy * fy);
-                    v16 turn = vatan2(vx, fy) * (folds / 6.28318530717958648f);
-                    v16 psi = vabs(turn - vround(turn)) * (6.28318530717958648f / folds);
-                    v16 sine, cosine;
+                    vf radius = vsqrt(vx * vx + fy * fy);
+                    vf turn = vatan2(vx, fy) * (folds / 6.28318530717958648f);
+                    vf psi = vabs(turn - vround(turn)) * (6.28318530717958648f / folds);
+                    vf sine, cosine;
                     vsincos(psi, sine, cosine);
                     fx = radius * sine;
                     fy = radius * cosine;
                 }
                 if (kind != 2 && asym > 0.0f) fx = fx + vx * asym;
-                v16 u = fx * affine[0] + fy * affine[1] + affine[2];
-                v16 w = fx * affine[3] + fy * affine[4] + affine[5];
+                vf u = fx * affine[0] + fy * affine[1] + affine[2];
+                vf w = fx * affine[3] + fy * affine[4] + affine[5];
                 for (int k = 0; k < W; k++) {
                     const float* a = waves + 3 * k;
                     in[k * V + v] = psin(u * a[0] + w * a[1] + a[2]);
@@ -351,7 +369,7 @@ int figures_render(int64_t start, int64_t count, int64_t size, int64_t parts,
             }
             net.run(in0, W + 3);
             for (int i = 0; i < 3 * V; i++) {
-                v16 part = weight == 1.0f ? out[i] : out[i] * weight;
+                vf part = weight == 1.0f ? out[i] : out[i] * weight;
                 blend[i] = p == 0 ? part : blend[i] + part;
             }
         }
@@ -369,21 +387,21 @@ int figures_render(int64_t start, int64_t count, int64_t size, int64_t parts,
         alignas(64) float mask[T], line[T], shade[T];
         alignas(64) int32_t figure_at[T], ground_at[T];
         for (int v = 0; v < V; v++) {
-            v16 f0 = (blend[v] - paint[0]) / paint[3];
-            v16 f1 = (blend[V + v] - paint[1]) / paint[4];
-            v16 f2 = (blend[2 * V + v] - paint[2]) / paint[5];
-            v16 vx = reinterpret_cast<const v16*>(x)[v];
-            v16 vy = reinterpret_cast<const v16*>(y)[v];
-            v16 dy = vy - paint[8];
-            v16 depth = (f0 - (vx * vx + dy * dy) * paint[7]) - paint[6];
-            v16 d = depth * line_k;
-            reinterpret_cast<v16*>(mask)[v] = sigmoid(depth * sharp);
-            reinterpret_cast<v16*>(line)[v] = 1.0f - (1.0f / (1.0f + d * d)) * paint[10];
-            reinterpret_cast<v16*>(shade)[v] = 1.0f + vtanh(depth) * paint[12];
-            v16 fa = sigmoid(f1 * paint[13] + depth * paint[11]) * top;
-            v16 ga = sigmoid(f2 * paint[14] + vy * paint[15]) * top;
-            reinterpret_cast<i16*>(figure_at)[v] = __builtin_convertvector(vround(fa), i16);
-            reinterpret_cast<i16*>(ground_at)[v] = __builtin_convertvector(vround(ga), i16);
+            vf f0 = (blend[v] - paint[0]) / paint[3];
+            vf f1 = (blend[V + v] - paint[1]) / paint[4];
+            vf f2 = (blend[2 * V + v] - paint[2]) / paint[5];
+            vf vx = reinterpret_cast<const vf*>(x)[v];
+            vf vy = reinterpret_cast<const vf*>(y)[v];
+            vf dy = vy - paint[8];
+            vf depth = (f0 - (vx * vx + dy * dy) * paint[7]) - paint[6];
+            vf d = depth * line_k;
+            reinterpret_cast<vf*>(mask)[v] = sigmoid(depth * sharp);
+            reinterpret_cast<vf*>(line)[v] = 1.0f - (1.0f / (1.0f + d * d)) * paint[10];
+            reinterpret_cast<vf*>(shade)[v] = 1.0f + vtanh(depth) * paint[12];
+            vf fa = sigmoid(f1 * paint[13] + depth * paint[11]) * top;
+            vf ga = sigmoid(f2 * paint[14] + vy * paint[15]) * top;
+            reinterpret_cast<vi*>(figure_at)[v] = __builtin_convertvector(vround(fa), vi);
+            reinterpret_cast<vi*>(ground_at)[v] = __builtin_convertvector(vround(ga), vi);
         }
         uint8_t* o = rgb + 3 * t0;
         for (int64_t j = 0; j < valid; j++) {
