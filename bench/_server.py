@@ -22,6 +22,7 @@ def server(env: dict[str, str], timeout: float = 60, workers: int = 1):
     proc = processes.start(processes.web_args(port, "127.0.0.1", "--no-access-log",
                                               "--workers", str(workers)), env)
     base = f"http://127.0.0.1:{port}"
+    _serving[base] = proc.pid
     try:
         try:
             processes.wait_ready({"the server": (proc, f"{base}/healthz")}, timeout)
@@ -30,6 +31,18 @@ def server(env: dict[str, str], timeout: float = 60, workers: int = 1):
         yield base
     finally:
         processes.stop(proc, timeout=10)
+        _serving.pop(base, None)
+
+
+_serving: dict[str, int] = {}  # base URL -> the server's process id
+
+
+def server_cpu_s(base: str) -> float:
+    """CPU seconds the server at ``base`` (its processes) has used so far."""
+    import psutil
+
+    main = psutil.Process(_serving[base])
+    return sum(sum(p.cpu_times()[:2]) for p in [main, *main.children(recursive=True)])
 
 
 def bench_breeder():

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions, budget
+from breeding import actions, budget, delivery
 from breeding.lineage import lineage_tree
 from breeding.lookups import (
     breedable,
@@ -45,6 +46,27 @@ def respond(creations, request, status_code=status.HTTP_200_OK, many=True) -> Re
     return Response(serialize(creations, request.user, many), status=status_code)
 
 
+def respond_made(made, request, pictures: int | None):
+    """New works: as JSON, or with their ``pictures`` px pictures in the same answer as each
+    is painted (``breeding.delivery``)."""
+    body = serialize(made, request.user, True)
+    if pictures is None:
+        return Response(body, status=status.HTTP_201_CREATED)
+    return delivery.answer(body, made, pictures, status.HTTP_201_CREATED, request.user.pk)
+
+
+#: What the views that make works answer: JSON, or with ``?pictures=`` a stream of lines.
+MADE_RESPONSES = {(201, "application/json"): CreationSerializer(many=True),
+                  (201, delivery.CONTENT_TYPE): OpenApiTypes.STR}
+#: ``?pictures=256`` on the views that make works.
+PICTURES_PARAMETER = OpenApiParameter(
+    "pictures", int, enum=list(delivery.SIZES), required=False,
+    description="Answer with the new works' pictures of this size too, each as soon as it is "
+                "painted: newline-delimited JSON (application/x-ndjson), first {\"works\": [...]}, "
+                "then one {\"id\", \"size\", \"webp\" (base64)} or {\"id\", \"size\", \"error\"} "
+                "a picture, last {\"done\": true}.")
+
+
 # -- views ----------------------------------------------------------------------------
 
 
@@ -69,8 +91,10 @@ class SpaceGenes(APIView):
 
 
 class RandomCreations(Breeding):
-    @extend_schema(request=RandomIn, responses={201: CreationSerializer(many=True)})
+    @extend_schema(request=RandomIn, responses=MADE_RESPONSES,
+                   parameters=[PICTURES_PARAMETER])
     def post(self, request, slug):
+        pictures = delivery.wanted_size(request)
         space = Space.objects.filter(slug=slug).first()
         if space is None:
             raise NotFound(f"No space {slug!r}.")
@@ -78,24 +102,28 @@ class RandomCreations(Breeding):
         usable(space)
         budget.charge(request, budget.creations(data["n"], space.slug))
         made = actions.do_random(request.user, space, data["n"], data.get("seed"))
-        return respond(made, request, status.HTTP_201_CREATED)
+        return respond_made(made, request, pictures)
 
 
 class Children(Breeding):
-    @extend_schema(request=ChildrenIn, responses={201: CreationSerializer(many=True)})
+    @extend_schema(request=ChildrenIn, responses=MADE_RESPONSES,
+                   parameters=[PICTURES_PARAMETER])
     def post(self, request, public_id):
+        pictures = delivery.wanted_size(request)
         parent = breedable(visible_creation(request, public_id))
         data = parse(ChildrenIn, request)
         usable(parent.space)
         budget.charge(request, budget.creations(data["n"], parent.space.slug))
         with refused_as_400():
             made = actions.do_children(request.user, parent, data["n"], data["chaos"], data.get("seed"))
-        return respond(made, request, status.HTTP_201_CREATED)
+        return respond_made(made, request, pictures)
 
 
 class Cross(Breeding):
-    @extend_schema(request=CrossIn, responses={201: CreationSerializer(many=True)})
+    @extend_schema(request=CrossIn, responses=MADE_RESPONSES,
+                   parameters=[PICTURES_PARAMETER])
     def post(self, request):
+        pictures = delivery.wanted_size(request)
         data = parse(CrossIn, request)
         ids = [p["id"] for p in data["parents"]]
         found = {c.public_id: c
@@ -117,7 +145,7 @@ class Cross(Breeding):
         budget.charge(request, budget.creations(data["n"], space.slug))
         with refused_as_400():
             made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
-        return respond(made, request, status.HTTP_201_CREATED)
+        return respond_made(made, request, pictures)
 
 
 def edit_request(request, public_id: str):

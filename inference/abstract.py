@@ -36,7 +36,7 @@ from safetensors import safe_open
 from inference import fused
 from inference.activations import PSIN_GAIN, Psin, SoftClamp, psin, soft_clamp
 from inference.color import oklch_to_srgb
-from inference.scheduler import finish, prepare_then_paint, share_spans, span_workers
+from inference.scheduler import Pictures, prepare_then_paint, share_spans, span_workers
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
 WEIGHTS = Path(__file__).parent / "weights" / "abstract.safetensors"
@@ -233,6 +233,10 @@ class AbstractSpace:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
         return self._render(latents, size, None)
 
+    def render_each(self, latents: torch.Tensor, size: int, each) -> torch.Tensor:
+        """``render``, handing each picture to ``each(b, picture)`` as soon as it is painted."""
+        return self._render(latents, size, None, each)
+
     @torch.no_grad()
     def render_view(
         self, latents: torch.Tensor, size: int, zoom: float = 1.0, centre: tuple[float, float] = (0.0, 0.0)
@@ -248,13 +252,14 @@ class AbstractSpace:
             raise ValueError(f"centre must be two finite numbers, got {centre!r}")
         return self._render(latents, size, (float(zoom), cx, cy))
 
-    def _render(self, latents: torch.Tensor, size: int, view) -> torch.Tensor:
+    def _render(self, latents: torch.Tensor, size: int, view, each=None) -> torch.Tensor:
         # 1. Check inputs
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
         n = latents.shape[0]
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
+        pictures = Pictures(out, work, size, each)
         # Below SUPERSAMPLE_BELOW pictures are computed at twice the size, against aliasing.
         starts = range(0, work * work, SPAN)
         with span_workers() as (workers, pool):
@@ -264,7 +269,8 @@ class AbstractSpace:
                 view = None if view is None else torch.tensor(view, dtype=torch.float32)
                 prepare_then_paint(n, share_spans(starts, workers, True), workers, pool,
                                    lambda b: self._bound_kernel(latents[b : b + 1]),
-                                   lambda kernel, b, run: self._paint_run(kernel, run, work, view, out[b]))
+                                   lambda kernel, b, run: self._paint_run(kernel, run, work, view, out[b]),
+                                   pictures.painted)
             else:
                 # 2. Per-image styles and the field statistics of the probe grid, images
                 # shared out among the workers. Each image is worked out on its own:
@@ -277,7 +283,7 @@ class AbstractSpace:
                         for part in share_spans(starts, workers, False)]
                 for job in jobs:
                     job.result()
-        return finish(out, n, work, size)
+        return pictures.all()
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
         """The styles of latents ``z``, with the layers laid out for the fused kernel

@@ -14,8 +14,12 @@ Fair between people: each request may name who it is for (``who``, any hashable:
 an address), and waiting requests queue per person, served in turn (round-robin), not in
 order of arrival. One person with a hundred large pictures waiting then delays another's
 thumbnail by at most one pass, whose work ``max_pixels`` bounds. Each request's future
-carries ``cpu_s``: the process CPU seconds of its share of its pass (by pixels), what
-rendering it actually cost, for budgets that charge by measured cost.
+carries ``cpu_s``: the process CPU seconds its pictures took in its pass, what rendering
+it actually cost, for budgets that charge by measured cost.
+
+Each request is answered as soon as its own pictures are painted, not at the end of its
+pass, in spaces that paint picture by picture (``inference.space.render_each``): of eight
+children rendered in one pass, the first is on its way after an eighth of the pass.
 
 Thumbnails first: a picture of at most ``URGENT_MAX_SIZE`` px (a grid's thumbnails, a gene
 slider's previews: what a person watches appear) goes before larger ones (downloads, a
@@ -39,14 +43,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from inference.space import Space, check_latents, check_size
+from inference.space import Space, check_latents, check_size, render_each
 
 log = logging.getLogger(__name__)
 
 
 class RenderFuture(Future):
     """A render's future; once it is done, ``cpu_s`` is what rendering it cost: the process
-    CPU seconds of its pass, shared between the pass's requests by their pixels."""
+    CPU seconds of its pass from the previous picture ready to its own last one."""
 
     cpu_s: float | None = None
 
@@ -294,24 +298,47 @@ class RenderBatcher:
             by_size.setdefault(request.size, []).append(request)
         for size, requests in by_size.items():
             stacked = torch.cat([r.latents for r in requests])
-            # Process CPU time: the space may render on threads of its own. Whatever else
-            # the process does meanwhile is counted too, so a busy machine charges more.
-            cpu, started = time.process_time(), time.perf_counter()
+            started = time.perf_counter()
+            handing = _Handing(requests)
             try:
-                images = self.space.render(stacked, size)
-            except Exception as exc:  # every caller of this pass hears of it
+                render_each(self.space, stacked, size, handing.ready)
+            except Exception as exc:  # every caller of this pass still waiting hears of it
                 if threading.main_thread().is_alive():  # not merely the process exiting
                     log.exception("render of %d pictures at %d px failed", len(stacked), size)
                 for r in requests:
-                    r.future.set_exception(exc)
+                    if not r.future.done():
+                        r.future.set_exception(exc)
                 continue
-            cpu = time.process_time() - cpu
             self._queue.spent(requests[0].urgent, time.perf_counter() - started)
             self.stats.batches += 1
             self.stats.largest = max(self.stats.largest, len(stacked))
-            start = 0
-            for r in requests:
-                n = r.latents.shape[0]
-                r.future.cpu_s = cpu * n / len(stacked)
-                r.future.set_result(images[start : start + n])
-                start += n
+
+
+class _Handing:
+    """Hands each request of a pass its pictures as soon as the last of them is painted
+    (``ready(b, picture)`` for picture b of the stacked latents), with what they cost: the
+    process CPU time since the pass's previous picture was ready (the space may render on
+    threads of its own; whatever else the process does meanwhile is counted too, so a busy
+    machine charges more). Over a pass, the costs add up to its CPU time."""
+
+    def __init__(self, requests: list[_Request]) -> None:
+        self._lock = threading.Lock()
+        self._owner: list[tuple[_Request, int]] = []  # picture b: (its request, its index there)
+        for r in requests:
+            self._owner.extend((r, i) for i in range(r.latents.shape[0]))
+        self._parts: dict[int, list] = {id(r): [None] * r.latents.shape[0] for r in requests}
+        self._cost: dict[int, float] = dict.fromkeys(self._parts, 0.0)
+        self._clock = time.process_time()
+
+    def ready(self, b: int, picture: torch.Tensor) -> None:
+        request, i = self._owner[b]
+        with self._lock:
+            now = time.process_time()
+            self._cost[id(request)] += now - self._clock
+            self._clock = now
+            parts = self._parts[id(request)]
+            parts[i] = picture
+            complete = all(p is not None for p in parts)
+        if complete:
+            request.future.cpu_s = self._cost[id(request)]
+            request.future.set_result(parts[0] if len(parts) == 1 else torch.cat(parts))

@@ -47,7 +47,7 @@ from safetensors import safe_open
 from inference import fused
 from inference.activations import PSIN_GAIN, Psin, SoftClamp, psin, soft_clamp
 from inference.color import oklch_to_srgb
-from inference.scheduler import finish, prepare_then_paint, share_spans, span_workers
+from inference.scheduler import Pictures, prepare_then_paint, share_spans, span_workers
 from inference.space import SpaceStats, check_count, check_latents, check_size, gaussian_stats
 
 WEIGHTS = Path(__file__).parent / "weights" / "figures.safetensors"
@@ -149,19 +149,24 @@ class FiguresSpace:
         widths = [(3, 2), (3, waves), (waves + 3, h), (h, h), (2 * h, h), (h, 3)]
         return 2 * SPAN * (n if parts is None else parts) * spans * sum(k * m for k, m in widths)
 
-    @torch.no_grad()
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """(n, layers, dim) latents -> (n, size, size, 3) uint8 pictures."""
+        return self.render_each(latents, size, None)
+
+    @torch.no_grad()
+    def render_each(self, latents: torch.Tensor, size: int, each) -> torch.Tensor:
+        """``render``, handing each picture to ``each(b, picture)`` as soon as it is painted."""
         # 1. Check inputs
         latents = check_latents(latents, self.layers, self.dim)
         size = check_size(size)
         n = latents.shape[0]
         work = size * 2 if size < SUPERSAMPLE_BELOW else size
         out = torch.empty(n, work * work, 3, dtype=torch.uint8)
+        pictures = Pictures(out, work, size, each)
         with span_workers() as (workers, pool):
             if self.kernels:
                 # 2-3. Each image's styles and probe statistics, then its pixels.
-                self._render_fused(latents, work, out, workers, pool)
+                self._render_fused(latents, work, out, workers, pool, pictures.painted)
             else:
                 # 2. Per-image styles and probe statistics, each image on its own.
                 styles = list(pool.map(self._prepare, [latents[b] for b in range(n)]))
@@ -171,10 +176,10 @@ class FiguresSpace:
                         for part in share_spans(starts, workers, False)]
                 for job in jobs:
                     job.result()
-        return finish(out, n, work, size)
+        return pictures.all()
 
     def _render_fused(self, latents: torch.Tensor, size: int, out: torch.Tensor, workers: int,
-                      pool) -> None:
+                      pool, painted=None) -> None:
         """Prepare each image and paint its spans into ``out`` (n, size * size, 3) with the
         fused kernel, the next image prepared while this one is painted
         (``prepare_then_paint``); the kernel paints a run of spans in one call."""
@@ -185,7 +190,7 @@ class FiguresSpace:
 
         prepare_then_paint(latents.shape[0], share_spans(range(0, size * size, SPAN), workers, True),
                            workers, pool, lambda b: self._kernel(self._prepare(latents[b]), paint=True),
-                           paint)
+                           paint, painted)
 
     def _styles(self, z: torch.Tensor, kernel: bool = False) -> _Styles:
         """One image's styles from its (layers, dim) latent (with the layers laid out for

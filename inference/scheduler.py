@@ -60,7 +60,8 @@ def share_spans(starts: range, workers: int, fused: bool) -> list[range]:
     return [starts[i : i + step] for i in range(0, len(starts), step)]
 
 
-def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, paint) -> None:
+def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, paint,
+                       painted=None) -> None:
     """Prepare ``n`` pictures and paint each one's ``runs`` of spans with the fused kernels,
     the ``workers`` of ``pool`` taking tasks from one queue in order: picture b's
     preparation, then b + 1's, then b's runs. ``prepare(b)`` returns what ``paint(that, b,
@@ -70,8 +71,14 @@ def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, p
     without it. So while one worker prepares the next picture, the others paint, instead of
     all preparing first and waiting on one another for the GIL. If a preparation fails, the
     other workers stop after the task in hand, and this waits for all of them (none paints
-    on once it returns or raises) before raising."""
+    on once it returns or raises) before raising.
+
+    ``painted(b)``, if given, is called as soon as picture b's last run is painted, by the
+    worker that painted it: pictures are painted in order, so the first of a batch is ready
+    long before the last."""
     bound: list[Future] = [Future() for _ in range(n)]
+    left = [len(runs)] * n  # runs of each picture not yet painted
+    left_lock = threading.Lock()
     tasks: deque = deque()
     for b in range(n + 1):
         if b < n:
@@ -89,6 +96,12 @@ def prepare_then_paint(n: int, runs: list[range], workers: int, pool, prepare, p
             return
         # Its preparation was taken before it, by this worker or one still at it.
         paint(bound[b].result(), b, run)
+        if painted is not None:
+            with left_lock:
+                left[b] -= 1
+                last = left[b] == 0
+            if last:
+                painted(b)
 
     def work() -> None:
         try:
@@ -116,3 +129,26 @@ def finish(out: torch.Tensor, n: int, work: int, size: int) -> torch.Tensor:
         out = F.avg_pool2d(out.permute(0, 3, 1, 2).float(), 2).round_().to(torch.uint8)
         out = out.permute(0, 2, 3, 1).contiguous()
     return out
+
+
+class Pictures:
+    """A render's pictures, each finished (``finish``) on its own as soon as its pixels are
+    painted and handed to ``each(b, picture)`` if given: what waits for the first picture
+    of a batch need not wait for the last. Finishing one picture alone gives the bytes
+    finishing it in its batch gives (the average is taken picture by picture)."""
+
+    def __init__(self, out: torch.Tensor, work: int, size: int, each=None) -> None:
+        self.out, self.work, self.size, self.each = out, work, size, each
+        self.done: list[torch.Tensor | None] = [None] * out.shape[0]
+
+    def painted(self, b: int) -> None:
+        self.done[b] = finish(self.out[b : b + 1], 1, self.work, self.size)
+        if self.each is not None:
+            self.each(b, self.done[b])
+
+    def all(self) -> torch.Tensor:
+        """Every picture, (n, size, size, 3): those not yet handed over are finished now."""
+        for b, picture in enumerate(self.done):
+            if picture is None:
+                self.painted(b)
+        return torch.cat(self.done)

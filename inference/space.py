@@ -39,6 +39,19 @@ class Space(Protocol):
     def render(self, latents: torch.Tensor, size: int) -> torch.Tensor: ...
 
 
+def render_each(space: Space, latents: torch.Tensor, size: int, each) -> torch.Tensor:
+    """``space.render``, handing each picture (1, size, size, 3) to ``each(b, picture)`` as
+    soon as it is ready: as it is painted in a space that paints picture by picture (one
+    offering ``render_each``), else once the whole pass is."""
+    own = getattr(space, "render_each", None)
+    if callable(own):
+        return own(latents, size, each)
+    out = space.render(latents, size)
+    for b in range(out.shape[0]):
+        each(b, out[b : b + 1])
+    return out
+
+
 def can_move_camera(space: object) -> bool:
     """Whether ``space`` can move a camera over a picture (zoom out, pan): it offers
     ``render_view(latents, size, zoom, centre)``. Whether it can take uploads is

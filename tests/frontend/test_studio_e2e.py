@@ -62,11 +62,19 @@ def test_sign_up_breed_cross_edit_publish_and_see_it_on_the_home_page(make_serve
     page.get_by_label("Chaos").focus()
     page.keyboard.press("ArrowRight")  # sliders answer the keyboard: 0.30 -> 0.35
     expect(page.locator("[data-chaos-value]")).to_have_text("0.35")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     page.get_by_role("button", name="Breed 8 children").click()
     children = page.locator("[data-children] .draft-tile")
     expect(children).to_have_count(8)
     loaded(page, "[data-children] img")
     assert Creation.objects.filter(parent_links__parent=first, origin=Origin.CHILDREN).count() == 8
+    # the eight pictures came in the answer that made them, none asked for at its address
+    assert [url for url in asked if "/children/" in url] == [
+        f"{base}/api/creations/{first.public_id}/children/?pictures=256"]
+    assert [url for url in asked if re.search(r"/r/.+/256\.webp", url)] == []
+    assert all(src.startswith("data:image/webp;base64,")
+               for src in page.locator("[data-children] img").evaluate_all("els => els.map(e => e.src)"))
 
     # keep one: with the keyboard, as the film strip hint says
     kept_id = children.nth(2).get_attribute("data-id")
@@ -167,13 +175,21 @@ def test_errors_are_sentences_rate_limit_and_expired_session(make_server, page):
     page.wait_for_url(re.compile(r"/studio/\w+/$"))
 
     breed = page.get_by_role("button", name="Breed 8 children")
-    # pictures that fail to arrive (the renderer is down, say) are said to have failed
+    # pictures that fail to arrive (the answer cut off after the works, then the renderer
+    # down when they are asked for at their addresses) are said to have failed
+    def works_alone(route):
+        answer = route.fetch()
+        route.fulfill(response=answer, body=answer.text().split("\n")[0] + "\n")
+
+    children = re.compile(r"/children/\?pictures=256$")
     pictures = re.compile(r"/r/[^?]+/256\.webp")  # retries included
+    page.route(children, works_alone)
     page.route(pictures, lambda route: route.fulfill(status=503, body="down"))
     breed.click()
     expect(page.locator("[data-children] .failed-note")).to_have_count(8, timeout=15000)
     expect(page.locator("[data-children] .failed-note").first).to_have_text("This picture failed to render.")
     page.unroute(pictures)
+    page.unroute(children)
     # every click renders eight pictures, drawn from this minute's render budget until it is spent
     alert = page.get_by_role("alert").filter(has_text="asked for more pictures than Mendel renders")
     for _ in range(12):

@@ -1,4 +1,5 @@
 // Talking to Mendel's REST API: one place that turns every failure into a sentence.
+import { expectPicture, pictureArrived } from "./pictures.js";
 
 export class ApiError extends Error {
   constructor(message, status, fields = null) {
@@ -19,6 +20,56 @@ export async function api(method, url, body) {
 // The same, for an answer that is a file (a video preview): a Blob.
 export async function apiBlob(method, url, body) {
   return request(method, url, body, (response) => response.blob());
+}
+
+// New works with their ``size`` px pictures in the same answer (breeding/delivery.py):
+// resolves to the works as soon as they are made; their pictures arrive after, each as it
+// is painted, and every <img> of one of them (pictures.js) shows it without asking its
+// address. A picture that does not come this way is asked for at its address.
+export async function apiWorks(url, body, size) {
+  const asked = `${url}${url.includes("?") ? "&" : "?"}pictures=${size}`;
+  return request("POST", asked, body, (response) => readWorks(response, size));
+}
+
+function readWorks(response, size) {
+  return new Promise((resolve, reject) => {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const addresses = new Map();  // work id -> its picture's address, not yet arrived
+    let works = null;
+    let buffer = "";
+    const take = (line) => {
+      const item = JSON.parse(line);
+      if (works === null) {
+        works = item.works;
+        for (const work of works) {
+          addresses.set(work.id, work.images[String(size)]);
+          expectPicture(work.images[String(size)]);
+        }
+        resolve(works);
+      } else if (item.id && addresses.has(item.id)) {
+        pictureArrived(addresses.get(item.id), item.webp ? `data:image/webp;base64,${item.webp}` : null);
+        addresses.delete(item.id);
+      }
+    };
+    (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n")) {
+            const line = buffer.slice(0, end);
+            buffer = buffer.slice(end + 1);
+            if (line) take(line);
+          }
+        }
+      } catch {
+        // cut off: what has not arrived is asked for at its address below
+      }
+      if (works === null) reject(new Error("cut off"));
+      for (const address of addresses.values()) pictureArrived(address, null);
+    })();
+  });
 }
 
 async function request(method, url, body, read) {

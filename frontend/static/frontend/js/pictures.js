@@ -18,6 +18,40 @@ export function swapImage(img, src, { retries = 2 } = {}) {
   });
 }
 
+// Pictures on their way in another answer (new works with their pictures, api.js): an
+// <img> made for one of them waits for it instead of asking its address, and asks the
+// address if it does not come.
+const coming = new Map();  // address -> what to do when it comes, or its data once come
+
+export function expectPicture(src) {
+  if (!coming.has(src)) coming.set(src, []);
+}
+
+// ``data``: the picture as a data: URL, or null when it will not come this way. Kept a
+// few seconds for the <img>s made just after (a new work shows in more than one place).
+export function pictureArrived(src, data) {
+  const waiting = coming.get(src);
+  if (!Array.isArray(waiting)) return;
+  if (data) {
+    coming.set(src, data);
+    setTimeout(() => { if (coming.get(src) === data) coming.delete(src); }, 10000);
+  } else {
+    coming.delete(src);
+  }
+  for (const show of waiting) show(data);
+}
+
+function load(img, src) {
+  const waiting = coming.get(src);
+  if (Array.isArray(waiting)) {
+    waiting.push((data) => { img.src = data ?? src; });
+  } else if (typeof waiting === "string") {
+    img.src = waiting;
+  } else {
+    img.src = src;
+  }
+}
+
 export function picture(src, alt, size = 256) {
   // An <img> in a reserved square that fades in when ready, with a retry when it fails.
   const img = document.createElement("img");
@@ -44,7 +78,7 @@ export function picture(src, alt, size = 256) {
       }
     }
   });
-  img.src = src;
+  load(img, src);
   return img;
 }
 

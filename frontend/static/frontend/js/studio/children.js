@@ -1,5 +1,5 @@
 // Children of the current picture: the chaos slider, "Breed 8 children" and "More".
-import { api } from "../api.js";
+import { apiWorks } from "../api.js";
 import { showError } from "../toast.js";
 import { placeholders, removeSlots, renderTiles } from "./tiles.js";
 
@@ -41,7 +41,8 @@ export function setupChildren(store, { panel, announce }) {
     // On a phone the children grow below the fold: bring the first of them into view.
     slots[0].scrollIntoView({ block: "nearest", behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
     try {
-      const made = await api("POST", `/api/creations/${current.id}/children/`, { n: BATCH, chaos: store.get().chaos });
+      // The pictures come in the same answer, each as soon as it is painted.
+      const made = await apiWorks(`/api/creations/${current.id}/children/`, { n: BATCH, chaos: store.get().chaos }, 256);
       if (store.get().current.id !== current.id) return;  // another picture was opened meanwhile
       const state = store.get();
       store.set({

@@ -1,5 +1,5 @@
 // The cross: parents with content and style weights, and mutation.
-import { api } from "../api.js";
+import { apiWorks } from "../api.js";
 import { picture } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 import { placeholders, removeSlots, renderTiles } from "./tiles.js";
@@ -109,11 +109,11 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
     const n = amount > 0 ? 4 : 1;
     placeholders(row, n, { append: false });
     try {
-      const made = await api("POST", "/api/cross/", {
+      const made = await apiWorks("/api/cross/", {
         parents: parents.map((p) => ({ id: p.item.id, content: p.content, style: p.style })),
         n,
         mutation: amount,
-      });
+      }, 256);
       store.set({ crossed: made, drafts: [...made, ...store.get().drafts] });
       announce(n === 1 ? "1 cross made." : `${made.length} crosses made.`);
     } catch (error) {
