@@ -23,11 +23,13 @@ from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from pgvector import Vector
 
 from breeding import actions, budget, images
 from breeding.limits import client_address
 from breeding.models import Creation, Space
 from common.numbers import MAX_DIGITS, whole_number
+from common.statements import Statement
 
 SHA = re.compile(r"[0-9a-f]{32}")
 #: One canonical URL per picture: ASCII digits without leading zeros (``int()`` would also
@@ -73,10 +75,24 @@ def token_user_id(request) -> int | None:
     return row[0] if row else None
 
 
-@sync_to_async
-def find(space_slug: str, sha: str, user, request):
+def _picture_query(user_id: int, space_slug: str, sha: str, signed_in: bool):
+    return (Creation.objects.visible_to(user_id if signed_in else None)
+            .filter(space__slug=space_slug, latent_sha=sha)
+            .with_shared()
+            .order_by("-anyone")
+            .values_list("anyone", "latent", "space__layers", "space__dim", "version", "space__version")
+            [:1])
+
+
+#: A picture's work, if the asker may see it, a shared one first: compiled once (every
+#: picture of every page asks it).
+PICTURE = Statement(_picture_query)
+
+
+def _find(space_slug: str, sha: str, user, request):
     """(latent, shared?, asker's user id, the earlier version of the space it renders in or
-    "") of a picture the asker may see, or None.
+    "") of a picture the asker may see, or None. ``user`` may be lazy (``request.user``):
+    reading the session and the account is then part of this trip to the database.
 
     Gives the request's database connection back to the pool on its way out: the picture
     may then take seconds to render, and a request holds its connection until its
@@ -85,18 +101,11 @@ def find(space_slug: str, sha: str, user, request):
     """
     try:
         user_id = user.pk if user.is_authenticated else token_user_id(request)
-        row = (
-            Creation.objects.visible_to(user_id)
-            .filter(space__slug=space_slug, latent_sha=sha)
-            .with_shared()
-            .order_by("-anyone")
-            .values_list("anyone", "latent", "space__layers", "space__dim", "version",
-                         "space__version")
-            .first()
-        )
-        if row is not None:
-            shared, latent, layers, dim, version, present = row
-            latent = torch.from_numpy(np.asarray(latent, dtype=np.float32)).view(layers, dim)
+        rows = (PICTURE.rows(user_id, space_slug, sha, signed_in=True) if user_id is not None
+                else PICTURE.rows(0, space_slug, sha, signed_in=False))
+        if rows:
+            shared, latent, layers, dim, version, present = rows[0]
+            latent = torch.from_numpy(np.asarray(Vector._from_db(latent), dtype=np.float32)).view(layers, dim)
             return latent, shared, user_id, "" if version in ("", present) else version
         space = Space.objects.filter(slug=space_slug).first()
         if space is None or user_id is None:
@@ -108,15 +117,23 @@ def find(space_slug: str, sha: str, user, request):
             connection.close()
 
 
+#: ``_find`` for Django's handler: on the request's thread (a test's transaction included).
+find = sync_to_async(_find)
+#: ``_find`` for ``mendel.pictures``, which serves pictures without Django's threads: on any
+#: free thread of the event loop's pool.
+find_anywhere = sync_to_async(_find, thread_sensitive=False)
+
+
 @require_GET
-async def image(request, space: str, sha: str, size: str, fmt: str = "webp"):
+async def image(request, space: str, sha: str, size: str, fmt: str = "webp", lookup=find):
+    """The picture, to those who may see it. ``lookup``: ``find`` or ``find_anywhere``."""
     if not SIZE.fullmatch(size) or int(size) not in images.SIZES:
         allowed = ", ".join(map(str, images.SIZES))
         return refusal(f"No picture size {size}: sizes are {allowed}.", 404)
     size = int(size)
     if not SHA.fullmatch(sha):
         return refusal("No such picture.", 404)
-    found = await find(space, sha, await request.auser(), request)
+    found = await lookup(space, sha, request.user, request)
     if found is None:
         return refusal("No such picture.", 404)
     latent, shared, user_id, version = found

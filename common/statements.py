@@ -11,11 +11,12 @@ one generic plan after five runs, and a plan made for no breeder in particular, 
 average breeder's hundred notices, sorted all 100,000 of a busy breeder's to show 30
 (600 ms against 1 ms, measured on ``bench/notices.py``'s data).
 
-A statement is written as an ordinary queryset of the whole numbers it takes (ids), so the
-rules it uses (``Creation.objects.visible_to`` and the like) stay the ones every other query
-uses. To learn where its values go, it is compiled twice with two sets of probe values that
-no row has: the parameters that follow the probes are its slots, those that stay the same
-are constants. A query whose SQL text changes with its values (an ``__in`` of a list, a
+A statement is written as an ordinary queryset of the values it takes (whole numbers such as
+ids, and short texts such as a slug or a digest), so the rules it uses
+(``Creation.objects.visible_to`` and the like) stay the ones every other query uses. To learn
+where its values go, it is compiled twice with two sets of probe values that no row has
+(negative ids; texts that begin with "~", which no slug or digest does): the parameters that
+follow the probes are its slots, those that stay the same are constants. A query whose SQL text changes with its values (an ``__in`` of a list, a
 slice) cannot be a statement, and saying so is an error at its first use; ``build`` must not
 branch on its values in Python either (both probes would take the same branch).
 What else changes the SQL (whether the reader is staff, which way a page goes) is named as
@@ -33,8 +34,13 @@ from collections.abc import Callable, Hashable
 from django.db import connections
 from django.db.models import QuerySet
 
-#: Two sets of probe values: ids far below any row's (ids count up from 1).
+#: Two sets of probe values: ids far below any row's (ids count up from 1), and texts named
+#: after them.
 _PROBES = (-(7 << 56), -(11 << 56))
+
+
+def _probe(kind: type, base: int, i: int) -> int | str:
+    return base - i if kind is int else f"~probe{base - i}"
 
 
 class NotAStatement(Exception):
@@ -52,12 +58,12 @@ class Statement:
         self._compiled: dict[Hashable, tuple[str, list[tuple[bool, object]]]] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, arity: int, shape: dict) -> tuple[str, list[tuple[bool, object]]]:
-        key = (arity, tuple(sorted(shape.items())))
+    def _compile(self, kinds: tuple[type, ...], shape: dict) -> tuple[str, list[tuple[bool, object]]]:
+        key = (kinds, tuple(sorted(shape.items())))
         if (found := self._compiled.get(key)) is not None:
             return found
         with self._lock:
-            probes = [[base - i for i in range(arity)] for base in _PROBES]
+            probes = [[_probe(kind, base, i) for i, kind in enumerate(kinds)] for base in _PROBES]
             (sql, first), (again, second) = (
                 self._build(*values, **shape).query.sql_with_params() for values in probes)
             if sql != again or len(first) != len(second):
@@ -73,11 +79,11 @@ class Statement:
             self._compiled[key] = found = (self._template.format(sql), slots)
         return found
 
-    def rows(self, *values: int, **shape) -> list[tuple]:
-        """The rows for ``values`` (whole numbers, in the order ``build`` takes them)."""
-        if not all(type(value) is int for value in values):
-            raise TypeError("a statement's values are whole numbers")
-        sql, slots = self._compile(len(values), shape)
+    def rows(self, *values: int | str, **shape) -> list[tuple]:
+        """The rows for ``values`` (whole numbers or texts, in the order ``build`` takes them)."""
+        if not all(type(value) in (int, str) for value in values):
+            raise TypeError("a statement's values are whole numbers or texts")
+        sql, slots = self._compile(tuple(type(value) for value in values), shape)
         params = [values[where] if is_slot else where for is_slot, where in slots]
         with connections[self._using].cursor() as cursor:
             cursor.execute(sql, params)

@@ -25,12 +25,14 @@ from gallery.routing import websocket_urlpatterns as gallery_websockets  # noqa:
 from mendel.bodylimit import BodyLimit  # noqa: E402
 from mendel.lifespan import Lifespan  # noqa: E402
 from mendel.middleware import MULTIPART_SLACK  # noqa: E402
+from mendel.pictures import Pictures  # noqa: E402
 from mendel.websocket import SameOriginValidator  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         # Nothing larger than an upload (and its form) is read at all.
-        "http": BodyLimit(django_asgi_app, MAX_BYTES + MULTIPART_SLACK,
+        # Pictures past the page middleware (mendel.pictures), everything else through Django.
+        "http": BodyLimit(Pictures(django_asgi_app), MAX_BYTES + MULTIPART_SLACK,
                           f"The request is too large: an upload may be at most "
                           f"{MAX_BYTES // 2**20} MB."),
         # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.

@@ -66,4 +66,14 @@ def test_a_query_whose_sql_changes_with_its_values_is_refused(works):
     with pytest.raises(NotAStatement, match="a parameter follows no value"):
         named.rows(alice.pk)
     with pytest.raises(TypeError):
-        LISTED.rows(str(alice.pk), 1)
+        LISTED.rows(float(alice.pk), 1)
+
+
+def test_texts_are_values_too(works):
+    alice, bob, made = works
+    by_sha = Statement(lambda owner_id, sha: Creation.objects.filter(owner_id=owner_id, latent_sha=sha)
+                       .values_list("public_id"))
+    for work in (work for pair in made.values() for work in pair):
+        assert by_sha.rows(work.owner_id, work.latent_sha) == [(work.public_id,)]
+    alices = made["alice"][0]
+    assert by_sha.rows(bob.pk, alices.latent_sha) == by_sha.rows(alice.pk, "~probe-1") == []
