@@ -1,13 +1,17 @@
-"""Exhibitions live: N WebSocket viewers on one server process, a curator moving the tour.
+"""Exhibitions live: N WebSocket viewers on one or more server processes, a curator moving the tour.
 
     .venv/bin/python bench/exhibition.py [--viewers 100 1000] [--layers memory redis]
-        [--events 50] [--rate 5] [--json]
+        [--events 50] [--rate 5] [--processes 1] [--json]
+    .venv/bin/python bench/exhibition.py --processes 4 --viewers 10000 --rate 1 --events 60 \
+        --layers redis --json                  # issue #30: 10,000 viewers on four processes
 
 Baseline: the goal of issue #11: every event delivered, p95 broadcast latency at most
 250 ms with 1,000 viewers, on this machine.
 
-One uvicorn process serves ``mendel.asgi`` on a database of the embedded PostgreSQL
-(``mendel_bench_exhibitions``, made on first use). For each layer and each number of
+One uvicorn process (``--processes`` of them, on Redis, each on its own port as behind a
+load balancer) serves ``mendel.asgi`` on a database of the embedded PostgreSQL
+(``mendel_bench_exhibitions``, made on first use); the viewers are spread over them evenly
+and the curator talks to the first. For each layer and each number of
 viewers, a fresh open exhibition of four public works; the viewers (anonymous, as most
 visitors are) connect to ``/ws/exhibitions/<slug>/`` with a client library (aiohttp, from
 ``--clients`` processes of their own, 500 sockets each by default) and keep every event's
@@ -21,8 +25,14 @@ names the event.
 - latency: from the moment the curator sends the request to the moment a viewer's client
   reads the event (one clock, ``time.monotonic``, shared by every process of the machine),
   p50 and p95 over every (event, viewer);
-- CPU: seconds of the server process, and of the client processes, while the events flow
-  (the clients must not be what is measured: keep theirs well below a core).
+- CPU: seconds of the server processes, and of the client processes, while the events flow
+  (the clients must not be what is measured: keep theirs well below a core);
+- memory: the server processes' resident memory with every viewer connected and idle, less
+  what they held before the first connected, per thousand viewers.
+
+Every viewer comes from 127.0.0.1, so the servers allow that many sockets per viewer
+(``EXHIBITION_SOCKETS_PER_VIEWER``); their open-file limit is raised by
+``mendel.processes.start`` as for every server the project starts.
 
 Layers (``--layers``): ``memory`` and ``redis`` are Mendel's own settings without and with
 ``REDIS_URL`` (``--redis``, a database of its own, flushed before and after);
@@ -41,13 +51,12 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import resource
 import secrets
 import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +73,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 BENCH_DB = "mendel_bench_exhibitions"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 SOCKETS_PER_CLIENT = 500
-CONNECTING_AT_ONCE = 50
 GRACE_S = 15.0  # after the last event is sent, how long viewers may take to get it
 HEADLINE = 1000
 LAYERS = {
@@ -80,12 +88,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def raise_fd_limit() -> int:
-    """As many open files as this process may have (sockets are files)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+raise_fd_limit = processes.more_files  # the clients' sockets are files too
 
 
 # -- the server's side ----------------------------------------------------------------
@@ -155,10 +158,13 @@ def flush_redis(url: str) -> None:
 
 
 @contextmanager
-def serving(db_url: str, layer: str, redis_url: str, log_path: Path):
-    """A uvicorn process serving mendel.asgi with ``layer``; yields (base URL, pid)."""
+def serving(db_url: str, layer: str, redis_url: str, log_dir: Path, count: int = 1):
+    """``count`` uvicorn processes serving mendel.asgi with ``layer``; yields their (base
+    URL, pid) pairs."""
+    if count > 1 and layer in ("memory", "memory-default"):
+        raise SystemExit("several processes need a Redis layer: the in-memory one is a process's own")
     env = {**os.environ, "DATABASE_URL": db_url, "INPROCESS_WORKER": "0", "OMP_NUM_THREADS": "1",
-           "DJANGO_SETTINGS_MODULE": "mendel.settings"}
+           "DJANGO_SETTINGS_MODULE": "mendel.settings", "EXHIBITION_SOCKETS_PER_VIEWER": "100000"}
     env.pop("REDIS_URL", None)
     if layer != "memory":
         env["REDIS_URL"] = redis_url
@@ -166,44 +172,54 @@ def serving(db_url: str, layer: str, redis_url: str, log_path: Path):
     if LAYERS[layer] is not None:
         env["DJANGO_SETTINGS_MODULE"] = "bench.layer_settings"
         env["BENCH_CHANNEL_LAYER"] = json.dumps(LAYERS[layer])
-    port = free_port()
-    with open(log_path, "w") as out:
-        proc = processes.start(processes.web_args(port, "127.0.0.1", "--no-access-log"), env, out)
-    base = f"http://127.0.0.1:{port}"
+    servers = []
+    for k in range(count):
+        port = free_port()
+        with open(log_dir / f"server-{k}.log", "w") as out:
+            proc = processes.start(processes.web_args(port, "127.0.0.1", "--no-access-log"), env, out)
+        servers.append((f"http://127.0.0.1:{port}", proc))
     try:
         try:
-            processes.wait_ready({"the server": (proc, f"{base}/healthz")}, 60)
+            processes.wait_ready({f"server {k}": (proc, f"{base}/healthz")
+                                  for k, (base, proc) in enumerate(servers)}, 90)
         except processes.NotReady as failed:
-            raise SystemExit(f"{failed}:\n{log_path.read_text()}") from None
-        yield base, proc.pid
+            logs = "\n".join(path.read_text() for path in sorted(log_dir.glob("server-*.log")))
+            raise SystemExit(f"{failed}:\n{logs}") from None
+        yield [(base, proc.pid) for base, proc in servers]
     finally:
-        processes.stop(proc, timeout=30)
+        processes.stop(*(proc for _, proc in servers), timeout=30)
         if layer != "memory":
             flush_redis(redis_url)
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pids: list[int]) -> float:
     import psutil
 
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+
+
+def resident_mb(pids: list[int]) -> float:
+    import psutil
+
+    return sum(psutil.Process(pid).memory_info().rss for pid in pids) / 2**20
 
 
 # -- the viewers ----------------------------------------------------------------------
 
 
-def viewers_main(url: str, origin: str, n: int, ready, last, results) -> None:
-    """A client process: ``n`` viewers; reports (cpu seconds, [[(seq, t), ...] per socket])."""
+def viewers_main(url: str, origin: str, n: int, ready, last, results, connecting: int) -> None:
+    """A client process: ``n`` viewers, at most ``connecting`` of them opening at once;
+    reports (cpu seconds, [[(seq, t), ...] per socket])."""
     raise_fd_limit()
-    results.put(asyncio.run(_viewers(url, origin, n, ready, last)))
+    results.put(asyncio.run(_viewers(url, origin, n, ready, last, connecting)))
 
 
-async def _viewers(url: str, origin: str, n: int, ready, last):
+async def _viewers(url: str, origin: str, n: int, ready, last, connecting: int):
     import aiohttp
 
     got: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     closed_early = 0
-    gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
+    gate = asyncio.Semaphore(connecting)
     sockets = []
 
     async def viewer(http, k: int) -> None:
@@ -287,7 +303,7 @@ def curate_here(layer: str, redis_url: str, slug: str, items: list[int], events:
     if layer in ("memory", "memory-default"):
         raise SystemExit("--source here needs a Redis layer: the in-memory one is the server's alone")
     config = json.loads(json.dumps(LAYERS[layer] or redis_channel_layer(redis_url)))
-    config.setdefault("CONFIG", {})["hosts"] = [redis_url]
+    config.setdefault("CONFIG", {})["hosts"] = redis_channel_layer(redis_url)["CONFIG"]["hosts"]
     settings.CHANNEL_LAYERS = {"default": config}
     channel_layers.backends.clear()
     exhibition = Exhibition.objects.get(slug=slug)
@@ -304,13 +320,22 @@ def curate_here(layer: str, redis_url: str, slug: str, items: list[int], events:
 def run_case(db_url: str, layer: str, viewers: int, args, token: str, works: list[str]) -> dict:
     slug, items = new_exhibition(works)
     ctx = mp.get_context("spawn")
-    clients = args.clients or max(1, -(-viewers // SOCKETS_PER_CLIENT))
-    with tempfile.TemporaryDirectory() as tmp, serving(db_url, layer, args.redis, Path(tmp) / "server.log") as (base, pid):
+    clients = max(args.clients or -(-viewers // SOCKETS_PER_CLIENT), args.processes)
+    keep = Path(args.logs, f"{layer}-{viewers}-{secrets.token_hex(3)}") if args.logs else None
+    if keep:
+        keep.mkdir(parents=True)
+    with (nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory()) as tmp, \
+            serving(db_url, layer, args.redis, Path(tmp), args.processes) as servers:
+        base, pids = servers[0][0], [pid for _, pid in servers]
         ready, last, results = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Queue()
-        url = base.replace("http", "ws", 1) + f"/ws/exhibitions/{slug}/"
         shares = [viewers // clients + (1 if k < viewers % clients else 0) for k in range(clients)]
-        procs = [ctx.Process(target=viewers_main, args=(url, base, share, ready, last, results))
-                 for share in shares]
+        procs = []
+        for k, share in enumerate(shares):  # client k on server k mod N: even shares
+            home = servers[k % len(servers)][0]
+            url = home.replace("http", "ws", 1) + f"/ws/exhibitions/{slug}/"
+            procs.append(ctx.Process(target=viewers_main, args=(url, home, share, ready, last, results,
+                                                                max(1, args.connecting // clients))))
+        rss_before = resident_mb(pids)
         for proc in procs:
             proc.start()
         connecting = time.monotonic()
@@ -320,7 +345,8 @@ def run_case(db_url: str, layer: str, viewers: int, args, token: str, works: lis
             time.sleep(0.1)
         connect_s = time.monotonic() - connecting
         time.sleep(PRESENCE_SETTLE_S)  # the last presence announcement goes out first
-        server_cpu = cpu_seconds(pid)
+        rss_idle = resident_mb(pids)
+        server_cpu = cpu_seconds(pids)
         last.value = -1
         if args.source == "here":
             sent, send_s = curate_here(layer, args.redis, slug, items, args.events, args.rate)
@@ -328,10 +354,10 @@ def run_case(db_url: str, layer: str, viewers: int, args, token: str, works: lis
             sent, send_s = asyncio.run(curate(base, token, slug, items, args.events, args.rate))
         last.value = max(sent)
         reports = [results.get(timeout=GRACE_S + 120) for _ in procs]
-        server_cpu = cpu_seconds(pid) - server_cpu
+        server_cpu = cpu_seconds(pids) - server_cpu
         for proc in procs:
             proc.join(30)
-        server_log = (Path(tmp) / "server.log").read_text()
+        server_log = "\n".join(path.read_text() for path in sorted(Path(tmp).glob("server-*.log")))
     latencies, received, out_of_order = [], 0, 0
     for _, got, _ in reports:
         for socket_got in got:
@@ -359,6 +385,9 @@ def run_case(db_url: str, layer: str, viewers: int, args, token: str, works: lis
         "server_cpu_s": round(server_cpu, 2),
         "client_cpu_s": round(sum(r[0] for r in reports), 2),
         "client_processes": clients,
+        "server_processes": len(pids),
+        "server_rss_mb_idle": round(rss_idle, 1),
+        "server_rss_mb_per_1000_idle_viewers": round((rss_idle - rss_before) / viewers * 1000, 1),
         "layer_full_logged": server_log.count("over capacity"),
         "server_errors": server_log.count("Traceback"),
     }
@@ -375,14 +404,20 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--rate", type=float, default=5.0, help="events a second (0: a burst)")
     parser.add_argument("--clients", type=int, default=0, help="client processes (default: one per 500 viewers)")
+    parser.add_argument("--connecting", type=int, default=1000,
+                        help="viewers opening their socket at once, over all client processes: an "
+                             "audience arrives over minutes, not all in the same second")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="web processes, on Redis when more than one; viewers spread evenly")
     parser.add_argument("--redis", default=REDIS_URL)
+    parser.add_argument("--logs", default=None, help="keep the servers' logs in a folder under this one")
     parser.add_argument("--source", choices=["api", "here"], default="api",
                         help="the curator: the server's REST API, or this process through Redis")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     fds = raise_fd_limit()
-    if fds < max(args.viewers) * 2 + 100:
-        raise SystemExit(f"{fds} open files allowed: too few for {max(args.viewers)} viewers and their server")
+    if fds < max(args.viewers) // max(1, args.clients or 1) + 100:
+        raise SystemExit(f"{fds} open files allowed: too few for {max(args.viewers)} viewers")
     db_url = setup_django()
     token, works = curator_and_works()
     cases = []
@@ -400,15 +435,20 @@ def main() -> int:
                           "delivered_ratio": headline["delivered_ratio"],
                           "latency_p95_ms": headline["latency_p95_ms"],
                           "latency_p50_ms": headline["latency_p50_ms"],
+                          "server_processes": headline["server_processes"],
+                          "server_rss_mb_per_1000_idle_viewers":
+                              headline["server_rss_mb_per_1000_idle_viewers"],
                           "cpu": cpu_model(), "cases": cases}))
         return 0
     pace = f"{args.rate:g}/s" if args.rate else "a burst"
-    print(f"{args.events} tour moves ({pace}) to N viewers on one server process; {cpu_model()}")
+    where = "one server process" if args.processes == 1 else f"{args.processes} server processes"
+    print(f"{args.events} tour moves ({pace}) to N viewers on {where}; {cpu_model()}")
     print(f"{'layer':<15} {'viewers':>7} {'delivered':>10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-          f"{'server cpu s':>12} {'client cpu s':>12}")
+          f"{'server cpu s':>12} {'client cpu s':>12} {'MB/1000 idle':>12}")
     for c in cases:
         print(f"{c['layer']:<15} {c['viewers']:>7} {c['delivered_ratio']:>10.4f} {c['latency_p50_ms']:>8} "
-              f"{c['latency_p95_ms']:>8} {c['latency_max_ms']:>8} {c['server_cpu_s']:>12} {c['client_cpu_s']:>12}")
+              f"{c['latency_p95_ms']:>8} {c['latency_max_ms']:>8} {c['server_cpu_s']:>12} {c['client_cpu_s']:>12} "
+              f"{c['server_rss_mb_per_1000_idle_viewers']:>12}")
     return 0
 
 

@@ -10,7 +10,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import caches
+
+from common.process_cache import process_cache
 
 #: An IPv6 client usually holds a whole /64 network: counting per address would let it
 #: start afresh with each of its 2^64 addresses.
@@ -79,7 +80,7 @@ def take(key: str, amount: int, limit: int, window_s: int, cache=None) -> int:
     atomic in every cache backend Mendel uses (local memory, Redis). A refused amount is
     given back, so a client that keeps asking is not locked out beyond the window.
     """
-    cache = cache if cache is not None else caches["default"]
+    cache = cache if cache is not None else process_cache()
     now = time.time()
     window = int(now // window_s)
     name = f"limit:{key}:{window}"
@@ -115,7 +116,7 @@ def count(key: str, amount: int, window_s: int, limit: int | None = None, cache=
     carried into the next windows (a debt: a minute's work that cost three minutes' budget
     leaves the next two spent), up to ``CARRY_WINDOWS`` of them. Taking off never reaches
     into a window that has no count yet."""
-    cache = cache if cache is not None else caches["default"]
+    cache = cache if cache is not None else process_cache()
     window = int(time.time() // window_s)
     if amount < 0:
         try:

@@ -42,12 +42,12 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from breeding import budget
 from breeding.limits import scope_address, take
 from common.numbers import whole_number
+from common.process_cache import process_cache
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus
 
@@ -337,13 +337,13 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         """Have the count of viewers announced at most every ``PRESENCE_EVERY_S`` (counted
         in the cache, shared by every process with Redis). A viewer is a person: an account,
         or an address without one, however many sockets they open."""
-        due = await database_sync_to_async(cache.add)(f"{self.presence_key()}:due", 1, PRESENCE_EVERY_S)
+        due = await database_sync_to_async(process_cache().add)(f"{self.presence_key()}:due", 1, PRESENCE_EVERY_S)
         if due:
             asyncio.get_running_loop().create_task(self.announce_presence(self.presence_key()))
 
     async def announce_presence(self, key: str) -> None:
         await asyncio.sleep(PRESENCE_EVERY_S)
-        viewers = max(0, await database_sync_to_async(cache.get)(key, 0))
+        viewers = max(0, await database_sync_to_async(process_cache().get)(key, 0))
         await self.channel_layer.group_send(
             exhibitions.group(self.exhibition.pk),
             {"type": "exhibition.event", "event": {"type": "presence", "viewers": viewers}})
@@ -527,6 +527,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
 
 def _count(key: str, change: int) -> int:
     """Add ``change`` to a counter in the cache (atomic in every backend); its new value."""
+    cache = process_cache()  # a socket's context lives as long as it: not a client each
     cache.add(key, 0, timeout=None)
     try:
         return cache.incr(key, change)
@@ -550,5 +551,5 @@ def _arrive(key: str, viewer: str, most: int) -> bool:
 def _depart(key: str, viewer: str) -> None:
     """Count a socket of ``viewer`` out, and the viewer with its last."""
     if _count(f"{key}:{viewer}", -1) <= 0:
-        cache.delete(f"{key}:{viewer}")
+        process_cache().delete(f"{key}:{viewer}")
         _count(key, -1)

@@ -42,11 +42,27 @@ def web_args(port: int, host: str = "127.0.0.1", *extra: str) -> list[str]:
             *SERVER_OPTIONS, "--log-level", "warning", *extra]
 
 
+def more_files() -> int:
+    """Let this process open as many files as the system allows it (the hard limit): every
+    WebSocket a web node holds is an open file, and the usual soft limit, 1,024, would turn
+    away an exhibition's thousandth visitor. Returns the limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # a hard limit the system will not grant: keep the soft one
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def start(args: list[str], env: dict[str, str] | None = None, log=None) -> subprocess.Popen:
-    """Run ``args`` from the project's root. Its output goes where this process's goes, or
-    to ``log``: ``subprocess.PIPE`` (read back by ``stop``, for processes that say little)
-    or an open file (a process that logs more than a pipe holds must not block)."""
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log,
+    """Run ``args`` from the project's root, allowed as many open files as the system
+    allows (``more_files``). Its output goes where this process's goes, or to ``log``:
+    ``subprocess.PIPE`` (read back by ``stop``, for processes that say little) or an open
+    file (a process that logs more than a pipe holds must not block)."""
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, preexec_fn=more_files,
                             stderr=subprocess.STDOUT if log is not None else None, text=True)
 
 

@@ -35,6 +35,7 @@ def main() -> int:
 
     from mendel import embedded
     from mendel.httpprotocol import SERVER_CONFIG
+    from mendel.processes import more_files
     from mendel.websocket import MAX_FRAME_BYTES
 
     try:
@@ -56,6 +57,7 @@ def main() -> int:
             access_log=False,
             **SERVER_CONFIG,  # a deadline for headers; addresses as Mendel reads them
         )
+        more_files()  # a socket is an open file: as many visitors as the system allows
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         uvicorn.Server(config).run()
     except KeyboardInterrupt:

@@ -144,11 +144,20 @@ REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 LAYER_CAPACITY = 1000
 
 
+#: How long a read from the channel layer's Redis may wait. The layer waits for messages with
+#: a blocking pop of 5 s; redis-py 8 reads with a default timeout of 5 s too (its 8.0 release
+#: notes), so an idle socket's wait raced the timeout and lost, and the consumer died with
+#: "Timeout reading from" (close 1011) every few seconds (django/channels_redis#422). The read
+#: must outlast the pop, with room for a busy event loop.
+LAYER_READ_TIMEOUT_S = 30
+
+
 def redis_channel_layer(url: str) -> dict:
     """The channel layer between processes, through Redis at ``url``."""
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [url], "capacity": LAYER_CAPACITY},
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": LAYER_READ_TIMEOUT_S}],
+                   "capacity": LAYER_CAPACITY},
     }
 
 

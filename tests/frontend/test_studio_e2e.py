@@ -223,8 +223,9 @@ def test_gene_discovery_progress_reaches_the_studio_over_redis(make_server, page
     from breeding import actions, tasks
 
     actions.sync_spaces()  # no genes yet: the studio waits for them
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_url]}}}
+    from mendel.settings import redis_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url)}
     channel_layers.backends.clear()
     base = make_server(REDIS_URL=redis_url)
     sign_up(page, base, "hedy")

@@ -145,3 +145,36 @@ async def _across(ports, slug, works):
         async with socket(a, slug, since=last + 4) as again:
             assert await logged(again, 1) == [{"type": "caught-up", "seq": last + 4,
                                                "you": {"curator": False}}]
+
+
+def test_idle_visitors_stay_and_do_not_hold_a_redis_connection_each(two_servers, show, flushed_redis):
+    """A socket's context lives as long as the visit: its presence counts go through the
+    process's one cache client, not a client (and a Redis connection) of its own. Before,
+    10,000 visitors over four processes reached Redis's limit of 10,000 clients.
+
+    And a visitor who only watches keeps the socket: the layer's 5 s blocking reads outlast
+    no read timeout of the Redis client (LAYER_READ_TIMEOUT_S); before, they raced redis-py's
+    default of 5 s and sockets were closed with 1011 and a traceback."""
+    exhibition, _ = show
+    client = redis.Redis.from_url(flushed_redis)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+
+    def held() -> int:
+        return sum(1 for c in client.client_list() if int(c["db"]) == db)
+
+    async def visit() -> int:
+        sockets = [await socket(two_servers[0], exhibition.slug) for _ in range(60)]
+        for ws in sockets:
+            assert json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))["type"] == "snapshot"
+        await asyncio.sleep(12)  # idle: more than two of the layer's blocking reads
+        during = held()
+        for ws in sockets:
+            await asyncio.wait_for(ws.ping(), WAIT_S)  # still open: a closed one raises
+        for ws in sockets:
+            await ws.close()
+        return during
+
+    before = held()
+    during = asyncio.run(visit())
+    client.close()
+    assert during - before < 20, (before, during)

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 
 from breeding.events import send_to_user
 from mendel.processes import free_port, stop
+from mendel.settings import redis_channel_layer
 from tests.servers import child_env, start_asgi, wait_healthy
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,9 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_group_broadcast_reaches_sockets_on_two_server_processes(client, alice, redis_url, settings):
     # This process publishes through the same Redis layer as the two servers.
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url)}  # as the site's
     channel_layers.backends.clear()
     client.force_login(alice)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
