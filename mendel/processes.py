@@ -34,11 +34,14 @@ def free_port() -> int:
 
 def web_args(port: int, host: str = "127.0.0.1", *extra: str) -> list[str]:
     """The command of a web node: uvicorn serving ``mendel.asgi`` on ``host:port``, its
-    lifespan on (the in-process worker, the warm-up), WebSocket messages bounded, a deadline
+    lifespan on (the in-process worker, the warm-up), WebSockets whose sends never wait for the
+    socket (``websockets-sansio``: gallery.consumers.Hall writes a show's sockets in turn)
+    and whose messages are bounded, a deadline
     for request headers and client addresses as Mendel reads them (``SERVER_OPTIONS``),
     warnings only; ``extra`` options after (``--no-access-log``, ``--workers 4``)."""
     return [PYTHON, "-m", "uvicorn", "mendel.asgi:application", "--host", host,
-            "--port", str(port), "--lifespan", "on", "--ws-max-size", str(MAX_FRAME_BYTES),
+            "--port", str(port), "--lifespan", "on", "--ws", "websockets-sansio",
+            "--ws-max-size", str(MAX_FRAME_BYTES),
             *SERVER_OPTIONS, "--log-level", "warning", *extra]
 
 

@@ -52,6 +52,7 @@ def main() -> int:
             host=host,
             port=port,
             lifespan="on",
+            ws="websockets-sansio",  # sends never wait for a socket (mendel.processes.web_args)
             ws_max_size=MAX_FRAME_BYTES,
             log_level="info",
             access_log=False,
