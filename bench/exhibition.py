@@ -88,9 +88,6 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-raise_fd_limit = processes.more_files  # the clients' sockets are files too
-
-
 # -- the server's side ----------------------------------------------------------------
 
 
@@ -210,7 +207,7 @@ def resident_mb(pids: list[int]) -> float:
 def viewers_main(url: str, origin: str, n: int, ready, last, results, connecting: int) -> None:
     """A client process: ``n`` viewers, at most ``connecting`` of them opening at once;
     reports (cpu seconds, [[(seq, t), ...] per socket])."""
-    raise_fd_limit()
+    processes.more_files()
     results.put(asyncio.run(_viewers(url, origin, n, ready, last, connecting)))
 
 
@@ -415,7 +412,7 @@ def main() -> int:
                         help="the curator: the server's REST API, or this process through Redis")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    fds = raise_fd_limit()
+    fds = processes.more_files()
     if fds < max(args.viewers) // max(1, args.clients or 1) + 100:
         raise SystemExit(f"{fds} open files allowed: too few for {max(args.viewers)} viewers")
     db_url = setup_django()

@@ -59,9 +59,12 @@ def answer(body, made: list[Creation], size: int, status_code: int, owner_id: in
     for work in made:
         latent = torch.from_numpy(np.asarray(work.latent, dtype=np.float32)).view(
             work.space.layers, work.space.dim)
-        # Already being painted since the works were made (actions._create): this joins it.
-        pending.append((work.public_id, images.request(work.space.slug, work.latent_sha, latent,
-                                                      size, who=who)))
+        # Already being painted since the works were made (actions._create): this joins it,
+        # or, should the picture be gone, paints it again on the owner's budget as that did.
+        slug = work.space.slug
+        pending.append((work.public_id, images.request(
+            slug, work.latent_sha, latent, size, who=who,
+            on_cost=budget.settler(owner_id, None, budget.picture(size, slug)))))
     first = b'{"works":' + JSONRenderer().render(body) + b"}\n"
     return StreamingHttpResponse(_lines(first, pending, size), status=status_code,
                                  content_type=CONTENT_TYPE,

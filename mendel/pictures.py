@@ -102,9 +102,8 @@ class Pictures:
             response = await views.image(request, **kwargs, lookup=views.find_anywhere)
             if request.session.accessed:
                 patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware says it
-        except SuspiciousOperation as e:  # a host not allowed, say: Django answers 400 too
-            logging.getLogger(f"django.security.{e.__class__.__name__}").error(str(e))
-            return HttpResponseBadRequest("Bad Request", content_type="text/plain")
+        except SuspiciousOperation as e:
+            return _bad_request(e)
         except Exception:
             log.exception("picture %s failed", request.path)
             response = views.refusal("The picture could not be served. Try again shortly.", 500)
@@ -115,5 +114,11 @@ class Pictures:
         try:
             return self.inline(request)
         except SuspiciousOperation as e:
-            logging.getLogger(f"django.security.{e.__class__.__name__}").error(str(e))
-            return HttpResponseBadRequest("Bad Request", content_type="text/plain")
+            return _bad_request(e)
+
+
+def _bad_request(e: SuspiciousOperation):
+    """What Django answers a suspicious request (a host not allowed, say): 400, and a line
+    in its security log."""
+    logging.getLogger(f"django.security.{e.__class__.__name__}").error(str(e))
+    return HttpResponseBadRequest("Bad Request", content_type="text/plain")
