@@ -48,6 +48,19 @@ class SeedKey(models.Model):
         return f"seed key of {self.user_id}"
 
 
+class Preferences(models.Model):
+    """What a person chose for themselves that pages, sockets and jobs all read: the
+    language Mendel speaks to them (empty: their browser's). Kept here, at the bottom of
+    the apps, because a job a breeding worker runs speaks its owner's language too."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="preferences")
+    language = models.CharField(max_length=16, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
+
+
 def latent_sha(space_slug: str, version: str, latent: torch.Tensor) -> str:
     """The content address of a picture: space, weights version and latent, hashed.
 
