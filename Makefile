@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean-db help
+.PHONY: run test lint bench clean-db help catalogues messages
 .DEFAULT_GOAL := help
 
 help:
@@ -23,10 +23,22 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# The translation catalogues (locale/), compiled in Python (babel): nothing to install by hand.
+catalogues: $(STAMP)
+	$(PY) -m mendel.catalogues
+
+# After marking new strings: extract them into locale/zh_Hans (needs gettext's xgettext),
+# then write their Chinese (docs/i18n.md).
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
+
+MESSAGES_IGNORE := -i '*/migrations/*' -i '.venv/*' -i 'var/*' -i 'tests/*' -i 'bench/*' -i 'docs/*' -i 'deploy/*' -i 'build/*'
+
+run: $(STAMP) catalogues
 	$(PY) -m mendel.serve
 
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

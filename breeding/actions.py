@@ -71,7 +71,7 @@ def check_breedable(creation: Creation) -> None:
     is not a picture, and breeding from it would hand anyone who can see the video the
     latent of a keyframe they may not see."""
     if creation.origin == Origin.VIDEO:
-        raise NotBreedable("A video cannot be bred from. Open one of its keyframes instead.")
+        raise NotBreedable(_("A video cannot be bred from. Open one of its keyframes instead."))
 
 
 def latent_of(creation: Creation) -> torch.Tensor:
@@ -374,12 +374,15 @@ def receive(user, files: list, space_slug: str, title: str = "") -> Upload:
     """
     space = Space.objects.filter(slug=space_slug).first()
     if space is None:
-        raise Refused(f"There is no space {space_slug[:40]!r}.", field="space")
+        raise Refused(_("There is no space %(slug)s.") % {"slug": repr(space_slug[:40])},
+                      field="space")
     state = spaces.availability(space)
     if not state.available:
-        raise Refused(f"The {space.slug} space is unavailable. {state.reason}", 503, field="space")
+        raise Refused(_("The %(space)s space is unavailable. %(reason)s")
+                      % {"space": space.slug, "reason": state.reason}, 503, field="space")
     if not spaces.can_project(space, state):
-        raise Refused(f"The {space.slug} space cannot take uploads.", field="space")
+        raise Refused(_("The %(space)s space cannot take uploads.") % {"space": space.slug},
+                      field="space")
     try:
         file = check_files(files)
     except UploadRefused as refused:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -97,7 +98,7 @@ class RandomCreations(Breeding):
         pictures = delivery.wanted_size(request)
         space = Space.objects.filter(slug=slug).first()
         if space is None:
-            raise NotFound(f"No space {slug!r}.")
+            raise NotFound(_("No space %(slug)s.") % {"slug": repr(slug)})
         data = parse(RandomIn, request)
         usable(space)
         budget.charge(request, budget.creations(data["n"], space.slug))
@@ -132,16 +133,18 @@ class Cross(Breeding):
         for i, p in enumerate(data["parents"]):
             creation = found.get(p["id"])
             if creation is None:
-                raise ValidationError({f"parents[{i}].id": [f"no creation with id {p['id']!r}."]})
+                raise ValidationError({f"parents[{i}].id": [
+                    _("no creation with id %(id)s.") % {"id": repr(p["id"])}]})
             breedable(creation, f"parents[{i}].id")
             parents.append(actions.ParentWeight(creation, p["content"], p["style"], p.get("middle")))
         space_ids = {p.creation.space_id for p in parents}
         if len(space_ids) > 1:
-            raise ValidationError({"parents": ["all parents must come from the same space."]})
+            raise ValidationError({"parents": [_("all parents must come from the same space.")]})
         space = usable(parents[0].creation.space)
         if parents[0].middle is not None and "groups" not in space.settings:
-            raise ValidationError({"parents": [f"the {space.slug} space has no middle layers: "
-                                               "give content and style weights only."]})
+            raise ValidationError({"parents": [_("the %(space)s space has no middle layers: "
+                                                 "give content and style weights only.")
+                                               % {"space": space.slug}]})
         budget.charge(request, budget.creations(data["n"], space.slug))
         with refused_as_400():
             made = actions.do_cross(request.user, parents, data["n"], data["mutation"], data.get("seed"))
@@ -184,7 +187,7 @@ class CreationDetail(APIView):
     @extend_schema(request=UpdateIn, responses=CreationSerializer)
     def patch(self, request, public_id):
         if not request.user.is_authenticated:
-            raise NotFound(f"No creation with id {public_id!r}.")
+            raise NotFound(_("No creation with id %(id)s.") % {"id": repr(public_id)})
         creation = owned_creation(request, public_id)
         data = parse(UpdateIn, request)
         with refused_as_400("visibility"):
@@ -194,7 +197,7 @@ class CreationDetail(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, public_id):
         if not request.user.is_authenticated:
-            raise NotFound(f"No creation with id {public_id!r}.")
+            raise NotFound(_("No creation with id %(id)s.") % {"id": repr(public_id)})
         actions.do_remove(owned_creation(request, public_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -211,7 +214,7 @@ class Restore(APIView):
             public_id=public_id, owner=request.user
         ).first()
         if creation is None:
-            raise NotFound(f"Nothing of yours to restore with id {public_id!r}.")
+            raise NotFound(_("Nothing of yours to restore with id %(id)s.") % {"id": repr(public_id)})
         actions.do_restore(creation)
         return respond(creation, request, many=False)
 
@@ -243,17 +246,18 @@ class MyCreations(APIView):
             qs = qs.filter(space__slug=space)
         if visibility := request.query_params.get("visibility"):
             if visibility not in Visibility.values:
-                raise ValidationError({"visibility": [f"must be one of {', '.join(Visibility.values)}."]})
+                raise ValidationError({"visibility": [_("must be one of %(values)s.")
+                                                      % {"values": ", ".join(Visibility.values)}]})
             qs = qs.with_visibility(visibility)
         if query := request.query_params.get("q", "").strip():
             if len(query) > 100:
-                raise ValidationError({"q": ["must be at most 100 characters."]})
+                raise ValidationError({"q": [_("must be at most %(count)d characters.") % {"count": 100}]})
             qs = qs.filter(title__icontains=query)
         if before := request.query_params.get("before"):
             # one's own works only, removed ones too: a page's last work may be discarded since
             mark = Creation.objects.filter(owner=request.user, public_id=before[:16]).only("created").first()
             if mark is None:
-                raise ValidationError({"before": ["must be the id of one of your works."]})
+                raise ValidationError({"before": [_("must be the id of one of your works.")]})
             qs = qs.filter(Q(created__lt=mark.created) | Q(created=mark.created, id__lt=mark.pk))
         limit = int_param(request, "limit", self.max_limit, 1, self.max_limit)
         return Response(serialize(qs[:limit], request.user))
@@ -272,6 +276,6 @@ class Lineage(APIView):
         creation = visible_creation(request, public_id)
         direction = request.query_params.get("direction", "up")
         if direction not in ("up", "down"):
-            raise ValidationError({"direction": ["must be up or down."]})
+            raise ValidationError({"direction": [_("must be up or down.")]})
         depth = int_param(request, "depth", 3, 1, MAX_LINEAGE_DEPTH)
         return Response(lineage_tree(creation, direction, depth, request.user))

@@ -11,6 +11,11 @@ Protocol (JSON text frames):
 - anything malformed: ``{"type": "error", "message": "..."}``; the socket stays open.
 - on log-out, the sockets of that login session get ``{"type": "error", "message": "You
   have logged out."}`` and are closed with code 4401.
+
+A socket speaks the language of its page (``?lang=``, else the cookie, else
+``Accept-Language``: ``breeding.languages.of_handshake``): every handler runs in it, the
+database calls it makes included, and a line sent to every studio as words
+(``{"words": ...}``, ``common.words``) is said in it.
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ import json
 import math
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from breeding import languages
 from breeding.events import ALL_STUDIOS, studio_group
+from common.words import spoken
 
 MAX_MESSAGE_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
@@ -32,12 +41,21 @@ def _no_constant(name: str):
 
 class StudioConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    #: The language of the socket's reader, read from its handshake at its first message.
+    language: str | None = None
+
+    async def dispatch(self, message) -> None:
+        """Every message, the connection's own included, handled in the reader's language."""
+        if self.language is None:
+            self.language = languages.of_handshake(self.scope)
+        with translation.override(self.language):
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
-            await self.send_json({"type": "error", "message": "Log in to use the studio."})
+            await self.send_json({"type": "error", "message": _("Log in to use the studio.")})
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         # Accepted before it joins its groups, and out of them again if anything fails after
@@ -64,20 +82,21 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
-            return await self.error("Messages must be JSON text, not binary.")
+            return await self.error(_("Messages must be JSON text, not binary."))
         if len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            return await self.error(f"Message too large (limit {MAX_MESSAGE_BYTES} bytes).")
+            return await self.error(_("Message too large (limit %(limit)d bytes).")
+                                    % {"limit": MAX_MESSAGE_BYTES})
         try:
             content = json.loads(text_data, parse_constant=_no_constant)
         except RecursionError:
-            return await self.error("Messages may not be nested this deeply.")
+            return await self.error(_("Messages may not be nested this deeply."))
         except ValueError:  # not JSON, NaN or Infinity, a number of thousands of digits
-            return await self.error("Messages must be valid JSON.")
+            return await self.error(_("Messages must be valid JSON."))
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            return await self.error('Messages must be JSON objects with a "type".')
+            return await self.error(_('Messages must be JSON objects with a "type".'))
         kind = content["type"]
         if kind == "ping":
             ping_id = content.get("id")
@@ -86,19 +105,24 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
                  and math.isfinite(ping_id) and abs(ping_id) <= 2**53)  # a number JavaScript keeps
                 or (isinstance(ping_id, str) and len(ping_id) <= 64)
             ):
-                return await self.error('"id" must be a number or a string of at most 64 characters.')
+                return await self.error(_('"id" must be a number or a string of at most 64 '
+                                          'characters.'))
             return await self.send_json({"type": "pong", "id": ping_id})
-        await self.error(f"Unknown message type {kind[:40]!r}.")
+        await self.error(_("Unknown message type %(type)s.") % {"type": repr(kind[:40])})
 
     async def error(self, message: str) -> None:
         await self.send_json({"type": "error", "message": message})
 
     async def studio_event(self, event: dict) -> None:
-        await self.send_json(event["payload"])
+        payload = event["payload"]
+        if "words" in payload:  # a line for every studio: said in this one's language
+            payload = {key: value for key, value in payload.items() if key != "words"}
+            payload["message"] = spoken(event["payload"]["words"])
+        await self.send_json(payload)
 
     async def studio_logout(self, event: dict) -> None:
         """The login session this socket was opened with has ended: it hears no more."""
         session = self.scope.get("session")
         if session is not None and session.session_key == event["session"]:
-            await self.error("You have logged out.")
+            await self.error(_("You have logged out."))
             await self.close(code=CLOSE_UNAUTHENTICATED)

@@ -26,6 +26,7 @@ import json
 import numpy as np
 import torch
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -66,27 +67,33 @@ def answer(body, made: list[Creation], size: int, status_code: int, owner_id: in
             slug, work.latent_sha, latent, size, who=who,
             on_cost=budget.settler(owner_id, None, budget.picture(size, slug)))))
     first = b'{"works":' + JSONRenderer().render(body) + b"}\n"
-    return StreamingHttpResponse(_lines(first, pending, size), status=status_code,
+    # The lines are written after the view has returned: in the asker's language, said now.
+    language = translation.get_language()
+    return StreamingHttpResponse(_lines(first, pending, size, language), status=status_code,
                                  content_type=CONTENT_TYPE,
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def _picture(public_id: str, future, size: int) -> bytes:
+async def _picture(public_id: str, future, size: int, language: str | None = None) -> bytes:
     line = {"id": public_id, "size": size}
     try:
         # Shielded: the render is shared with anyone else asking for this picture.
         data = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), PICTURE_WAIT_S)
         line["webp"] = base64.b64encode(data).decode("ascii")
     except TimeoutError:
-        line["error"] = _("This picture is taking long to paint: it will appear at its address.")
+        with translation.override(language):
+            line["error"] = _("This picture is taking long to paint: it will appear at its "
+                              "address.")
     except Exception:
-        line["error"] = _("This picture failed to render.")
+        with translation.override(language):
+            line["error"] = _("This picture failed to render.")
     return json.dumps(line).encode() + b"\n"
 
 
-async def _lines(first: bytes, pending, size: int):
+async def _lines(first: bytes, pending, size: int, language: str | None = None):
     yield first
-    tasks = [asyncio.ensure_future(_picture(public_id, future, size)) for public_id, future in pending]
+    tasks = [asyncio.ensure_future(_picture(public_id, future, size, language))
+             for public_id, future in pending]
     try:
         for next_line in asyncio.as_completed(tasks):
             yield await next_line

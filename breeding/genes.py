@@ -24,7 +24,9 @@ does what its name says and little else: its own attribute must change, end to e
 range, ``MIN_RATIO`` times more than any other attribute (each in units of its spread over
 random pictures), and the picture visibly. A PCA gene is named after the attribute it moves
 most when it passes that test for an attribute no other gene holds, and is dropped
-otherwise. Pure torch, numpy and scipy: no Django here.
+otherwise. Pure torch, numpy and scipy: no Django here. Its words for people (the sliders'
+labels, the progress lines) are English, marked for the catalogue with ``common.words`` and
+said in each reader's language where they are shown (``Gene.shown_label``, the studio socket).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from common.words import Words, gettext_noop
 from inference.metrics import ATTRIBUTES
 from inference.space import check_latents, check_size
 
@@ -69,22 +72,23 @@ CONTENT_ATTRIBUTES = frozenset({"symmetry", "grain", "light_right", "light_botto
 #: rotation) passed on the held-out pictures at 3.1 but turned the mirror symmetry of
 #: fresh pictures almost as much as their grain; the light's side moves with everything.
 CHECK_ONLY = frozenset({"grain", "light_right", "light_bottom"})
-#: What a slider is called: what moves, from its low end to its high end.
+#: What a slider is called: what moves, from its low end to its high end. Stored in English
+#: (``Gene.label``) and translated where it is shown (``Gene.shown_label``).
 LABELS = {
-    "brightness": "Brightness",
-    "colourfulness": "Colourfulness",
-    "warmth": "Cool ↔ warm",
-    "tint": "Magenta ↔ green",
-    "contrast": "Contrast",
-    "complexity": "Calm ↔ busy",
-    "symmetry": "Symmetry",
-    "grain": "Horizontal ↔ vertical grain",
-    "light_right": "Light on the left ↔ right",
-    "light_bottom": "Light at the top ↔ bottom",
-    "subject_size": "Small ↔ large",
-    "subject_tall": "Wide ↔ tall",
-    "subject_right": "Subject to the left ↔ right",
-    "subject_low": "Subject up ↔ down",
+    "brightness": gettext_noop("Brightness"),
+    "colourfulness": gettext_noop("Colourfulness"),
+    "warmth": gettext_noop("Cool ↔ warm"),
+    "tint": gettext_noop("Magenta ↔ green"),
+    "contrast": gettext_noop("Contrast"),
+    "complexity": gettext_noop("Calm ↔ busy"),
+    "symmetry": gettext_noop("Symmetry"),
+    "grain": gettext_noop("Horizontal ↔ vertical grain"),
+    "light_right": gettext_noop("Light on the left ↔ right"),
+    "light_bottom": gettext_noop("Light at the top ↔ bottom"),
+    "subject_size": gettext_noop("Small ↔ large"),
+    "subject_tall": gettext_noop("Wide ↔ tall"),
+    "subject_right": gettext_noop("Subject to the left ↔ right"),
+    "subject_low": gettext_noop("Subject up ↔ down"),
 }
 #: A coordinate of an attribute direction is kept if it exceeds this many robust standard
 #: deviations (1.4826 x the median absolute deviation) of the direction's coordinates.
@@ -186,7 +190,7 @@ def discover_candidates(
     for start, images in _render_batches(space, latents, size, batch):
         for k, image in enumerate(images):
             measured[start + k] = [fn(image) for fn in measures_all.values()]
-        progress.advance(len(images), "rendering samples")
+        progress.advance(len(images), Words.gettext("rendering samples"))
     spread = measured.std(axis=0)
 
     # 3. Candidates: one conditional direction per attribute, then the principal components.
@@ -283,7 +287,9 @@ def discover_candidates(
                 kept=kept,
             )
         )
-    progress.done(f"found {sum(g.kept for g in genes)} genes")
+    found = sum(g.kept for g in genes)
+    progress.done(Words.ngettext("found %(count)d gene", "found %(count)d genes", found,
+                                 count=found))
     return genes
 
 
@@ -554,7 +560,8 @@ def _validate_many(
         nonlocal done
         done += count
         if advance is not None:
-            advance(count, f"validating genes ({done}/{total} pictures)")
+            advance(count, Words.gettext("validating genes (%(done)d/%(total)d pictures)",
+                                         done=done, total=total))
 
     base = None
     if needs_base:  # the unmoved pictures, to measure distances from
@@ -655,7 +662,7 @@ class _Progress:
 
     def retry(self, total: int) -> None:
         self.retry_total = max(total, 1)
-        self._report(MAIN_SHARE, "retrying failed genes over half the range")
+        self._report(MAIN_SHARE, Words.gettext("retrying failed genes over half the range"))
 
     def done(self, message: str) -> None:
         self._report(1.0, message)

@@ -37,6 +37,7 @@ import torch
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
 
 from inference import get_space
 from inference.batcher import RenderBatcher
@@ -303,7 +304,8 @@ def request(space: str, sha: str, latent: torch.Tensor, size: int, fmt: str = "w
         done.set_result(data)
         return done
     if not can_render(space):  # a stored picture is served; a new one would never come
-        raise CannotRender(f"The {space} space needs a GPU inference service, and none is configured.")
+        raise CannotRender(_("The %(space)s space needs a GPU inference service, and none is "
+                             "configured.") % {"space": space})
     with _lock:
         if key in _inflight:  # started meanwhile
             return _inflight[key]
@@ -475,7 +477,7 @@ def sweep(max_bytes: int | None = None, room: int = 0) -> Sweep | None:
 
 def _remove_empty(folder: str, root: str) -> None:
     """Remove a picture's folder and its parent once they hold nothing."""
-    for _ in range(2):
+    for _level in range(2):
         if os.path.commonpath([folder, root]) != root or folder == root:
             return
         try:

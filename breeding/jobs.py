@@ -28,6 +28,11 @@ How a new kind of job uses it:
 4. The owner: ``Training.own(user, public_id)`` finds one of theirs, ``job.cancel()``
    stops it (a running task stops at its next progress write).
 
+A job speaks its owner's language: the row keeps the language active when it was made (the
+request's, ``language``), and the task runs its work in it (``breeding.tasks.attempt``), so
+its progress, its refusals and the sentence it fails with read as the person who asked for
+it reads.
+
 A worker killed mid-job leaves its procrastinate job ``doing``; ``retry_stalled`` (run every
 minute by ``mendel.tasks``) puts it back, emptying its scratch, and ``claim`` takes the row
 again (every step here is idempotent).
@@ -50,8 +55,9 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.jobs import Status
 from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
@@ -72,11 +78,11 @@ RESERVATION_S = 300
 class JobStatus(models.TextChoices):
     """The states of every job; a kind may spell ``running`` its own way (``statuses``)."""
 
-    QUEUED = "queued", "Waiting for a worker"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", pgettext_lazy("job status", "Waiting for a worker")
+    RUNNING = "running", pgettext_lazy("job status", "Running")
+    DONE = "done", pgettext_lazy("job status", "Done")
+    FAILED = "failed", pgettext_lazy("job status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("job status", "Cancelled")
 
 
 def statuses(name: str, running: tuple[str, str, str] | None = None) -> type[models.TextChoices]:
@@ -102,6 +108,11 @@ def status_field(choices) -> models.CharField:
 
 class Cancelled(Exception):
     """The owner cancelled the job while it ran: raised by a progress write."""
+
+
+def active_language() -> str:
+    """The language active now (a request's: its reader's), which a job made now speaks."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 #: Every concrete kind of job, by the name of its task.
@@ -138,6 +149,9 @@ class Job(models.Model):
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # The language of the person who asked for it (the request's): its progress and the
+    # sentence it fails with are written in it.
+    language = models.CharField(max_length=16, default=active_language)
 
     class Meta:
         abstract = True
@@ -308,7 +322,7 @@ class Job(models.Model):
     def fail(self, message: str) -> None:
         """Give up on the job for good, saying why in words its owner understands (called
         by the run itself: its scratch goes too)."""
-        self._end(self.Status.FAILED, error=message[:300])
+        self._end(self.Status.FAILED, error=str(message)[:300])
         self.clean_scratch()
 
     def cancel(self) -> bool:

@@ -10,7 +10,6 @@ a worker reads in the language of the person who started it.
 from __future__ import annotations
 
 from contextlib import contextmanager
-
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -44,15 +43,15 @@ def choose(user, code: str) -> None:
 
 
 def of_handshake(scope: dict) -> str:
-    """The language of a WebSocket: the page's (``?lang=``), else the person's choice, else
-    the language cookie, else ``Accept-Language``, else the site's default."""
+    """The language of a WebSocket: the page's (``?lang=``, which holds a person's choice
+    already), else the language cookie, else ``Accept-Language``, else the site's default."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     if language := supported((query.get("lang") or [""])[0]):
         return language
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     cookies = {}
     for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
+        name, _sep, value = part.strip().partition("=")
         cookies[name] = value
     if language := supported(cookies.get(settings.LANGUAGE_COOKIE_NAME)):
         return language

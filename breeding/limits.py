@@ -10,6 +10,7 @@ import math
 import time
 
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from common.process_cache import process_cache
 
@@ -105,9 +106,9 @@ def take(key: str, amount: int, limit: int, window_s: int, cache=None) -> int:
 def in_words(seconds: int) -> str:
     """``42 seconds``, ``1 minute``, ``15 minutes``: a wait as a person says it."""
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def count(key: str, amount: int, window_s: int, limit: int | None = None, cache=None) -> None:

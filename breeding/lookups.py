@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
@@ -22,7 +23,8 @@ def usable(space: Space) -> Space:
     """``space``, if it can be bred in now; otherwise a 503 that says why."""
     found = spaces.availability(space)
     if not found.available:
-        raise SpaceUnavailable(f"The {spaces.title_of(space)} space is unavailable. {found.reason}")
+        raise SpaceUnavailable(_("The %(space)s space is unavailable. %(reason)s")
+                               % {"space": spaces.title_of(space), "reason": found.reason})
     return space
 
 
@@ -32,7 +34,7 @@ def visible_creation(request, public_id: str, queryset=None) -> Creation:
     queryset = queryset if queryset is not None else Creation.objects.select_related("space", "owner")
     creation = queryset.visible_to(request.user).filter(public_id=public_id).first()
     if creation is None:
-        raise NotFound(f"No creation with id {public_id!r}.")
+        raise NotFound(_("No creation with id %(id)s.") % {"id": repr(public_id)})
     return creation
 
 
@@ -57,7 +59,7 @@ def refused_as_400(field: str | None = None):
 def owned_creation(request, public_id: str) -> Creation:
     creation = visible_creation(request, public_id)
     if creation.owner_id != request.user.pk:
-        raise PermissionDenied("Only the owner can change this creation.")
+        raise PermissionDenied(_("Only the owner can change this creation."))
     return creation
 
 
@@ -65,11 +67,14 @@ def checked_genes(space: Space, amounts: dict[str, float]) -> dict[str, Gene]:
     genes = {g.slug: g for g in Gene.objects.filter(space=space, slug__in=list(amounts))}
     for slug, amount in amounts.items():
         if slug not in genes:
-            raise ValidationError({"genes": [f"unknown gene {slug!r} in space {space.slug}."]})
+            raise ValidationError({"genes": [_("unknown gene %(gene)s in space %(space)s.")
+                                             % {"gene": repr(slug), "space": space.slug}]})
         gene = genes[slug]
         # The slider's range: where a gene was checked to do what its name says.
         if not gene.low <= amount <= gene.high:
             raise ValidationError({"genes": [
-                f"{slug} must be between {gene.low:g} and {gene.high:g}, got {amount:g}."
+                _("%(gene)s must be between %(low)s and %(high)s, got %(amount)s.")
+                % {"gene": slug, "low": f"{gene.low:g}", "high": f"{gene.high:g}",
+                   "amount": f"{amount:g}"}
             ]})
     return genes

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from pgvector.django import VectorField
 
 from breeding.jobs import Job, status_field, statuses
@@ -102,10 +102,10 @@ class Space(models.Model):
 
 
 class Visibility(models.TextChoices):
-    DRAFT = "draft", "Draft"  # bred, not kept yet; removed after a while
-    PRIVATE = "private", "Private"
-    UNLISTED = "unlisted", "Unlisted"  # anyone with the link
-    PUBLIC = "public", "Public"
+    DRAFT = "draft", gettext_lazy("Draft")  # bred, not kept yet; removed after a while
+    PRIVATE = "private", gettext_lazy("Private")
+    UNLISTED = "unlisted", gettext_lazy("Unlisted")  # anyone with the link
+    PUBLIC = "public", gettext_lazy("Public")
 
 
 #: Seen by anyone who has the link.
@@ -113,12 +113,13 @@ SHARED = (Visibility.PUBLIC, Visibility.UNLISTED)
 
 
 class Origin(models.TextChoices):
-    RANDOM = "random", "Random"
-    CHILDREN = "children", "Child"
-    CROSS = "cross", "Cross"
-    EDIT = "edit", "Edit"
-    UPLOAD = "upload", "Upload"
-    VIDEO = "video", "Video"
+    # How a work came to be, as its page names it ("A first generation: random.").
+    RANDOM = "random", pgettext_lazy("origin of a work", "Random")
+    CHILDREN = "children", pgettext_lazy("origin of a work", "Child")
+    CROSS = "cross", pgettext_lazy("origin of a work", "Cross")
+    EDIT = "edit", pgettext_lazy("origin of a work", "Edit")
+    UPLOAD = "upload", pgettext_lazy("origin of a work", "Upload")
+    VIDEO = "video", pgettext_lazy("origin of a work", "Video")
 
 
 def viewer_id(user) -> int | None:
@@ -344,6 +345,12 @@ class Gene(models.Model):
     def __str__(self) -> str:
         return f"{self.space.slug}:{self.slug}"
 
+    @property
+    def shown_label(self) -> str:
+        """The label as the reader sees it: a built-in one (``breeding.genes.LABELS``, stored
+        in English) in the active language, any other as it was stored."""
+        return _(self.label) if self.label else self.label
+
     def tensor(self) -> torch.Tensor:
         return torch.from_numpy(np.asarray(self.direction, dtype=np.float32).copy()).view(
             self.space.layers, self.space.dim
@@ -391,7 +398,8 @@ def upload_path(upload: Upload, filename: str) -> str:
 THUMB_SIDE = 640
 
 
-UploadStatus = statuses("UploadStatus", running=("PROJECTING", "projecting", "Projecting"))
+UploadStatus = statuses("UploadStatus",
+                        running=("PROJECTING", "projecting", pgettext_lazy("job status", "Projecting")))
 
 #: An upload still on its way: a job will (or does) project it.
 UNFINISHED = (UploadStatus.QUEUED, UploadStatus.PROJECTING)
@@ -476,7 +484,7 @@ def video_path(video: Video, filename: str) -> str:
     return f"videos/{video.public_id[:2]}/{video.public_id}/{filename}"
 
 
-VideoStatus = statuses("VideoStatus", running=("RENDERING", "rendering", "Rendering"))
+VideoStatus = statuses("VideoStatus", running=("RENDERING", "rendering", pgettext_lazy("job status", "Rendering")))
 
 #: A video still on its way: a job will (or does) render it.
 VIDEO_UNFINISHED = (VideoStatus.QUEUED, VideoStatus.RENDERING)
@@ -556,7 +564,8 @@ class Video(Job):
                  "person. Try again in %(wait)s.") % {"limit": limit, "wait": in_words(wait)}
 
 
-TrainingStatus = statuses("TrainingStatus", running=("TRAINING", "training", "Training"))
+TrainingStatus = statuses("TrainingStatus",
+                          running=("TRAINING", "training", pgettext_lazy("job status", "Training")))
 
 
 class Training(Job):

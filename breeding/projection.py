@@ -24,6 +24,7 @@ import time
 import numpy as np
 import torch
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from breeding import actions, images
@@ -101,7 +102,8 @@ def run(upload_id: int, stop_if_stopping=lambda: None) -> str | None:
         return None
     space = images.rendering_space(upload.space.generator())
     if not can_project(space):
-        return fail(upload, f"The {upload.space.slug} space cannot take uploads.")
+        return fail(upload, _("The %(space)s space cannot take uploads.")
+                    % {"space": upload.space.slug})
     progress = upload.progress_meter()
     try:
         progress(0.0, force=True)

@@ -7,6 +7,8 @@ import math
 
 from django.core.validators import slug_re
 from django.db.models import Prefetch
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -40,7 +42,7 @@ class FiniteFloat(serializers.FloatField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not math.isfinite(value):
-            raise ValidationError("must be a finite number.")
+            raise ValidationError(_("must be a finite number."))
         return value
 
 
@@ -206,6 +208,9 @@ class SpaceSerializer(serializers.ModelSerializer):
 
 
 class GeneSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="shown_label", read_only=True,
+                                  help_text="What the slider is called, in the reader's language.")
+
     class Meta:
         model = Gene
         fields = ["slug", "label", "source", "low", "high", "rho"]
@@ -305,35 +310,42 @@ class CrossIn(serializers.Serializer):
 
     def validate_parents(self, parents):
         if not 2 <= len(parents) <= 6:
-            raise ValidationError(f"a cross takes 2 to 6 parents, got {len(parents)}.")
+            raise ValidationError(_("a cross takes 2 to 6 parents, got %(count)d.")
+                                  % {"count": len(parents)})
         if sum(p["content"] for p in parents) <= 0:
-            raise ValidationError("content weights must not all be zero.")
+            raise ValidationError(_("content weights must not all be zero."))
         if sum(p["style"] for p in parents) <= 0:
-            raise ValidationError("style weights must not all be zero.")
+            raise ValidationError(_("style weights must not all be zero."))
         given = sum("middle" in p for p in parents)
         if given not in (0, len(parents)):
-            raise ValidationError("give a middle weight for every parent or for none.")
+            raise ValidationError(_("give a middle weight for every parent or for none."))
         if given and sum(p["middle"] for p in parents) <= 0:
-            raise ValidationError("middle weights must not all be zero.")
+            raise ValidationError(_("middle weights must not all be zero."))
         return parents
 
     def validate(self, data):
         if data["n"] > 1 and data["mutation"] == 0:
-            raise ValidationError({"n": ["without mutation every child of a cross is the same: "
-                                         "ask for one, or add some mutation."]})
+            raise ValidationError({"n": [_("without mutation every child of a cross is the "
+                                           "same: ask for one, or add some mutation.")]})
         return data
+
+
+def _preview_sizes_refusal() -> str:
+    return _("must be one of %(sizes)s (a preview is at most 1024 px).") % {
+        "sizes": ", ".join(map(str, PREVIEW_SIZES))}
 
 
 class GenesIn(serializers.Serializer):
     genes = serializers.DictField(child=FiniteFloat(), allow_empty=True)
     size = serializers.ChoiceField(choices=PREVIEW_SIZES, default=256, error_messages={
-        "invalid_choice": f"must be one of {', '.join(map(str, PREVIEW_SIZES))} (a preview is at most 1024 px).",
+        # said when it is refused, in the asker's language (DRF then formats it with {input})
+        "invalid_choice": lazy(_preview_sizes_refusal, str)(),
     })
 
     def validate_genes(self, genes):
         for slug in genes:
             if not slug_re.match(slug):  # never a gene, and PostgreSQL refuses some (NUL)
-                raise ValidationError(f"{slug!r} is not a gene name.")
+                raise ValidationError(_("%(name)s is not a gene name.") % {"name": repr(slug)})
         return genes
 
 

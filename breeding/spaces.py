@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from breeding.models import Space
 from inference.space import ADDABLE_KINDS
@@ -89,16 +90,19 @@ def availability(space: Space) -> Availability:
         refresh(space)
         path = Path(space.settings["path"])
         if not path.exists():
-            return Availability(False, f"Its weights ({path.name}) are missing on the server.")
+            return Availability(False, _("Its weights (%(file)s) are missing on the server.")
+                                % {"file": path.name})
         try:
             current = version_of(path)
-        except OSError as e:
-            return Availability(False, f"Its weights ({path.name}) cannot be read: {e.strerror}.")
+        except OSError as e:  # the system's own words for why (English)
+            return Availability(False, _("Its weights (%(file)s) cannot be read: %(why)s.")
+                                % {"file": path.name, "why": e.strerror})
         if current != space.version:
-            return Availability(False, f"Its weights ({path.name}) changed since the space was "
-                                       "added; an operator must add it again.")
+            return Availability(False, _("Its weights (%(file)s) changed since the space was "
+                                         "added; an operator must add it again.")
+                                % {"file": path.name})
     if not can_render(space):
-        return Availability(False, "It needs a GPU inference service, and none is configured.")
+        return Availability(False, _("It needs a GPU inference service, and none is configured."))
     return Availability(True)
 
 
@@ -157,23 +161,26 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
     from inference.space import adopt, register
 
     if kind not in KINDS:
-        raise SpaceRefused(f"unknown kind {kind!r}: the kinds are {', '.join(sorted(KINDS))}")
+        raise SpaceRefused(_("unknown kind %(kind)s: the kinds are %(kinds)s")
+                           % {"kind": repr(kind), "kinds": ", ".join(sorted(KINDS))})
     path = Path(path).expanduser().resolve()
     if not path.exists():
-        raise SpaceRefused(f"there is nothing at {path}")
+        raise SpaceRefused(_("there is nothing at %(path)s") % {"path": path})
     existing = Space.objects.filter(slug=slug).first()
     if existing is not None and not is_added(existing):
-        raise SpaceRefused(f"{slug!r} is a built-in space; choose another slug")
+        raise SpaceRefused(_("%(slug)s is a built-in space; choose another slug")
+                           % {"slug": repr(slug)})
     version = version_of(path)
-    module, _, name = KINDS[kind].partition(":")
+    module, _colon, name = KINDS[kind].partition(":")
     import importlib
 
     cls = getattr(importlib.import_module(module), name)
     options = dict(options or {})
     try:
         generator = cls(path=path, slug=slug, version=version, **options)
-    except (ValueError, OSError) as e:  # Refused is a ValueError
-        raise SpaceRefused(f"{path.name} cannot be loaded as a {kind} space: {e}") from None
+    except (ValueError, OSError) as e:  # Refused is a ValueError; its words are English
+        raise SpaceRefused(_("%(file)s cannot be loaded as a %(kind)s space: %(why)s")
+                           % {"file": path.name, "kind": kind, "why": e}) from None
     needs_gpu = bool(getattr(generator, "needs_gpu", False)) if cpu_ok is None else not cpu_ok
     settings = {"path": str(path), "title": title or slug.replace("-", " ").capitalize(),
                 "needs_gpu": needs_gpu, "options": options,
@@ -182,7 +189,7 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
     if hasattr(generator, "groups"):  # coarse, middle, fine rows: crosses can weigh each
         settings["groups"] = {name: list(rows) for name, rows in generator.groups.items()}
     with transaction.atomic():
-        row, _ = Space.objects.update_or_create(slug=slug, defaults={
+        row, _made = Space.objects.update_or_create(slug=slug, defaults={
             "kind": kind, "version": version, "layers": generator.layers, "dim": generator.dim,
             "coarse_layers": generator.coarse_layers, "gaussian": generator.prior == "gaussian",
             "settings": settings})

@@ -7,11 +7,13 @@ import threading
 import time
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
-from breeding import actions, images
+from breeding import actions, images, languages
 from breeding.events import send_to_all
 from breeding.models import Gene, Space
+from common.words import Words
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,10 @@ def stop_if_stopping(fraction: float = 0.0, message: str = "") -> None:
 
 class Reporter:
     """Progress of a long job to every open studio, at most every ``every_s`` seconds; also
-    the point where a job stops when its worker shuts down."""
+    the point where a job stops when its worker shuts down. Its lines are heard by breeders
+    of every language at once: a line made as :class:`common.words.Words` goes with what it
+    is made of (``words``), and each studio says it in its own reader's language
+    (``breeding.consumers``)."""
 
     def __init__(self, task: str, space: str, every_s: float = 0.5) -> None:
         self.task, self.space, self.every_s = task, space, every_s
@@ -42,8 +47,11 @@ class Reporter:
         now = time.monotonic()
         if now - self.last >= self.every_s or fraction >= 1.0:
             self.last = now
-            send_to_all({"type": "progress", "task": self.task, "space": self.space,
-                         "fraction": round(float(fraction), 3), "message": message})
+            event = {"type": "progress", "task": self.task, "space": self.space,
+                     "fraction": round(float(fraction), 3), "message": str(message)}
+            if isinstance(message, Words):
+                event["words"] = message.packed()
+            send_to_all(event)
 
     def done(self, **extra) -> None:
         send_to_all({"type": "done", "task": self.task, "space": self.space, **extra})
@@ -78,26 +86,31 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
 #: Attempts of a projection that fails with an error (a killed worker's job is put back by
 #: ``retry_stalled_jobs`` whatever this says).
 PROJECTION_ATTEMPTS = 3
+PROJECTION_FAILED = gettext_lazy("Mendel could not project this picture. Try again, or try "
+                                 "another picture.")
 
 
-def attempt(context, kind, pk: int, limit: int, work, sentence: str):
-    """Run the ``work()`` of the job ``pk`` of ``kind`` (a ``breeding.jobs.Job``); on an
-    error, fail the task so procrastinate retries it, until the ``limit``-th attempt, where
-    the job fails with ``sentence`` for its owner and the task ends. A worker shutting down
-    is not an error: the job runs again from the start."""
-    try:
-        return work()
-    except Interrupted:
-        raise
-    except Exception:
-        attempts = (context.job.attempts or 0) + 1
-        log.exception("%s %s failed (attempt %d of %d)", kind._meta.model_name, pk, attempts,
-                      limit)
-        if attempts >= limit:
-            if (job := kind.objects.filter(pk=pk).first()) is not None:
-                job.fail(sentence)
-            return None
-        raise
+def attempt(context, kind, pk: int, limit: int, work, sentence):
+    """Run the ``work()`` of the job ``pk`` of ``kind`` (a ``breeding.jobs.Job``) in the
+    language of the person who asked for it (``Job.language``); on an error, fail the task
+    so procrastinate retries it, until the ``limit``-th attempt, where the job fails with
+    ``sentence`` (lazy: said in that language) for its owner and the task ends. A worker
+    shutting down is not an error: the job runs again from the start."""
+    language = kind.objects.filter(pk=pk).values_list("language", flat=True).first()
+    with languages.speaking(language):
+        try:
+            return work()
+        except Interrupted:
+            raise
+        except Exception:
+            attempts = (context.job.attempts or 0) + 1
+            log.exception("%s %s failed (attempt %d of %d)", kind._meta.model_name, pk,
+                          attempts, limit)
+            if attempts >= limit:
+                if (job := kind.objects.filter(pk=pk).first()) is not None:
+                    job.fail(str(sentence))
+                return None
+            raise
 
 
 @app.task(pass_context=True, retry=PROJECTION_ATTEMPTS - 1)
@@ -108,13 +121,14 @@ def project_upload(context, upload_id: int) -> str | None:
     from breeding.models import Upload
 
     return attempt(context, Upload, upload_id, PROJECTION_ATTEMPTS,
-                   lambda: projection.run(upload_id, stop_if_stopping),
-                   "Mendel could not project this picture. Try again, or try another picture.")
+                   lambda: projection.run(upload_id, stop_if_stopping), PROJECTION_FAILED)
 
 
 #: Attempts of a video that fails with an error (a killed worker's job is put back by
 #: ``retry_stalled_jobs`` whatever this says).
 VIDEO_ATTEMPTS = 3
+VIDEO_FAILED = gettext_lazy("Mendel could not render this video. Try again, or with other "
+                            "keyframes.")
 
 
 @app.task(pass_context=True, retry=VIDEO_ATTEMPTS - 1)
@@ -124,13 +138,14 @@ def render_video(context, video_id: int) -> str | None:
     from breeding.models import Video
 
     return attempt(context, Video, video_id, VIDEO_ATTEMPTS,
-                   lambda: videos.run(video_id, stop_if_stopping),
-                   "Mendel could not render this video. Try again, or with other keyframes.")
+                   lambda: videos.run(video_id, stop_if_stopping), VIDEO_FAILED)
 
 
 #: Attempts of a training that fails with an error (a killed worker's, or one stopped by a
 #: shutdown, goes on from its last checkpoint whatever this says).
 TRAINING_ATTEMPTS = 3
+TRAINING_FAILED = gettext_lazy("Mendel could not train this space. Look at the worker's log, "
+                               "then try again.")
 
 
 @app.task(pass_context=True, retry=TRAINING_ATTEMPTS - 1)
@@ -145,8 +160,7 @@ def train_space(context, training_id: int) -> str | None:
         stop_if_stopping()  # stopped by a shutdown: the next worker goes on
         return slug
 
-    return attempt(context, Training, training_id, TRAINING_ATTEMPTS, work,
-                   "Mendel could not train this space. Look at the worker's log, then try again.")
+    return attempt(context, Training, training_id, TRAINING_ATTEMPTS, work, TRAINING_FAILED)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="purge-drafts")

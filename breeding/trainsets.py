@@ -5,7 +5,9 @@ built-in space's weights); the site's own runs are ``breeding.training``.
 Every file is read as an upload is (``breeding.uploads.decode``: the same formats, limits,
 colour handling and transparency composited on white), then scaled to cover the training
 resolution and centre-cropped. A file that cannot be taken is listed with the reason and
-never stops the run; a folder with nothing usable is refused with a sentence.
+never stops the run; a folder with nothing usable is refused with a sentence (in the
+language of the person who asked for the training, ``common.words``; in English on the command
+line, where there is no site).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from breeding import uploads
+from common.words import gettext as _
 
 #: Files whose names start with these are never pictures (macOS and editor droppings).
 HIDDEN = (".", "_")
@@ -68,25 +71,26 @@ def read_folder(folder, resolution: int, *, minimum: int = MIN_PICTURES, on_file
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise TrainingSetRefused(f"There is no folder at {folder}.")
+        raise TrainingSetRefused(_("There is no folder at %(folder)s.") % {"folder": folder})
     files = picture_files(folder)
     if hold_out:
         files = [f for f in files if held_out(str(f.relative_to(folder)), hold_out) == held]
     if not files:
-        raise TrainingSetRefused(f"The folder {folder.name or folder} holds no files.")
+        raise TrainingSetRefused(_("The folder %(folder)s holds no files.")
+                                 % {"folder": folder.name or folder})
     arrays, names, skipped = [], [], []
     for i, path in enumerate(files):
         name = str(path.relative_to(folder))
         try:
             if path.is_symlink() or not path.is_file():
-                raise uploads.UploadRefused("format", "It is a link or not a regular file.")
+                raise uploads.UploadRefused("format", _("It is a link or not a regular file."))
             with open(path, "rb") as f:
                 data = uploads.read_limited(f)
             decoded = uploads.decode(data)
         except uploads.UploadRefused as e:
             skipped.append((name, e.message))
         except OSError as e:
-            skipped.append((name, f"It could not be read ({e.strerror or e})."))
+            skipped.append((name, _("It could not be read (%(why)s).") % {"why": e.strerror or e}))
         else:
             arrays.append(np.asarray(uploads.thumbnail(decoded, resolution)))
             names.append(name)
@@ -94,9 +98,13 @@ def read_folder(folder, resolution: int, *, minimum: int = MIN_PICTURES, on_file
             on_file(i + 1, len(files))
     if len(names) < minimum:
         reasons = "; ".join(f"{n}: {why}" for n, why in skipped[:3])
-        raise TrainingSetRefused(
-            f"The folder has {len(names)} usable pictures of {len(files)} files, and training needs "
-            f"at least {minimum}." + (f" For example {reasons}" if reasons else ""))
+        # (one form whatever the counts: the English has always said "pictures of N files")
+        found = _("The folder has %(usable)d usable pictures of %(count)d files, and training "
+                  "needs at least %(least)d.") % {
+            "usable": len(names), "count": len(files), "least": minimum}
+        if reasons:
+            found = _("%(found)s For example %(reasons)s") % {"found": found, "reasons": reasons}
+        raise TrainingSetRefused(found)
     pictures = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
     return TrainingSet(pictures, names, skipped)
 

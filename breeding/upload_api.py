@@ -10,6 +10,7 @@ owner's studio socket (``{"type": "upload", ...}``) and is also in
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -43,7 +44,7 @@ def own_upload(request, public_id: str) -> Upload:
     upload = (Upload.objects.select_related("space", "creation")
               .filter(public_id=public_id, owner=request.user).first())
     if upload is None:
-        raise NotFound(f"No upload with id {public_id!r}.")
+        raise NotFound(_("No upload with id %(id)s.") % {"id": repr(public_id)})
     return upload
 
 
@@ -87,6 +88,8 @@ class UploadCancel(APIView):
         upload = own_upload(request, public_id)
         with transaction.atomic():
             if not projection.do_cancel_upload(upload):
-                raise ValidationError(f"This upload is {upload.status} already: there is "
-                                      f"nothing to cancel.")
+                # it has ended: done, failed or cancelled, named as its status is shown
+                raise ValidationError(_("This upload is %(status)s already: there is nothing "
+                                        "to cancel.")
+                                      % {"status": upload.get_status_display().lower()})
         return Response(UploadSerializer(upload).data)

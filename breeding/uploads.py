@@ -47,6 +47,10 @@ reads headers only), before ``load()``. Nothing here changes Pillow's globals
 for damaged files to be refused) or the warning filters, so decoding is safe from several
 threads at once. Pillow's own decompression bomb refusal (an error, or its warning where
 warnings are errors) is answered as ``too-many-pixels`` too.
+
+The sentences are in the active language (the asker's, or a job's owner's), through
+``common.words``: a training run outside the site (``python -m breeding.trainsets``) reads
+folders with these rules too, and says them in English.
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
+from common.words import gettext as _
+from common.words import gettext_lazy, ngettext
+
 try:
     from PIL import ImageCms
 except ImportError:  # Pillow built without LittleCMS: embedded profiles are dropped
@@ -72,7 +79,6 @@ MAX_ASPECT = 20
 
 #: The accepted formats: our name -> Pillow's.
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
-ACCEPTED = "a JPEG, PNG, WebP or GIF picture"
 LABELS = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF"}
 #: Transparency is composited on this (white, as a page would show the picture).
 BACKGROUND = (255, 255, 255)
@@ -121,11 +127,13 @@ def check_files(files) -> object:
     the file says it is empty or too large (its ``size``, without reading it)."""
     files = [f for f in (files or []) if f is not None]
     if not files:
-        raise UploadRefused("empty", "No picture was sent: choose one picture to upload.")
+        raise UploadRefused("empty", _("No picture was sent: choose one picture to upload."))
     if len(files) > 1:
         raise UploadRefused(
             "multiple",
-            f"Only one picture can be uploaded at a time, and {len(files)} files were sent.",
+            ngettext("Only one picture can be uploaded at a time, and %(count)d file was sent.",
+                     "Only one picture can be uploaded at a time, and %(count)d files were sent.",
+                     len(files)) % {"count": len(files)},
         )
     size = getattr(files[0], "size", None)
     if isinstance(size, int):
@@ -219,23 +227,24 @@ def thumbnail(picture: Decoded | Image.Image, side: int) -> Image.Image:
 # -- what the bytes are ---------------------------------------------------------------
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+#: What a file of another kind is, as "This file is ..., which is not accepted here" says it.
 _OTHER_NAMES = {
-    "bmp": "a BMP picture",
-    "tiff": "a TIFF picture (or a camera's raw file)",
-    "pdf": "a PDF document",
-    "svg": "an SVG drawing",
-    "html": "a web page",
-    "heic": "a HEIC picture (as iPhones save them)",
-    "avif": "an AVIF picture",
-    "jxl": "a JPEG XL picture",
-    "jp2": "a JPEG 2000 picture",
-    "ico": "an icon file",
-    "psd": "a Photoshop document",
-    "qoi": "a QOI picture",
-    "video": "a video",
-    "riff": "an audio or video file",
-    "zip": "a ZIP archive (or an office document)",
-    "gzip": "a compressed archive",
+    "bmp": gettext_lazy("a BMP picture"),
+    "tiff": gettext_lazy("a TIFF picture (or a camera's raw file)"),
+    "pdf": gettext_lazy("a PDF document"),
+    "svg": gettext_lazy("an SVG drawing"),
+    "html": gettext_lazy("a web page"),
+    "heic": gettext_lazy("a HEIC picture (as iPhones save them)"),
+    "avif": gettext_lazy("an AVIF picture"),
+    "jxl": gettext_lazy("a JPEG XL picture"),
+    "jp2": gettext_lazy("a JPEG 2000 picture"),
+    "ico": gettext_lazy("an icon file"),
+    "psd": gettext_lazy("a Photoshop document"),
+    "qoi": gettext_lazy("a QOI picture"),
+    "video": gettext_lazy("a video"),
+    "riff": gettext_lazy("an audio or video file"),
+    "zip": gettext_lazy("a ZIP archive (or an office document)"),
+    "gzip": gettext_lazy("a compressed archive"),
 }
 
 
@@ -305,14 +314,19 @@ def _as_text(head: bytes) -> str | None:
 
 
 def _format_message(kind: str) -> str:
-    accepted = f"upload {ACCEPTED} instead"
+    """Why a file of ``kind`` is refused, naming the formats that are accepted."""
     if kind == "text":
-        return f"This file is text, not a picture: {accepted}."
+        return _("This file is text, not a picture: upload a JPEG, PNG, WebP or GIF picture "
+                 "instead.")
     if kind == "unknown":
-        return f"This file is not a picture that can be read here: {accepted}."
-    what = _OTHER_NAMES.get(kind, "a kind of file")
-    hint = " (most phones can share a photo as JPEG)" if kind in ("heic", "avif") else ""
-    return f"This file is {what}, which is not accepted here: {accepted}{hint}."
+        return _("This file is not a picture that can be read here: upload a JPEG, PNG, WebP or "
+                 "GIF picture instead.")
+    what = str(_OTHER_NAMES.get(kind) or _("a kind of file"))
+    if kind in ("heic", "avif"):
+        return _("This file is %(what)s, which is not accepted here: upload a JPEG, PNG, WebP or "
+                 "GIF picture instead (most phones can share a photo as JPEG).") % {"what": what}
+    return _("This file is %(what)s, which is not accepted here: upload a JPEG, PNG, WebP or GIF "
+             "picture instead.") % {"what": what}
 
 
 # -- sizes ----------------------------------------------------------------------------
@@ -320,14 +334,15 @@ def _format_message(kind: str) -> str:
 
 def _check_length(length: int, max_bytes: int) -> None:
     if length <= 0:
-        raise UploadRefused("empty", "The file is empty: choose a picture and upload it again.")
+        raise UploadRefused("empty", _("The file is empty: choose a picture and upload it again."))
     if length > max_bytes:
         size = math.ceil(length * 10 / MB) / 10
-        limit = f"{max_bytes / MB:g} MB" if max_bytes >= MB else f"{max_bytes} bytes"
+        limit = (_("%(size)s MB") % {"size": f"{max_bytes / MB:g}"} if max_bytes >= MB else
+                 ngettext("%(count)d byte", "%(count)d bytes", max_bytes) % {"count": max_bytes})
         raise UploadRefused(
             "too-large",
-            f"This file is {size:g} MB, and a picture may be at most {limit}: make it smaller"
-            " and upload it again.",
+            _("This file is %(size)s MB, and a picture may be at most %(limit)s: make it smaller "
+              "and upload it again.") % {"size": f"{size:g}", "limit": limit},
         )
 
 
@@ -335,26 +350,30 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise UploadRefused(
             "too-small",
-            f"This picture says it is {width} × {height} pixels, which has no pixels at all.",
+            _("This picture says it is %(width)d × %(height)d pixels, which has no pixels at "
+              "all.") % {"width": width, "height": height},
         )
     if width * height > max_pixels:
         raise UploadRefused(
             "too-many-pixels",
-            f"This picture is {width} × {height} pixels ({_megapixels(width * height)}"
-            f" megapixels), and a picture may have at most {_megapixels(max_pixels)}"
-            " megapixels: make it smaller and upload it again.",
+            _("This picture is %(width)d × %(height)d pixels (%(megapixels)s megapixels), and a "
+              "picture may have at most %(most)s megapixels: make it smaller and upload it "
+              "again.") % {"width": width, "height": height,
+                           "megapixels": _megapixels(width * height),
+                           "most": _megapixels(max_pixels)},
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise UploadRefused(
             "aspect",
-            f"This picture is {width} × {height} pixels, too long and thin: its long side may"
-            f" be at most {MAX_ASPECT} times its short side.",
+            _("This picture is %(width)d × %(height)d pixels, too long and thin: its long side "
+              "may be at most %(times)d times its short side.")
+            % {"width": width, "height": height, "times": MAX_ASPECT},
         )
     if min(width, height) < MIN_SIDE:
         raise UploadRefused(
             "too-small",
-            f"This picture is {width} × {height} pixels, and a picture must be at least"
-            f" {MIN_SIDE} pixels on each side.",
+            _("This picture is %(width)d × %(height)d pixels, and a picture must be at least "
+              "%(side)d pixels on each side.") % {"width": width, "height": height, "side": MIN_SIDE},
         )
 
 
@@ -428,8 +447,8 @@ _DAMAGED = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error
 def _corrupt(kind: str) -> UploadRefused:
     return UploadRefused(
         "corrupt",
-        f"This {LABELS[kind]} picture is damaged or incomplete (perhaps it was cut short) and"
-        " cannot be read: save it again and upload it again.",
+        _("This %(format)s picture is damaged or incomplete (perhaps it was cut short) and "
+          "cannot be read: save it again and upload it again.") % {"format": LABELS[kind]},
     )
 
 
@@ -442,8 +461,8 @@ def _open(kind: str, data: bytes, max_pixels: int) -> Image.Image:
             _check_size(*declared, max_pixels)
         raise UploadRefused(
             "too-many-pixels",
-            f"This picture has too many pixels: a picture may have at most"
-            f" {_megapixels(max_pixels)} megapixels.",
+            _("This picture has too many pixels: a picture may have at most %(most)s "
+              "megapixels.") % {"most": _megapixels(max_pixels)},
         ) from None
     except _DAMAGED:
         raise _corrupt(kind) from None
@@ -472,8 +491,8 @@ def _load(kind: str, data: bytes, max_pixels: int) -> tuple[Image.Image, bool]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadRefused(
             "too-many-pixels",
-            f"This picture has too many pixels: a picture may have at most"
-            f" {_megapixels(max_pixels)} megapixels.",
+            _("This picture has too many pixels: a picture may have at most %(most)s "
+              "megapixels.") % {"most": _megapixels(max_pixels)},
         ) from None
     except _DAMAGED:
         raise _corrupt(kind) from None

@@ -92,9 +92,10 @@ class VideoIn(serializers.Serializer):
 
     def validate(self, data):
         if "seconds_per_step" in data and "duration" in data:
-            raise ValidationError({"duration": ["give seconds_per_step or duration, not both."]})
+            raise ValidationError({"duration": [_("give seconds_per_step or duration, not "
+                                                  "both.")]})
         if data["camera"] != "none" and "seconds_per_step" in data:
-            raise ValidationError({"duration": ["a camera move takes a duration."]})
+            raise ValidationError({"duration": [_("a camera move takes a duration.")]})
         if "seconds_per_step" not in data and "duration" not in data:
             if data["camera"] != "none":
                 data["duration"] = 4.0
@@ -126,7 +127,7 @@ def requested(request) -> tuple[Space, list, videos.Plan, str]:
 def own_video(request, public_id: str) -> Video:
     video = Video.own(request.user, public_id, "space", "creation")
     if video is None:
-        raise NotFound(f"No video with id {public_id!r}.")
+        raise NotFound(_("No video with id %(id)s.") % {"id": repr(public_id)})
     return video
 
 
@@ -163,8 +164,10 @@ class VideoCancel(APIView):
         video = own_video(request, public_id)
         with transaction.atomic():
             if not videos.do_cancel(video):
-                raise ValidationError(f"This video is {video.status} already: there is nothing "
-                                      f"to cancel.")
+                # it has ended: done, failed or cancelled, named as its status is shown
+                raise ValidationError(_("This video is %(status)s already: there is nothing "
+                                        "to cancel.")
+                                      % {"status": video.get_status_display().lower()})
         return Response(VideoSerializer(video).data)
 
 

@@ -87,34 +87,40 @@ def check(space: Space, keyframes: list[Creation], plan: Plan) -> None:
 
     found = spaces.availability(space)
     if not found.available:
-        raise Refused(f"The {spaces.title_of(space)} space is unavailable. {found.reason}")
+        raise Refused(_("The %(space)s space is unavailable. %(reason)s")
+                      % {"space": spaces.title_of(space), "reason": found.reason})
     if any(k.origin == Origin.VIDEO for k in keyframes):
-        raise Refused("A video cannot be a keyframe. Choose pictures.")
+        raise Refused(_("A video cannot be a keyframe. Choose pictures."))
     if any(k.space_id != space.pk for k in keyframes):
-        raise Refused("All keyframes must come from the same space.")
+        raise Refused(_("All keyframes must come from the same space."))
     n = len(keyframes)
     if plan.camera == "none":
         if not engine.MIN_KEYFRAMES <= n <= engine.MAX_KEYFRAMES:
-            raise Refused(f"A morph needs {engine.MIN_KEYFRAMES} to {engine.MAX_KEYFRAMES} "
-                          f"keyframes; this one has {n}.")
+            raise Refused(_("A morph needs %(least)d to %(most)d keyframes; this one has "
+                            "%(count)d.")
+                          % {"least": engine.MIN_KEYFRAMES, "most": engine.MAX_KEYFRAMES,
+                             "count": n})
     else:
         if n != 1:
-            raise Refused(f"A camera move is over one picture; this one has {n}.")
+            raise Refused(_("A camera move is over one picture; this one has %(count)d.")
+                          % {"count": n})
         if not hasattr(space.generator(), "render_view"):
-            raise Refused(f"The {space.slug} space cannot move a camera. Make a morph instead.")
+            raise Refused(_("The %(space)s space cannot move a camera. Make a morph instead.")
+                          % {"space": space.slug})
     seconds = plan.length_s(n)
     if not 0 < seconds <= engine.MAX_SECONDS:
-        raise Refused(f"A video may last at most {engine.MAX_SECONDS:g} s; this one would last "
-                      f"{seconds:g} s.")
+        raise Refused(_("A video may last at most %(most)s s; this one would last %(seconds)s s.")
+                      % {"most": f"{engine.MAX_SECONDS:g}", "seconds": f"{seconds:g}"})
     steps = n if plan.loop else n - 1
     if plan.camera == "none" and round(plan.fps * seconds) < steps:
-        raise Refused("The video is too short for its keyframes: give each step more time.")
+        raise Refused(_("The video is too short for its keyframes: give each step more time."))
     limit = settings.VIDEO_MAX_WORK
     if plan.work(n) > limit:
         longest = limit / ((plan.size // 256) ** 2 * plan.fps)
-        raise Refused(f"That video is too long for its size: at {plan.size} px and {plan.fps} fps "
-                      f"a video may last at most {longest:.0f} s. Make it shorter, smaller or "
-                      f"slower.")
+        raise Refused(_("That video is too long for its size: at %(size)d px and %(fps)d fps a "
+                        "video may last at most %(longest)s s. Make it shorter, smaller or "
+                        "slower.")
+                      % {"size": plan.size, "fps": plan.fps, "longest": f"{longest:.0f}"})
 
 
 def payload(video: Video) -> dict:
@@ -153,8 +159,8 @@ def keyframes_of(owner, public_ids: list[str]) -> list[Creation]:
              .select_related("space").filter(public_id__in=public_ids)}
     missing = [i for i in public_ids if i not in found]
     if missing:
-        raise Refused(f"No work with id {missing[0]!r} that you can see: it may have been "
-                      f"removed or made private.")
+        raise Refused(_("No work with id %(id)s that you can see: it may have been removed or "
+                        "made private.") % {"id": repr(missing[0])})
     return [found[i] for i in public_ids]
 
 

@@ -22,6 +22,7 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from pgvector import Vector
 
@@ -129,13 +130,14 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp", loo
     """The picture, to those who may see it. ``lookup``: ``find`` or ``find_anywhere``."""
     if not SIZE.fullmatch(size) or int(size) not in images.SIZES:
         allowed = ", ".join(map(str, images.SIZES))
-        return refusal(f"No picture size {size}: sizes are {allowed}.", 404)
+        return refusal(_("No picture size %(size)s: sizes are %(sizes)s.")
+                       % {"size": size, "sizes": allowed}, 404)
     size = int(size)
     if not SHA.fullmatch(sha):
-        return refusal("No such picture.", 404)
+        return refusal(_("No such picture."), 404)
     found = await lookup(space, sha, request.user, request)
     if found is None:
-        return refusal("No such picture.", 404)
+        return refusal(_("No such picture."), 404)
     latent, shared, user_id, version = found
     etag = f'"{sha}-{size}"' if fmt == "webp" else f'"{sha}-{size}-{fmt}"'
     headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE}
@@ -146,9 +148,12 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp", loo
         who, on_cost = budget.payer(user_id, address), None
         if images.needs_render(space, sha, size, fmt):
             if images.pending(who) >= settings.RENDER_WAITING_PER_PERSON:
-                return refusal(_("You have %(n)d pictures being rendered already. Wait for them "
-                                 "before asking for more.") % {"n": images.pending(who)}, 429,
-                               retry_after=1)
+                waiting = images.pending(who)
+                return refusal(ngettext("You have %(n)d picture being rendered already. Wait for "
+                                        "it before asking for more.",
+                                        "You have %(n)d pictures being rendered already. Wait for "
+                                        "them before asking for more.", waiting) % {"n": waiting},
+                               429, retry_after=1)
             estimate = budget.picture(size, space)
             wait, message = await sync_to_async(budget.spend)(user_id, address, estimate)
             if wait:
@@ -163,7 +168,7 @@ async def image(request, space: str, sha: str, size: str, fmt: str = "webp", loo
         except images.CannotRender as e:
             return refusal(str(e), 503, retry_after=60)
         except Exception:
-            return refusal("The picture could not be rendered. Try again shortly.", 503,
+            return refusal(_("The picture could not be rendered. Try again shortly."), 503,
                            retry_after=5)
         response = HttpResponse(data, content_type=images.CONTENT_TYPES[fmt])
     for name, value in headers.items():
@@ -199,7 +204,7 @@ async def upload_file(request, public_id: str, which: str):
     caches."""
     found = await sync_to_async(_upload_file)(public_id, which, await request.auser(), request)
     if found is None:
-        return refusal("No such picture.", 404)
+        return refusal(_("No such picture."), 404)
     data, kind = found
     headers = {"Cache-Control": "private, max-age=3600"}
     if which == "original":
@@ -275,7 +280,7 @@ async def video_file(request, public_id: str, name: str):
 
     found = await sync_to_async(_video_file)(public_id, name, await request.auser(), request)
     if found is None:
-        return refusal("No such video.", 404)
+        return refusal(_("No such video."), 404)
     stored, kind, shared = found
     size = await sync_to_async(lambda: stored.size)()
     etag = f'"{public_id}-{name}-{size}"'

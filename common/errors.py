@@ -20,6 +20,7 @@ class Refused(Exception):
 
     def __init__(self, message: str, status_code: int = 400, field: str | None = None,
                  wait: int | None = None) -> None:
+        message = str(message)  # a lazy sentence is said now, in the asker's language
         super().__init__(message)
         self.message, self.status_code, self.field, self.wait = message, status_code, field, wait
 

@@ -27,6 +27,8 @@ from functools import cache, lru_cache
 from confusable_homoglyphs import categories, confusables
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 RESERVED = frozenset({
     "about", "abuse", "account", "accounts", "admin", "administrator", "anonymous", "api",
@@ -50,7 +52,7 @@ NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 ACCENTS = range(0x300, 0x370)
 EDGE_PUNCTUATION = "._-+@"  # (and within a name: they never tell two names apart)
 
-RULES = (
+RULES = gettext_lazy(
     "Letters, digits and @ . + - _ only, with at least one letter or digit, all in one "
     "script. A name may not look like someone else's name, whatever its case or accents."
 )
@@ -82,7 +84,7 @@ def _prototypes() -> dict[str, str]:
     # Choosing within pairs can leave a prototype holding a character that maps on: follow
     # the map until nothing changes, so that a skeleton of a skeleton is itself.
     for char, prototype in prototypes.items():
-        for _ in range(4):
+        for _round in range(4):
             mapped = "".join(prototypes.get(c, c) for c in prototype)
             if mapped == prototype:
                 break
@@ -138,8 +140,9 @@ def _scripts_problem(name: str) -> str | None:
     scripts = categories.unique_aliases(name) - NEUTRAL_SCRIPTS
     if len(scripts) <= 1 or any(scripts <= mix for mix in SCRIPT_MIXES):
         return None
-    listed = sorted(_script_name(s) for s in scripts)
-    return f"“{name}” mixes {', '.join(listed[:-1])} and {listed[-1]} letters: use the letters of one script."
+    listed = sorted(_script_name(s) for s in scripts)  # Unicode's names of scripts, as they are
+    return _("“%(name)s” mixes %(scripts)s and %(last)s letters: use the letters of one "
+             "script.") % {"name": name, "scripts": ", ".join(listed[:-1]), "last": listed[-1]}
 
 
 def _lookalike_of(name: str) -> str | None:
@@ -164,23 +167,25 @@ def validate_username(value: str) -> None:
     if User._default_manager.filter(**{User.USERNAME_FIELD: value}).exists():
         return
     if not any(c.isalnum() for c in name):
-        raise ValidationError("A name needs at least one letter or digit.", code="no_letters")
+        raise ValidationError(_("A name needs at least one letter or digit."), code="no_letters")
     problem = _scripts_problem(name)
     if problem:
         raise ValidationError(problem, code="mixed_scripts")
     if lookalike_keys(name) & _reserved_keys():
-        raise ValidationError(f"“{name}” is reserved for the site. Pick another name.", code="reserved")
+        raise ValidationError(_("“%(name)s” is reserved for the site. Pick another name.")
+                              % {"name": name}, code="reserved")
     other = _lookalike_of(name)
     if other is not None:
         if other.casefold() == name.casefold():
             raise ValidationError(
-                f"Someone is already called “{other}”: names are the same whatever their case.",
+                _("Someone is already called “%(other)s”: names are the same whatever their "
+                  "case.") % {"other": other},
                 code="taken",
             )
         raise ValidationError(
-            f"“{name}” looks too much like “{other}”, who is already here: letters that look "
-            "alike (a capital I and a small l, a Cyrillic а and a Latin a, é and e) count as the "
-            "same. Pick a name that reads differently.",
+            _("“%(name)s” looks too much like “%(other)s”, who is already here: letters that "
+              "look alike (a capital I and a small l, a Cyrillic а and a Latin a, é and e) count "
+              "as the same. Pick a name that reads differently.") % {"name": name, "other": other},
             code="lookalike",
         )
 

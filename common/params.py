@@ -3,6 +3,7 @@ whole-number query parameter within bounds; anything else is a 400 that says wha
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from common.numbers import DIGITS, whole_number
@@ -21,7 +22,8 @@ def int_param(request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     value = default if raw is None else whole_number(raw, max_digits=len(str(high)) + 2)
     if value is None and not DIGITS.fullmatch(raw):
-        raise ValidationError({name: ["must be a whole number."]})
+        raise ValidationError({name: [_("must be a whole number.")]})
     if value is None or not low <= value <= high:
-        raise ValidationError({name: [f"must be between {low} and {high}."]})
+        raise ValidationError({name: [_("must be between %(low)s and %(high)s.")
+                                      % {"low": low, "high": high}]})
     return value

@@ -6,6 +6,7 @@ views module is being imported.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 
 
@@ -17,7 +18,7 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("The JSON body is nested too deeply.") from None
+            raise exceptions.ParseError(_("The JSON body is nested too deeply.")) from None
 
 
 class MultiPartParser(parsers.MultiPartParser):
@@ -27,7 +28,7 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         result = super().parse(stream, media_type, parser_context)
         if not result.data and not result.files:
-            raise exceptions.ParseError("The multipart body has no part that could be read.")
+            raise exceptions.ParseError(_("The multipart body has no part that could be read."))
         return result
 
 

@@ -16,9 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from breeding import images
+from breeding import images, languages
 from breeding.limits import client_address
 from breeding.models import Creation
 from common.numbers import whole_number
@@ -49,7 +50,8 @@ def _cards(rows) -> list[dict]:
     for ex in rows:
         cover = firsts.get(ex.pk)
         cards.append({
-            "slug": ex.slug, "title": ex.title, "status": ex.status, "statement": ex.statement,
+            "slug": ex.slug, "title": languages.shown(ex.title), "status": ex.status,
+            "statement": languages.shown(ex.statement),
             "opens_at": ex.opens_at, "closes_at": ex.closes_at, "count": counts.get(ex.pk, 0),
             "cover": images.urls(cover.space.slug, cover.latent_sha) if cover else None,
         })
@@ -81,16 +83,19 @@ def exhibition_list(request):
 def _visible(request, slug: str) -> Exhibition:
     exhibition = Exhibition.objects.visible_to(request.user).filter(slug=slug).first()
     if exhibition is None:
-        raise Http404("There is no exhibition here by that name.")
+        raise Http404(_("There is no exhibition here by that name."))
     return exhibition
 
 
 def _state(request, exhibition: Exhibition) -> dict:
+    """The exhibition as the socket would start it for this reader: in their language, the
+    words of a curator as they are kept (``exhibitions.worded``)."""
     snap = exhibitions.snapshot(exhibition)
+    curator = exhibitions.can_curate(request.user, exhibition)
     return {
         "seq": snap["seq"],
-        "exhibition": snap["exhibition"],
-        "curator": exhibitions.can_curate(request.user, exhibition),
+        "exhibition": exhibitions.worded(snap["exhibition"], content=not curator),
+        "curator": curator,
         "reactions": list(REACTIONS),
     }
 
@@ -160,25 +165,29 @@ def exhibition_vote(request, slug):
 
 
 class ExhibitionForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    statement = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    cover = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(choices=ExhibitionStatus.choices, required=False)
+    title = forms.CharField(max_length=120, label=gettext_lazy("Title"))
+    statement = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 5}),
+                                label=gettext_lazy("Statement"))
+    cover = forms.ChoiceField(required=False, label=gettext_lazy("Cover"))
+    status = forms.ChoiceField(choices=ExhibitionStatus.choices, required=False, label=gettext_lazy("Status"))
     opens_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                format="%Y-%m-%dT%H:%M"))
+                                                                                format="%Y-%m-%dT%H:%M"),
+                                   label=gettext_lazy("Opens at"))
     closes_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                 format="%Y-%m-%dT%H:%M"))
+                                                                                 format="%Y-%m-%dT%H:%M"),
+                                    label=gettext_lazy("Closes at"))
 
     def __init__(self, *args, works=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cover"].choices = [("", "The first work on the walls"),
-                                        *((w["id"], w["title"] or f"Untitled ({w['id']})") for w in works)]
+        self.fields["cover"].choices = [("", _("The first work on the walls")),
+                                        *((w["id"], w["title"] or _("Untitled (%(id)s)") % {"id": w["id"]})
+                                          for w in works)]
 
     def clean(self):
         data = super().clean()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", "An exhibition closes after it opens.")
+            self.add_error("closes_at", _("An exhibition closes after it opens."))
         return data
 
 
@@ -192,19 +201,20 @@ def _curated(request, slug: str) -> Exhibition:
     """Curators and staff only; for anyone else the page does not exist."""
     exhibition = Exhibition.objects.filter(slug=slug).first()
     if exhibition is None or not exhibitions.can_curate(request.user, exhibition):
-        raise Http404("There is no exhibition here by that name.")
+        raise Http404(_("There is no exhibition here by that name."))
     return exhibition
 
 
 def exhibition_new(request):
     if not exhibitions.can_create(request.user):
-        raise Http404("Only curators can make exhibitions.")
+        raise Http404(_("Only curators can make exhibitions."))
     form = NewExhibitionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         exhibition = exhibitions.do_create(request.user, data["title"], data["statement"],
                                            opens_at=data["opens_at"], closes_at=data["closes_at"])
-        messages.success(request, f"“{exhibition.title}” is made, as a draft: hang some works, then open it.")
+        messages.success(request, _("“%(title)s” is made, as a draft: hang some works, then open it.")
+                         % {"title": exhibition.title})
         return redirect("frontend:exhibition-curate", slug=exhibition.slug)
     return render(request, "frontend/exhibition_new.html", {"form": form})
 
@@ -228,7 +238,7 @@ def exhibition_curate(request, slug):
             except exhibitions.Refused as refused:
                 form.add_error("cover", refused.message)
             else:
-                messages.success(request, "Saved.")
+                messages.success(request, _("Saved."))
                 return redirect("frontend:exhibition-curate", slug=exhibition.slug)
         status = 400
     context.update(form=form, limits={"children": exhibitions.ROUND_CHILDREN,

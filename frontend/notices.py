@@ -31,12 +31,12 @@ def notices_page(request):
             notices.set_wanted(request.user, {kind: kind in chosen for kind in NoticeKind.values})
             messages.success(request, _("Saved: you will be told of what is ticked."))
         else:
-            raise BadRequest("Unknown action.")
+            raise BadRequest(_("Unknown action."))
         return redirect("frontend:notices")
     raw = request.GET.get("before")
     before = whole_number(raw, max_digits=18) if raw is not None else None
     if raw is not None and before is None:
-        raise BadRequest("before must be a notice's number.")
+        raise BadRequest(_("before must be a notice's number."))
     items, older = notices.page(request.user, before)
     now = timezone.now()
     for item in items:

@@ -17,14 +17,16 @@ from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget, images, spaces
+from breeding import actions, budget, images, languages, spaces
 from breeding.limits import client_address, in_words, take
 from breeding.lineage import lineage_tree
 from breeding.models import (
@@ -87,9 +89,9 @@ def _page(request, works, ordering, base_context: dict, template: str, as_dict=w
     try:
         page = paginator.paginate_queryset(works, Request(request))
     except (ApiNotFound, ValueError, DjangoValidationError):  # a cursor that was tampered with
-        raise Http404("That page of the gallery does not exist.") from None
+        raise Http404(_("That page of the gallery does not exist.")) from None
     except ApiValidationError:  # a ``limit`` that is not a page size
-        raise BadRequest("The page size (limit) must be a whole number from 1 to 96.") from None
+        raise BadRequest(_("The page size (limit) must be a whole number from 1 to 96.")) from None
     context = {**base_context, "works": [as_dict(c) for c in page], "more": _relative(paginator.get_next_link())}
     if request.GET.get("fragment") == "1":
         return render(request, context.get("tiles", "frontend/_tiles.html"), context)
@@ -148,7 +150,7 @@ def profile(request, username):
 def _visible(request, public_id: str) -> Creation:
     creation = creation_queryset().visible_to(request.user).filter(public_id=public_id).first()
     if creation is None:
-        raise Http404("This work does not exist, or is not yours to see.")
+        raise Http404(_("This work does not exist, or is not yours to see."))
     return creation
 
 
@@ -167,8 +169,19 @@ def _visible_parents(creation: Creation, viewer) -> tuple[list[dict], int]:
 
 
 def after(title: str) -> str:
-    """The title of a copy made with "Breed from this": it credits the original."""
-    return f"after {title}"[:120] if title else ""
+    """The title of a copy made with "Breed from this": it credits the original (in the
+    language of the breeder who makes the copy: the title is theirs from then on)."""
+    return (_("after %(title)s") % {"title": languages.shown(title)})[:120] if title else ""
+
+
+def copy_titles(title: str) -> set[str]:
+    """Every title ``after`` gives a copy of a work called ``title``, whatever the language
+    of whoever made it."""
+    titles = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            titles.add(after(title))
+    return titles
 
 
 def _original(creation: Creation, parents: list[dict]) -> dict | None:
@@ -177,9 +190,11 @@ def _original(creation: Creation, parents: list[dict]) -> dict | None:
     if len(parents) != 1:
         return None
     parent = parents[0]
-    if parent["owner"] == creation.owner.username or not parent["title"]:
+    kept = next((link.parent.title for link in creation.parent_links.all()
+                 if link.parent and link.parent.public_id == parent["id"]), "")
+    if parent["owner"] == creation.owner.username or not kept:
         return None
-    return parent if creation.title == after(parent["title"]) else None
+    return parent if creation.title in copy_titles(kept) else None
 
 
 def _contributors(creation: Creation, viewer) -> list[str]:
@@ -229,7 +244,7 @@ def _link_preview(request, creation: Creation, video) -> dict | None:
         return None
     space = creation.space.slug
     picture = video["poster"] if video else images.url(space, creation.latent_sha, 512, "png")
-    title = creation.title or _("Untitled")
+    title = languages.shown(creation.title) or _("Untitled")
     return {
         "title": _("%(title)s by %(owner)s") % {"title": title, "owner": creation.owner.username},
         "description": (_("A video bred in Mendel's %(space)s space.") if video else
@@ -314,10 +329,11 @@ def signup(request):
         if not wait:
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Mendel, {user.username}. Make your first picture.")
+            messages.success(request, _("Welcome to Mendel, %(name)s. Make your first picture.")
+                             % {"name": user.username})
             return HttpResponseRedirect(follow) if follow else redirect("frontend:studio-start")
-        form.add_error(None, f"Too many accounts have been made from your address this hour. "
-                             f"Try again in {in_words(wait)}.")
+        form.add_error(None, _("Too many accounts have been made from your address this hour. "
+                               "Try again in %(wait)s.") % {"wait": in_words(wait)})
         status = 429
     return render(request, "registration/signup.html", {"form": form, "next": follow}, status=status)
 
@@ -372,7 +388,7 @@ def breed_from(request, public_id):
     if request.method != "POST":  # back from the login page, say: show the work again
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.origin == Origin.VIDEO:
-        messages.error(request, "A video cannot be bred from. Open one of its keyframes instead.")
+        messages.error(request, _("A video cannot be bred from. Open one of its keyframes instead."))
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
@@ -409,7 +425,7 @@ def upload_page(request):
         upload = (Upload.objects.select_related("space", "creation")
                   .filter(owner=request.user, public_id=upload_id).first())
         if upload is None:
-            raise Http404("No upload of yours by that id.")
+            raise Http404(_("No upload of yours by that id."))
         following = UploadSerializer(upload).data
     recent = (Upload.objects.select_related("space", "creation").filter(owner=request.user)
               .exclude(public_id=upload_id)[:12])
@@ -465,7 +481,8 @@ def _library_post(request):
         for draft in removed:
             actions.do_restore(draft)
             count += 1
-        messages.success(request, f"Restored {count} draft{pluralize(count)}.")
+        messages.success(request, ngettext("Restored %(count)d draft.", "Restored %(count)d drafts.", count)
+                         % {"count": count})
         return redirect(request.get_full_path())
     ids = request.POST.getlist("discard")[:500]
     drafts = Creation.objects.filter(owner=request.user, public_id__in=ids).drafts().alive()
@@ -476,12 +493,8 @@ def _library_post(request):
     if gone:
         request.session[DISCARDED] = gone  # the page says so, with "Undo"
     else:
-        messages.info(request, "Nothing was discarded: pick the drafts to discard first.")
+        messages.info(request, _("Nothing was discarded: pick the drafts to discard first."))
     return redirect(request.get_full_path())
-
-
-def pluralize(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 def _quoted(creation: Creation | None, viewer_pk: int) -> str:
@@ -491,7 +504,7 @@ def _quoted(creation: Creation | None, viewer_pk: int) -> str:
         return _("a removed work")
     if not creation.visible_to(viewer_pk):
         return _("a hidden work")
-    return _("“%(title)s”") % {"title": creation.title} if creation.title else ""
+    return _("“%(title)s”") % {"title": languages.shown(creation.title)} if creation.title else ""
 
 
 def describe(creation: Creation) -> str:
@@ -517,7 +530,8 @@ def describe(creation: Creation) -> str:
             return _("Cross of %(first)s and %(second)s") % {
                 "first": names[0] or _("an untitled work"), "second": names[1] or _("an untitled work")}
         case Origin.CROSS:
-            return _("Cross of %(count)d works") % {"count": len(parents)}
+            return ngettext("Cross of %(count)d work", "Cross of %(count)d works", len(parents)) % {
+                "count": len(parents)}
         case _ if names and names[0]:
             return _("Child of %(parent)s") % {"parent": names[0]}
         case _:

@@ -9,7 +9,9 @@ from cachetools import TTLCache
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
-from django.utils.cache import patch_cache_control
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
@@ -17,7 +19,7 @@ from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import images
+from breeding import images, languages
 from breeding.lookups import visible_creation
 from breeding.models import Creation, Origin
 from common.params import int_param
@@ -52,6 +54,11 @@ class WorkSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "owner", "space", "like_count", "created", "images", "kind"]
         read_only_fields = fields  # an answer: every field is always there
 
+    def to_representation(self, creation) -> dict:
+        data = super().to_representation(creation)
+        data["title"] = languages.shown(data["title"])  # the demo's titles in the reader's language
+        return data
+
     def get_images(self, creation) -> dict[str, str]:
         return images.urls(creation.space.slug, creation.latent_sha)
 
@@ -63,7 +70,8 @@ class WorkSerializer(serializers.ModelSerializer):
 #: the first pages are asked for by every visitor, and a public list may be a second or two
 #: old. Only JSON is kept (never the browsable HTML page, which names its viewer), under a
 #: key of everything that can change the response: host and scheme, the whole query string
-#: (``format`` included) and the Accept header.
+#: (``format`` included), the Accept header and the language it speaks (the demo's titles
+#: and any sentence are in the reader's language; the answer says ``Vary: Accept-Language``).
 _pages = TTLCache(maxsize=1024, ttl=1)
 _pages_lock = threading.Lock()
 
@@ -78,7 +86,8 @@ def _kept_pages(ttl: int) -> TTLCache:
 def page_key(request) -> tuple:
     # the host too: a page's next link is absolute
     query = tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
-    return (request.build_absolute_uri("/"), query, request.headers.get("Accept", ""))
+    return (request.build_absolute_uri("/"), query, request.headers.get("Accept", ""),
+            translation.get_language())
 
 
 class Gallery(APIView):
@@ -108,7 +117,7 @@ class Gallery(APIView):
     def get(self, request):
         order = request.query_params.get("order", "newest")
         if order not in ORDERS:
-            raise ValidationError({"order": [f"must be one of {', '.join(ORDERS)}."]})
+            raise ValidationError({"order": [_("must be one of %(choices)s.") % {"choices": ", ".join(ORDERS)}]})
         if order == "following":
             if not request.user.is_authenticated:
                 raise NotAuthenticated()
@@ -122,7 +131,7 @@ class Gallery(APIView):
         works = of_kind(works, request.query_params.get("kind"))
         if query := request.query_params.get("q", "").strip():
             if len(query) > 100:
-                raise ValidationError({"q": ["must be at most 100 characters."]})
+                raise ValidationError({"q": [_("must be at most %(most)s characters.") % {"most": 100}]})
             works = works.filter(Q(title__icontains=query))
         paginator = self.pagination_class(ORDERS[order])
         page = paginator.paginate_queryset(works, request, view=self)
@@ -154,8 +163,10 @@ async def gallery(request):
         if body is not None:
             response = HttpResponse(body, content_type="application/json")
             response["Vary"] = "Accept"
+            patch_vary_headers(response, ("Accept-Language",))
             return response
     response = await sync_to_async(_rendered_gallery)(request)
+    patch_vary_headers(response, ("Accept-Language",))
     if keep and response.status_code == 200 and response["Content-Type"] == "application/json":
         with _pages_lock:
             _kept_pages(ttl)[key] = response.content

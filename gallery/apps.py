@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class GalleryConfig(AppConfig):
     name = "gallery"
-    verbose_name = "Gallery"
+    verbose_name = gettext_lazy("Gallery")  # (the admin's heading)
 
     def ready(self) -> None:
         from django.conf import settings

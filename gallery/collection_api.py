@@ -7,6 +7,7 @@ answer. A private collection of someone else's answers exactly as one that does 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, ValidationError
@@ -38,7 +39,7 @@ class Text(serializers.CharField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            raise ValidationError("must be a string.")
+            raise ValidationError(_("must be a string."))
         return super().to_internal_value(data)
 
 
@@ -133,7 +134,7 @@ class Collections(APIView):
             person = request.user
         work_id = request.query_params.get("work") or None
         if work_id is not None and len(work_id) > 16:
-            raise ValidationError({"work": ["must be at most 16 characters."]})
+            raise ValidationError({"work": [_("must be at most %(most)s characters.") % {"most": 16}]})
         return Response(collections.summaries(collections.of_person(person, request.user),
                                               request.user, holding=work_id))
 

@@ -12,6 +12,7 @@ A work that is not public, or not there, answers one 404 sentence whatever it is
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -50,7 +51,7 @@ class ReportSerializer(serializers.Serializer):
 class CommentPage(GalleryPage):
     page_size = 50
     max_page_size = 100
-    invalid_cursor_message = "No such page: the cursor was not made for these comments."
+    invalid_cursor_message = gettext_lazy("No such page: the cursor was not made for these comments.")
     page_size_query_description = f"Comments per page (default {page_size}, at most {max_page_size})."
 
 

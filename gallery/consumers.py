@@ -28,6 +28,10 @@ Protocol (JSON text frames, at most ``MAX_MESSAGE_BYTES``):
 - Any message may carry ``ref`` (a short string); the answer to it carries it back: ``{"type":
   "ok", "ref": ...}`` or ``{"type": "error", "message": "...", "ref": ...}``. A bad message
   gets an error and the socket stays open.
+- The socket speaks the language of its page (``?lang=``, else the language cookie, else
+  ``Accept-Language``): its errors, and the words of what it is sent (the demo exhibition's
+  words, a round's ``tie_rule``: ``exhibitions.worded``); a curator is sent the words as they
+  are kept.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from breeding import budget
+from breeding import budget, languages
 from breeding.limits import scope_address, take
 from common.numbers import whole_number
 from common.process_cache import process_cache
@@ -98,10 +103,11 @@ class Hall:
     """This process's sockets of one exhibition, behind one channel-layer channel.
 
     However many visitors a process serves, the exhibition's group holds one channel per
-    process: each event crosses the layer once, is decoded and JSON-encoded once, and the
-    same text is written to every local socket. With a channel per socket, a broadcast to
-    1,000 sockets cost the layer 1,000 deliveries (the in-memory layer scans every channel
-    on each of them, channels-redis's receivers contend for one lock) and 1,000 encodings:
+    process: each event crosses the layer once, is decoded and JSON-encoded once (once per
+    language for the few that carry words: ``Texts``), and the same text is written to every
+    local socket. With a channel per socket, a broadcast to 1,000 sockets cost the layer
+    1,000 deliveries (the in-memory layer scans every channel on each of them,
+    channels-redis's receivers contend for one lock) and 1,000 encodings:
     about 0.4 ms of CPU per socket per event: 50 events at 5 a second to 1,000 viewers of
     one process took 31 s, p95 0.5-1.2 s; now 60 us, p95 60-100 ms (bench/exhibition.py,
     docs/benchmarks.md).
@@ -175,10 +181,10 @@ class Hall:
             event = message.get("event")
             if message.get("type") != "exhibition.event" or not isinstance(event, dict):
                 continue
-            text = json.dumps(event)
+            texts = Texts(event)
             ready: list[ExhibitionConsumer] = []
             for consumer in list(self.viewers):
-                consumer.deliver(event, text, ready)
+                consumer.deliver(event, texts.of(consumer), ready)
             # The sockets with nothing else waiting are written here, one after another, not
             # each by a task of its own (creating 2,500 tasks an event was a fifth of a
             # process's time at 10,000 viewers). Sending a frame never waits for the socket
@@ -196,6 +202,30 @@ class Hall:
                 logger.exception("exhibition hall %s: could not renew the membership", self.group)
 
 
+class Texts:
+    """An event as JSON, encoded once for all the sockets that are shown the same words: once
+    in all for most events, once per language (and once more for curators, who are shown
+    the words as they are kept) for those that carry words (``exhibitions.WORDED``). One
+    frame for every viewer would speak one language to all of them."""
+
+    def __init__(self, event: dict) -> None:
+        self.event = event
+        self.plain = event.get("type") not in exhibitions.WORDED
+        self.texts: dict[tuple[str, bool], str] = {}
+
+    def of(self, consumer: ExhibitionConsumer) -> str:
+        key = ("", False) if self.plain else (consumer.language, consumer.curator)
+        text = self.texts.get(key)
+        if text is None:
+            if self.plain:
+                text = json.dumps(self.event)
+            else:
+                with translation.override(consumer.language):
+                    text = json.dumps(exhibitions.worded(self.event, content=not consumer.curator))
+            self.texts[key] = text
+        return text
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -205,7 +235,8 @@ def whole(content: dict, name: str, low: int = 0, high: int = 2**31, required: b
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise Invalid(f'"{name}" must be a whole number from {low} to {high}.')
+        raise Invalid(_('"%(name)s" must be a whole number from %(low)s to %(high)s.')
+                      % {"name": name, "low": low, "high": high})
     return value
 
 
@@ -214,7 +245,8 @@ def text(content: dict, name: str, most: int, required: bool = True) -> str | No
     if value is None and not required:
         return None
     if not isinstance(value, str) or len(value) > most or "\x00" in value:
-        raise Invalid(f'"{name}" must be text of at most {most} characters.')
+        raise Invalid(_('"%(name)s" must be text of at most %(most)s characters.')
+                      % {"name": name, "most": most})
     return value
 
 
@@ -237,6 +269,8 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
     #: Counted among the exhibition's viewers (``_arrive``), as ``viewer``.
     counted = False
     viewer = ""
+    #: The language of the socket's page (``breeding.languages.of_handshake``).
+    language = settings.LANGUAGE_CODE
     #: Events from the hall before the snapshot or replay is sent, then None.
     early: list | None = None
     #: Frames waiting to be written while a write is under way, or None.
@@ -246,6 +280,9 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         # Everything that can refuse the socket comes before it joins the exhibition's hall;
         # from the join on, any failure (a closed connection, the database) leaves the hall
         # again, so no dead socket is left receiving every later event.
+        # The socket speaks its page's language: this task serves this connection only.
+        self.language = languages.of_handshake(self.scope)
+        translation.activate(self.language)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         since, bad_since = self.since()
         self.exhibition = await self.find(slug)
@@ -314,10 +351,10 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         if missed is None:
             state = await database_sync_to_async(exhibitions.snapshot)(self.exhibition)
             self.seq = state["seq"]
-            await self.send_json({**state, "you": you})
+            await self.send_json({**exhibitions.worded(state, content=not self.curator), "you": you})
             return
         for event in missed:
-            await self.send_json(event)
+            await self.send_json(exhibitions.worded(event, content=not self.curator))
         self.seq = missed[-1]["seq"] if missed else since
         await self.send_json({"type": "caught-up", "seq": self.seq, "you": you})
 
@@ -372,8 +409,9 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
             self.seq = seq
         self.write({"type": "websocket.send", "text": text}, ready)
         if event["type"] == "unpublished" and not self.curator:
-            self.write({"type": "websocket.send", "text": json.dumps(
-                {"type": "error", "message": "This exhibition is no longer shown."})})
+            with translation.override(self.language):  # (the hall's task speaks no one's)
+                message = _("This exhibition is no longer shown.")
+            self.write({"type": "websocket.send", "text": json.dumps({"type": "error", "message": message})})
             self.write({"type": "websocket.close", "code": CLOSE_NOT_FOUND})
         elif event["type"] in ("open", "closed", "unpublished"):
             self.exhibition.status = event["status"]
@@ -411,33 +449,35 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
-            return await self.error("Messages must be JSON text, not binary.")
+            return await self.error(_("Messages must be JSON text, not binary."))
         if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            return await self.error(f"Message too large (limit {MAX_MESSAGE_BYTES // 1024} KB).")
+            return await self.error(_("Message too large (limit %(kb)s KB).") % {"kb": MAX_MESSAGE_BYTES // 1024})
         if not self.messages.take():
-            return await self.error("You are sending messages too fast. Slow down.")
+            return await self.error(_("You are sending messages too fast. Slow down."))
         try:
             content = json.loads(text_data, parse_constant=_no_constant)
         except RecursionError:
-            return await self.error("Messages may not be nested this deeply.")
+            return await self.error(_("Messages may not be nested this deeply."))
         except ValueError:
-            return await self.error("Messages must be valid JSON.")
+            return await self.error(_("Messages must be valid JSON."))
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            return await self.error('Messages must be JSON objects with a "type".')
+            return await self.error(_('Messages must be JSON objects with a "type".'))
         ref = content.get("ref")
         if ref is not None and not (isinstance(ref, str) and len(ref) <= 64):
-            return await self.error('"ref" must be text of at most 64 characters.')
+            return await self.error(_('"%(name)s" must be text of at most %(most)s characters.')
+                                    % {"name": "ref", "most": 64})
         kind = content["type"]
         if kind not in FIELDS:
-            return await self.error(f"Unknown message type {kind[:40]!r}.", ref)
+            return await self.error(_("Unknown message type %(type)s.") % {"type": repr(kind[:40])}, ref)
         extra = set(content) - FIELDS[kind] - {"type", "ref"}
         if extra:
-            return await self.error(f"A {kind} message has no {sorted(extra)[0][:40]!r}.", ref)
+            return await self.error(_("A %(type)s message has no %(field)s.")
+                                    % {"type": kind, "field": repr(sorted(extra)[0][:40])}, ref)
         if kind in CURATORS_ONLY and not self.curator:
-            return await self.error("Only this exhibition's curators can do that.", ref)
+            return await self.error(_("Only this exhibition's curators can do that."), ref)
         try:
             await getattr(self, "on_" + kind.replace(".", "_"))(content)
         except Invalid as invalid:
@@ -453,17 +493,19 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
     async def on_ping(self, content: dict) -> None:
         ping = content.get("id")
         if ping is not None and not (isinstance(ping, str) and len(ping) <= 64):
-            raise Invalid('"id" must be text of at most 64 characters.')
+            raise Invalid(_('"%(name)s" must be text of at most %(most)s characters.')
+                          % {"name": "id", "most": 64})
         await self.send_json({"type": "pong", "id": ping})
 
     async def on_react(self, content: dict) -> None:
         emoji = content.get("emoji")
         if emoji not in REACTIONS:
-            raise Invalid(f'"emoji" must be one of {" ".join(REACTIONS)}.')
+            raise Invalid(_('"%(name)s" must be one of %(choices)s.')
+                          % {"name": "emoji", "choices": " ".join(REACTIONS)})
         if self.exhibition.status != ExhibitionStatus.OPEN:
-            raise exhibitions.Refused("Reactions are for open exhibitions.")
+            raise exhibitions.Refused(_("Reactions are for open exhibitions."))
         if not self.reactions.take():
-            raise exhibitions.Refused("One reaction a second is plenty. Wait a moment.")
+            raise exhibitions.Refused(_("One reaction a second is plenty. Wait a moment."))
         crowded = await database_sync_to_async(take)(f"reactions:{self.exhibition.pk}", 1, REACTIONS_PER_S, 1)
         if crowded:  # said, never dropped without a word
             raise exhibitions.Refused(_("So many people are reacting just now that yours was not "
@@ -475,7 +517,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
         number = whole(content, "round", 1)
         position = whole(content, "candidate", 0, 64)
         if not self.votes.take():
-            raise exhibitions.Refused("Too many votes at once. Wait a moment.")
+            raise exhibitions.Refused(_("Too many votes at once. Wait a moment."))
         user = self.scope.get("user")
         session = self.scope.get("session")
         voter = user if user is not None and user.is_authenticated else None
@@ -489,7 +531,7 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
     def curate(self, action, *args, **kwargs):
         if not exhibitions.can_curate(self.scope.get("user"), self.exhibition):  # revoked since?
             self.curator = False
-            raise exhibitions.Refused("Only this exhibition's curators can do that.")
+            raise exhibitions.Refused(_("Only this exhibition's curators can do that."))
         return action(self.exhibition, *args, **kwargs)
 
     async def on_add(self, content: dict) -> None:
@@ -514,7 +556,8 @@ class ExhibitionConsumer(AsyncJsonWebsocketConsumer):
     async def on_status(self, content: dict) -> None:
         status = content.get("status")
         if status not in ExhibitionStatus.values:
-            raise Invalid(f'"status" must be one of {", ".join(ExhibitionStatus.values)}.')
+            raise Invalid(_('"%(name)s" must be one of %(choices)s.')
+                          % {"name": "status", "choices": ", ".join(ExhibitionStatus.values)})
         await self.curate(exhibitions.do_update, status=status)
 
     async def on_round_start(self, content: dict) -> None:

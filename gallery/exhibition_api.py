@@ -7,12 +7,14 @@ socket calls), so every change is in the exhibition's event log and reaches its 
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from breeding import languages
 from common.params import parse
 from gallery import exhibitions
 from gallery.models import Exhibition, ExhibitionStatus, RoundStatus
@@ -92,7 +94,7 @@ class ExhibitionIn(serializers.Serializer):
     def validate(self, data):
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
-            raise ValidationError({"closes_at": ["must come after opens_at."]})
+            raise ValidationError({"closes_at": [_("must come after opens_at.")]})
         return data
 
 
@@ -127,14 +129,14 @@ class RoundIn(serializers.Serializer):
 def visible(request, slug: str) -> Exhibition:
     exhibition = Exhibition.objects.visible_to(request.user).filter(slug=slug).first()
     if exhibition is None:
-        raise NotFound(f"No exhibition {slug!r}.")
+        raise NotFound(_("No exhibition %(slug)s.") % {"slug": repr(slug)})
     return exhibition
 
 
 def curated(request, slug: str) -> Exhibition:
     exhibition = visible(request, slug)
     if not exhibitions.can_curate(request.user, exhibition):
-        raise PermissionDenied("Only this exhibition's curators can change it.")
+        raise PermissionDenied(_("Only this exhibition's curators can change it."))
     return exhibition
 
 
@@ -145,9 +147,13 @@ def refused_as_400(action, *args, **kwargs):
         raise ValidationError(refused.message) from None
 
 
-def snapshot_response(exhibition: Exhibition, code=status.HTTP_200_OK) -> Response:
+def snapshot_response(request, exhibition: Exhibition, code=status.HTTP_200_OK) -> Response:
+    """The exhibition as the requester is shown it (``exhibitions.worded``: a curator gets the
+    words as they are kept)."""
     state = exhibitions.snapshot(exhibition)
-    return Response({"seq": state["seq"], "exhibition": state["exhibition"]}, status=code)
+    curator = exhibitions.can_curate(request.user, exhibition)
+    return Response({"seq": state["seq"],
+                     "exhibition": exhibitions.worded(state["exhibition"], content=not curator)}, status=code)
 
 
 class Exhibitions(APIView):
@@ -159,7 +165,8 @@ class Exhibitions(APIView):
         shown = Exhibition.objects.visible_to(request.user)
         if wanted := request.query_params.get("status"):
             if wanted not in ExhibitionStatus.values:
-                raise ValidationError({"status": [f"must be one of {', '.join(ExhibitionStatus.values)}."]})
+                raise ValidationError({"status": [_("must be one of %(choices)s.")
+                                                  % {"choices": ", ".join(ExhibitionStatus.values)}]})
             shown = shown.filter(status=wanted)
         from django.db.models import Count
 
@@ -167,16 +174,16 @@ class Exhibitions(APIView):
 
         public = Creation.objects.public()
         rows = shown.annotate(n=Count("items", filter=Q(items__creation__in=public)))[:200]
-        return Response([{"slug": e.slug, "title": e.title, "status": e.status,
+        return Response([{"slug": e.slug, "title": languages.shown(e.title), "status": e.status,
                           "opens_at": e.opens_at, "closes_at": e.closes_at, "items": e.n}
                          for e in rows])
 
     @extend_schema(request=ExhibitionIn, responses={201: SnapshotOut})
     def post(self, request):
         if not request.user.is_authenticated:
-            raise PermissionDenied("Log in first: this needs an account.")
+            raise PermissionDenied(_("Log in first: this needs an account."))
         if not exhibitions.can_create(request.user):
-            raise PermissionDenied("Only curators can make exhibitions.")
+            raise PermissionDenied(_("Only curators can make exhibitions."))
         data = parse(ExhibitionIn, request)
         cover = data.pop("cover", "")
         wanted_status = data.pop("status", None)
@@ -185,20 +192,20 @@ class Exhibitions(APIView):
             refused_as_400(exhibitions.do_update, exhibition,
                            **({"cover": cover} if cover else {}),
                            **({"status": wanted_status} if wanted_status else {}))
-        return snapshot_response(exhibition, status.HTTP_201_CREATED)
+        return snapshot_response(request, exhibition, status.HTTP_201_CREATED)
 
 
 class ExhibitionDetail(APIView):
     @extend_schema(responses=SnapshotOut)
     def get(self, request, slug):
-        return snapshot_response(visible(request, slug))
+        return snapshot_response(request, visible(request, slug))
 
     @extend_schema(request=ExhibitionPatch, responses=SnapshotOut)
     def patch(self, request, slug):
         exhibition = curated(request, slug)
         data = parse(ExhibitionPatch, request)
         refused_as_400(exhibitions.do_update, exhibition, **data)
-        return snapshot_response(exhibition)
+        return snapshot_response(request, exhibition)
 
 
 class Items(APIView):
@@ -207,7 +214,7 @@ class Items(APIView):
         exhibition = curated(request, slug)
         data = parse(ItemIn, request)
         refused_as_400(exhibitions.do_add, exhibition, data["work"], data["wall_text"], data.get("position"))
-        return snapshot_response(exhibition, status.HTTP_201_CREATED)
+        return snapshot_response(request, exhibition, status.HTTP_201_CREATED)
 
 
 class ItemDetail(APIView):
@@ -219,13 +226,13 @@ class ItemDetail(APIView):
             refused_as_400(exhibitions.do_edit_item, exhibition, item, data["wall_text"])
         if "position" in data:
             refused_as_400(exhibitions.do_move, exhibition, item, data["position"])
-        return snapshot_response(exhibition)
+        return snapshot_response(request, exhibition)
 
     @extend_schema(responses=SnapshotOut)
     def delete(self, request, slug, item):
         exhibition = curated(request, slug)
         refused_as_400(exhibitions.do_remove, exhibition, item)
-        return snapshot_response(exhibition)
+        return snapshot_response(request, exhibition)
 
 
 class Tour(APIView):
@@ -233,7 +240,7 @@ class Tour(APIView):
     def post(self, request, slug):
         exhibition = curated(request, slug)
         refused_as_400(exhibitions.do_tour, exhibition, parse(TourIn, request)["item"])
-        return snapshot_response(exhibition)
+        return snapshot_response(request, exhibition)
 
 
 class Rounds(APIView):
@@ -250,7 +257,7 @@ class Rounds(APIView):
         budget.charge(request, budget.creations(data["n"]))
         refused_as_400(exhibitions.do_start_round, exhibition, request.user, data.get("work") or None,
                        data["n"], data["seconds"])
-        return snapshot_response(exhibition, status.HTTP_201_CREATED)
+        return snapshot_response(request, exhibition, status.HTTP_201_CREATED)
 
 
 class RoundEnd(APIView):
@@ -260,4 +267,4 @@ class RoundEnd(APIView):
     def post(self, request, slug):
         exhibition = curated(request, slug)
         refused_as_400(exhibitions.do_end_round, exhibition)
-        return snapshot_response(exhibition)
+        return snapshot_response(request, exhibition)

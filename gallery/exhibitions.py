@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from procrastinate.contrib.django import app
 
 from breeding import actions as breeding
-from breeding import images
+from breeding import images, languages
 from breeding.models import Creation, Origin, Video, Visibility
 from common.errors import Refused  # a curator action or a vote that cannot be done
 from gallery import notices
@@ -179,6 +179,69 @@ def snapshot(exhibition: Exhibition) -> dict:
     with transaction.atomic():
         exhibition = Exhibition.objects.select_related("cover__owner", "cover__space").get(pk=exhibition.pk)
         return {"type": "snapshot", "seq": exhibition.seq, "exhibition": manifest(exhibition)}
+
+
+# What is kept and broadcast (the log, the manifest) is data: the curators' words as they
+# wrote them, the demo's in English. ``worded`` makes a payload what one reader is shown:
+# the sentences Mendel itself says (``tie_rule``) in the active language, and the demo
+# exhibition's words in it too (``breeding.languages.shown``). A curator is shown the words
+# as they are kept (``content=False``): what they edit is what is stored.
+
+#: The events whose payload ``worded`` changes; the others are the same for every reader.
+WORDED = {"snapshot", "works.changed", "item.added", "item.edited", "edited", "round.started",
+          "round.closed"}
+
+
+def _as_is(text):
+    return text
+
+
+def _worded_work(work: dict | None, shown) -> dict | None:
+    return {**work, "title": shown(work.get("title"))} if isinstance(work, dict) else work
+
+
+def _worded_item(item, shown):
+    if not isinstance(item, dict):
+        return item  # an item's id
+    return {**item, "wall_text": shown(item.get("wall_text")), "work": _worded_work(item.get("work"), shown)}
+
+
+def _worded_round(rnd: dict | None, shown) -> dict | None:
+    if not isinstance(rnd, dict):
+        return rnd
+    return {**rnd, "tie_rule": str(TIE_RULE), "parent": _worded_work(rnd.get("parent"), shown),
+            "candidates": [{**c, "work": _worded_work(c.get("work"), shown)} for c in rnd.get("candidates", [])]}
+
+
+def _worded_manifest(ex: dict, shown) -> dict:
+    return {**ex, "title": shown(ex.get("title")), "statement": shown(ex.get("statement")),
+            "cover": _worded_work(ex.get("cover"), shown),
+            "items": [_worded_item(i, shown) for i in ex.get("items", [])],
+            "round": _worded_round(ex.get("round"), shown)}
+
+
+def worded(payload: dict, content: bool = True) -> dict:
+    """An event, a snapshot (``{"seq", "exhibition"}`` too) or a manifest as a reader of the
+    active language is shown it (see above); ``payload`` itself is left as it is."""
+    shown = languages.shown if content else _as_is
+    if "slug" in payload and "items" in payload:  # a manifest
+        return _worded_manifest(payload, shown)
+    out = dict(payload)
+    if isinstance(out.get("exhibition"), dict):
+        out["exhibition"] = _worded_manifest(out["exhibition"], shown)
+    if "item" in out:
+        out["item"] = _worded_item(out["item"], shown)
+    if isinstance(out.get("wall_text"), str):
+        out["wall_text"] = shown(out["wall_text"])
+    if out.get("type") == "edited":
+        for name in ("title", "statement"):
+            if isinstance(out.get(name), str):
+                out[name] = shown(out[name])
+        if "cover" in out:
+            out["cover"] = _worded_work(out["cover"], shown)
+    if "round" in out:
+        out["round"] = _worded_round(out["round"], shown)
+    return out
 
 
 def events_since(exhibition: Exhibition, seq: int) -> list[dict] | None:
@@ -340,8 +403,8 @@ def public_work(public_id: str) -> Creation:
     creation = (Creation.objects.public().select_related("owner", "space")
                 .filter(public_id=public_id).first())
     if creation is None:
-        raise Refused(f"No public work with id {public_id[:20]!r}: only public works can hang in "
-                      f"an exhibition.")
+        raise Refused(_("No public work with id %(id)s: only public works can hang in an "
+                        "exhibition.") % {"id": repr(public_id[:20])})
     return creation
 
 
@@ -378,11 +441,11 @@ def do_update(exhibition: Exhibition, **fields) -> dict | None:
 
 def item_of(exhibition: Exhibition, item_id) -> ExhibitionItem:
     if isinstance(item_id, bool) or not isinstance(item_id, int):
-        raise Refused("An item is named by its number.")
+        raise Refused(_("An item is named by its number."))
     item = (exhibition.items.select_related("creation__owner", "creation__space")
             .filter(pk=item_id).first())
     if item is None:
-        raise Refused(f"No item {item_id} in this exhibition.")
+        raise Refused(_("No item %(item)s in this exhibition.") % {"item": item_id})
     return item
 
 
@@ -401,9 +464,10 @@ def do_add(exhibition: Exhibition, public_id: str, wall_text: str = "",
         row = locked(exhibition)
         order = list(row.items.order_by("position").values_list("pk", flat=True))
         if len(order) >= MAX_ITEMS:
-            raise Refused(f"An exhibition holds at most {MAX_ITEMS} works.")
+            raise Refused(_("An exhibition holds at most %(most)s works.") % {"most": MAX_ITEMS})
         if row.items.filter(creation=creation).exists():
-            raise Refused(f"{creation.title or 'This work'} hangs here already.")
+            raise Refused(_("%(title)s hangs here already.")
+                          % {"title": languages.shown(creation.title) or _("This work")})
         position = len(order) if position is None else max(0, min(position, len(order)))
         item = ExhibitionItem.objects.create(exhibition=row, creation=creation,
                                              position=len(order), wall_text=wall_text)
@@ -478,7 +542,7 @@ def do_tour(exhibition: Exhibition, item_id: int | None) -> dict:
         row = locked(exhibition)
         item = item_of(row, item_id) if item_id is not None else None
         if item is not None and not shows(item.creation):
-            raise Refused("That work is no longer shown: the tour cannot go there.")
+            raise Refused(_("That work is no longer shown: the tour cannot go there."))
         row.tour_item = item
         row.save(update_fields=["tour_item"])
         return record(row, "tour", {"item": item.pk if item else None})
@@ -497,7 +561,7 @@ def check_round_parent(parent_id: str | None) -> Creation | None:
         breeding.check_breedable(parent)
     except breeding.NotBreedable:
         raise Refused(_("“%(title)s” is a video, and a round breeds children of a picture: choose "
-                        "one of the pictures instead.") % {"title": parent.title or _("Untitled")}) from None
+                        "one of the pictures instead.") % {"title": languages.shown(parent.title) or _("Untitled")}) from None
     return parent
 
 
@@ -506,25 +570,27 @@ def do_start_round(exhibition: Exhibition, curator, parent_id: str | None = None
     """Breed ``n`` children of ``parent_id`` (by default, the last round's winner) for the
     audience to vote on for ``seconds``; a job closes the round when the time is up."""
     if not ROUND_CHILDREN[0] <= n <= ROUND_CHILDREN[1]:
-        raise Refused(f"A round breeds {ROUND_CHILDREN[0]} to {ROUND_CHILDREN[1]} children.")
+        raise Refused(_("A round breeds %(low)s to %(high)s children.")
+                      % {"low": ROUND_CHILDREN[0], "high": ROUND_CHILDREN[1]})
     if not ROUND_SECONDS[0] <= seconds <= ROUND_SECONDS[1]:
-        raise Refused(f"A round lasts {ROUND_SECONDS[0]} to {ROUND_SECONDS[1]} seconds.")
+        raise Refused(_("A round lasts %(low)s to %(high)s seconds.")
+                      % {"low": ROUND_SECONDS[0], "high": ROUND_SECONDS[1]})
     with transaction.atomic():
         row = locked(exhibition)
         if row.status != ExhibitionStatus.OPEN:
-            raise Refused("Open the exhibition before starting a breeding round.")
+            raise Refused(_("Open the exhibition before starting a breeding round."))
         last = row.rounds.order_by("-number").first()
         if last is not None and last.status == RoundStatus.VOTING and last.ends_at <= timezone.now():
             do_close_round(last.pk)  # its time is up, and its job has not run yet
             last.refresh_from_db()
         if last is not None and last.status == RoundStatus.VOTING:
-            raise Refused(f"Round {last.number} is still being voted on.")
+            raise Refused(_("Round %(number)s is still being voted on.") % {"number": last.number})
         if parent_id:
             parent = check_round_parent(parent_id)
         elif last is not None and last.winner_id and shows(last.winner):
             parent = last.winner
         else:
-            raise Refused("Choose the work the first round breeds from.")
+            raise Refused(_("Choose the work the first round breeds from."))
         try:
             children = breeding.do_children(curator, parent, n, ROUND_CHAOS)
         except breeding.NotBreedable as refused:
@@ -586,6 +652,23 @@ def do_vote(exhibition: Exhibition, number: int, position: int, user=None,
     return True
 
 
+def winner_wall(number: int, votes: int, total: int, tie: list[int]) -> str:
+    """The wall text of a round's winner, in the active language."""
+    if tie:
+        return ngettext(
+            "Winner of round %(number)s: %(pictures)s tied with %(votes)s vote each, and as "
+            "the rule goes the earliest of them goes on.",
+            "Winner of round %(number)s: %(pictures)s tied with %(votes)s votes each, and as "
+            "the rule goes the earliest of them goes on.", votes,
+        ) % {"number": number, "pictures": pictures_in_words(tie), "votes": votes}
+    if total:
+        return ngettext("Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                        "%(total)s vote.",
+                        "Winner of round %(number)s, chosen by the audience with %(votes)s of "
+                        "%(total)s votes.", total) % {"number": number, "votes": votes, "total": total}
+    return _("Round %(number)s: nobody voted, so the first picture goes on.") % {"number": number}
+
+
 def do_close_round(round_id: int) -> dict | None:
     """Count the votes, hang the winner and announce it; once, however often it is asked
     (the scheduled job, a curator ending the round early)."""
@@ -606,24 +689,16 @@ def do_close_round(round_id: int) -> dict | None:
         rnd.save(update_fields=["winner", "status"])
         votes = counts.get(winner.pk, 0)
         total = sum(counts.values())
-        if not winner.creation.title:
-            breeding.do_update(winner.creation, title=f"{row.title}, round {rnd.number}"[:120])
-        event = record(row, "round.closed", {"round": round_dict(rnd)})
         tie = tied([counts.get(c.pk, 0) for c in candidates])
-        if tie:
-            wall = ngettext(
-                "Winner of round %(number)s: %(pictures)s tied with %(votes)s vote each, and as "
-                "the rule goes the earliest of them goes on.",
-                "Winner of round %(number)s: %(pictures)s tied with %(votes)s votes each, and as "
-                "the rule goes the earliest of them goes on.", votes,
-            ) % {"number": rnd.number, "pictures": pictures_in_words(tie), "votes": votes}
-        elif total:
-            wall = ngettext("Winner of round %(number)s, chosen by the audience with %(votes)s of "
-                            "%(total)s vote.",
-                            "Winner of round %(number)s, chosen by the audience with %(votes)s of "
-                            "%(total)s votes.", total) % {"number": rnd.number, "votes": votes, "total": total}
-        else:
-            wall = _("Round %(number)s: nobody voted, so the first picture goes on.") % {"number": rnd.number}
+        # The winner's title and wall text are words of the show, kept as they are written:
+        # in the language of the curator whose round it was (the candidates are theirs).
+        with languages.speaking(languages.chosen_by(winner.creation.owner) or translation.get_language()):
+            if not winner.creation.title:
+                title = _("%(exhibition)s, round %(number)s") % {
+                    "exhibition": languages.shown(row.title), "number": rnd.number}
+                breeding.do_update(winner.creation, title=title[:120])
+            wall = winner_wall(rnd.number, votes, total, tie)
+        event = record(row, "round.closed", {"round": round_dict(rnd)})
         if not row.items.filter(creation=winner.creation).exists():
             order = list(row.items.order_by("position").values_list("pk", flat=True))
             item = ExhibitionItem.objects.create(exhibition=row, creation=winner.creation,
@@ -636,7 +711,7 @@ def do_end_round(exhibition: Exhibition) -> dict:
     """End the voting round now (the curator's call)."""
     rnd = exhibition.rounds.filter(status=RoundStatus.VOTING).first()
     if rnd is None:
-        raise Refused("No round is being voted on.")
+        raise Refused(_("No round is being voted on."))
     return do_close_round(rnd.pk)
 
 

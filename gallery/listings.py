@@ -8,10 +8,12 @@ import math
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from breeding import images
+from breeding import images, languages
 from breeding.models import Creation, Origin
 from common.params import int_param
 from gallery.models import Follow
@@ -56,7 +58,7 @@ def work(creation: Creation) -> dict:
     a serializer costs several times the query."""
     return {
         "id": creation.public_id,
-        "title": creation.title,
+        "title": languages.shown(creation.title),  # the demo's titles in the reader's language
         "owner": creation.owner.username,
         "space": creation.space.slug,
         "like_count": creation.like_count,
@@ -87,7 +89,7 @@ class GalleryPage(LimitedPage):
     page_size = 24
     max_page_size = 96
     page_size_query_param = "limit"
-    invalid_cursor_message = "No such page: the cursor was not made by this gallery."
+    invalid_cursor_message = gettext_lazy("No such page: the cursor was not made by this gallery.")
     page_size_query_description = f"Works per page (default {page_size}, at most {max_page_size})."
 
     def __init__(self, ordering=ORDERS["newest"]):
@@ -123,5 +125,5 @@ KINDS = {"pictures": ~Q(origin=Origin.VIDEO), "videos": Q(origin=Origin.VIDEO)}
 def of_kind(works, kind: str | None):
     """``works`` of one kind ("pictures" or "videos"), or all of them for none."""
     if kind and kind not in KINDS:
-        raise ValidationError({"kind": [f"must be one of {', '.join(KINDS)}."]})
+        raise ValidationError({"kind": [_("must be one of %(choices)s.") % {"choices": ", ".join(KINDS)}]})
     return works.filter(KINDS[kind]) if kind else works

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from breeding.models import Creation, new_public_id
 
@@ -104,9 +105,10 @@ class CommentReport(models.Model):
 
 
 class ExhibitionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"  # seen by its curators only
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    # (The labels are shown: the curator's page chooses one.)
+    DRAFT = "draft", gettext_lazy("Draft")  # seen by its curators only
+    OPEN = "open", gettext_lazy("Open")
+    CLOSED = "closed", gettext_lazy("Closed")
 
 
 class ExhibitionQuerySet(models.QuerySet):

@@ -8,6 +8,7 @@ may no longer see. The same notices are pushed live on ``/ws/notices/``.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
@@ -64,7 +65,7 @@ class NoticePage(LimitedPage):
     page_size = notices.PAGE_SIZE
     max_page_size = 100
     page_size_query_param = "limit"
-    invalid_cursor_message = "No such page: the cursor was not made by this list."
+    invalid_cursor_message = gettext_lazy("No such page: the cursor was not made by this list.")
     page_size_query_description = f"Notices per page (default {page_size}, at most {max_page_size})."
 
     def decode_cursor(self, request):

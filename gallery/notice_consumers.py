@@ -19,20 +19,27 @@ Unread counts stop at ``notices.UNREAD_MAX`` (shown as "99+").
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from breeding import languages
 from breeding.consumers import CLOSE_UNAUTHENTICATED, StudioConsumer
 from gallery import notices
 
 
 class NoticeConsumer(StudioConsumer):
     """The studio socket's checks of what a client sends (size, JSON, ``ping``) and its
-    log-out, in a group of its own: the notices of one breeder."""
+    log-out, in a group of its own: the notices of one breeder. It speaks the language of
+    its page (``breeding.languages.of_handshake``): its errors, and each notice's sentence
+    (``gallery.notices.announce`` words a notice in every language; this socket sends its own)."""
 
     async def connect(self) -> None:
+        self.language = languages.of_handshake(self.scope)
+        translation.activate(self.language)  # this task serves this connection only
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
-            await self.send_json({"type": "error", "message": "Log in to hear of your notices."})
+            await self.send_json({"type": "error", "message": _("Log in to hear of your notices.")})
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
@@ -51,7 +58,11 @@ class NoticeConsumer(StudioConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def notices_event(self, event: dict) -> None:
-        await self.send_json(event["payload"])
+        payload = event["payload"]
+        worded = (event.get("worded") or {}).get(self.language)
+        if worded is not None:  # the notice in this socket's language
+            payload = {**payload, "notice": worded}
+        await self.send_json(payload)
 
     async def notices_logout(self, event: dict) -> None:
         await self.studio_logout(event)

@@ -30,15 +30,16 @@ from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
 from django.db.models.functions import JSONObject
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from breeding import images
+from breeding import images, languages
 from breeding.models import Creation, Origin, may
 from common.errors import Refused
 from common.statements import Statement
@@ -263,7 +264,7 @@ def page(recipient, before: int | None = None, size: int = PAGE_SIZE) -> tuple[l
 
 
 def _work(public_id: str, title: str, sha: str, space: str) -> dict:
-    return {"id": public_id, "title": title, "images": images.urls(space, sha)}
+    return {"id": public_id, "title": languages.shown(title), "images": images.urls(space, sha)}
 
 
 def _quoted(title: str) -> str:
@@ -281,7 +282,8 @@ def describe(notices: list[Row]) -> list[dict]:
         if n.kind == NoticeKind.BRED and n.child:
             found = json.loads(n.child) if isinstance(n.child, str) else n.child
             child = _work(found["id"], found["title"], found["sha"], found["space"])
-        exhibition = {"slug": n.exhibition_slug, "title": n.exhibition_title} if n.exhibition_id else None
+        exhibition = ({"slug": n.exhibition_slug, "title": languages.shown(n.exhibition_title)}
+                      if n.exhibition_id else None)
         named = {"actor": actor, "work": _quoted(work["title"]) if work else "",
                  "child": _quoted(child["title"]) if child else "",
                  "exhibition": _quoted(exhibition["title"]) if exhibition else ""}
@@ -366,14 +368,20 @@ def set_wanted(user, choices: dict) -> dict[str, bool]:
 def announce(recipient_id: int, notice_id: int) -> None:
     """Once the transaction commits: ``{"type": "notice", "unread": n, "notice": {...}}`` to
     the recipient's sockets, the notice as their list would show it (nothing when it would
-    not be listed)."""
+    not be listed). Their sockets may speak different languages (one per page), and the
+    action that made the notice spoke the actor's: the notice is worded in each language,
+    and each socket sends its own (``NoticeConsumer.notices_event``)."""
     def send() -> None:
         recipient = get_user_model().objects.filter(pk=recipient_id).first()
         notice = listing(recipient).filter(pk=notice_id).first() if recipient else None
         if notice is None:
             return
+        worded = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                worded[code] = describe([Row(*notice)])[0]
         _send(recipient_id, {"type": "notice", "unread": unread_count(recipient),
-                             "notice": describe([Row(*notice)])[0]})
+                             "notice": worded[settings.LANGUAGE_CODE]}, worded=worded)
 
     transaction.on_commit(send, robust=True)
 
@@ -388,8 +396,10 @@ def announce_count(recipient_id: int) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _send(recipient_id: int, payload: dict, kind: str = "notices.event") -> None:
+def _send(recipient_id: int, payload: dict, kind: str = "notices.event", worded: dict | None = None) -> None:
     message = {"type": kind, "payload": payload} if kind == "notices.event" else {"type": kind, **payload}
+    if worded:
+        message["worded"] = worded
     async_to_sync(get_channel_layer().group_send)(group(recipient_id), message)
 
 

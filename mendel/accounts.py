@@ -20,6 +20,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.authtoken.models import Token
@@ -34,8 +35,8 @@ from common.parsers import PARSERS
 
 def lockout_message() -> str:
     wait = in_words(int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    return (f"Too many failed logins for this account from your address. "
-            f"Try again in {wait}.")
+    return (_("Too many failed logins for this account from your address. Try again in %(wait)s.")
+            % {"wait": wait})
 
 
 def lockout_json() -> JsonResponse:
@@ -72,7 +73,7 @@ class AuthToken(ObtainAuthToken):
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             user = serializer.validated_data["user"]
-            token, _ = Token.objects.get_or_create(user=user)
+            token, _made = Token.objects.get_or_create(user=user)
             # A login (django-axes clears the pair's failures on it; last_login is kept).
             user_logged_in.send(sender=user.__class__, request=request, user=user)
             return Response({"token": token.key})

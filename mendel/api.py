@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,7 +41,7 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-        return Response({"error": f"The request body is too large (limit {limit} KB)."},
+        return Response({"error": _("The request body is too large (limit %(limit)s KB).") % {"limit": limit}},
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Refused):
         return Response(exc.body(), status=exc.status_code, headers=exc.headers())
@@ -52,18 +54,20 @@ def exception_handler(exc, context):
         return None  # a real bug: Django's 500 handler answers
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        first_field, messages = next(iter(fields.items()), ("", ["Invalid request."]))
-        message = f"{first_field}: {messages[0]}" if first_field else messages[0]
+        first_field, messages = next(iter(fields.items()), ("", [_("Invalid request.")]))
+        message = (_("%(field)s: %(message)s") % {"field": first_field, "message": messages[0]}
+                   if first_field else messages[0])
         response.data = {"error": message, "fields": fields}
     elif isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
         if isinstance(exc, OverBudget):
             message = str(exc.detail)
         else:
-            message = f"Too many requests. Try again in {wait} second{'s' if wait != 1 else ''}."
+            message = ngettext("Too many requests. Try again in %(wait)d second.",
+                               "Too many requests. Try again in %(wait)d seconds.", wait) % {"wait": wait}
         response.data = {"error": message, "retry_after": wait}
     elif isinstance(exc, exceptions.NotAuthenticated):
-        response.data = {"error": "Log in first: this needs an account."}
+        response.data = {"error": _("Log in first: this needs an account.")}
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         response.data = {"error": str(detail)}

@@ -12,6 +12,9 @@ class MendelConfig(AppConfig):
             names,
             schema,  # noqa: F401 - drf-spectacular extensions register on import
         )
-        from mendel import accounts  # noqa: F401 - connects the log-out signal
+        from mendel import (
+            accounts,  # noqa: F401 - connects the log-out signal
+            languages,  # noqa: F401 - connects the log-in signal
+        )
 
         names.install()

@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
 
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
@@ -33,8 +34,8 @@ router = ProtocolTypeRouter(
         # Nothing larger than an upload (and its form) is read at all.
         # Pictures past the page middleware (mendel.pictures), everything else through Django.
         "http": BodyLimit(Pictures(django_asgi_app), MAX_BYTES + MULTIPART_SLACK,
-                          f"The request is too large: an upload may be at most "
-                          f"{MAX_BYTES // 2**20} MB."),
+                          lambda: _("The request is too large: an upload may be at most %(most)s MB.")
+                          % {"most": MAX_BYTES // 2**20}),
         # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets, *gallery_websockets]))),
     }

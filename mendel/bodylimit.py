@@ -14,6 +14,10 @@ The 413 comes after the rest of the body has been read and thrown away, up to
 ``drain_bytes``: a server that answers and closes while the client is still sending makes
 the client's operating system see a reset, and most clients (urllib, requests) then report
 a broken connection instead of the answer. Past ``drain_bytes`` it answers anyway.
+
+The refusal speaks the request's language, read from its scope as the language middleware
+would (the address's prefix, the language cookie, ``Accept-Language``): ``message`` is lazy,
+or a function giving the sentence in the active language.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from __future__ import annotations
 import json
 import tempfile
 
+from django.utils import translation
+
+from breeding import languages
 from common.numbers import whole_number
 
 #: A chunked body is kept in memory up to this size, on disk beyond it (as Django does).
@@ -30,7 +37,7 @@ PART = 2**20
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int, message: str, drain_bytes: int | None = None) -> None:
+    def __init__(self, app, max_bytes: int, message, drain_bytes: int | None = None) -> None:
         self.app, self.max_bytes, self.message = app, max_bytes, message
         #: How much of a refused body is read (and dropped) before the 413, at most.
         self.drain_bytes = 2 * max_bytes if drain_bytes is None else drain_bytes
@@ -46,7 +53,7 @@ class BodyLimit:
                 chunked = b"chunked" in value.lower()
         if length is not None and length > self.max_bytes:
             await self.drain(receive, 0)
-            return await self.refuse(send)
+            return await self.refuse(scope, send)
         if chunked and length is None:
             return await self.chunked(scope, receive, send)
         return await self.app(scope, receive, send)
@@ -64,7 +71,7 @@ class BodyLimit:
                 if size > self.max_bytes:
                     if message.get("more_body"):
                         await self.drain(receive, size)
-                    return await self.refuse(send)
+                    return await self.refuse(scope, send)
                 spool.write(body)
                 if not message.get("more_body"):
                     break
@@ -93,10 +100,20 @@ class BodyLimit:
             if not message.get("more_body"):
                 return
 
-    async def refuse(self, send) -> None:
-        body = json.dumps({"error": self.message}).encode()
+    async def refuse(self, scope, send) -> None:
+        language = language_of(scope)
+        with translation.override(language):
+            message = str(self.message() if callable(self.message) else self.message)
+        body = json.dumps({"error": message}).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"), (b"cache-control", b"no-store"),
+            (b"content-language", language.encode()),
         ]})
         await send({"type": "http.response.body", "body": body})
+
+
+def language_of(scope: dict) -> str:
+    """The language of an HTTP request, from its scope (no request exists yet here)."""
+    return (translation.get_language_from_path(scope.get("path", ""))
+            or languages.of_handshake({**scope, "query_string": b""}))

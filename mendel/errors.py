@@ -47,24 +47,24 @@ def _page(title: str, text: str, status: int) -> HttpResponse:
 def bad_request(request, exception=None):
     """Requests Django refuses before any view: too many form fields, a body that does not
     parse, a forged host."""
-    message = "The request could not be read: it is malformed or too large."
+    message = _("The request could not be read: it is malformed or too large.")
     if isinstance(exception, BadRequest) and str(exception):
         message = str(exception)  # a view's own refusal, written for people
     if _wants_json(request):
         return JsonResponse({"error": message}, status=400)
-    return _page("Bad request", message, 400)
+    return _page(_("Bad request"), message, 400)
 
 
 def forbidden(request, exception=None):
-    message = "You may not do this."
+    message = _("You may not do this.")
     if _wants_json(request):
         return JsonResponse({"error": message}, status=403)
-    return _page("Not allowed", message, 403)
+    return _page(_("Not allowed"), message, 403)
 
 
 def csrf_failure(request, reason=""):
-    message = ("The request was refused because its CSRF token is missing or wrong. Reload "
-               "the page and try again.")
+    message = _("The request was refused because its CSRF token is missing or wrong. Reload "
+                "the page and try again.")
     if _wants_json(request):
         return JsonResponse({"error": message}, status=403)
     return render(request, "403_csrf.html", status=403)
@@ -72,7 +72,7 @@ def csrf_failure(request, reason=""):
 
 def not_found(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"error": f"Nothing at {request.path}."}, status=404)
+        return JsonResponse({"error": _("Nothing at %(path)s.") % {"path": request.path}}, status=404)
     return render(request, "mendel/404.html", status=404)
 
 
@@ -85,9 +85,9 @@ def server_error(request):
         if _wants_json(request):
             return JsonResponse({"error": busy_message(), "retry_after": BUSY_RETRY_S},
                                 status=503, headers=headers)
-        response = _page("Busy", busy_message(), 503)
+        response = _page(_("Busy"), busy_message(), 503)
         response["Retry-After"] = str(BUSY_RETRY_S)
         return response
     if _wants_json(request):
-        return JsonResponse({"error": "Something went wrong on our side. Try again shortly."}, status=500)
+        return JsonResponse({"error": _("Something went wrong on our side. Try again shortly.")}, status=500)
     return HttpResponse(loader.get_template("mendel/500.html").render(), status=500)

@@ -15,6 +15,8 @@ would become a redirect, and an address without a prefix can do what the prefix 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -23,10 +25,17 @@ from django.views.i18n import set_language
 
 from breeding import languages
 
+#: Answers that are the same in every language, so say nothing of one.
+SAME_IN_EVERY_LANGUAGE = ("/r/", "/static/", "/media/")
+
+#: The session's copy of a signed-in person's choice: read on every request without a query.
+SESSION_KEY = "language"
+
 
 def negotiated(request) -> str:
     """The reader's language where the address names none."""
-    return (languages.chosen_by(getattr(request, "user", None))
+    session = getattr(request, "session", None)
+    return (languages.supported(session.get(SESSION_KEY) if session is not None else None)
             or languages.supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
             or trans_real.get_language_from_request(request, check_path=False))
 
@@ -51,6 +60,8 @@ class ReaderLanguageMiddleware(LocaleMiddleware):
         return None
 
     def process_response(self, request, response):
+        if request.path_info.startswith(SAME_IN_EVERY_LANGUAGE):
+            return response  # a picture's bytes: a shared cache keeps one copy for everyone
         response = super().process_response(request, response)
         if getattr(request, "negotiated_language", False):
             patch_vary_headers(response, ("Cookie",))
@@ -64,4 +75,13 @@ def choose_language(request):
     chosen = languages.supported(request.POST.get("language"))
     if request.method == "POST" and chosen and request.user.is_authenticated:
         languages.choose(request.user, chosen)
+        request.session[SESSION_KEY] = chosen
     return response
+
+
+@receiver(user_logged_in, dispatch_uid="mendel.languages.remember")
+def remember(sender, request, user, **kwargs):
+    """A person who chose a language finds it again when they log in, on any device."""
+    if request is not None and hasattr(request, "session"):
+        if chosen := languages.chosen_by(user):
+            request.session[SESSION_KEY] = chosen

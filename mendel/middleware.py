@@ -1,5 +1,8 @@
 """Requests no view can make sense of, refused up front with a sentence, not a 500 or a
-guess: NUL characters (PostgreSQL cannot store them) and form bodies that do not parse."""
+guess: NUL characters (PostgreSQL cannot store them) and form bodies that do not parse.
+
+This runs before the language middleware: a refusal speaks the request's language itself
+(its address's prefix, the language cookie, ``Accept-Language``: ``speaking``)."""
 
 from __future__ import annotations
 
@@ -7,17 +10,27 @@ from urllib.parse import unquote
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-NUL = "Requests may not contain NUL characters."
+NUL = gettext_lazy("Requests may not contain NUL characters.")
 #: Room in a multipart body beyond its picture: boundaries, headers, a title.
 MULTIPART_SLACK = 64 * 1024
-UNREADABLE = "The multipart body has no part that could be read."
+UNREADABLE = gettext_lazy("The multipart body has no part that could be read.")
+
+
+def language_of(request) -> str:
+    """The language a request is answered in before the language middleware has run: its
+    address's (``/zh-hans/…``), else the cookie's, else ``Accept-Language``'s."""
+    return translation.get_language_from_request(request, check_path=True)
 
 
 def _too_large(request) -> str | None:
     """A body larger than any upload may be, refused from its Content-Length before a byte
-    of it is parsed."""
+    of it is parsed (a sentence in the active language)."""
     from breeding.uploads import MAX_BYTES
 
     try:
@@ -25,8 +38,8 @@ def _too_large(request) -> str | None:
     except ValueError:
         return None
     if length > MAX_BYTES + MULTIPART_SLACK:
-        return (f"The request is {length / 2**20:.1f} MB; an upload may be at most "
-                f"{MAX_BYTES // 2**20} MB.")
+        return (_("The request is %(size)s MB; an upload may be at most %(most)s MB.")
+                % {"size": f"{length / 2**20:.1f}", "most": MAX_BYTES // 2**20})
     return None
 
 
@@ -50,9 +63,27 @@ def _problem(request) -> str | None:
 
 
 def _refusal(request, message: str, status: int = 400):
+    """The answer to a refused request, in its language (``message`` may be lazy)."""
+    language = language_of(request)
+    with translation.override(language):
+        message = str(message)
     if request.path.startswith(("/api/", "/r/")):
-        return JsonResponse({"error": message}, status=status)
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response = JsonResponse({"error": message}, status=status)
+    else:
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    response["Content-Language"] = language
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response
+
+
+def refused(request):
+    """The refusal of a request no view can make sense of, or None."""
+    with translation.override(language_of(request)):
+        if problem := _too_large(request):
+            return _refusal(request, problem, 413)
+        if problem := _problem(request):
+            return _refusal(request, problem)
+    return None
 
 
 class RejectNulMiddleware:
@@ -71,15 +102,11 @@ class RejectNulMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        if problem := _too_large(request):
-            return _refusal(request, problem, 413)
-        if problem := _problem(request):
-            return _refusal(request, problem)
+        if (refusal := refused(request)) is not None:
+            return refusal
         return self.get_response(request)
 
     async def __acall__(self, request):
-        if problem := _too_large(request):
-            return _refusal(request, problem, 413)
-        if problem := _problem(request):
-            return _refusal(request, problem)
+        if (refusal := refused(request)) is not None:
+            return refusal
         return await self.get_response(request)

@@ -31,9 +31,11 @@ from django.contrib.auth import get_user
 from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpResponseBadRequest
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from breeding import views
 from mendel import middleware
@@ -99,14 +101,17 @@ class Pictures:
             request.session = self.sessions(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
             request.user = SimpleLazyObject(lambda: get_user(request))
             kwargs = match.groupdict()
-            response = await views.image(request, **kwargs, lookup=views.find_anywhere)
+            # No language middleware here: a refusal speaks the request's language all the same.
+            with translation.override(middleware.language_of(request)):
+                response = await views.image(request, **kwargs, lookup=views.find_anywhere)
             if request.session.accessed:
                 patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware says it
         except SuspiciousOperation as e:
-            return _bad_request(e)
+            return _bad_request(request, e)
         except Exception:
             log.exception("picture %s failed", request.path)
-            response = views.refusal("The picture could not be served. Try again shortly.", 500)
+            with translation.override(middleware.language_of(request)):
+                response = views.refusal(_("The picture could not be served. Try again shortly."), 500)
         return self.inline_around(request, response)
 
     def inline_around(self, request, response):
@@ -114,11 +119,12 @@ class Pictures:
         try:
             return self.inline(request)
         except SuspiciousOperation as e:
-            return _bad_request(e)
+            return _bad_request(request, e)
 
 
-def _bad_request(e: SuspiciousOperation):
+def _bad_request(request, e: SuspiciousOperation):
     """What Django answers a suspicious request (a host not allowed, say): 400, and a line
     in its security log."""
     logging.getLogger(f"django.security.{e.__class__.__name__}").error(str(e))
-    return HttpResponseBadRequest("Bad Request", content_type="text/plain")
+    with translation.override(middleware.language_of(request)):
+        return HttpResponseBadRequest(_("Bad Request"), content_type="text/plain")

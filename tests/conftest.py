@@ -19,6 +19,15 @@ hypothesis_settings.load_profile("mendel")
 # Torch on a shared 2-core machine: pin the threads so runs are comparable and polite.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+
+
+def pytest_configure(config):
+    """The translation catalogues compiled, as ``make test`` does, for a bare ``pytest`` too."""
+    from mendel.catalogues import compile_catalogues
+
+    compile_catalogues()
+
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

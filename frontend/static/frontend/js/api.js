@@ -1,4 +1,5 @@
 // Talking to Mendel's REST API: one place that turns every failure into a sentence.
+import { gettext } from "./i18n.js";
 import { expectPicture, pictureArrived } from "./pictures.js";
 
 export class ApiError extends Error {
@@ -86,14 +87,14 @@ async function request(method, url, body, read) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError("Mendel cannot be reached. Check your connection and try again.", 0);
+    throw new ApiError(gettext("Mendel cannot be reached. Check your connection and try again."), 0);
   }
   if (response.status === 204) return null;
   if (response.ok) {
     try {
       return await read(response);
     } catch {
-      throw new ApiError("The answer was cut off. Try again.", response.status);
+      throw new ApiError(gettext("The answer was cut off. Try again."), response.status);
     }
   }
   let data = null;
@@ -103,22 +104,29 @@ async function request(method, url, body, read) {
     // an answer that is not JSON: a proxy's error page, say
   }
   const error = new ApiError(explain(response.status, data), response.status, data?.fields);
+  error.sessionExpired = sessionEnded(response.status, data);
   error.retryAfter = data?.retry_after ?? response.headers.get("Retry-After");
   throw error;
 }
 
+// Whether an answer says the session is gone. The server's sentence is in the reader's
+// language: "Log in first" is 登录 in Chinese.
+function sessionEnded(status, data) {
+  return status === 401 || (status === 403 && /credentials|authenticat|log in|登录|认证/i.test(data?.error ?? ""));
+}
+
+// The sentence for a failed answer: the server's own (already in the reader's language)
+// where it has one that helps, else ours.
 export function explain(status, data) {
   const said = data?.error;
-  if (status === 401 || (status === 403 && /credentials|authenticat|log in/i.test(said ?? ""))) {
-    return "Your session has expired. Log in again to go on breeding.";
-  }
-  if (status === 403 && /csrf/i.test(said ?? "")) return "This page is out of date. Reload it and try again.";
-  if (status === 429) return said ?? "You are going very fast. Wait a moment and try again.";
-  if (status === 413) return said ?? "That request is too large.";
-  if (status >= 500 || status === 0) return "Something went wrong on our side. Try again shortly.";
-  return said ?? "That did not work. Try again.";
+  if (sessionEnded(status, data)) return gettext("Your session has expired. Log in again to go on breeding.");
+  if (status === 403 && /csrf/i.test(said ?? "")) return gettext("This page is out of date. Reload it and try again.");
+  if (status === 429) return said ?? gettext("You are going very fast. Wait a moment and try again.");
+  if (status === 413) return said ?? gettext("That request is too large.");
+  if (status >= 500 || status === 0) return gettext("Something went wrong on our side. Try again shortly.");
+  return said ?? gettext("That did not work. Try again.");
 }
 
 export function isSessionExpired(error) {
-  return error instanceof ApiError && /session has expired/.test(error.message);
+  return error instanceof ApiError && Boolean(error.sessionExpired);
 }

@@ -1,6 +1,7 @@
 // A work page's "Add to collection": the breeder's collections with a box each (ticked where
 // the work is in it), and a new collection made with the work in it, without leaving the page.
 import { api } from "./api.js";
+import { gettext, interpolate, ngettext, formatNumber } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const box = document.querySelector("[data-collect]");
@@ -14,7 +15,10 @@ if (box) {
   const form = panel.querySelector("[data-collect-new]");
   let loaded = false;
 
-  const worksIn = (n) => `${n} work${n === 1 ? "" : "s"}`;
+  const worksIn = (n) => interpolate(ngettext("%(count)s work", "%(count)s works", n), { count: formatNumber(n) });
+  const about = (c) => (c.public ? worksIn(c.count)
+    : interpolate(gettext("Private · %(works)s"), { works: worksIn(c.count) }));
+  const added = (c) => interpolate(gettext("Added to “%(title)s”."), { title: c.title });
 
   function row(collection) {
     const item = document.createElement("li");
@@ -27,12 +31,12 @@ if (box) {
     title.textContent = collection.title;
     const meta = document.createElement("span");
     meta.className = "muted collect-meta";
-    meta.textContent = `${collection.public ? "" : "Private · "}${worksIn(collection.count)}`;
+    meta.textContent = about(collection);
     label.append(check, title, meta);
     const open = document.createElement("a");
     open.href = `/c/${collection.id}/`;
-    open.textContent = "Open";
-    open.setAttribute("aria-label", `Open ${collection.title}`);
+    open.textContent = gettext("Open");
+    open.setAttribute("aria-label", interpolate(gettext("Open %(title)s"), { title: collection.title }));
     item.append(label, open);
     check.addEventListener("change", async () => {
       const adding = check.checked;
@@ -41,9 +45,9 @@ if (box) {
         const now = adding
           ? await api("POST", `/api/collections/${collection.id}/works/`, { work })
           : await api("DELETE", `/api/collections/${collection.id}/works/${work}/`);
-        meta.textContent = `${now.public ? "" : "Private · "}${worksIn(now.count)}`;
-        toast(adding ? `Added to “${now.title}”.` : `Taken out of “${now.title}”.`,
-          adding ? { action: { label: "Open", href: `/c/${now.id}/` } } : {});
+        meta.textContent = about(now);
+        toast(adding ? added(now) : interpolate(gettext("Taken out of “%(title)s”."), { title: now.title }),
+          adding ? { action: { label: gettext("Open"), href: `/c/${now.id}/` } } : {});
       } catch (error) {
         check.checked = !adding;
         showError(error);
@@ -56,15 +60,15 @@ if (box) {
 
   async function load() {
     status.hidden = false;
-    status.textContent = "Loading your collections…";
+    status.textContent = gettext("Loading your collections…");
     try {
       const mine = await api("GET", `/api/collections/?work=${encodeURIComponent(work)}`);
       list.replaceChildren(...mine.map(row));
       loaded = true;
       status.hidden = mine.length > 0;
-      status.textContent = mine.length ? "" : "You have no collections yet: name your first one.";
+      status.textContent = mine.length ? "" : gettext("You have no collections yet: name your first one.");
     } catch (error) {
-      status.textContent = "Your collections could not be loaded.";
+      status.textContent = gettext("Your collections could not be loaded.");
       showError(error);
     }
   }
@@ -97,7 +101,7 @@ if (box) {
       list.prepend(row({ ...now, holds: true }));
       status.hidden = true;
       form.reset();
-      toast(`Added to “${now.title}”.`, { action: { label: "Open", href: `/c/${now.id}/` } });
+      toast(added(now), { action: { label: gettext("Open"), href: `/c/${now.id}/` } });
     } catch (error) {
       showError(error);
     } finally {

@@ -2,6 +2,7 @@
 // delete it; move its works, choose the cover, take works out. Every change is the REST
 // API's; the page shows what the server answered.
 import { api } from "./api.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const head = document.querySelector("[data-collection]");
@@ -14,13 +15,14 @@ const items = () => [...wall.querySelectorAll(".collection-item")];
 
 function showState(collection) {
   document.querySelector("[data-collection-title]").textContent = collection.title;
-  document.title = `${collection.title}, a collection by ${collection.owner} · Mendel`;
+  document.title = interpolate(gettext("%(title)s, a collection by %(owner)s · Mendel"),
+    { title: collection.title, owner: collection.owner });
   document.querySelector("[data-collection-private]").hidden = collection.public;
   const about = document.querySelector("[data-collection-description]");
   about.textContent = collection.description;
   about.hidden = !collection.description;
-  document.querySelector("[data-collection-count]").textContent =
-    `${collection.count} work${collection.count === 1 ? "" : "s"}`;
+  document.querySelector("[data-collection-count]").textContent = interpolate(
+    ngettext("%(count)s work", "%(count)s works", collection.count), { count: formatNumber(collection.count) });
   for (const item of items()) {
     item.querySelector("[data-cover-badge]").hidden = item.dataset.work !== collection.cover?.id;
   }
@@ -61,7 +63,8 @@ form.addEventListener("submit", async (event) => {
     showState(now);
     form.hidden = true;
     editButton.setAttribute("aria-expanded", "false");
-    toast(now.public ? "Saved. Anyone may open this collection." : "Saved. Only you can open this collection.");
+    toast(now.public ? gettext("Saved. Anyone may open this collection.")
+      : gettext("Saved. Only you can open this collection."));
   } catch (error) {
     showError(error);
   } finally {
@@ -70,7 +73,7 @@ form.addEventListener("submit", async (event) => {
 });
 
 form.querySelector("[data-collection-delete]").addEventListener("click", async () => {
-  if (!confirm("Delete this collection? The works in it stay where they are.")) return;
+  if (!confirm(gettext("Delete this collection? The works in it stay where they are."))) return;
   try {
     await api("DELETE", `/api/collections/${id}/`);
     location.assign(`/u/${encodeURIComponent(head.dataset.owner)}/`);
@@ -99,12 +102,12 @@ wall.addEventListener("click", async (event) => {
       button.focus();
     } else if ("makeCover" in button.dataset) {
       showState(await api("PATCH", `/api/collections/${id}/`, { cover: work }));
-      toast("This work is the cover now.");
+      toast(gettext("This work is the cover now."));
     } else if ("takeOut" in button.dataset) {
       const now = await api("DELETE", base);
       item.remove();
       showState(now);
-      toast(`Taken out of “${now.title}”.`);
+      toast(interpolate(gettext("Taken out of “%(title)s”."), { title: now.title }));
     }
   } catch (error) {
     showError(error);

@@ -2,6 +2,7 @@
 // report one to staff, remove one (staff). The page shows the comments without this script;
 // a comment's HTML always comes from the server, which escapes everything its author wrote.
 import { api } from "./api.js";
+import { formatDateTime, formatNumber, gettext } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const section = document.querySelector("[data-comments]");
@@ -17,7 +18,8 @@ if (section) {
   const url = (item, rest = "") => `${base}${encodeURIComponent(item.dataset.comment)}/${rest}`;
 
   function counted(delta) {
-    count.textContent = Math.max(0, Number(count.textContent) + delta);
+    // the count as the page wrote it, perhaps with separators ("1,204")
+    count.textContent = formatNumber(Math.max(0, Number(count.textContent.replace(/\D/g, "")) + delta));
     empty.hidden = list.children.length > 0;
   }
 
@@ -31,7 +33,7 @@ if (section) {
     author.href = `/u/${encodeURIComponent(comment.author)}/`;
     const time = item.querySelector("[data-comment-time]");
     time.dateTime = comment.created;
-    time.textContent = new Date(comment.created).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    time.textContent = formatDateTime(comment.created);
     item.querySelector("[data-comment-edited]").hidden = !comment.edited;
     item.querySelector("[data-comment-text]").innerHTML = comment.html; // escaped by the server
     item.classList.toggle("is-hidden", comment.hidden);
@@ -67,14 +69,14 @@ if (section) {
     box.rows = 3;
     box.required = true;
     box.value = item.dataset.text;
-    box.setAttribute("aria-label", "Your comment");
+    box.setAttribute("aria-label", gettext("Your comment"));
     const save = document.createElement("button");
     save.className = "button small";
-    save.textContent = "Save";
+    save.textContent = gettext("Save");
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "button small quiet";
-    cancel.textContent = "Cancel";
+    cancel.textContent = gettext("Cancel");
     const buttons = document.createElement("div");
     buttons.className = "comment-edit-buttons";
     buttons.append(save, cancel);
@@ -130,8 +132,10 @@ if (section) {
     const item = button?.closest("[data-comment]");
     if (!item) return;
     if (button.matches("[data-comment-edit]")) edit(item);
-    else if (button.matches("[data-comment-delete]")) remove(item, "Delete your comment?", "Comment deleted.");
-    else if (button.matches("[data-comment-remove]")) remove(item, "Remove this comment for everyone?", "Comment removed.");
+    else if (button.matches("[data-comment-delete]")) remove(item, gettext("Delete your comment?"), gettext("Comment deleted."));
+    else if (button.matches("[data-comment-remove]")) {
+      remove(item, gettext("Remove this comment for everyone?"), gettext("Comment removed."));
+    }
     else if (button.matches("[data-comment-hide]")) hide(item, button);
   });
 
@@ -145,7 +149,7 @@ if (section) {
       await api("POST", url(report.closest("[data-comment]"), "report/"), { reason: report.elements.reason.value });
       report.reset();
       report.closest("details").open = false;
-      toast("Thank you. Staff will look at it.");
+      toast(gettext("Thank you. Staff will look at it."));
     } catch (error) {
       showError(error);
     } finally {

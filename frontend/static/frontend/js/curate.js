@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { followExhibition, statusBadge, titleOf } from "./exhibition-live.js";
 import { roundPanel } from "./exhibition-round.js";
+import { formatNumber, gettext, interpolate } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 import { caption, worksPages } from "./works.js";
 
@@ -63,32 +64,32 @@ function row(item) {
   area.id = `wall-${item.id}`;
   area.rows = 3;
   area.maxLength = 2000;
-  area.placeholder = "A wall text: what to look for, where it comes from.";
+  area.placeholder = gettext("A wall text: what to look for, where it comes from.");
   area.dataset.wall = "";
   area.addEventListener("change", async () => {
     const id = Number(li.dataset.item);
     try {
       await send({ type: "edit", item: id, wall_text: area.value });
-      toast("Wall text saved.", { timeout: 2000 });
+      toast(gettext("Wall text saved."), { timeout: 2000 });
     } catch { /* said */ }
   });
-  label.textContent = "Wall text";
+  label.textContent = gettext("Wall text");
   const tools = document.createElement("div");
   tools.className = "curate-tools";
   const id = () => Number(li.dataset.item);
   const at = () => follower.live.ex.items.findIndex((i) => i.id === id());
   const title = () => titleOf(follower.live.ex.items[at()]?.work ?? item.work);
   tools.append(
-    button("↑", () => move(id(), at() - 1), { aria: `Move ${titleOf(item.work)} up` }),
-    button("↓", () => move(id(), at() + 1), { aria: `Move ${titleOf(item.work)} down` }),
-    Object.assign(button("Show this one", () => send({ type: "tour", item: id() }).catch(() => {})), { className: "button small quiet tour-button" }),
-    button("Remove", async () => {
+    button("↑", () => move(id(), at() - 1), { aria: interpolate(gettext("Move %(title)s up"), { title: titleOf(item.work) }) }),
+    button("↓", () => move(id(), at() + 1), { aria: interpolate(gettext("Move %(title)s down"), { title: titleOf(item.work) }) }),
+    Object.assign(button(gettext("Show this one"), () => send({ type: "tour", item: id() }).catch(() => {})), { className: "button small quiet tour-button" }),
+    button(gettext("Remove"), async () => {
       const it = follower.live.ex.items[at()];
       try {
         await send({ type: "remove", item: id() });
       } catch { return; }
-      toast(`Took “${title()}” down.`, {
-        action: { label: "Undo", run: () => send({ type: "add", work: it.work.id, wall_text: it.wall_text, position: it.position }).catch(() => {}) },
+      toast(interpolate(gettext("Took “%(title)s” down."), { title: title() }), {
+        action: { label: gettext("Undo"), run: () => send({ type: "add", work: it.work.id, wall_text: it.wall_text, position: it.position }).catch(() => {}) },
       });
     }, { className: "button small danger" }),
   );
@@ -119,14 +120,14 @@ function renderItems(ex) {
     let li = list.querySelector(`:scope > [data-item="${item.id}"]`);
     if (!li) li = row(item);
     li.querySelector("[data-title]").textContent = titleOf(item.work);
-    li.querySelector("[data-by]").textContent = `by ${item.work.owner}`;
+    li.querySelector("[data-by]").textContent = interpolate(gettext("by %(owner)s"), { owner: item.work.owner });
     const area = li.querySelector("[data-wall]");
     if (document.activeElement !== area && area.value !== item.wall_text) area.value = item.wall_text;
     const tour = li.querySelector(".tour-button");
     const on = ex.tour === item.id;
     li.classList.toggle("on-tour", on);
     tour.setAttribute("aria-pressed", String(on));
-    tour.textContent = on ? "Showing now" : "Show this one";
+    tour.textContent = on ? gettext("Showing now") : gettext("Show this one");
     const [up, down] = li.querySelectorAll(".curate-tools button");
     up.disabled = index === 0;
     down.disabled = index === ex.items.length - 1;
@@ -135,10 +136,10 @@ function renderItems(ex) {
   if (!ex.items.length) {
     const empty = document.createElement("li");
     empty.className = "muted";
-    empty.textContent = "Nothing hangs here yet: search the gallery and add works.";
+    empty.textContent = gettext("Nothing hangs here yet: search the gallery and add works.");
     list.append(empty);
   }
-  $("[data-item-count]").textContent = String(ex.items.length);
+  $("[data-item-count]").textContent = formatNumber(ex.items.length);
   $("[data-tour-end]").disabled = ex.tour === null;
   renderParents(ex);
   markResults(ex);
@@ -191,7 +192,7 @@ function markResults(ex) {
   for (const b of results.querySelectorAll("[data-add]")) {
     const there = hanging.has(b.dataset.add);
     b.disabled = there;
-    b.textContent = there ? "Hanging" : "Add";
+    b.textContent = there ? gettext("Hanging") : gettext("Add");
   }
 }
 
@@ -207,18 +208,18 @@ function resultTile(work) {
   img.src = work.images["256"];
   img.width = 256;
   img.height = 256;
-  img.alt = `${titleOf(work)} by ${work.owner}`;
+  img.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: titleOf(work), owner: work.owner });
   img.loading = "lazy";
   const figcaption = document.createElement("figcaption");
-  const add = button("Add", async () => {
+  const add = button(gettext("Add"), async () => {
     add.disabled = true;
     try {
       await send({ type: "add", work: work.id });
-      toast(`Hung “${titleOf(work)}” at the end of the walls.`, { timeout: 2500 });
+      toast(interpolate(gettext("Hung “%(title)s” at the end of the walls."), { title: titleOf(work) }), { timeout: 2500 });
     } catch {
       add.disabled = false;
     }
-  }, { className: "button small", aria: `Add ${titleOf(work)}` });
+  }, { className: "button small", aria: interpolate(gettext("Add %(title)s"), { title: titleOf(work) }) });
   add.dataset.add = work.id;
   figcaption.append(caption(work), add);
   tile.append(img, figcaption);
@@ -244,7 +245,8 @@ async function showResults(mine, q) {
   if (!results.children.length) {
     const none = document.createElement("p");
     none.className = "muted";
-    none.textContent = q ? `No public work has “${q}” in its title.` : "The gallery has no public works yet.";
+    none.textContent = q ? interpolate(gettext("No public work has “%(query)s” in its title."), { query: q })
+      : gettext("The gallery has no public works yet.");
     results.append(none);
     return;
   }
@@ -270,7 +272,7 @@ const parentSelect = $("[data-round-parent]");
 function renderParents(ex) {
   const chosen = parentSelect.value;
   const options = [];
-  if (ex.round?.winner) options.push(["", "The last round's winner"]);
+  if (ex.round?.winner) options.push(["", gettext("The last round's winner")]);
   // A round breeds children of a picture: videos on the walls are not offered.
   for (const item of ex.items) if (!item.work.video) options.push([item.work.id, titleOf(item.work)]);
   parentSelect.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
@@ -286,11 +288,11 @@ $("[data-round-form]").addEventListener("submit", async (event) => {
   const message = { type: "round.start", n: Number(form.get("n")), seconds: Number(form.get("seconds")) };
   if (form.get("work")) message.work = form.get("work");
   start.disabled = true;
-  start.textContent = "Breeding…";
+  start.textContent = gettext("Breeding…");
   try {
     await send(message);
   } catch { /* said */ }
-  start.textContent = "Start a round";
+  start.textContent = gettext("Start a round");
   renderParents(follower.live.ex);
 });
 $("[data-round-end]").addEventListener("click", () => send({ type: "round.end" }).catch(() => {}));

@@ -1,6 +1,7 @@
 // The small live bar of an exhibition: how many are watching, "Follow the tour", and the
 // reaction buttons, with the reactions of everyone floating up.
 import { floatReaction } from "./exhibition-live.js";
+import { formatNumber, gettext, interpolate } from "./i18n.js";
 import { toast } from "./toast.js";
 
 export function liveBar({ reactions, react, onFollow }) {
@@ -14,7 +15,7 @@ export function liveBar({ reactions, react, onFollow }) {
   const setFollowing = (on) => {
     following = on;
     follow.setAttribute("aria-pressed", String(on));
-    follow.textContent = on ? "Following the tour" : "Follow the tour";
+    follow.textContent = on ? gettext("Following the tour") : gettext("Follow the tour");
   };
   follow.addEventListener("click", () => {
     setFollowing(!following);
@@ -27,7 +28,7 @@ export function liveBar({ reactions, react, onFollow }) {
     button.type = "button";
     button.className = "reaction";
     button.textContent = emoji;
-    button.setAttribute("aria-label", `React ${emoji}`);
+    button.setAttribute("aria-label", interpolate(gettext("React %(emoji)s"), { emoji }));
     button.addEventListener("click", async () => {
       try {
         await react(emoji);
@@ -41,7 +42,7 @@ export function liveBar({ reactions, react, onFollow }) {
   return {
     following: () => following,
     viewers(n) {
-      bar.querySelector("[data-viewers]").textContent = String(n);
+      bar.querySelector("[data-viewers]").textContent = formatNumber(n);
     },
     float: (emoji) => floatReaction(layer, emoji),
     status(status) {

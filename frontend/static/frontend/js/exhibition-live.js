@@ -3,6 +3,8 @@
 // logged event after that is applied in order, and a socket that comes back asks for what
 // it missed with ?since=<seq>. A gap in the seqs, or a snapshot, starts again from the
 // server's state. Curators' actions go through the same socket and answer ok or error.
+// The server speaks the page's language (?lang=): its sentences are shown as they come.
+import { formatDate, gettext, interpolate, lang, pgettext } from "./i18n.js";
 
 const PING_EVERY_MS = 20000;
 const LOGGED = new Set(["item.added", "item.moved", "item.removed", "item.edited", "tour", "edited",
@@ -139,7 +141,8 @@ export function followExhibition(initial, handlers, stateEl) {
     if (gone) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const slug = encodeURIComponent(live.ex.slug);
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/exhibitions/${slug}/?since=${live.seq}`);
+    const query = new URLSearchParams({ since: String(live.seq), lang });
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/exhibitions/${slug}/?${query}`);
     socket = ws;
     window.__exhibitionSocket = ws;  // for tests and the curious
     ws.addEventListener("open", () => {
@@ -177,16 +180,16 @@ export function followExhibition(initial, handlers, stateEl) {
     const wasOpen = live.open;
     live.open = false;
     for (const waiting of pending.values()) {
-      waiting.reject(new Error("The connection dropped before Mendel answered. Try again once it is back."));
+      waiting.reject(new Error(gettext("The connection dropped before Mendel answered. Try again once it is back.")));
     }
     pending.clear();
     handlers.connection?.(false);
     if (code === 4404) {
       gone = true;
-      show("This exhibition is no longer shown.");
+      show(gettext("This exhibition is no longer shown."));
       return;
     }
-    if (wasOpen || !navigator.onLine) show("Reconnecting…");
+    if (wasOpen || !navigator.onLine) show(gettext("Reconnecting…"));
     clearTimeout(timer);
     timer = setTimeout(connect, delay);
     delay = Math.min(delay * 2, 10000);
@@ -208,7 +211,7 @@ export function followExhibition(initial, handlers, stateEl) {
     // Send a message; resolves on the server's ok, rejects with its sentence.
     request(message) {
       if (!socket || socket.readyState !== WebSocket.OPEN) {
-        return Promise.reject(new Error("Not connected just now: reconnecting… Try again in a moment."));
+        return Promise.reject(new Error(gettext("Not connected just now: reconnecting… Try again in a moment.")));
       }
       const ref = `r${++refs}`;
       return new Promise((resolve, reject) => {
@@ -239,22 +242,30 @@ export function paragraphs(container, text) {
 }
 
 export function dates(ex) {
-  const fmt = (iso) => new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
-  if (ex.opens_at && ex.closes_at) return `${fmt(ex.opens_at)} – ${fmt(ex.closes_at)}`;
-  if (ex.opens_at) return `from ${fmt(ex.opens_at)}`;
-  if (ex.closes_at) return `until ${fmt(ex.closes_at)}`;
-  return "no dates set";
+  if (ex.opens_at && ex.closes_at) {
+    return interpolate(gettext("%(opens)s – %(closes)s"), { opens: formatDate(ex.opens_at), closes: formatDate(ex.closes_at) });
+  }
+  if (ex.opens_at) return interpolate(gettext("from %(date)s"), { date: formatDate(ex.opens_at) });
+  if (ex.closes_at) return interpolate(gettext("until %(date)s"), { date: formatDate(ex.closes_at) });
+  return gettext("no dates set");
 }
+
+// An exhibition's status as its badge says it (gallery.models.ExhibitionStatus).
+const STATUS = () => ({
+  draft: pgettext("exhibition status", "Draft"),
+  open: pgettext("exhibition status", "Open"),
+  closed: pgettext("exhibition status", "Closed"),
+});
 
 export function statusBadge(el, status) {
   if (!el) return;
-  el.textContent = status[0].toUpperCase() + status.slice(1);
+  el.textContent = STATUS()[status] ?? status[0].toUpperCase() + status.slice(1);
   el.classList.toggle("live", status === "open");
 }
 
 export const workUrl = (id) => `/w/${encodeURIComponent(id)}/`;
 export const profileUrl = (name) => `/u/${encodeURIComponent(name)}/`;
-export const titleOf = (work) => work.title || "Untitled";
+export const titleOf = (work) => work.title || gettext("Untitled");
 
 // Reactions float up from the bar and fade; a crowd's are shown, never queued.
 export function floatReaction(layer, emoji) {

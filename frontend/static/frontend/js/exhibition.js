@@ -9,6 +9,7 @@ import {
 } from "./exhibition-live.js";
 import { roundPanel } from "./exhibition-round.js";
 import { liveBar } from "./exhibition-bar.js";
+import { formatNumber, gettext, interpolate, interpolateNodes } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const initial = JSON.parse(document.getElementById("exhibition-state").textContent);
@@ -25,14 +26,15 @@ function exhibit(item) {
   const link = document.createElement("a");
   link.href = workUrl(item.work.id);
   if (item.work.video) {
-    figure.append(videoElement(item.work.video, `${titleOf(item.work)} by ${item.work.owner}, a video`));
+    figure.append(videoElement(item.work.video, interpolate(gettext("%(title)s by %(owner)s, a video"),
+      { title: titleOf(item.work), owner: item.work.owner })));
   } else {
     const img = document.createElement("img");
     img.src = item.work.images["1024"];
     img.width = 1024;
     img.height = 1024;
     img.decoding = "async";
-    img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
+    img.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: titleOf(item.work), owner: item.work.owner });
     img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
     link.append(img);
     figure.append(link);
@@ -41,7 +43,7 @@ function exhibit(item) {
   text.className = "wall-text";
   const mark = document.createElement("p");
   mark.className = "tour-mark";
-  mark.textContent = "The tour is here";
+  mark.textContent = gettext("The tour is here");
   const h2 = document.createElement("h2");
   const title = document.createElement("a");
   title.href = workUrl(item.work.id);
@@ -52,7 +54,7 @@ function exhibit(item) {
   const owner = document.createElement("a");
   owner.href = profileUrl(item.work.owner);
   owner.textContent = item.work.owner;
-  by.append("by ", owner);
+  by.append(...interpolateNodes(gettext("by %(owner)s"), { owner }));
   const wall = document.createElement("div");
   wall.className = "prose";
   wall.dataset.wallText = "";
@@ -92,7 +94,7 @@ function renderItems(ex) {
 }
 
 function renderHead(ex) {
-  document.title = `${ex.title} · Exhibitions · Mendel`;
+  document.title = interpolate(gettext("%(title)s · Exhibitions · Mendel"), { title: ex.title });
   $("[data-ex-title]").textContent = ex.title;
   paragraphs($("[data-ex-statement]"), ex.statement);
   $("[data-ex-dates]").textContent = dates(ex);
@@ -119,10 +121,10 @@ async function castVote(number, position) {
       body: new URLSearchParams({ round: String(number), candidate: String(position) }),
     });
   } catch {
-    throw new Error("Mendel cannot be reached. Check your connection and try again.");
+    throw new Error(gettext("Mendel cannot be reached. Check your connection and try again."));
   }
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(data?.error ?? "Your vote did not go through. Reload the page and try again.");
+  if (!response.ok) throw new Error(data?.error ?? gettext("Your vote did not go through. Reload the page and try again."));
   return data;
 }
 
@@ -150,7 +152,10 @@ const follower = followExhibition(initial, {
       bar.status(ex.status);
     }
     if (event.type === "snapshot" || event.type.startsWith("round.")) round.render(ex.round);
-    if (event.type === "round.started") toast(`Round ${ex.round.number} of live breeding has begun: vote for your favourite.`);
+    if (event.type === "round.started") {
+      toast(interpolate(gettext("Round %(number)s of live breeding has begun: vote for your favourite."),
+        { number: formatNumber(ex.round.number) }));
+    }
     if (event.type === "tour" && bar.following()) glideToTour(ex);
   },
   presence: (n) => bar.viewers(n),

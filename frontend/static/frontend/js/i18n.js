@@ -25,6 +25,16 @@ export function interpolate(format, values) {
   return format.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+// The same for a sentence with elements in it (a link): what to append(...), the values'
+// nodes in place of their placeholders. Each node is used once.
+export function interpolateNodes(format, values) {
+  return format.split(/(%\(\w+\)s)/).filter(Boolean).map((part) => {
+    const name = /^%\((\w+)\)s$/.exec(part)?.[1];
+    if (name === undefined || !(name in values)) return part;
+    return values[name] instanceof Node ? values[name] : String(values[name]);
+  });
+}
+
 const numbers = new Intl.NumberFormat(lang);
 export const formatNumber = (n) => numbers.format(n);
 

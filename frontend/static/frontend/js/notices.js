@@ -3,6 +3,7 @@
 // On the notices page also: new notices come in at the top, "Mark all read" and the settings
 // go to the API without leaving the page, and opening an unread notice marks it read.
 import { api } from "./api.js";
+import { formatNumber, gettext, lang } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const UNREAD_MAX = 100; // as gallery.notices.UNREAD_MAX: the count stops there ("99+")
@@ -14,7 +15,7 @@ const settings = document.querySelector("[data-notice-settings]");
 
 function showUnread(n, { bump = false } = {}) {
   if (!badge || !count) return;
-  count.textContent = n >= UNREAD_MAX ? `${UNREAD_MAX - 1}+` : String(n);
+  count.textContent = n >= UNREAD_MAX ? `${formatNumber(UNREAD_MAX - 1)}+` : formatNumber(n);
   badge.hidden = n === 0;
   if (bump && n > 0) {
     badge.classList.remove("bump");
@@ -54,7 +55,7 @@ function noticeItem(notice) {
     const mark = document.createElement("span");
     mark.className = "visually-hidden";
     mark.dataset.unreadMark = "";
-    mark.textContent = "Unread:";
+    mark.textContent = gettext("Unread:");
     body.append(mark);
   }
   const text = document.createElement("span");
@@ -63,7 +64,7 @@ function noticeItem(notice) {
   const time = document.createElement("time");
   time.className = "notice-time";
   time.dateTime = notice.created;
-  time.textContent = "just now";
+  time.textContent = gettext("just now");
   body.append(text, time);
   link.append(thumb, body);
   item.append(link);
@@ -91,7 +92,7 @@ function onMessage(message) {
 
 function connect(delay = 500) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/notices/`);
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/notices/?${new URLSearchParams({ lang })}`);
   let opened = false;
   socket.addEventListener("open", () => { opened = true; });
   socket.addEventListener("message", (event) => {
@@ -132,7 +133,7 @@ settings?.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     await api("PUT", "/api/notices/settings/", choices);
-    toast("Saved: you will be told of what is ticked.");
+    toast(gettext("Saved: you will be told of what is ticked."));
   } catch (error) {
     showError(error);
   } finally {

@@ -1,4 +1,5 @@
 // Pictures that arrive calmly: sizes reserved, swapped only once decoded, a retry on failure.
+import { gettext } from "./i18n.js";
 
 export function swapImage(img, src, { retries = 2 } = {}) {
   // Load off-screen, then swap: the old picture stays until the new one can be shown.
@@ -11,7 +12,7 @@ export function swapImage(img, src, { retries = 2 } = {}) {
         resolve(img);
       }).catch(() => {
         if (left > 0) setTimeout(() => attempt(left - 1), 400);
-        else reject(new Error("This picture failed to render."));
+        else reject(new Error(gettext("This picture failed to render.")));
       });
     };
     attempt(retries);
@@ -72,7 +73,7 @@ export function picture(src, alt, size = 256) {
       if (holder && !holder.querySelector(".failed-note")) {
         const note = document.createElement("span");
         note.className = "failed-note";
-        note.textContent = "This picture failed to render.";
+        note.textContent = gettext("This picture failed to render.");
         holder.classList.add("has-failed");
         holder.append(note);
       }

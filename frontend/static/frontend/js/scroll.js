@@ -1,5 +1,6 @@
 // Infinite scroll: the "More" link at the end of a wall loads the next page's tiles in
 // place when it comes into view. Without JavaScript it stays a plain link.
+import { gettext } from "./i18n.js";
 import { showError } from "./toast.js";
 
 const wall = document.querySelector("[data-scroll]");
@@ -15,14 +16,14 @@ async function loadMore(link, observer) {
   try {
     response = await fetch(url, { credentials: "same-origin" });
   } catch {
-    return retry(link, observer, "Mendel cannot be reached. More works will load when it can.");
+    return retry(link, observer, gettext("Mendel cannot be reached. More works will load when it can."));
   }
   if (response.redirected) {  // sent to the login page: the session has ended
     link.removeAttribute("aria-busy");
-    showError(new Error("Your session has expired. Log in again to see more of your library."));
+    showError(new Error(gettext("Your session has expired. Log in again to see more of your library.")));
     return;
   }
-  if (!response.ok) return retry(link, observer, "The next works could not be loaded. Trying again shortly.");
+  if (!response.ok) return retry(link, observer, gettext("The next works could not be loaded. Trying again shortly."));
   failures = 0;
   const template = document.createElement("template");
   template.innerHTML = await response.text();

@@ -1,5 +1,7 @@
 // The studio socket: reconnects by itself and says so while it is away. Its state element
-// carries data-connected="true" while the socket is open.
+// carries data-connected="true" while the socket is open. The server speaks the page's
+// language (?lang=).
+import { gettext, lang } from "./i18n.js";
 
 export function studioSocket(onEvent, stateEl) {
   let socket = null;
@@ -15,7 +17,7 @@ export function studioSocket(onEvent, stateEl) {
 
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/studio/`);
+    socket = new WebSocket(`${scheme}://${location.host}/ws/studio/?${new URLSearchParams({ lang })}`);
     socket.addEventListener("open", () => {
       everOpen = true;
       delay = 500;
@@ -32,10 +34,10 @@ export function studioSocket(onEvent, stateEl) {
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4401) {
-        show("Your session has expired. Log in again to go on breeding.", false);
+        show(gettext("Your session has expired. Log in again to go on breeding."), false);
         return;
       }
-      show(everOpen ? "Reconnecting…" : null, false);
+      show(everOpen ? gettext("Reconnecting…") : null, false);
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);
     });

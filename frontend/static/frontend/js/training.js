@@ -1,8 +1,14 @@
 // The training page: every running training polls its state and shows pictures shown,
 // losses, time left and the latest sample grid as they change.
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
+
 const TEXT = {
-  shown: (shown, total) => `${shown.toLocaleString()} of ${total.toLocaleString()} pictures shown`,
-  left: (s) => (s >= 3600 ? `about ${Math.round(s / 360) / 10} h left` : `about ${Math.max(1, Math.round(s / 60))} min left`),
+  shown: (shown, total) => interpolate(
+    ngettext("%(shown)s of %(total)s picture shown", "%(shown)s of %(total)s pictures shown", total),
+    { shown: formatNumber(shown), total: formatNumber(total) }),
+  left: (s) => (s >= 3600
+    ? interpolate(gettext("about %(hours)s h left"), { hours: formatNumber(Math.round(s / 360) / 10) })
+    : interpolate(gettext("about %(minutes)s min left"), { minutes: formatNumber(Math.max(1, Math.round(s / 60))) })),
 };
 const EVERY_MS = 5000;
 

@@ -1,5 +1,6 @@
 // The upload page: choose or drop a picture, send it, watch it projected, open the result.
 import { ApiError, api, explain } from "./api.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
 import { studioSocket } from "./socket.js";
 
 const page = document.querySelector("[data-upload-page]");
@@ -33,14 +34,18 @@ function showError(message) {
 function choose(files) {
   showError("");
   if (files.length > 1) {
-    showError(`Only one picture can be uploaded at a time, and ${files.length} files were dropped.`);
+    showError(interpolate(ngettext(
+      "Only one picture can be uploaded at a time, and %(count)s file was dropped.",
+      "Only one picture can be uploaded at a time, and %(count)s files were dropped.", files.length),
+    { count: formatNumber(files.length) }));
     return false;
   }
   const file = files[0];
   if (!file) return false;
   if (file.size > state.max_bytes) {
     const mb = (file.size / 2 ** 20).toFixed(1);
-    showError(`This file is ${mb} MB, and a picture may be at most ${Math.floor(state.max_bytes / 2 ** 20)} MB: make it smaller and upload it again.`);
+    showError(interpolate(gettext("This file is %(size)s MB, and a picture may be at most %(most)s MB: "
+      + "make it smaller and upload it again."), { size: mb, most: formatNumber(Math.floor(state.max_bytes / 2 ** 20)) }));
     return false;
   }
   if (chosenUrl) URL.revokeObjectURL(chosenUrl);
@@ -86,7 +91,7 @@ async function send(data) {
       body: data,
     });
   } catch {
-    throw new ApiError("Mendel cannot be reached. Check your connection and try again.", 0);
+    throw new ApiError(gettext("Mendel cannot be reached. Check your connection and try again."), 0);
   }
   let body = null;
   try {
@@ -101,11 +106,11 @@ async function send(data) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!fileInput.files.length) {
-    showError("No picture was chosen: choose one picture to upload.");
+    showError(gettext("No picture was chosen: choose one picture to upload."));
     return;
   }
   submit.disabled = true;
-  submit.textContent = "Uploading…";
+  submit.textContent = gettext("Uploading…");
   showError("");
   try {
     const upload = await send(new FormData(form));
@@ -115,14 +120,14 @@ form.addEventListener("submit", async (event) => {
     showError(error.message);
   } finally {
     submit.disabled = false;
-    submit.textContent = "Upload and project";
+    submit.textContent = gettext("Upload and project");
   }
 });
 
 function seconds(s) {
   if (s == null) return "";
-  if (s < 1.5) return "a moment left";
-  return `about ${Math.round(s)} s left`;
+  if (s < 1.5) return gettext("a moment left");
+  return interpolate(gettext("about %(seconds)s s left"), { seconds: formatNumber(Math.round(s)) });
 }
 
 function render(upload) {
@@ -136,22 +141,22 @@ function render(upload) {
   cancel.hidden = !["queued", "projecting"].includes(upload.status);
   switch (upload.status) {
     case "queued":
-      said.textContent = "Waiting for a worker…";
+      said.textContent = gettext("Waiting for a worker…");
       break;
     case "projecting":
       // One number that only grows (the whole job's), and the time left as measured.
       said.textContent = fraction > 0
-        ? `Projecting: ${Math.floor(fraction * 100)} % · ${seconds(upload.eta_s)}`
-        : "Projecting…";
+        ? interpolate(gettext("Projecting: %(percent)s % · %(left)s"), { percent: Math.floor(fraction * 100), left: seconds(upload.eta_s) })
+        : gettext("Projecting…");
       break;
     case "done":
-      said.textContent = "Done. Opening it in the studio…";
+      said.textContent = gettext("Done. Opening it in the studio…");
       break;
     case "cancelled":
-      said.textContent = "Cancelled. Upload another picture when you like.";
+      said.textContent = gettext("Cancelled. Upload another picture when you like.");
       break;
     case "failed":
-      said.textContent = upload.error || "This picture could not be projected.";
+      said.textContent = upload.error || gettext("This picture could not be projected.");
       break;
   }
 }
@@ -175,7 +180,7 @@ function follow(upload) {
   original.src = upload.thumb;
   preview.hidden = true;
   previewWait.hidden = false;
-  $("[data-projection-title]").textContent = upload.title || "Your picture";
+  $("[data-projection-title]").textContent = upload.title || gettext("Your picture");
   render(upload);
   settle(upload);
 }

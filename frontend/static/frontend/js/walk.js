@@ -5,6 +5,7 @@ import "./placeholder.js";
 import { videoElement } from "./pictures.js";
 import { followExhibition, paragraphs, profileUrl, reducedMotion, titleOf, workUrl } from "./exhibition-live.js";
 import { liveBar } from "./exhibition-bar.js";
+import { formatNumber, gettext, interpolate } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const initial = JSON.parse(document.getElementById("exhibition-state").textContent);
@@ -34,7 +35,7 @@ function show(newIndex, { direction = 0 } = {}) {
   const item = all[index];
   const changed = item.id !== currentId;
   currentId = item.id;
-  $("[data-walk-count]").textContent = `${index + 1} / ${all.length}`;
+  $("[data-walk-count]").textContent = `${formatNumber(index + 1)} / ${formatNumber(all.length)}`;
   $("[data-walk-tour]").hidden = item.id !== follower.live.ex.tour;
   const title = $("[data-walk-title]");
   title.textContent = titleOf(item.work);
@@ -55,11 +56,12 @@ function show(newIndex, { direction = 0 } = {}) {
   stage.querySelector("video")?.remove();
   img.hidden = Boolean(item.work.video);
   if (item.work.video) {
-    stage.append(videoElement(item.work.video, `${titleOf(item.work)} by ${item.work.owner}, a video`));
+    stage.append(videoElement(item.work.video, interpolate(gettext("%(title)s by %(owner)s, a video"),
+      { title: titleOf(item.work), owner: item.work.owner })));
   } else {
     img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
     img.src = item.work.images["1024"];
-    img.alt = `${titleOf(item.work)} by ${item.work.owner}`;
+    img.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: titleOf(item.work), owner: item.work.owner });
   }
   if (changed && !reducedMotion()) {
     // glide: the new work slides in from the side it comes from, and fades up
@@ -123,8 +125,8 @@ const follower = followExhibition(initial, {
     if (event.type === "snapshot" || event.type === "edited") $("[data-ex-title]").textContent = live.ex.title;
     if (["snapshot", "open", "closed", "unpublished"].includes(event.type)) bar.status(live.ex.status);
     if (event.type === "round.started") {
-      toast(`Round ${live.ex.round.number} of live breeding has begun.`, {
-        action: { label: "Vote", href: `${exhibitionUrl}#round` },
+      toast(interpolate(gettext("Round %(number)s of live breeding has begun."), { number: formatNumber(live.ex.round.number) }), {
+        action: { label: gettext("Vote"), href: `${exhibitionUrl}#round` },
       });
     }
   },

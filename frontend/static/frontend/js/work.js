@@ -1,5 +1,6 @@
 // The work page: like and unlike without leaving the page (comments: comments.js).
 import { api } from "./api.js";
+import { formatNumber, gettext, pgettext } from "./i18n.js";
 import "./collect.js";
 import "./comments.js";
 import "./placeholder.js";
@@ -13,8 +14,8 @@ for (const button of document.querySelectorAll("[data-like]")) {
     try {
       const state = await api(liked ? "DELETE" : "PUT", `/api/creations/${button.dataset.like}/like/`);
       button.setAttribute("aria-pressed", String(state.liked));
-      button.querySelector("[data-like-label]").textContent = state.liked ? "Liked" : "Like";
-      button.querySelector("[data-like-count]").textContent = state.like_count;
+      button.querySelector("[data-like-label]").textContent = state.liked ? gettext("Liked") : gettext("Like");
+      button.querySelector("[data-like-count]").textContent = formatNumber(state.like_count);
     } catch (error) {
       showError(error);
     } finally {
@@ -41,12 +42,14 @@ owner?.addEventListener("submit", async (event) => {
     const body = { title: owner.elements.title.value };
     if (owner.elements.visibility.value !== "draft") body.visibility = owner.elements.visibility.value;
     const made = await api("PATCH", `/api/creations/${owner.dataset.workOwner}/`, body);
-    toast(made.visibility === "public" ? "Saved. The work is in the gallery." : "Saved.");
+    toast(made.visibility === "public" ? gettext("Saved. The work is in the gallery.") : gettext("Saved."));
     if (shareButton) shareButton.dataset.shareVisibility = made.visibility;
-    document.querySelector(".work-info h1").textContent = made.title || "Untitled";
+    document.querySelector(".work-info h1").textContent = made.title || gettext("Untitled");
     const badge = document.querySelector("[data-visibility-badge]");
     badge.hidden = made.visibility === "public";
-    badge.textContent = { private: "Private", unlisted: "Unlisted" }[made.visibility] ?? "";
+    badge.textContent = {
+      private: pgettext("visibility", "Private"), unlisted: pgettext("visibility", "Unlisted"),
+    }[made.visibility] ?? "";
   } catch (error) {
     showError(error);
   } finally {

@@ -1,14 +1,21 @@
 // Pages of works to choose from (the studio's pickers, the curator's search): your library
 // or the public gallery, found by title, one page after another.
 import { api } from "./api.js";
+import { gettext, interpolate, pgettext, timeAgo } from "./i18n.js";
 
 export const PAGE = 48;
 
-// Every sentence this module shows, in one place (for a translation catalogue).
+// Every sentence this module shows, in one place, in the page's language.
 export const TEXT = {
-  untitled: "Untitled",
-  by: (owner) => `by ${owner}`,
-  visibility: { draft: "draft", private: "only you", unlisted: "with the link", public: "public" },
+  get untitled() { return gettext("Untitled"); },
+  by: (owner) => interpolate(gettext("by %(owner)s"), { owner }),
+  // who sees a work, as its caption says it
+  visibility: (value) => ({
+    draft: pgettext("who sees a work", "draft"),
+    private: pgettext("who sees a work", "only you"),
+    unlisted: pgettext("who sees a work", "with the link"),
+    public: pgettext("who sees a work", "public"),
+  })[value] ?? value,
 };
 
 // A reader of one list: each call brings its next page, ``{ items, done }``. ``source`` is
@@ -40,15 +47,9 @@ export function worksPages(source, { space = "", q = "", limit = PAGE } = {}) {
   };
 }
 
-// "3 minutes ago", in the page's language.
-export function ago(iso) {
-  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
-  const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
-  for (const [unit, size] of [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]]) {
-    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
-  }
-  return format.format(0, "second");
-}
+// "3 minutes ago", in the page's language. A work is never made in the future: a browser
+// whose clock is behind the server's says "now", not "in 2 minutes".
+export const ago = (iso) => timeAgo(iso, Math.max(Date.now(), new Date(iso).getTime()));
 
 // A work's caption: its title (or "Untitled"), and who made it or, for one's own, who
 // sees it and when it was made.
@@ -62,7 +63,7 @@ export function caption(item, { mine = false } = {}) {
   const about = document.createElement("span");
   about.className = "about";
   about.textContent = mine
-    ? [TEXT.visibility[item.visibility] ?? item.visibility, item.created ? ago(item.created) : ""].filter(Boolean).join(" · ")
+    ? [TEXT.visibility(item.visibility), item.created ? ago(item.created) : ""].filter(Boolean).join(" · ")
     : TEXT.by(item.owner);
   box.append(title, about);
   return box;

@@ -1,15 +1,11 @@
 // Animate: a morph video through keyframes (or a camera move over this picture), a quick
 // preview in the page, then the full render as a job whose progress comes by the socket.
 import { api, apiBlob } from "../api.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../i18n.js";
 import { picture } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 
 const MAX_KEYFRAMES = 16;
-
-// New sentences of this tab, in one place (for a translation catalogue).
-const TEXT = {
-  alreadyLast: "This picture is already the last keyframe. Open or pick another picture to add it.",
-};
 
 export function setupAnimate(store, { panel, pick, space, announce }) {
   const $ = (selector) => panel.querySelector(selector);
@@ -34,7 +30,8 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     const f = form.elements;
     const shared = {
       fps: Number(f.fps.value), size: Number(f.size.value), easing: f.easing.value,
-      title: store.get().current.title ? `${store.get().current.title}, in motion` : "",
+      title: store.get().current.title
+        ? interpolate(gettext("%(title)s, in motion"), { title: store.get().current.title }) : "",
     };
     if (mode !== "morph") {
       return { ...shared, keyframes: [store.get().current.id], camera: mode,
@@ -52,8 +49,10 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     const frames = Math.round(b.fps * seconds) + (mode === "morph" && b.loop ? 0 : 1);
     const ready = mode !== "morph" || n >= 2;
     length.textContent = ready
-      ? `${seconds.toFixed(1).replace(/\.0$/, "")} s · ${frames} frames at ${b.size} px`
-      : "Add at least one more keyframe.";
+      ? interpolate(ngettext("%(seconds)s s · %(count)s frame at %(size)s px",
+        "%(seconds)s s · %(count)s frames at %(size)s px", frames),
+      { seconds: formatNumber(Math.round(seconds * 10) / 10), count: formatNumber(frames), size: b.size })
+      : gettext("Add at least one more keyframe.");
     previewButton.disabled = renderButton.disabled = !ready || rendering !== null;
   }
 
@@ -61,8 +60,10 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     const li = document.createElement("li");
     li.className = "keyframe";
     li.dataset.id = item.id;
-    const name = item.title || "Untitled";
-    li.append(picture(item.images["64"] ?? item.images["256"], `Keyframe ${index + 1}: ${name}`, 64));
+    const name = item.title || gettext("Untitled");
+    const number = formatNumber(index + 1);
+    li.append(picture(item.images["64"] ?? item.images["256"],
+      interpolate(gettext("Keyframe %(number)s: %(name)s"), { number, name }), 64));
     const controls = document.createElement("span");
     controls.className = "keyframe-controls";
     const button = (text, label, action, disabled = false) => {
@@ -81,9 +82,10 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
       const same = step < 0 ? up : down;
       (same.disabled ? (step < 0 ? down : up) : same).focus();
     };
-    button("↑", `Move keyframe ${index + 1} earlier`, move(-1), index === 0);
-    button("↓", `Move keyframe ${index + 1} later`, move(1), index === keyframes().length - 1);
-    button("Remove", `Remove keyframe ${index + 1}`, () => setKeyframes(keyframes().filter((_, i) => i !== index)));
+    button("↑", interpolate(gettext("Move keyframe %(number)s earlier"), { number }), move(-1), index === 0);
+    button("↓", interpolate(gettext("Move keyframe %(number)s later"), { number }), move(1), index === keyframes().length - 1);
+    button(gettext("Remove"), interpolate(gettext("Remove keyframe %(number)s"), { number }),
+      () => setKeyframes(keyframes().filter((_, i) => i !== index)));
     li.append(controls);
     return li;
   }
@@ -92,15 +94,16 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     // the same picture twice in a row is a still, not a step (and the first keyframe is
     // the picture open when the studio opened: "Add this picture" would double it)
     if (keyframes().at(-1)?.id === item.id) {
-      toast(TEXT.alreadyLast);
+      toast(gettext("This picture is already the last keyframe. Open or pick another picture to add it."));
       return;
     }
     if (keyframes().length >= MAX_KEYFRAMES) {
-      toast(`A video takes at most ${MAX_KEYFRAMES} keyframes.`, { kind: "error" });
+      toast(interpolate(gettext("A video takes at most %(count)s keyframes."), { count: formatNumber(MAX_KEYFRAMES) }),
+        { kind: "error" });
       return;
     }
     setKeyframes([...keyframes(), item]);
-    announce(`Keyframe ${keyframes().length} added.`);
+    announce(interpolate(gettext("Keyframe %(number)s added."), { number: formatNumber(keyframes().length) }));
   }
 
   store.subscribe((state, before) => {
@@ -119,18 +122,18 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
       }
       for (const el of panel.querySelectorAll("[data-morph-only]")) el.hidden = mode !== "morph";
       for (const el of panel.querySelectorAll("[data-camera-only]")) el.hidden = mode === "morph";
-      $("[data-seconds-label]").textContent = mode === "morph" ? "Seconds per step" : "Seconds";
+      $("[data-seconds-label]").textContent = mode === "morph" ? gettext("Seconds per step") : gettext("Seconds");
       describe();
     });
   }
   form.addEventListener("input", describe);
   form.addEventListener("submit", (event) => event.preventDefault());
   $("[data-add-current]").addEventListener("click", () => add(store.get().current));
-  $("[data-add-keyframe]").addEventListener("click", () => pick("Add a keyframe", add));
+  $("[data-add-keyframe]").addEventListener("click", () => pick(gettext("Add a keyframe"), add));
 
   previewButton.addEventListener("click", async () => {
     previewButton.disabled = true;
-    previewButton.textContent = "Making a preview…";
+    previewButton.textContent = gettext("Making a preview…");
     try {
       const blob = await apiBlob("POST", "/api/videos/preview/", body());
       if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -138,11 +141,11 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
       player.src = previewUrl;
       player.hidden = false;
       await player.play().catch(() => {});
-      announce("The preview plays.");
+      announce(gettext("The preview plays."));
     } catch (error) {
       showError(error);
     } finally {
-      previewButton.textContent = "Preview";
+      previewButton.textContent = gettext("Preview");
       describe();
     }
   });
@@ -150,10 +153,15 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
   function showProgress(video) {
     progress.hidden = false;
     bar.value = video.fraction ?? 0;
-    if (video.status === "queued") status.textContent = "Waiting for a worker…";
+    if (video.status === "queued") status.textContent = gettext("Waiting for a worker…");
     else if (video.status === "rendering") {
-      const left = video.eta_s ? ` · about ${Math.max(1, Math.round(video.eta_s))} s left` : "";
-      status.textContent = `Frame ${video.frames_done} of ${video.frames_total}${left}`;
+      const values = {
+        done: formatNumber(video.frames_done), total: formatNumber(video.frames_total),
+        seconds: formatNumber(Math.max(1, Math.round(video.eta_s))),
+      };
+      status.textContent = video.eta_s
+        ? interpolate(gettext("Frame %(done)s of %(total)s · about %(seconds)s s left"), values)
+        : interpolate(gettext("Frame %(done)s of %(total)s"), values);
     }
   }
 
@@ -164,10 +172,11 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
       const link = done.querySelector("a");
       link.href = `/w/${encodeURIComponent(video.creation)}/`;
       done.hidden = false;
-      announce("Your video is ready.");
-      toast("Your video is ready.", { action: { label: "Open it", href: link.href } });
+      announce(gettext("Your video is ready."));
+      toast(gettext("Your video is ready."), { action: { label: gettext("Open it"), href: link.href } });
     } else if (video.status === "failed") {
-      toast(video.error || "The video could not be made.", { kind: "error" });
+      // the server's sentence, in its owner's language
+      toast(video.error || gettext("The video could not be made."), { kind: "error" });
     }
     describe();
   }
@@ -179,7 +188,7 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
       const video = await api("POST", "/api/videos/", body());
       rendering = video.id;
       showProgress(video);
-      announce("The video is being made. You can go on breeding meanwhile.");
+      announce(gettext("The video is being made. You can go on breeding meanwhile."));
     } catch (error) {
       showError(error);
     } finally {
@@ -191,7 +200,7 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     if (!rendering) return;
     try {
       finished(await api("POST", `/api/videos/${rendering}/cancel/`));
-      announce("The video was cancelled.");
+      announce(gettext("The video was cancelled."));
     } catch (error) {
       showError(error);
     }

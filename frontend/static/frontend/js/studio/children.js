@@ -1,5 +1,6 @@
 // Children of the current picture: the chaos slider, "Breed 8 children" and "More".
 import { apiWorks } from "../api.js";
+import { formatNumber, interpolate, ngettext } from "../i18n.js";
 import { showError } from "../toast.js";
 import { placeholders, removeSlots, renderTiles } from "./tiles.js";
 
@@ -49,7 +50,9 @@ export function setupChildren(store, { panel, announce }) {
         children: append ? [...state.children, ...made] : made,
         drafts: [...made, ...state.drafts],
       });
-      announce(`${made.length} ${append ? "more " : ""}children bred.`);
+      announce(interpolate(append
+        ? ngettext("%(count)s more child bred.", "%(count)s more children bred.", made.length)
+        : ngettext("%(count)s child bred.", "%(count)s children bred.", made.length), { count: formatNumber(made.length) }));
     } catch (error) {
       removeSlots(row);
       show(store.get().children);

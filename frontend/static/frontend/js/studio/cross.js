@@ -1,5 +1,6 @@
 // The cross: parents with content and style weights, and mutation.
 import { apiWorks } from "../api.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../i18n.js";
 import { picture } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 import { placeholders, removeSlots, renderTiles } from "./tiles.js";
@@ -38,19 +39,20 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
     rowEl.className = "parent";
     rowEl.dataset.id = item.id;
     const name = item.title || item.id;
-    rowEl.append(picture(item.images["64"] ?? item.images["256"], `Parent ${name}`, 64));
+    rowEl.append(picture(item.images["64"] ?? item.images["256"], interpolate(gettext("Parent %(name)s"), { name }), 64));
     const sliders = document.createElement("div");
     sliders.className = "parent-sliders";
     for (const kind of ["content", "style"]) {
       const id = `${kind}-${item.id}`;
-      const text = kind === "content" ? "Content" : "Style";
+      const text = kind === "content" ? gettext("Content") : gettext("Style");
+      const aria = kind === "content" ? gettext("Content weight of %(name)s") : gettext("Style weight of %(name)s");
       const wrap = document.createElement("div");
       wrap.className = "control tight";
       wrap.append(labelWithOutput(id, text, entry[kind].toFixed(2)));
       const input = document.createElement("input");
       Object.assign(input, { type: "range", min: "0", max: "1", step: "0.05", value: String(entry[kind]), id });
       input.dataset.weight = kind;
-      input.setAttribute("aria-label", `${text} weight of ${name}`);
+      input.setAttribute("aria-label", interpolate(aria, { name }));
       input.addEventListener("input", () => {
         entry[kind] = Number(input.value);
         wrap.querySelector("output").textContent = entry[kind].toFixed(2);
@@ -62,8 +64,8 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
     remove.type = "button";
     remove.className = "button small quiet";
     remove.dataset.action = "remove-parent";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", `Remove ${name} from the cross`);
+    remove.textContent = gettext("Remove");
+    remove.setAttribute("aria-label", interpolate(gettext("Remove %(name)s from the cross"), { name }));
     remove.addEventListener("click", () => {
       store.set({ parents: store.get().parents.filter((p) => p !== entry) });
     });
@@ -79,7 +81,9 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
       return r;
     }));
     crossButton.disabled = parents.length < 2;
-    crossButton.textContent = parents.length < 2 ? "Cross (add another parent)" : `Cross ${parents.length} parents`;
+    crossButton.textContent = parents.length < 2 ? gettext("Cross (add another parent)")
+      : interpolate(ngettext("Cross %(count)s parent", "Cross %(count)s parents", parents.length),
+        { count: formatNumber(parents.length) });
   }
 
   store.subscribe((state, before) => {
@@ -91,11 +95,12 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
   function addParent(item) {
     const { parents } = store.get();
     if (parents.some((p) => p.item.id === item.id)) {
-      toast("That picture is already a parent.");
+      toast(gettext("That picture is already a parent."));
       return;
     }
     if (parents.length >= MAX_PARENTS) {
-      toast(`A cross takes at most ${MAX_PARENTS} parents.`, { kind: "error" });
+      toast(interpolate(gettext("A cross takes at most %(count)s parents."), { count: formatNumber(MAX_PARENTS) }),
+        { kind: "error" });
       return;
     }
     store.set({ parents: [...parents, { item, content: 1, style: 1 }] });
@@ -115,7 +120,8 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
         mutation: amount,
       }, 256);
       store.set({ crossed: made, drafts: [...made, ...store.get().drafts] });
-      announce(n === 1 ? "1 cross made." : `${made.length} crosses made.`);
+      announce(interpolate(ngettext("%(count)s cross made.", "%(count)s crosses made.", made.length),
+        { count: formatNumber(made.length) }));
     } catch (error) {
       removeSlots(row);
       renderTiles(row, store.get().crossed);
@@ -148,7 +154,7 @@ export function setupCross(store, { panel, pick, announce, selectTab }) {
     }
   });
 
-  panel.querySelector("[data-add-parent]").addEventListener("click", () => pick("Add a parent", addParent));
+  panel.querySelector("[data-add-parent]").addEventListener("click", () => pick(gettext("Add a parent"), addParent));
 
   showParents(store.get().parents);
   return { addParent, row };

@@ -1,5 +1,6 @@
 // The current picture: the stage, its title, who sees it, its downloads and links.
 import { api } from "../api.js";
+import { gettext, interpolate } from "../i18n.js";
 import { swapImage } from "../pictures.js";
 import { share } from "../share.js";
 import { showError, toast } from "../toast.js";
@@ -25,7 +26,7 @@ export function setupCurrent(store, root) {
     stageStatus.hidden = !text;
     stageStatus.textContent = text ?? "";
   }
-  stageImg.addEventListener("error", () => setStageStatus("This picture failed to render. Reload to try again."));
+  stageImg.addEventListener("error", () => setStageStatus(gettext("This picture failed to render. Reload to try again.")));
 
   function paintDownloads(current) {
     const base = current.images["1024"].replace(/1024\.webp$/, "");
@@ -47,8 +48,8 @@ export function setupCurrent(store, root) {
 
   function paint(state, before) {
     const { current, mine } = state;
-    const name = current.title || "Untitled";
-    document.title = `Studio · ${name} · Mendel`;
+    const name = current.title || gettext("Untitled");
+    document.title = interpolate(gettext("Studio · %(title)s · Mendel"), { title: name });
     paintDownloads(current);
     if (before && before.current.id === current.id) {
       if (before.current.visibility !== current.visibility) paintVisibility(current);
@@ -56,7 +57,7 @@ export function setupCurrent(store, root) {
     }
     // Another picture: the small one shows until the large one arrives.
     if (before) {
-      stageImg.alt = `${name} by ${current.owner}`;
+      stageImg.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: name, owner: current.owner });
       stageImg.style.backgroundImage = `url(${JSON.stringify(current.images["256"])})`;
       stageImg.dataset.preview = "";
       setStageStatus(null);
@@ -84,7 +85,7 @@ export function setupCurrent(store, root) {
     try {
       await api("PATCH", `/api/creations/${id}/`, { title: value });
       updateItem(store, id, { title: value });
-      toast("Title saved.");
+      toast(gettext("Title saved."));
     } catch (error) {
       showError(error);
     }
@@ -97,8 +98,8 @@ export function setupCurrent(store, root) {
     try {
       const saved = await api("PATCH", `/api/creations/${current.id}/`, { visibility: value });
       updateItem(store, current.id, { visibility: saved.visibility });
-      toast(saved.visibility === "public" ? "Published: it is in the public gallery now."
-        : before === "draft" ? "Kept in your library." : "Saved.");
+      toast(saved.visibility === "public" ? gettext("Published: it is in the public gallery now.")
+        : before === "draft" ? gettext("Kept in your library.") : gettext("Saved."));
     } catch (error) {
       visibility.value = before;  // the page says what is true
       showError(error);

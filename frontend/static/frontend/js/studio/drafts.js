@@ -1,6 +1,7 @@
 // Drafts: the film strip, and keeping or discarding a draft wherever its tile is shown.
 // A discarded draft remembers where it was in each list, so Undo puts it back there.
 import { api } from "../api.js";
+import { gettext } from "../i18n.js";
 import { showError, toast } from "../toast.js";
 import { renderTiles, focusTile } from "./tiles.js";
 import { studioUrl, updateItem } from "./state.js";
@@ -18,7 +19,7 @@ export function setupDrafts(store, row) {
     try {
       const saved = await api("PATCH", `/api/creations/${item.id}/`, { visibility: "private" });
       updateItem(store, item.id, { visibility: saved.visibility });
-      toast("Kept in your library.", { action: { label: "Open", href: studioUrl(item.id) } });
+      toast(gettext("Kept in your library."), { action: { label: gettext("Open"), href: studioUrl(item.id) } });
     } catch (error) {
       showError(error);
     }
@@ -45,8 +46,8 @@ export function setupDrafts(store, row) {
     patch.parents = now.parents.filter((p) => p.item.id !== item.id);
     store.set(patch);
     if (focusedRow && neighbour) focusTile(focusedRow, neighbour);
-    toast("Draft discarded.", {
-      action: { label: "Undo", run: () => restore(item, where, childrenOf, focusedRow) },
+    toast(gettext("Draft discarded."), {
+      action: { label: gettext("Undo"), run: () => restore(item, where, childrenOf, focusedRow) },
       timeout: 8000,
     });
   }

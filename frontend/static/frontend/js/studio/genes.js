@@ -1,13 +1,28 @@
 // Gene sliders: the picture answers while a slider moves; "Keep this edit" saves a draft.
 // Opening another picture puts the sliders back at zero.
 import { api } from "../api.js";
+import { gettext } from "../i18n.js";
 import { swapImage } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 import { studioUrl } from "./state.js";
 
-const DISCOVERING = `<div class="discovering" data-discovering><p>Mendel is still discovering this space's genes.
-  Sliders appear here as soon as they are ready.</p><progress max="1" value="0" data-discovery-progress aria-label="Gene discovery"></progress>
-  <p class="hint" data-discovery-message></p></div>`;  // a fixed text: nothing from data
+// While a space's genes are being found: a sentence, the progress and the server's message.
+function discovering() {
+  const box = document.createElement("div");
+  box.className = "discovering";
+  box.dataset.discovering = "";
+  const said = document.createElement("p");
+  said.textContent = gettext("Mendel is still discovering this space's genes. Sliders appear here as soon as they are ready.");
+  const progress = document.createElement("progress");
+  Object.assign(progress, { max: 1, value: 0 });
+  progress.dataset.discoveryProgress = "";
+  progress.setAttribute("aria-label", gettext("Gene discovery"));
+  const message = document.createElement("p");
+  message.className = "hint";
+  message.dataset.discoveryMessage = "";
+  box.append(said, progress, message);
+  return box;
+}
 
 export function setupGenes(store, { panel, stageImg, setStageStatus }) {
   const box = panel.querySelector("[data-genes]");
@@ -25,7 +40,7 @@ export function setupGenes(store, { panel, stageImg, setStageStatus }) {
     box.replaceChildren();
     for (const slug of Object.keys(amounts)) delete amounts[slug];
     if (!genes.length) {
-      box.innerHTML = DISCOVERING;
+      box.append(discovering());
       return;
     }
     for (const gene of genes) {
@@ -123,7 +138,7 @@ export function setupGenes(store, { panel, stageImg, setStageStatus }) {
     try {
       const [made] = await api("POST", `/api/creations/${store.get().current.id}/edit/`, { genes: moved() });
       store.set({ drafts: [made, ...store.get().drafts] });
-      toast("The edit is saved as a draft.", { action: { label: "Open it", href: studioUrl(made.id) } });
+      toast(gettext("The edit is saved as a draft."), { action: { label: gettext("Open it"), href: studioUrl(made.id) } });
     } catch (error) {
       showError(error);
     } finally {

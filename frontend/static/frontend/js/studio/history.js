@@ -3,6 +3,7 @@
 // What a visit leaves behind survives going back and reloading, in this tab's
 // sessionStorage: each picture's last children, and the breeding sliders.
 import { api } from "../api.js";
+import { gettext, interpolate } from "../i18n.js";
 import { showError } from "../toast.js";
 import { studioUrl } from "./state.js";
 
@@ -74,7 +75,8 @@ export function setupHistory(store, { user, announce }) {
       if (ticket !== opening) return;
       history.pushState({ studio: current.id }, "", studioUrl(current.id));
       show(current);
-      announce(`Now breeding from ${current.title || "an untitled draft"}.`);
+      announce(current.title ? interpolate(gettext("Now breeding from %(title)s."), { title: current.title })
+        : gettext("Now breeding from an untitled draft."));
       window.scrollTo({ top: 0 });
     } catch (error) {
       showError(error);

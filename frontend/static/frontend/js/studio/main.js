@@ -1,6 +1,7 @@
 // The breeding studio: the store and its parts, wired together. Everything goes through
 // the REST API; the studio socket brings progress of long work (gene discovery).
 import { api } from "../api.js";
+import { formatNumber, interpolate, ngettext } from "../i18n.js";
 import "../placeholder.js";
 import { studioSocket } from "../socket.js";
 import { makeRandom } from "../start.js";
@@ -82,12 +83,15 @@ studioSocket((message) => {
     const bar = root.querySelector("[data-discovery-progress]");
     if (bar) bar.value = message.fraction;
     const text = root.querySelector("[data-discovery-message]");
-    if (text) text.textContent = message.message ?? "";
+    if (text) text.textContent = message.message ?? "";  // the server's, in the page's language
   }
   if (message.type === "done") {
     api("GET", `/api/spaces/${data.space.slug}/genes/`).then((list) => {
       genes.render(list);
-      if (list.length) toast(`${list.length} genes are ready.`);
+      if (list.length) {
+        toast(interpolate(ngettext("%(count)s gene is ready.", "%(count)s genes are ready.", list.length),
+          { count: formatNumber(list.length) }));
+      }
     }).catch(showError);
   }
 }, document.querySelector("[data-socket-state]"));

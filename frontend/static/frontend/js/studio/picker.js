@@ -1,16 +1,19 @@
 // The picker: a work from your library or the public gallery, for the cross's parents
 // and the video's keyframes. Each work shows its title; a search finds one by its title,
 // and "More" brings the next page.
+import { gettext, interpolate } from "../i18n.js";
 import { picture } from "../pictures.js";
 import { caption, TEXT as WORKS, worksPages } from "../works.js";
 
-// Every sentence the picker shows, in one place (for a translation catalogue).
+// Every sentence the picker shows, in one place, in the page's language.
 const TEXT = {
-  loading: "Loading…",
-  emptyLibrary: "Nothing in your library yet.",
-  emptyGallery: "No public works in this space yet.",
-  noMatch: (q) => `No work has “${q}” in its title.`,
-  alt: (item) => `${item.title || WORKS.untitled}${item.owner ? ` by ${item.owner}` : ""}`,
+  loading: () => gettext("Loading…"),
+  emptyLibrary: () => gettext("Nothing in your library yet."),
+  emptyGallery: () => gettext("No public works in this space yet."),
+  noMatch: (q) => interpolate(gettext("No work has “%(query)s” in its title."), { query: q }),
+  alt: (item) => (item.owner
+    ? interpolate(gettext("%(title)s by %(owner)s"), { title: item.title || WORKS.untitled, owner: item.owner })
+    : item.title || WORKS.untitled),
 };
 
 export function setupPicker(picker, space) {
@@ -50,7 +53,7 @@ export function setupPicker(picker, space) {
       moreButton.hidden = done;
       if (!grid.children.length) {
         const q = query.value.trim();
-        note(q ? TEXT.noMatch(q) : source === "library" ? TEXT.emptyLibrary : TEXT.emptyGallery);
+        note(q ? TEXT.noMatch(q) : source === "library" ? TEXT.emptyLibrary() : TEXT.emptyGallery());
       }
     } catch (error) {
       if (mine === load) note(error.message);  // toasts would sit behind the dialog
@@ -66,7 +69,7 @@ export function setupPicker(picker, space) {
     for (const b of picker.querySelectorAll("[data-source]")) b.setAttribute("aria-current", String(b.dataset.source === source));
     nextPage = worksPages(source, { space, q: query.value.trim() });
     moreButton.hidden = true;
-    note(TEXT.loading);
+    note(TEXT.loading());
     return more(++load);
   }
 

@@ -2,10 +2,13 @@
 // move; Enter opens the picture in the studio, K keeps, Delete discards, + adds it to the
 // cross. Each tile is a link and, beside it, the same actions as buttons for the mouse
 // (out of the tab order: the keys do what they do).
+import { gettext, interpolate } from "../i18n.js";
 import { picture } from "../pictures.js";
 import { studioUrl } from "./state.js";
 
-const label = (item) => `Draft ${item.title || item.id}`;
+// What a tile is called, kept or not.
+const label = (item, kept) => interpolate(kept ? gettext("Draft %(name)s, kept") : gettext("Draft %(name)s"),
+  { name: item.title || item.id });
 
 function iconButton(symbol, text, action) {
   const b = document.createElement("button");
@@ -32,8 +35,8 @@ function makeTile(item) {
   link.append(picture(item.images["256"], ""));
   const bar = document.createElement("div");
   bar.className = "tile-actions";
-  bar.append(iconButton("✓", "Keep", "keep"), iconButton("✕", "Discard", "discard"),
-    iconButton("+", "Add to the cross", "add-parent"));
+  bar.append(iconButton("✓", gettext("Keep"), "keep"), iconButton("✕", gettext("Discard"), "discard"),
+    iconButton("+", gettext("Add to the cross"), "add-parent"));
   cell.append(link, bar);
   return cell;
 }
@@ -41,10 +44,10 @@ function makeTile(item) {
 function paint(cell, item) {
   const kept = Boolean(item.visibility) && item.visibility !== "draft";
   cell.classList.toggle("kept", kept);
-  cell.querySelector(".tile-open").setAttribute("aria-label", `${label(item)}${kept ? ", kept" : ""}`);
+  cell.querySelector(".tile-open").setAttribute("aria-label", label(item, kept));
   const keep = cell.querySelector('[data-action="keep"]');
   keep.disabled = kept;
-  keep.title = kept ? "Kept" : "Keep";
+  keep.title = kept ? gettext("Kept") : gettext("Keep");
   keep.setAttribute("aria-label", keep.title);
 }
 
