@@ -65,11 +65,15 @@ def seed_space_and_genes():
 @pytest.fixture
 def make_server(transactional_db, tmp_path):
     """Start uvicorn serving Mendel on the test database; stopped after the test."""
-    started = []
+    started, logs = [], []
 
     def make(**env) -> str:
         port = free_port()
-        proc = start_asgi(port, child_env(MEDIA_ROOT=str(tmp_path / f"media-{port}"), **env))
+        # its log in a file: a long browser test makes more lines than a pipe holds, and a
+        # server whose pipe is full stops (its job worker first)
+        log = open(tmp_path / f"server-{port}.log", "w")  # noqa: SIM115 (closed with the server)
+        logs.append(log)
+        proc = start_asgi(port, child_env(MEDIA_ROOT=str(tmp_path / f"media-{port}"), **env), log=log)
         started.append(proc)
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc)
@@ -78,3 +82,5 @@ def make_server(transactional_db, tmp_path):
     yield make
     for proc in started:
         stop(proc)
+    for log in logs:
+        log.close()

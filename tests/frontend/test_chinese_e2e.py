@@ -54,7 +54,10 @@ def zh(english: str, context: str | None = None) -> str:
 
 def english_left(page) -> list[str]:
     text = page.evaluate(SEEN)
-    return sorted({w for w in re.findall(r"[A-Za-z][A-Za-z']+", text) if w not in NOT_ENGLISH})
+    # words, not the letters of a public id ("tfjt42o376")
+    words = re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z']+(?![A-Za-z0-9])", text)
+    ids = set(Creation.objects.values_list("public_id", flat=True))
+    return sorted({w for w in words if w not in NOT_ENGLISH and w not in ids})
 
 
 def wider_than_the_page(page) -> list[str]:

@@ -1,7 +1,7 @@
 // A work page's "Add to collection": the breeder's collections with a box each (ticked where
 // the work is in it), and a new collection made with the work in it, without leaving the page.
 import { api } from "./api.js";
-import { gettext, interpolate, ngettext, formatNumber } from "./i18n.js";
+import { gettext, interpolate, ngettext, formatNumber, pageUrl } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const box = document.querySelector("[data-collect]");
@@ -34,7 +34,7 @@ if (box) {
     meta.textContent = about(collection);
     label.append(check, title, meta);
     const open = document.createElement("a");
-    open.href = `/c/${collection.id}/`;
+    open.href = pageUrl(`/c/${collection.id}/`);
     open.textContent = gettext("Open");
     open.setAttribute("aria-label", interpolate(gettext("Open %(title)s"), { title: collection.title }));
     item.append(label, open);
@@ -47,7 +47,7 @@ if (box) {
           : await api("DELETE", `/api/collections/${collection.id}/works/${work}/`);
         meta.textContent = about(now);
         toast(adding ? added(now) : interpolate(gettext("Taken out of “%(title)s”."), { title: now.title }),
-          adding ? { action: { label: gettext("Open"), href: `/c/${now.id}/` } } : {});
+          adding ? { action: { label: gettext("Open"), href: pageUrl(`/c/${now.id}/`) } } : {});
       } catch (error) {
         check.checked = !adding;
         showError(error);
@@ -101,7 +101,7 @@ if (box) {
       list.prepend(row({ ...now, holds: true }));
       status.hidden = true;
       form.reset();
-      toast(added(now), { action: { label: gettext("Open"), href: `/c/${now.id}/` } });
+      toast(added(now), { action: { label: gettext("Open"), href: pageUrl(`/c/${now.id}/`) } });
     } catch (error) {
       showError(error);
     } finally {

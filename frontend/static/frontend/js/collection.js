@@ -2,7 +2,7 @@
 // delete it; move its works, choose the cover, take works out. Every change is the REST
 // API's; the page shows what the server answered.
 import { api } from "./api.js";
-import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
+import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const head = document.querySelector("[data-collection]");
@@ -76,7 +76,7 @@ form.querySelector("[data-collection-delete]").addEventListener("click", async (
   if (!confirm(gettext("Delete this collection? The works in it stay where they are."))) return;
   try {
     await api("DELETE", `/api/collections/${id}/`);
-    location.assign(`/u/${encodeURIComponent(head.dataset.owner)}/`);
+    location.assign(pageUrl(`/u/${encodeURIComponent(head.dataset.owner)}/`));
   } catch (error) {
     showError(error);
   }

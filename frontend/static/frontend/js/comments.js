@@ -2,7 +2,7 @@
 // report one to staff, remove one (staff). The page shows the comments without this script;
 // a comment's HTML always comes from the server, which escapes everything its author wrote.
 import { api } from "./api.js";
-import { formatDateTime, formatNumber, gettext } from "./i18n.js";
+import { formatDateTime, formatNumber, gettext, pageUrl } from "./i18n.js";
 import { showError, toast } from "./toast.js";
 
 const section = document.querySelector("[data-comments]");
@@ -30,7 +30,7 @@ if (section) {
     item.dataset.text = comment.text;
     const author = item.querySelector("[data-comment-author]");
     author.textContent = comment.author;
-    author.href = `/u/${encodeURIComponent(comment.author)}/`;
+    author.href = pageUrl(`/u/${encodeURIComponent(comment.author)}/`);
     const time = item.querySelector("[data-comment-time]");
     time.dateTime = comment.created;
     time.textContent = formatDateTime(comment.created);

@@ -4,7 +4,7 @@
 // it missed with ?since=<seq>. A gap in the seqs, or a snapshot, starts again from the
 // server's state. Curators' actions go through the same socket and answer ok or error.
 // The server speaks the page's language (?lang=): its sentences are shown as they come.
-import { formatDate, gettext, interpolate, lang, pgettext } from "./i18n.js";
+import { formatDate, gettext, interpolate, lang, pgettext, pageUrl } from "./i18n.js";
 
 const PING_EVERY_MS = 20000;
 const LOGGED = new Set(["item.added", "item.moved", "item.removed", "item.edited", "tour", "edited",
@@ -263,8 +263,8 @@ export function statusBadge(el, status) {
   el.classList.toggle("live", status === "open");
 }
 
-export const workUrl = (id) => `/w/${encodeURIComponent(id)}/`;
-export const profileUrl = (name) => `/u/${encodeURIComponent(name)}/`;
+export const workUrl = (id) => pageUrl(`/w/${encodeURIComponent(id)}/`);
+export const profileUrl = (name) => pageUrl(`/u/${encodeURIComponent(name)}/`);
 export const titleOf = (work) => work.title || gettext("Untitled");
 
 // Reactions float up from the bar and fade; a crowd's are shown, never queued.

@@ -9,7 +9,7 @@ import {
 } from "./exhibition-live.js";
 import { roundPanel } from "./exhibition-round.js";
 import { liveBar } from "./exhibition-bar.js";
-import { formatNumber, gettext, interpolate, interpolateNodes } from "./i18n.js";
+import { formatNumber, gettext, interpolate, interpolateNodes, pageUrl } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const initial = JSON.parse(document.getElementById("exhibition-state").textContent);
@@ -111,7 +111,7 @@ function glideToTour(ex) {
 async function castVote(number, position) {
   let response;
   try {
-    response = await fetch(`/exhibitions/${encodeURIComponent(initial.exhibition.slug)}/vote/`, {
+    response = await fetch(pageUrl(`/exhibitions/${encodeURIComponent(initial.exhibition.slug)}/vote/`), {
       method: "POST",
       credentials: "same-origin",
       headers: {

@@ -58,3 +58,8 @@ export function timeAgo(date, now = Date.now()) {
   }
   return "";
 }
+
+// A page's address in the page's language: "/zh-hans/studio/…" on a Chinese page that has
+// the prefix, "/studio/…" otherwise (base.html writes the prefix the page's own links use).
+const PREFIX = document.documentElement.dataset.prefix ?? "";
+export const pageUrl = (path) => PREFIX + path;

@@ -1,12 +1,13 @@
 // "Make a random picture": one new draft in a space, then its studio.
 import { api } from "./api.js";
 import { showError } from "./toast.js";
+import { pageUrl } from "./i18n.js";
 
 export async function makeRandom(space, button) {
   if (button) button.disabled = true;
   try {
     const [made] = await api("POST", `/api/spaces/${encodeURIComponent(space)}/random/`, { n: 1 });
-    location.assign(`/studio/${encodeURIComponent(made.id)}/`);
+    location.assign(pageUrl(`/studio/${encodeURIComponent(made.id)}/`));
   } catch (error) {
     showError(error);
     if (button) button.disabled = false;

@@ -1,6 +1,6 @@
 // Short messages at the corner of the screen: errors stay until dismissed, news fades.
 import { isSessionExpired } from "./api.js";
-import { gettext } from "./i18n.js";
+import { gettext, pageUrl } from "./i18n.js";
 
 const region = () => document.querySelector(".toasts");
 
@@ -43,7 +43,7 @@ export function toast(message, { kind = "info", action = null, timeout = 5000 } 
 export function showError(error) {
   if (isSessionExpired(error)) {
     const next = encodeURIComponent(location.pathname);
-    return toast(error.message, { kind: "error", action: { label: gettext("Log in"), href: `/accounts/login/?next=${next}` } });
+    return toast(error.message, { kind: "error", action: { label: gettext("Log in"), href: pageUrl(`/accounts/login/?next=${next}`) } });
   }
   return toast(error.message ?? String(error), { kind: "error" });
 }

@@ -1,6 +1,6 @@
 // The upload page: choose or drop a picture, send it, watch it projected, open the result.
 import { ApiError, api, explain } from "./api.js";
-import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
+import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
 import { studioSocket } from "./socket.js";
 
 const page = document.querySelector("[data-upload-page]");
@@ -165,7 +165,7 @@ function settle(upload) {
   if (finished) return;
   if (upload.status === "done" && upload.creation) {
     finished = true;
-    location.assign(`/studio/${encodeURIComponent(upload.creation)}/`);
+    location.assign(pageUrl(`/studio/${encodeURIComponent(upload.creation)}/`));
   } else if (upload.status === "failed" || upload.status === "cancelled") {
     finished = true;
     form.hidden = false;

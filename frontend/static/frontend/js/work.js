@@ -1,6 +1,6 @@
 // The work page: like and unlike without leaving the page (comments: comments.js).
 import { api } from "./api.js";
-import { formatNumber, gettext, pgettext } from "./i18n.js";
+import { formatNumber, gettext, pgettext, pageUrl } from "./i18n.js";
 import "./collect.js";
 import "./comments.js";
 import "./placeholder.js";
@@ -26,7 +26,7 @@ for (const button of document.querySelectorAll("[data-like]")) {
 
 const shareButton = document.querySelector("[data-share]");
 shareButton?.addEventListener("click", () => share({
-  url: `/w/${shareButton.dataset.share}/`,
+  url: pageUrl(`/w/${shareButton.dataset.share}/`),
   title: shareButton.dataset.shareTitle,
   visibility: shareButton.dataset.shareVisibility,
 }));

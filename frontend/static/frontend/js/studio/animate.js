@@ -1,7 +1,7 @@
 // Animate: a morph video through keyframes (or a camera move over this picture), a quick
 // preview in the page, then the full render as a job whose progress comes by the socket.
 import { api, apiBlob } from "../api.js";
-import { formatNumber, gettext, interpolate, ngettext } from "../i18n.js";
+import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "../i18n.js";
 import { picture } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 
@@ -170,7 +170,7 @@ export function setupAnimate(store, { panel, pick, space, announce }) {
     progress.hidden = true;
     if (video.status === "done") {
       const link = done.querySelector("a");
-      link.href = `/w/${encodeURIComponent(video.creation)}/`;
+      link.href = pageUrl(`/w/${encodeURIComponent(video.creation)}/`);
       done.hidden = false;
       announce(gettext("Your video is ready."));
       toast(gettext("Your video is ready."), { action: { label: gettext("Open it"), href: link.href } });

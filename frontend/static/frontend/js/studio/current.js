@@ -1,6 +1,6 @@
 // The current picture: the stage, its title, who sees it, its downloads and links.
 import { api } from "../api.js";
-import { gettext, interpolate } from "../i18n.js";
+import { gettext, interpolate, pageUrl } from "../i18n.js";
 import { swapImage } from "../pictures.js";
 import { share } from "../share.js";
 import { showError, toast } from "../toast.js";
@@ -71,10 +71,10 @@ export function setupCurrent(store, root) {
     } else {
       $("[data-their-title]").textContent = name;
       $("[data-their-owner]").textContent = current.owner;
-      $("[data-copy-form]").action = `/w/${encodeURIComponent(current.id)}/breed/`;
+      $("[data-copy-form]").action = pageUrl(`/w/${encodeURIComponent(current.id)}/breed/`);
     }
-    $("[data-link-lineage]").href = `/w/${encodeURIComponent(current.id)}/lineage/`;
-    $("[data-link-work]").href = `/w/${encodeURIComponent(current.id)}/`;
+    $("[data-link-lineage]").href = pageUrl(`/w/${encodeURIComponent(current.id)}/lineage/`);
+    $("[data-link-work]").href = pageUrl(`/w/${encodeURIComponent(current.id)}/`);
   }
   store.subscribe(paint);
   paint(store.get(), null);
@@ -108,7 +108,7 @@ export function setupCurrent(store, root) {
   visibility.addEventListener("change", () => setVisibility(visibility.value));
   $("[data-share]").addEventListener("click", () => {
     const { current } = store.get();
-    share({ url: `/w/${encodeURIComponent(current.id)}/`, title: current.title, visibility: current.visibility });
+    share({ url: pageUrl(`/w/${encodeURIComponent(current.id)}/`), title: current.title, visibility: current.visibility });
   });
   keepButton.addEventListener("click", () => setVisibility("private"));
 

@@ -1,3 +1,4 @@
+import { pageUrl } from "../i18n.js";
 // The one owner of the studio's state. Modules read it with get(), change it with set()
 // and redraw what they show in subscribe(); nothing else holds the studio's data.
 //
@@ -41,4 +42,4 @@ export function updateItem(store, id, change) {
   store.set(patch);
 }
 
-export const studioUrl = (id) => `/studio/${encodeURIComponent(id)}/`;
+export const studioUrl = (id) => pageUrl(`/studio/${encodeURIComponent(id)}/`);
