@@ -54,7 +54,9 @@ SHEET_SEED, SHEET_BASES = 7, (2, 5)
 def gene_sheet(space, genes, size: int = 96, steps: int = 5, gap: int = 6, label_width: int = 220):
     """(height, width, 3) uint8: a row per gene, ``steps`` amounts from low to high on each of
     the two base pictures, the gene's label and ratio on the left."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
+
+    from common.fonts import font_for
 
     bases = space.sample(max(SHEET_BASES) + 1, SHEET_SEED)[list(SHEET_BASES)]
     columns = steps * len(bases)
@@ -62,11 +64,7 @@ def gene_sheet(space, genes, size: int = 96, steps: int = 5, gap: int = 6, label
     height = gap + len(genes) * (size + gap) + 24
     sheet = Image.new("RGB", (width, height), (16, 16, 18))
     draw = ImageDraw.Draw(sheet)
-    try:
-        font = ImageFont.truetype("DejaVuSans.ttf", 17)
-        small = ImageFont.truetype("DejaVuSans.ttf", 13)
-    except OSError:
-        font = small = ImageFont.load_default()
+    small = font_for("", 13)
     for row, gene in enumerate(genes):
         top = gap + row * (size + gap)
         amounts = torch.linspace(gene.low, gene.high, steps)
@@ -75,7 +73,8 @@ def gene_sheet(space, genes, size: int = 96, steps: int = 5, gap: int = 6, label
         for k, image in enumerate(images):
             left = label_width + gap + k * (size + gap) + (k // steps) * gap * 2
             sheet.paste(Image.fromarray(image), (left, top))
-        draw.text((gap, top + size // 2 - 26), gene.label, fill=(235, 235, 235), font=font)
+        draw.text((gap, top + size // 2 - 26), gene.label, fill=(235, 235, 235),
+                  font=font_for(gene.label, 17))
         draw.text((gap, top + size // 2 - 4), f"ratio {gene.ratio:.1f}  (vs {gene.rival})",
                   fill=(170, 170, 170), font=small)
         draw.text((gap, top + size // 2 + 16), f"{gene.low:g} … {gene.high:g}",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from breeding.models import Space
 from inference.space import ADDABLE_KINDS
@@ -214,8 +215,22 @@ def earlier_versions(existing: Space | None, version: str) -> dict[str, str]:
     return kept
 
 
+#: The built-in spaces' names in the reader's language (their slugs are their English names);
+#: a space an operator adds is called what the operator called it.
+BUILT_IN_NAMES = {
+    "abstract": pgettext_lazy("space name", "abstract"),
+    "figures": pgettext_lazy("space name", "figures"),
+    "emoji": pgettext_lazy("space name", "emoji"),
+}
+
+
+def name_of(slug: str) -> str:
+    """What a reader calls the space ``slug``: a built-in one in their language."""
+    return str(BUILT_IN_NAMES[slug]) if slug in BUILT_IN_NAMES else slug
+
+
 def title_of(space: Space) -> str:
-    return space.settings.get("title") or space.slug
+    return space.settings.get("title") or name_of(space.slug)
 
 
 def can_project(space: Space, found: Availability | None = None) -> bool:

@@ -248,7 +248,7 @@ def _link_preview(request, creation: Creation, video) -> dict | None:
     return {
         "title": _("%(title)s by %(owner)s") % {"title": title, "owner": creation.owner.username},
         "description": (_("A video bred in Mendel's %(space)s space.") if video else
-                        _("A picture bred in Mendel's %(space)s space.")) % {"space": space},
+                        _("A picture bred in Mendel's %(space)s space.")) % {"space": spaces.name_of(space)},
         "url": request.build_absolute_uri(f"/w/{creation.public_id}/"),
         "image": request.build_absolute_uri(picture),
         "image_size": video["size"] if video else 512,

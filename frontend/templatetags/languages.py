@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from breeding import languages
+from breeding import languages, spaces
 
 register = template.Library()
 
@@ -14,3 +14,9 @@ def shown(text):
     """``{{ work.title|shown }}``: the demo gallery's words in the page's language; what a
     person wrote, as they wrote it (``breeding.languages.shown``)."""
     return languages.shown(text)
+
+
+@register.filter
+def space_name(space):
+    """``{{ work.space|space_name }}``: a space (or its slug) by the name its reader uses."""
+    return spaces.name_of(str(getattr(space, "slug", space)))
