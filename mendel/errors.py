@@ -11,6 +11,8 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
+from mendel.languages import in_readers_language
+
 MACHINE_PREFIXES = ("/api/", "/r/")
 
 #: Seconds a client is asked to wait when the database has no connection free.
@@ -44,6 +46,7 @@ def _page(title: str, text: str, status: int) -> HttpResponse:
     return HttpResponse(page, status=status)
 
 
+@in_readers_language
 def bad_request(request, exception=None):
     """Requests Django refuses before any view: too many form fields, a body that does not
     parse, a forged host."""
@@ -55,6 +58,7 @@ def bad_request(request, exception=None):
     return _page(_("Bad request"), message, 400)
 
 
+@in_readers_language
 def forbidden(request, exception=None):
     message = _("You may not do this.")
     if _wants_json(request):
@@ -62,6 +66,7 @@ def forbidden(request, exception=None):
     return _page(_("Not allowed"), message, 403)
 
 
+@in_readers_language
 def csrf_failure(request, reason=""):
     message = _("The request was refused because its CSRF token is missing or wrong. Reload "
                 "the page and try again.")
@@ -70,12 +75,14 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+@in_readers_language
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"error": _("Nothing at %(path)s.") % {"path": request.path}}, status=404)
     return render(request, "mendel/404.html", status=404)
 
 
+@in_readers_language
 def server_error(request):
     """Django's answer to an exception no view handled; a database with no connection free
     (raised before any view: reading the session, say) is a 503 with a sentence."""

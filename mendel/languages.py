@@ -14,6 +14,8 @@ would become a redirect, and an address without a prefix can do what the prefix 
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -38,6 +40,22 @@ def negotiated(request) -> str:
     return (languages.supported(session.get(SESSION_KEY) if session is not None else None)
             or languages.supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
             or trans_real.get_language_from_request(request, check_path=False))
+
+
+def in_readers_language(handler):
+    """An error handler that speaks the reader's language. A page that does not exist has
+    no view, so the middleware never switched from the unprefixed addresses' default."""
+
+    @wraps(handler)
+    def speaking(request, *args, **kwargs):
+        try:
+            if not trans_real.get_language_from_path(request.path_info):
+                translation.activate(negotiated(request))
+        except Exception:  # noqa: BLE001 - an error page is answered whatever the cookie holds
+            pass
+        return handler(request, *args, **kwargs)
+
+    return speaking
 
 
 class ReaderLanguageMiddleware(LocaleMiddleware):

@@ -96,3 +96,13 @@ def test_the_scripts_catalogue_has_an_address_per_language(client):
     breed = json.dumps("培育")[1:-1]  # as the catalogue writes it: \\u escapes
     assert breed in chinese.content.decode() and breed not in english.content.decode()
     assert chinese["Content-Language"] == "zh-hans" and english["Content-Language"] == "en"
+
+
+def test_a_page_that_does_not_exist_says_so_in_the_readers_language(client):
+    chinese = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    english = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.status_code == english.status_code == 404
+    assert CJK.search(chinese.content.decode().replace("简体中文", ""))
+    assert not CJK.search(english.content.decode().replace("简体中文", ""))
+    api = client.get("/api/no-such-thing/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert api.status_code == 404 and CJK.search(api.json()["error"])
