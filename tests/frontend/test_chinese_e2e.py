@@ -17,6 +17,7 @@ from breeding.models import Creation, Visibility
 from tests.breeding.test_uploads import picture_bytes
 from tests.conftest import require
 from tests.frontend.conftest import seed_space_and_genes
+from tests.frontend.test_studio_breeder_e2e import in_sight
 from tests.frontend.test_studio_e2e import PASSWORD, loaded
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,6 +112,8 @@ def test_a_chinese_reader_breeds_crosses_uploads_curates_and_visits(make_server,
     expect(page.locator("[data-children] .draft-tile")).to_have_count(8)
     loaded(page, "[data-children] img")
     check(page, "studio-children", tmp_path, DESKTOP)
+    # what a breed made, and the buttons, in sight without scrolling, as in English
+    assert in_sight(page, "[data-children] .draft-tile, [data-breed], [data-more], [role=tab]") == []
 
     # Cross two of the children
     children = page.eval_on_selector_all("[data-children] .draft-tile", "els => els.map(e => e.dataset.id)")
@@ -122,6 +125,7 @@ def test_a_chinese_reader_breeds_crosses_uploads_curates_and_visits(make_server,
     expect(page.locator("[data-cross-results] .draft-tile")).to_have_count(4)
     loaded(page, "[data-cross-results] img")
     check(page, "studio-cross", tmp_path, DESKTOP)
+    assert in_sight(page, "[data-cross-results] .draft-tile, [data-cross]") == []
 
     # Upload: the progress speaks Chinese too
     page.goto(f"{base}/zh-hans/upload/")
