@@ -49,7 +49,8 @@ def in_readers_language(handler):
     @wraps(handler)
     def speaking(request, *args, **kwargs):
         try:
-            if not trans_real.get_language_from_path(request.path_info):
+            path = request.path_info
+            if not path.startswith(SAME_IN_EVERY_LANGUAGE) and not trans_real.get_language_from_path(path):
                 translation.activate(negotiated(request))
         except Exception:  # noqa: BLE001 - an error page is answered whatever the cookie holds
             pass
@@ -70,7 +71,12 @@ class ReaderLanguageMiddleware(LocaleMiddleware):
     def process_view(self, request, view, args, kwargs):
         if trans_real.get_language_from_path(request.path_info):
             return None
-        language = negotiated(request)
+        if request.path_info.startswith(SAME_IN_EVERY_LANGUAGE):
+            # a picture's refusal: in the language of the cookie or the browser, as the
+            # picture path (mendel/pictures.py) says it, without reading the session
+            language = trans_real.get_language_from_request(request)
+        else:
+            language = negotiated(request)
         if language != translation.get_language():
             translation.activate(language)
             request.LANGUAGE_CODE = language
