@@ -34,6 +34,13 @@ SAME_IN_EVERY_LANGUAGE = ("/r/", "/static/", "/media/")
 SESSION_KEY = "language"
 
 
+def of_request(request) -> str:
+    """The language of an answer no page negotiates (a refusal before the middleware, a
+    picture's): the address's prefix, else the language cookie, else ``Accept-Language``;
+    never the session, which such answers must not vary by."""
+    return trans_real.get_language_from_request(request, check_path=True)
+
+
 def negotiated(request) -> str:
     """The reader's language where the address names none."""
     session = getattr(request, "session", None)
@@ -72,9 +79,7 @@ class ReaderLanguageMiddleware(LocaleMiddleware):
         if trans_real.get_language_from_path(request.path_info):
             return None
         if request.path_info.startswith(SAME_IN_EVERY_LANGUAGE):
-            # a picture's refusal: in the language of the cookie or the browser, as the
-            # picture path (mendel/pictures.py) says it, without reading the session
-            language = trans_real.get_language_from_request(request)
+            language = of_request(request)  # as the picture path says it (mendel/pictures.py)
         else:
             language = negotiated(request)
         if language != translation.get_language():

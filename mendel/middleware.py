@@ -2,7 +2,7 @@
 guess: NUL characters (PostgreSQL cannot store them) and form bodies that do not parse.
 
 This runs before the language middleware: a refusal speaks the request's language itself
-(its address's prefix, the language cookie, ``Accept-Language``: ``speaking``)."""
+(its address's prefix, the language cookie, ``Accept-Language``: ``languages.of_request``)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,12 @@ from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mendel.languages import of_request
+
 NUL = gettext_lazy("Requests may not contain NUL characters.")
 #: Room in a multipart body beyond its picture: boundaries, headers, a title.
 MULTIPART_SLACK = 64 * 1024
 UNREADABLE = gettext_lazy("The multipart body has no part that could be read.")
-
-
-def language_of(request) -> str:
-    """The language a request is answered in before the language middleware has run: its
-    address's (``/zh-hans/…``), else the cookie's, else ``Accept-Language``'s."""
-    return translation.get_language_from_request(request, check_path=True)
 
 
 def _too_large(request) -> str | None:
@@ -64,7 +60,7 @@ def _problem(request) -> str | None:
 
 def _refusal(request, message: str, status: int = 400):
     """The answer to a refused request, in its language (``message`` may be lazy)."""
-    language = language_of(request)
+    language = of_request(request)
     with translation.override(language):
         message = str(message)
     if request.path.startswith(("/api/", "/r/")):
@@ -78,7 +74,7 @@ def _refusal(request, message: str, status: int = 400):
 
 def refused(request):
     """The refusal of a request no view can make sense of, or None."""
-    with translation.override(language_of(request)):
+    with translation.override(of_request(request)):
         if problem := _too_large(request):
             return _refusal(request, problem, 413)
         if problem := _problem(request):

@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from breeding import views
-from mendel import middleware
+from mendel import languages, middleware
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Pictures:
             request.user = SimpleLazyObject(lambda: get_user(request))
             kwargs = match.groupdict()
             # No language middleware here: a refusal speaks the request's language all the same.
-            with translation.override(middleware.language_of(request)):
+            with translation.override(languages.of_request(request)):
                 response = await views.image(request, **kwargs, lookup=views.find_anywhere)
             if request.session.accessed:
                 patch_vary_headers(response, ("Cookie",))  # as SessionMiddleware says it
@@ -110,7 +110,7 @@ class Pictures:
             return _bad_request(request, e)
         except Exception:
             log.exception("picture %s failed", request.path)
-            with translation.override(middleware.language_of(request)):
+            with translation.override(languages.of_request(request)):
                 response = views.refusal(_("The picture could not be served. Try again shortly."), 500)
         return self.inline_around(request, response)
 
@@ -126,5 +126,5 @@ def _bad_request(request, e: SuspiciousOperation):
     """What Django answers a suspicious request (a host not allowed, say): 400, and a line
     in its security log."""
     logging.getLogger(f"django.security.{e.__class__.__name__}").error(str(e))
-    with translation.override(middleware.language_of(request)):
+    with translation.override(languages.of_request(request)):
         return HttpResponseBadRequest(_("Bad Request"), content_type="text/plain")
