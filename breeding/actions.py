@@ -50,6 +50,10 @@ class NotShareable(ValueError):
     """A work that cannot be shared as it is; the message is for people."""
 
 
+class NotRestorable(ValueError):
+    """A removed work that cannot come back; the message is for people."""
+
+
 #: Origins whose latent is made from other works': one of these equal to someone else's work
 #: is a copy of that work, not a new one.
 DERIVED = (Origin.CHILDREN, Origin.CROSS, Origin.EDIT)
@@ -72,6 +76,9 @@ def check_breedable(creation: Creation) -> None:
     latent of a keyframe they may not see."""
     if creation.origin == Origin.VIDEO:
         raise NotBreedable(_("A video cannot be bred from. Open one of its keyframes instead."))
+    if creation.origin == Origin.MEDIA:
+        raise NotBreedable(_("A published work has no place in a space, so it cannot be bred "
+                             "from."))
 
 
 def latent_of(creation: Creation) -> torch.Tensor:
@@ -315,11 +322,19 @@ def do_remove(creation: Creation) -> None:
     was, now = _for_visitors(creation), timezone.now()
     if Creation.objects.filter(pk=creation.pk).alive().update(removed_at=now):
         creation.removed_at = now
+        if creation.is_media:
+            from breeding import media
+
+            transaction.on_commit(lambda: media.removed(creation))
         _announce(creation, was)
 
 
 def do_restore(creation: Creation) -> None:
-    """Undo a removal (until the draft clean-up job has deleted it for good)."""
+    """Undo a removal (until the draft clean-up job has deleted it for good); a published
+    work's files went with its removal, so it cannot come back (``NotRestorable``)."""
+    if creation.is_media:
+        raise NotRestorable(_("A published work's files are deleted when it is removed: "
+                              "publish the file again."))
     if Creation.objects.filter(pk=creation.pk).removed().update(removed_at=None):
         was = _for_visitors(creation)
         creation.removed_at = None

@@ -215,7 +215,8 @@ class Restore(APIView):
         ).first()
         if creation is None:
             raise NotFound(_("Nothing of yours to restore with id %(id)s.") % {"id": repr(public_id)})
-        actions.do_restore(creation)
+        with refused_as_400():
+            actions.do_restore(creation)
         return respond(creation, request, many=False)
 
 

@@ -94,8 +94,18 @@ def url(space: str, sha: str, size: int, fmt: str = "webp") -> str:
     return f"/r/{space}/{sha}/{size}.{fmt}"
 
 
-def urls(space: str, sha: str) -> dict[str, str]:
+def urls(space: str | None, sha: str) -> dict[str, str]:
+    """A work's pictures by size. A published work (no space) has a square cover for the
+    small sizes and its large picture for the rest, named by its media's id (``sha``)."""
+    if space is None:
+        return {str(size): f"/m/{sha}/{'cover' if size <= 512 else 'large'}.webp"
+                for size in LISTED_SIZES}
     return {str(size): url(space, sha, size) for size in LISTED_SIZES}
+
+
+def of(creation) -> dict[str, str]:
+    """``urls`` of a work (a ``Creation``)."""
+    return urls(creation.space.slug if creation.space_id else None, creation.latent_sha)
 
 
 class CannotRender(Exception):

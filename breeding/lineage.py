@@ -87,5 +87,5 @@ def node_of(creation: Creation) -> dict:
         "title": creation.title,
         "owner": creation.owner.username,
         "generation": 0,
-        "images": images.urls(creation.space.slug, creation.latent_sha),
+        "images": images.of(creation),
     }

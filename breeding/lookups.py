@@ -52,7 +52,7 @@ def refused_as_400(field: str | None = None):
     """An action refused for a reason people can act on: a 400 with its sentence."""
     try:
         yield
-    except (actions.NotBreedable, actions.NotShareable) as refused:
+    except (actions.NotBreedable, actions.NotShareable, actions.NotRestorable) as refused:
         raise ValidationError({field: [str(refused)]} if field else [str(refused)]) from None
 
 

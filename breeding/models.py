@@ -120,6 +120,19 @@ class Origin(models.TextChoices):
     EDIT = "edit", pgettext_lazy("origin of a work", "Edit")
     UPLOAD = "upload", pgettext_lazy("origin of a work", "Upload")
     VIDEO = "video", pgettext_lazy("origin of a work", "Video")
+    # A finished work an artist brought in as it is (a picture, film, sound or text made
+    # anywhere): no place in a space, nothing to breed from (``breeding.media``).
+    MEDIA = "media", pgettext_lazy("origin of a work", "Published work")
+
+
+class Medium(models.TextChoices):
+    """What a work is to look at or listen to. A bred work is a picture, a morph video a
+    video; a published work (``Origin.MEDIA``) is any of the four."""
+
+    PICTURE = "picture", pgettext_lazy("medium", "Picture")
+    VIDEO = "video", pgettext_lazy("medium", "Video")
+    SOUND = "sound", pgettext_lazy("medium", "Sound")
+    TEXT = "text", pgettext_lazy("medium", "Text")
 
 
 def viewer_id(user) -> int | None:
@@ -224,10 +237,14 @@ class CreationQuerySet(models.QuerySet):
 class Creation(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creations")
-    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="creations")
+    # A published work (``Origin.MEDIA``) has neither a space nor a latent; its
+    # ``latent_sha`` is its media's public id, which names its files (``images.urls``).
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="creations",
+                              null=True, blank=True)
     # Dimensions differ per space; nearest-neighbour indexes are per space (partial, expression).
-    latent = VectorField()
+    latent = VectorField(null=True, blank=True)
     latent_sha = models.CharField(max_length=32, db_index=True)
+    medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.PICTURE)
     # The version of its space it was made in (``Space.version`` then): a space retrained or
     # added again is a new version, and a work keeps rendering in its own while that
     # version's weights are at hand (``breeding.images.request``).
@@ -261,6 +278,9 @@ class Creation(models.Model):
                          condition=models.Q(visibility="public", removed_at__isnull=True)),
             models.Index(fields=["-hot", "-id"], name="gallery_trending",
                          condition=models.Q(visibility="public", removed_at__isnull=True)),
+            # the gallery of one medium (sound, text: few among many pictures)
+            models.Index(fields=["medium", "-created", "-id"], name="gallery_medium",
+                         condition=models.Q(visibility="public", removed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -288,6 +308,11 @@ class Creation(models.Model):
 
     def known_to(self, user) -> bool:
         return self.may("known", user)
+
+    @property
+    def is_media(self) -> bool:
+        """Is it a published work (a picture, film, sound or text brought in as it is)?"""
+        return self.origin == Origin.MEDIA
 
     @property
     def is_shared(self) -> bool:
@@ -626,3 +651,135 @@ class Training(Job):
             "error": self.error,
             **extra,
         }
+
+
+class Technique(models.Model):
+    """A technique or tool a published work was made with (StyleGAN2, GPT-3, JukeBox, ...):
+    a list that grows as artists name new ones. Names are compared without case."""
+
+    slug = models.SlugField(max_length=48, unique=True)
+    name = models.CharField(max_length=40)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Licence(models.TextChoices):
+    """The licences an artist may pick for a published work."""
+
+    RESERVED = "all-rights-reserved", gettext_lazy("All rights reserved")
+    CC_BY = "cc-by-4.0", "CC BY 4.0"
+    CC_BY_SA = "cc-by-sa-4.0", "CC BY-SA 4.0"
+    CC_BY_NC = "cc-by-nc-4.0", "CC BY-NC 4.0"
+    CC_BY_NC_SA = "cc-by-nc-sa-4.0", "CC BY-NC-SA 4.0"
+    CC_BY_ND = "cc-by-nd-4.0", "CC BY-ND 4.0"
+    CC0 = "cc0-1.0", gettext_lazy("CC0 (public domain)")
+
+
+def media_path(media: MediaWork, filename: str) -> str:
+    """Where a published work's files are stored, by its id and the kind of file Mendel made
+    (``video.mp4``, ``sound.m4a``, ``picture.webp``, ``cover.webp``), never by the name it
+    came with; the file as it came (``source``) only until it is transcoded."""
+    return f"media/{media.public_id[:2]}/{media.public_id}/{filename}"
+
+
+MediaStatus = statuses("MediaStatus",
+                       running=("TRANSCODING", "transcoding", pgettext_lazy("job status", "Transcoding")))
+
+
+class MediaWork(Job):
+    """A finished work an artist publishes as it is: a picture, a video, a sound or a text,
+    with its statement, techniques, credits, links and licence (``breeding.media``).
+
+    A video or a sound is transcoded by a job (``breeding.tasks.transcode_media``) into what
+    every browser plays; a picture is decoded and re-encoded and a text kept as text while
+    the request is answered. Either way, once ready it becomes a work (``creation``, origin
+    ``media``), made once in the transaction that marks this done: from then on who may see
+    it and its files is who may see that work. Removing the work deletes its files.
+    """
+
+    Status = MediaStatus
+    RUNNING = MediaStatus.TRANSCODING
+    TASK = "breeding.tasks.transcode_media"
+    TASK_ARG = "media_id"
+    WAITING_MAX_SETTING = "MEDIA_WAITING_MAX"
+    PER_HOUR_SETTING = "MEDIA_PER_HOUR"
+    PRIOR_S_PER_UNIT = 0.5  # seconds per second of 1080p video or per 6 s of sound, before any was measured
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    kind = models.CharField(max_length=8, choices=Medium.choices)
+    title = models.CharField(max_length=120)
+    statement = models.TextField(blank=True, max_length=4000)
+    text = models.TextField(blank=True, max_length=20000)  # a text work's words
+    markdown = models.BooleanField(default=False)  # a text in Mendel's small Markdown
+    credits = models.TextField(blank=True, max_length=1000)
+    links = models.JSONField(default=list, blank=True)  # [{"url": ..., "label": ...}]
+    licence = models.CharField(max_length=24, choices=Licence.choices, default=Licence.RESERVED)
+    techniques = models.ManyToManyField(Technique, blank=True, related_name="works")
+    # A bred work it was made with: the published work becomes its child in the family tree.
+    made_with = models.ForeignKey(Creation, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="made_into")
+    # Who may see the work once it is ready.
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    source = models.FileField(upload_to=media_path, max_length=200, blank=True)
+    source_format = models.CharField(max_length=40, blank=True)
+    source_bytes = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=media_path, max_length=200, blank=True)
+    cover = models.FileField(upload_to=media_path, max_length=200, blank=True)
+    large = models.FileField(upload_to=media_path, max_length=200, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    creation = models.OneToOneField(Creation, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="media")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["owner", "-created"], name="media_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.public_id}"
+
+    def work_units(self) -> float:
+        """Seconds of 1080p video, or of sound counted at a sixth."""
+        seconds = self.duration_s or 60.0
+        if self.kind == Medium.SOUND:
+            return max(1.0, seconds / 6)
+        pixels = (self.width or 1920) * (self.height or 1080)
+        return max(1.0, seconds * pixels / (1920 * 1080))
+
+    def event(self, **extra) -> dict:
+        """What the owner's sockets hear of a published work on its way."""
+        return {
+            "type": "media",
+            "media": self.public_id,
+            "kind": self.kind,
+            "status": self.status,
+            "fraction": self.fraction,
+            "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "creation": self.creation.public_id if self.creation_id else None,
+            "error": self.error,
+            **extra,
+        }
+
+    @classmethod
+    def waiting_refusal(cls, waiting: int) -> str:
+        return ngettext("You already have %(count)d file being transcoded. Wait for it to "
+                        "finish, or cancel it.",
+                        "You already have %(count)d files being transcoded. Wait for one to "
+                        "finish, or cancel one.", waiting) % {"count": waiting}
+
+    @classmethod
+    def hourly_refusal(cls, limit: int, wait: int) -> str:
+        return _("You have published %(limit)d files this hour, as many as Mendel takes from "
+                 "one person. Try again in %(wait)s.") % {"limit": limit, "wait": in_words(wait)}
+
+    def delete_files(self) -> None:
+        """Delete every file of this work (it was removed); the row stays for its history."""
+        for field in (self.source, self.file, self.cover, self.large):
+            if field:
+                field.delete(save=False)

@@ -18,6 +18,7 @@ from breeding.genetics import MAX_CHAOS
 from breeding.models import (
     Creation,
     Gene,
+    MediaWork,
     Origin,
     Parentage,
     Space,
@@ -76,18 +77,22 @@ class CreationSerializer(serializers.ModelSerializer):
     genes = serializers.SerializerMethodField()
     video = serializers.SerializerMethodField(
         help_text="For a video (origin \"video\"): its files, length and frame rate.")
+    media = serializers.SerializerMethodField(
+        help_text="For a published work (origin \"media\"): its statement, techniques, "
+        "credits, links, licence, files, and a text's words.")
 
     class Meta:
         model = Creation
         fields = ["id", "space", "version", "owner", "title", "visibility", "origin", "seed",
-                  "genes", "depth", "created", "kept_at", "images", "parents", "video"]
+                  "genes", "depth", "created", "kept_at", "images", "parents", "video", "medium",
+                  "media"]
         read_only_fields = fields  # an answer: every field is always there
         extra_kwargs = {"version": {"help_text": "The version of its space it was made in, and "
                                                  "renders in (a space trained or added again is "
                                                  "a new version)."}}
 
     def get_images(self, creation) -> dict[str, str]:
-        return images.urls(creation.space.slug, creation.latent_sha)
+        return images.of(creation)
 
     def _known(self, creation) -> dict[int, bool]:
         known = self.context.get("known_parents")
@@ -107,6 +112,15 @@ class CreationSerializer(serializers.ModelSerializer):
             return None
         return {**files_of(video), "duration_s": video.duration_s, "fps": video.settings["fps"],
                 "size": video.settings["size"]}
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_media(self, creation) -> dict | None:
+        if creation.origin != Origin.MEDIA:
+            return None  # no query for bred works
+        from breeding.media import describe
+
+        job = MediaWork.objects.filter(creation=creation).select_related("made_with").first()
+        return describe(job, self.context.get("viewer")) if job is not None else None
 
     def get_genes(self, creation) -> dict[str, float]:
         """The gene amounts of an edit, for those who may see what it was edited from: with

@@ -141,6 +141,24 @@ def render_video(context, video_id: int) -> str | None:
                    lambda: videos.run(video_id, stop_if_stopping), VIDEO_FAILED)
 
 
+#: Attempts of a transcoding that fails with an error (a file Mendel refuses is not an
+#: error: it fails at once with the reason).
+MEDIA_ATTEMPTS = 3
+MEDIA_FAILED = gettext_lazy("Mendel could not transcode this file. Try again, or export it "
+                            "again from the program that made it.")
+
+
+@app.task(pass_context=True, retry=MEDIA_ATTEMPTS - 1)
+def transcode_media(context, media_id: int) -> str | None:
+    """Transcode a published video or sound and make its work, exactly once (see
+    ``breeding.media``)."""
+    from breeding import media
+    from breeding.models import MediaWork
+
+    return attempt(context, MediaWork, media_id, MEDIA_ATTEMPTS,
+                   lambda: media.run(media_id, stop_if_stopping), MEDIA_FAILED)
+
+
 #: Attempts of a training that fails with an error (a killed worker's, or one stopped by a
 #: shutdown, goes on from its last checkpoint whatever this says).
 TRAINING_ATTEMPTS = 3

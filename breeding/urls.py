@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from breeding import api, upload_api, video_api, views
+from breeding import api, media_api, upload_api, video_api, views
 
 api_urls = [
     path("spaces/", api.SpaceList.as_view(), name="spaces"),
@@ -23,6 +23,10 @@ api_urls = [
     path("videos/preview/", video_api.VideoPreview.as_view(), name="video-preview"),
     path("videos/<str:public_id>/", video_api.VideoDetail.as_view(), name="video"),
     path("videos/<str:public_id>/cancel/", video_api.VideoCancel.as_view(), name="video-cancel"),
+    path("media/", media_api.MediaWorks.as_view(), name="media"),
+    path("media/<str:public_id>/", media_api.MediaDetail.as_view(), name="media-detail"),
+    path("media/<str:public_id>/cancel/", media_api.MediaCancel.as_view(), name="media-cancel"),
+    path("techniques/", media_api.Techniques.as_view(), name="techniques"),
 ]
 
 image_urls = [
@@ -32,4 +36,5 @@ image_urls = [
          name="upload-original"),
     path("uploads/<str:public_id>/thumb", views.upload_file, {"which": "thumb"}, name="upload-thumb"),
     path("videos/<str:public_id>/<str:name>", views.video_file, name="video-file"),
+    path("m/<str:public_id>/<str:name>", views.media_file, name="media-file"),
 ]

@@ -12,6 +12,7 @@ to cost (budget.py), and rendered in the asker's turn (images.py).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 
 import numpy as np
@@ -271,21 +272,15 @@ async def _chunks(stored, first: int, length: int):
         await sync_to_async(f.close)()
 
 
-@require_GET
-async def video_file(request, public_id: str, name: str):
-    """``GET /videos/<id>/video.mp4`` (``video.webm``, ``poster.webp``): a rendered video,
-    to whoever may see its work, with byte ranges so players can seek, and the same cache
-    rules as pictures."""
+async def _serve(request, stored, kind: str, shared: bool, etag: str):
+    """A stored file, with byte ranges so players can seek, and the cache rules of
+    pictures (shared or private, revalidated by its ETag)."""
     from django.http import StreamingHttpResponse
 
-    found = await sync_to_async(_video_file)(public_id, name, await request.auser(), request)
-    if found is None:
-        return refusal(_("No such video."), 404)
-    stored, kind, shared = found
     size = await sync_to_async(lambda: stored.size)()
-    etag = f'"{public_id}-{name}-{size}"'
+    etag = f'"{etag}-{size}"'
     headers = {"ETag": etag, "Cache-Control": SHARED_CACHE if shared else PRIVATE_CACHE,
-               "Accept-Ranges": "bytes"}
+               "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
     if revalidated(request, etag):
         response = HttpResponseNotModified()
         for key, value in headers.items():
@@ -301,3 +296,45 @@ async def video_file(request, public_id: str, name: str):
     if wanted:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     return response
+
+
+@require_GET
+async def video_file(request, public_id: str, name: str):
+    """``GET /videos/<id>/video.mp4`` (``video.webm``, ``poster.webp``): a rendered video,
+    to whoever may see its work, with byte ranges so players can seek, and the same cache
+    rules as pictures."""
+    found = await sync_to_async(_video_file)(public_id, name, await request.auser(), request)
+    if found is None:
+        return refusal(_("No such video."), 404)
+    stored, kind, shared = found
+    return await _serve(request, stored, kind, shared, f"{public_id}-{name}")
+
+
+def _media_file(public_id: str, name: str, user, request):
+    from breeding.media import CONTENT_TYPES, NAMES
+    from breeding.models import MediaWork
+
+    field = NAMES.get(name)
+    if field is None or len(public_id) > 16:
+        return None
+    media = MediaWork.objects.filter(public_id=public_id, creation__isnull=False).first()
+    if media is None:
+        return None
+    user_id = user.pk if user.is_authenticated else token_user_id(request)
+    work = Creation.objects.visible_to(user_id).filter(pk=media.creation_id).first()
+    stored = getattr(media, field)
+    if work is None or not stored or os.path.basename(stored.name) != name:
+        return None
+    return stored, CONTENT_TYPES[name.rpartition(".")[2]], work.is_shared
+
+
+@require_GET
+async def media_file(request, public_id: str, name: str):
+    """``GET /m/<id>/<name>``: a published work's file (its cover, large picture, film,
+    sound or picture), to whoever may see its work, with byte ranges and the cache rules of
+    pictures."""
+    found = await sync_to_async(_media_file)(public_id, name, await request.auser(), request)
+    if found is None:
+        return refusal(_("No such file."), 404)
+    stored, kind, shared = found
+    return await _serve(request, stored, kind, shared, f"{public_id}-{name}")

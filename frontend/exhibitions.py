@@ -53,7 +53,7 @@ def _cards(rows) -> list[dict]:
             "slug": ex.slug, "title": languages.shown(ex.title), "status": ex.status,
             "statement": languages.shown(ex.statement),
             "opens_at": ex.opens_at, "closes_at": ex.closes_at, "count": counts.get(ex.pk, 0),
-            "cover": images.urls(cover.space.slug, cover.latent_sha) if cover else None,
+            "cover": images.of(cover) if cover else None,
         })
     return cards
 

@@ -60,7 +60,7 @@ class WorkSerializer(serializers.ModelSerializer):
         return data
 
     def get_images(self, creation) -> dict[str, str]:
-        return images.urls(creation.space.slug, creation.latent_sha)
+        return images.of(creation)
 
     def get_kind(self, creation) -> str:
         return "video" if creation.origin == Origin.VIDEO else "picture"

@@ -72,8 +72,8 @@ def work_dict(creation: Creation) -> dict:
         "id": creation.public_id,
         "title": creation.title,
         "owner": creation.owner.username,
-        "space": creation.space.slug,
-        "images": images.urls(creation.space.slug, creation.latent_sha),
+        "space": creation.space.slug if creation.space_id else None,
+        "images": images.of(creation),
         "video": video,
     }
 

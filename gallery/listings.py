@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from breeding import images, languages
-from breeding.models import Creation, Origin
+from breeding.models import Creation, Medium, Origin
 from common.params import int_param
 from gallery.models import Follow
 
@@ -28,7 +28,7 @@ def public_works():
         Creation.objects.public()
         .select_related("owner", "space")
         .only("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
-              "owner__username", "space__slug")
+              "medium", "owner__username", "space__slug")
     )
 
 
@@ -60,11 +60,12 @@ def work(creation: Creation) -> dict:
         "id": creation.public_id,
         "title": languages.shown(creation.title),  # the demo's titles in the reader's language
         "owner": creation.owner.username,
-        "space": creation.space.slug,
+        "space": creation.space.slug if creation.space_id else None,
         "like_count": creation.like_count,
         "created": creation.created.isoformat().replace("+00:00", "Z"),
-        "images": images.urls(creation.space.slug, creation.latent_sha),
-        "kind": "video" if creation.origin == Origin.VIDEO else "picture",
+        "images": images.of(creation),
+        "kind": creation.medium,
+        "published": creation.origin == Origin.MEDIA,
     }
 
 
@@ -118,12 +119,30 @@ class GalleryPage(LimitedPage):
 
 
 
-#: What the gallery can show of one kind: pictures, or videos (which are works too).
-KINDS = {"pictures": ~Q(origin=Origin.VIDEO), "videos": Q(origin=Origin.VIDEO)}
+#: What the gallery can show of one kind: pictures, videos, sounds or texts, bred or
+#: published alike (a medium: ``Creation.medium``).
+KINDS = {"pictures": Medium.PICTURE, "videos": Medium.VIDEO, "sounds": Medium.SOUND,
+         "texts": Medium.TEXT}
+#: ...and of one way of being made: bred in Mendel, or published as it is.
+MADE = {"bred": ~Q(origin=Origin.MEDIA), "published": Q(origin=Origin.MEDIA)}
 
 
 def of_kind(works, kind: str | None):
-    """``works`` of one kind ("pictures" or "videos"), or all of them for none."""
+    """``works`` of one kind ("pictures", "videos", "sounds", "texts"), or all of them."""
     if kind and kind not in KINDS:
         raise ValidationError({"kind": [_("must be one of %(choices)s.") % {"choices": ", ".join(KINDS)}]})
-    return works.filter(KINDS[kind]) if kind else works
+    return works.filter(medium=KINDS[kind]) if kind else works
+
+
+def made(works, how: str | None):
+    """``works`` bred in Mendel ("bred") or published as they are ("published")."""
+    if how and how not in MADE:
+        raise ValidationError({"made": [_("must be one of %(choices)s.") % {"choices": ", ".join(MADE)}]})
+    return works.filter(MADE[how]) if how else works
+
+
+def with_technique(works, technique: str | None):
+    """``works`` published with a technique (by its slug)."""
+    if not technique:
+        return works
+    return works.filter(media__techniques__slug=technique[:48])

@@ -20,6 +20,7 @@ django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from breeding.media import media_max_bytes  # noqa: E402
 from breeding.routing import websocket_urlpatterns as breeding_websockets  # noqa: E402
 from breeding.uploads import MAX_BYTES  # noqa: E402
 from gallery.routing import websocket_urlpatterns as gallery_websockets  # noqa: E402
@@ -35,7 +36,11 @@ router = ProtocolTypeRouter(
         # Pictures past the page middleware (mendel.pictures), everything else through Django.
         "http": BodyLimit(Pictures(django_asgi_app), MAX_BYTES + MULTIPART_SLACK,
                           lambda: _("The request is too large: an upload may be at most %(most)s MB.")
-                          % {"most": MAX_BYTES // 2**20}),
+                          % {"most": MAX_BYTES // 2**20},
+                          # a published film or sound may be larger than a picture
+                          larger={"/api/media/": (media_max_bytes() + MULTIPART_SLACK, lambda: (
+                              _("The request is too large: a published file may be at most "
+                                "%(most)s MB.") % {"most": media_max_bytes() // 2**20}))}),
         # Only pages of this site (scheme, host and port) or CSRF_TRUSTED_ORIGINS.
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter([*breeding_websockets, *gallery_websockets]))),
     }

@@ -37,14 +37,22 @@ PART = 2**20
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int, message, drain_bytes: int | None = None) -> None:
+    def __init__(self, app, max_bytes: int, message, drain_bytes: int | None = None,
+                 larger: dict[str, tuple[int, object]] | None = None) -> None:
         self.app, self.max_bytes, self.message = app, max_bytes, message
         #: How much of a refused body is read (and dropped) before the 413, at most.
         self.drain_bytes = 2 * max_bytes if drain_bytes is None else drain_bytes
+        #: Paths that take larger bodies (published films): prefix -> (bytes, message).
+        self.larger = {prefix: BodyLimit(app, most, said, drain_bytes=self.drain_bytes)
+                       for prefix, (most, said) in (larger or {}).items()}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        for prefix, limit in self.larger.items():
+            if path == prefix:
+                return await limit(scope, receive, send)
         length, chunked = None, False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

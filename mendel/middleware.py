@@ -27,11 +27,17 @@ UNREADABLE = gettext_lazy("The multipart body has no part that could be read.")
 def _too_large(request) -> str | None:
     """A body larger than any upload may be, refused from its Content-Length before a byte
     of it is parsed (a sentence in the active language)."""
+    from breeding.media import media_max_bytes
     from breeding.uploads import MAX_BYTES
 
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
+        return None
+    if request.path == "/api/media/":  # a published film or sound may be larger
+        if length > media_max_bytes() + MULTIPART_SLACK:
+            return (_("The request is %(size)s MB; a published file may be at most %(most)s MB.")
+                    % {"size": f"{length / 2**20:.1f}", "most": media_max_bytes() // 2**20})
         return None
     if length > MAX_BYTES + MULTIPART_SLACK:
         return (_("The request is %(size)s MB; an upload may be at most %(most)s MB.")

@@ -353,6 +353,18 @@ UPLOAD_DECODE_WAIT_S = env_float("UPLOAD_DECODE_WAIT_S", 10.0, low=0.1, high=300
 VIDEOS_PER_HOUR = env_int("VIDEOS_PER_HOUR", 12, low=1, high=100000)
 VIDEOS_WAITING_MAX = env_int("VIDEOS_WAITING_MAX", 2, low=1, high=1000)
 VIDEO_MAX_WORK = env_int("VIDEO_MAX_WORK", 12000, low=100, high=10_000_000)
+# Published works (breeding/media.py): a person may publish MEDIA_PER_HOUR files an hour,
+# with at most MEDIA_WAITING_MAX videos or sounds waiting for or in transcoding at once. A
+# video may be at most MEDIA_VIDEO_MAX_MB and MEDIA_VIDEO_MAX_S long, a sound
+# MEDIA_SOUND_MAX_MB and MEDIA_SOUND_MAX_S; each is transcoded by a child process of at most
+# MEDIA_TRANSCODE_MEMORY_MB of memory.
+MEDIA_PER_HOUR = env_int("MEDIA_PER_HOUR", 30, low=1, high=100000)
+MEDIA_WAITING_MAX = env_int("MEDIA_WAITING_MAX", 2, low=1, high=1000)
+MEDIA_VIDEO_MAX_MB = env_int("MEDIA_VIDEO_MAX_MB", 400, low=1, high=100000)
+MEDIA_VIDEO_MAX_S = env_int("MEDIA_VIDEO_MAX_S", 600, low=1, high=86400)
+MEDIA_SOUND_MAX_MB = env_int("MEDIA_SOUND_MAX_MB", 100, low=1, high=100000)
+MEDIA_SOUND_MAX_S = env_int("MEDIA_SOUND_MAX_S", 1800, low=1, high=86400)
+MEDIA_TRANSCODE_MEMORY_MB = env_int("MEDIA_TRANSCODE_MEMORY_MB", 1536, low=256, high=65536)
 # Training a space from a folder (staff only): at most TRAININGS_WAITING_MAX waiting or
 # training at once per person, TRAININGS_PER_HOUR started an hour; checkpoints, sample
 # grids and the finished weights live in TRAINING_DIR, a checkpoint every

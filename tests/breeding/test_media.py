@@ -1,0 +1,128 @@
+"""Published works: a picture, a video, a sound or a text made anywhere, through the API,
+its job, its files and the rule of who may see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from breeding import actions, media
+from breeding.models import Creation, MediaWork, Medium, Origin, Parentage, Technique, Visibility
+from tests import media_files
+from tests.breeding.test_videos import body_of
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(client, kind, data=None, **fields):
+    body = {"kind": kind, "title": f"A {kind}", **fields}
+    if data is not None:
+        body["file"] = SimpleUploadedFile("whatever.bin", data)
+    return client.post("/api/media/", body, format="multipart")
+
+
+def transcoded(client, kind, data, **fields) -> MediaWork:
+    answer = publish(client, kind, data, **fields)
+    assert answer.status_code == 202, answer.json()
+    job = MediaWork.objects.get(public_id=answer.json()["id"])
+    assert media.run(job.pk) is not None
+    job.refresh_from_db()
+    return job
+
+
+def test_a_text_is_a_work_at_once_and_shown_escaped(as_alice, alice, api):
+    answer = as_alice.post("/api/media/", {
+        "kind": "text", "title": "Salt", "text": "<script>alert(1)</script>\n*tide* and\n\nfoam",
+        "markdown": True, "techniques": ["GPT-3", "Ink and Patience"], "visibility": "public",
+        "licence": "cc-by-4.0", "statement": "Written at the shore.",
+        "links": [{"url": "https://example.org/salt", "label": "Notes"}]}, format="json")
+    assert answer.status_code == 201, answer.json()
+    work = Creation.objects.get(public_id=answer.json()["creation"])
+    assert (work.origin, work.medium, work.space_id, work.latent) == (Origin.MEDIA, Medium.TEXT, None, None)
+    detail = api.get(f"/api/creations/{work.public_id}/").json()
+    html = detail["media"]["text_html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<em>tide</em>" in html
+    assert detail["media"]["techniques"] == ["GPT-3", "Ink and Patience"]
+    assert detail["media"]["licence"]["url"].startswith("https://creativecommons.org/licenses/by/")
+    assert Technique.objects.filter(name="Ink and Patience").exists()
+    cover = api.get(detail["images"]["256"])
+    assert cover.status_code == 200 and cover["Content-Type"] == "image/webp"
+
+
+def test_a_picture_is_decoded_and_reencoded_and_served_as_it_is(as_alice, alice, api):
+    answer = publish(as_alice, "picture", media_files.picture((300, 200)), visibility="public")
+    assert answer.status_code == 201, answer.json()
+    job = MediaWork.objects.get(public_id=answer.json()["id"])
+    assert (job.width, job.height) == (300, 200)
+    files = media.files_of(job)
+    assert files["file"].endswith("/picture.png")
+    assert api.get(files["file"])["Content-Type"] == "image/png"
+
+
+def test_a_sound_is_transcoded_by_a_job_with_a_waveform(as_alice, alice, api):
+    job = transcoded(as_alice, "sound", media_files.sound(2.0, "mp3"), visibility="public")
+    assert job.status == "done" and abs(job.duration_s - 2.0) < 0.1
+    files = media.files_of(job)
+    assert files["file"].endswith("/sound.m4a")
+    answer = api.get(files["file"])
+    assert answer["Content-Type"] == "audio/mp4" and body_of(answer)[4:8] == b"ftyp"
+    assert not job.source  # the file as it came is not kept
+
+
+def test_a_video_is_transcoded_to_h264_with_a_poster(as_alice, alice, api):
+    import av
+    import io
+
+    job = transcoded(as_alice, "video", media_files.film(1.0, container="webm", codec="libvpx-vp9"),
+                     visibility="unlisted")
+    answer = api.get(media.files_of(job)["file"])
+    with av.open(io.BytesIO(body_of(answer))) as played:
+        assert [s.codec_context.codec.canonical_name for s in played.streams] == ["h264", "aac"]
+    assert api.get(f"/m/{job.public_id}/large.webp").status_code == 200
+
+
+def test_what_is_not_the_kind_it_claims_is_refused_with_a_sentence(as_alice, alice):
+    answer = publish(as_alice, "video", media_files.sound(1.0, "wav"))
+    assert answer.status_code == 400
+    assert "publish it as a sound" in answer.json()["error"]
+    answer = publish(as_alice, "sound", b"PK\x03\x04" + b"\x00" * 200)
+    assert answer.status_code == 400 and "ZIP archive" in answer.json()["error"]
+    assert not MediaWork.objects.exists()
+
+
+def test_a_private_work_and_its_files_are_its_owners_alone(as_alice, as_bob, alice, api):
+    job = transcoded(as_alice, "sound", media_files.sound(1.0), visibility="private")
+    url = media.files_of(job)["file"]
+    assert as_alice.get(url).status_code == 200
+    assert as_bob.get(url).status_code == 404 and api.get(url).status_code == 404
+    assert as_bob.get(f"/api/creations/{job.creation.public_id}/").status_code == 404
+
+
+def test_removing_a_published_work_deletes_its_files(as_alice, alice, api,
+                                                     django_capture_on_commit_callbacks):
+    import os
+
+    job = transcoded(as_alice, "sound", media_files.sound(1.0), visibility="public")
+    path = job.file.path
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_alice.delete(f"/api/creations/{job.creation.public_id}/").status_code == 204
+
+    assert not os.path.exists(path)
+    assert api.get(media.files_of(job)["cover"]).status_code == 404
+    answer = as_alice.post(f"/api/creations/{job.creation.public_id}/restore/")
+    assert answer.status_code == 400 and "publish the file again" in str(answer.json())
+
+
+def test_a_published_work_cannot_be_bred_from(as_alice, alice):
+    answer = publish(as_alice, "picture", media_files.picture(), visibility="public")
+    work = answer.json()["creation"]
+    refused = as_alice.post(f"/api/creations/{work}/children/", {"n": 2}, format="json")
+    assert refused.status_code == 400 and "cannot be bred from" in str(refused.json())
+
+
+def test_made_with_makes_it_a_child_of_the_bred_work(as_alice, alice, space):
+    (bred,) = actions.do_random(alice, space, 1, seed=3)
+    answer = publish(as_alice, "picture", media_files.picture(), made_with=bred.public_id)
+    work = Creation.objects.get(public_id=answer.json()["creation"])
+    assert Parentage.objects.get(child=work).parent == bred and work.depth == bred.depth + 1
+    assert Visibility.PRIVATE == work.visibility
