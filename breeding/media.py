@@ -682,6 +682,19 @@ def describe(media: MediaWork, viewer) -> dict:
     }
 
 
+def shown_in_exhibitions(creation: Creation) -> dict | None:
+    """What an exhibition's walls and sockets need of a published work (anyone may see what
+    an exhibition shows, so nothing here depends on who looks): its files, length, a
+    text's words set for reading, its statement and techniques."""
+    job = MediaWork.objects.filter(creation=creation).first()
+    if job is None:
+        return None
+    return {"kind": job.kind, "files": files_of(job), "duration_s": job.duration_s,
+            "width": job.width, "height": job.height,
+            "text_html": text_html(job.text, job.markdown) if job.kind == Medium.TEXT else None,
+            "statement": job.statement, "techniques": [t.name for t in job.techniques.all()]}
+
+
 def removed(creation: Creation) -> None:
     """A published work was removed: its files go (the row stays for its history)."""
     media = MediaWork.objects.filter(creation=creation).first()

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from procrastinate.contrib.django import app
 
 from breeding import actions as breeding
-from breeding import images, languages
+from breeding import images, languages, media
 from breeding.models import Creation, Origin, Video, Visibility
 from common.errors import Refused  # a curator action or a vote that cannot be done
 from gallery import notices
@@ -62,19 +62,23 @@ def group(exhibition_id: int) -> str:
 
 
 def work_dict(creation: Creation) -> dict:
-    video = None
+    video = published = None
     if creation.origin == Origin.VIDEO:  # a query for videos only
         from breeding.videos import files_of
 
         row = Video.objects.filter(creation=creation).first()
         video = files_of(row) if row else None
+    elif creation.origin == Origin.MEDIA:  # ... and for published works only
+        published = media.shown_in_exhibitions(creation)
     return {
         "id": creation.public_id,
         "title": creation.title,
         "owner": creation.owner.username,
         "space": creation.space.slug if creation.space_id else None,
+        "medium": creation.medium,
         "images": images.of(creation),
         "video": video,
+        "media": published,
     }
 
 
@@ -560,8 +564,12 @@ def check_round_parent(parent_id: str | None) -> Creation | None:
     try:
         breeding.check_breedable(parent)
     except breeding.NotBreedable:
+        title = languages.shown(parent.title) or _("Untitled")
+        if parent.is_media:
+            raise Refused(_("“%(title)s” is a published work, and a round breeds children of a "
+                            "work bred in Mendel: choose one of those instead.") % {"title": title}) from None
         raise Refused(_("“%(title)s” is a video, and a round breeds children of a picture: choose "
-                        "one of the pictures instead.") % {"title": languages.shown(parent.title) or _("Untitled")}) from None
+                        "one of the pictures instead.") % {"title": title}) from None
     return parent
 
 
