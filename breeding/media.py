@@ -51,6 +51,7 @@ from breeding.models import (
     Technique,
     Visibility,
 )
+from breeding.signals import works_made
 from breeding.uploads import UploadRefused, decode, read_limited, sniff
 from common.errors import Refused
 from common.fonts import font_for
@@ -81,6 +82,8 @@ LICENCE_URLS = {
     Licence.CC_BY_ND: "https://creativecommons.org/licenses/by-nd/4.0/",
     Licence.CC0: "https://creativecommons.org/publicdomain/zero/1.0/",
 }
+#: Who a work may be published for (a draft is a bred work nobody kept yet).
+PUBLISHABLE = (Visibility.PRIVATE, Visibility.UNLISTED, Visibility.PUBLIC)
 LINK = re.compile(r"https?://[^\s<>\"']{1,500}", re.ASCII)
 #: What the files of a sniffed kind are called when they are refused.
 NOT_MEDIA = {
@@ -406,8 +409,8 @@ def fields_of(user, data) -> dict:
     licence = str(data.get("licence") or Licence.RESERVED)
     if licence not in Licence.values:
         raise Refused(_("Choose one of the licences offered."), field="licence")
-    visibility = str(data.get("visibility") or Visibility.PRIVATE)
-    if visibility not in (Visibility.PRIVATE, Visibility.UNLISTED, Visibility.PUBLIC):
+    chosen = str(data.get("visibility") or Visibility.PRIVATE)
+    if chosen not in PUBLISHABLE:
         raise Refused(_("A published work is private, unlisted or public."), field="visibility")
     techniques = data.getlist("techniques") if hasattr(data, "getlist") else data.get("techniques")
     if isinstance(techniques, list) and len(techniques) == 1 and isinstance(techniques[0], str):
@@ -419,7 +422,7 @@ def fields_of(user, data) -> dict:
         "credits": clean_text(data.get("credits"), "credits", CREDITS_MAX),
         "links": clean_links(data.get("links") or []),
         "licence": licence,
-        "visibility": visibility,
+        "visibility": chosen,
         "made_with": made_with_of(user, data.get("made_with")),
         "techniques": techniques_of(techniques),
     }
@@ -637,10 +640,13 @@ def create_work(media: MediaWork) -> Creation:
     the bred work it was made with. Call inside the transaction that marks it done."""
     now = timezone.now()
     parent = media.made_with
-    work = Creation.objects.create(
-        owner_id=media.owner_id, space=None, latent=None, latent_sha=media.public_id,
+    work = Creation(
+        created=now, owner_id=media.owner_id, space=None, latent=None, latent_sha=media.public_id,
         origin=Origin.MEDIA, medium=media.kind, title=media.title, visibility=media.visibility,
         kept_at=now, depth=(parent.depth + 1) if parent is not None else 0)
+    # as every new work: its trending score, and a notice to the artist it was made from
+    works_made.send(sender=Creation, works=[work], parents=[parent] if parent is not None else [])
+    work.save()
     if parent is not None:
         Parentage.objects.create(child=work, parent=parent)
     return work

@@ -76,8 +76,11 @@ def neighbour_ids(creation: Creation, limit: int, ef_search: int | None = None) 
     """Ids of the public creations nearest to ``creation`` in its space, nearest first.
 
     ``ef_search`` (default ``NEIGHBOURS_EF_SEARCH``) is the candidate list HNSW keeps:
-    higher finds more of the true neighbours, a little slower (docs/benchmarks.md).
+    higher finds more of the true neighbours, a little slower (docs/benchmarks.md). A
+    published work has no place in a space, so no neighbours there.
     """
+    if creation.latent is None or not creation.space_id:
+        return []
     ef_search = int(ef_search or settings.NEIGHBOURS_EF_SEARCH)
     with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL lasts one transaction
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from breeding import actions
+from breeding import actions, media
 from breeding.models import Creation, Visibility
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +36,26 @@ def work_routes(patterns=None, prefix: str = "") -> list[str]:
     return routes
 
 
+def published(owner, visibility: str) -> Creation:
+    """A text Alice published (a work with no space: ``breeding.media``)."""
+    job = media.publish(owner, {"kind": "text", "title": "Hidden verse", "text": "A secret.",
+                                "visibility": visibility}, {})
+    return job.creation
+
+
 @pytest.fixture
 def hidden(alice, space):
     """Alice's works that nobody else may open: a draft, a private work, and a public work
-    she removed."""
+    she removed; a private published text, and a public one she removed."""
     draft, private, removed = actions.do_random(alice, space, 3, seed=5)
     actions.do_update(private, visibility=Visibility.PRIVATE)
     actions.do_update(removed, visibility=Visibility.PUBLIC)
     actions.do_remove(removed)
-    return {"draft": draft, "private": private, "removed": removed}
+    published_removed = published(alice, Visibility.PUBLIC)
+    actions.do_remove(published_removed)
+    return {"draft": draft, "private": private, "removed": removed,
+            "published": published(alice, Visibility.PRIVATE),
+            "published_removed": published_removed}
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +90,7 @@ def test_the_matrix_covers_every_route_that_names_a_work():
 
 
 @pytest.mark.parametrize("viewer", ["bob", "anonymous"])
-@pytest.mark.parametrize("kind", ["draft", "private", "removed"])
+@pytest.mark.parametrize("kind", ["draft", "private", "removed", "published", "published_removed"])
 def test_a_hidden_work_answers_as_one_that_does_not_exist(alice, bob, hidden, viewer, kind):
     client = clients(alice, bob)[viewer]
     work = hidden[kind]
@@ -92,6 +103,9 @@ def test_a_hidden_work_answers_as_one_that_does_not_exist(alice, bob, hidden, vi
     for size in (64, 256):
         picture = client.get(f"/r/abstract/{work.latent_sha}/{size}.webp")
         assert picture.status_code == 404
+    for name in ("cover.webp", "large.webp"):  # a published work's files, by its media's id
+        seen = client.get(f"/m/{work.latent_sha}/{name}")
+        assert (seen.status_code, seen.content) == (404, client.get(f"/m/{MISSING}/{name}").content)
     assert Creation.objects.filter(pk=work.pk, owner=alice).exists()  # nothing was taken
 
 
@@ -104,6 +118,10 @@ def test_the_owner_opens_her_hidden_works(alice, bob, hidden):
                     f"/api/creations/{work.public_id}/lineage/",
                     f"/r/abstract/{work.latent_sha}/64.webp"):
             assert client.get(url).status_code == 200, url
+    work = hidden["published"]
+    for url in (f"/api/creations/{work.public_id}/", f"/w/{work.public_id}/",
+                f"/m/{work.latent_sha}/cover.webp", f"/api/media/{work.latent_sha}/"):
+        assert client.get(url).status_code == 200, url
     restored = client.post(f"/api/creations/{hidden['removed'].public_id}/restore/")
     assert restored.status_code == 200
 
