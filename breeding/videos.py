@@ -85,6 +85,8 @@ def check(space: Space, keyframes: list[Creation], plan: Plan) -> None:
     from breeding import spaces
     from inference import video as engine
 
+    if space is None or any(k.origin == Origin.MEDIA for k in keyframes):
+        raise Refused(_("A published work cannot be a keyframe. Choose pictures bred in Mendel."))
     found = spaces.availability(space)
     if not found.available:
         raise Refused(_("The %(space)s space is unavailable. %(reason)s")

@@ -126,3 +126,49 @@ def test_made_with_makes_it_a_child_of_the_bred_work(as_alice, alice, space):
     work = Creation.objects.get(public_id=answer.json()["creation"])
     assert Parentage.objects.get(child=work).parent == bred and work.depth == bred.depth + 1
     assert Visibility.PRIVATE == work.visibility
+
+
+def test_a_published_work_is_no_keyframe_no_parent_and_opens_no_studio(as_alice, alice, space):
+    work = publish(as_alice, "picture", media_files.picture(), visibility="public").json()["creation"]
+    (bred,) = actions.do_random(alice, space, 1, seed=4)
+    refused = as_alice.post("/api/videos/", {"keyframes": [work, bred.public_id]}, format="json")
+    assert refused.status_code == 400 and "cannot be a keyframe" in str(refused.json())
+    refused = as_alice.post("/api/cross/", {"parents": [{"id": work}, {"id": bred.public_id}]},
+                            format="json")
+    assert refused.status_code == 400 and "cannot be bred from" in str(refused.json())
+    assert as_alice.get(f"/studio/{work}/")["Location"].endswith(f"/w/{work}/")
+    answer = as_alice.post(f"/w/{work}/breed/", follow=True)
+    assert answer.status_code == 200 and "cannot be bred from" in answer.content.decode()
+
+
+def test_bad_fields_get_sentences_and_nothing_is_kept(as_alice, alice):
+    cases = [
+        ({"kind": "poem", "title": "x"}, "kind", "picture, a video, a sound or a text"),
+        ({"kind": "text", "title": ""}, "title", "required"),
+        ({"kind": "text", "title": "x", "text": ""}, "text", "required"),
+        ({"kind": "text", "title": "x", "text": "y" * (media.TEXT_MAX + 1)}, "text", "20000"),
+        ({"kind": "text", "title": "x", "text": "y", "licence": "mine"}, "licence", "licences"),
+        ({"kind": "text", "title": "x", "text": "y", "visibility": "draft"}, "visibility", "private"),
+        ({"kind": "text", "title": "x", "text": "y", "links": ["javascript:alert(1)"]}, "links", "web address"),
+        ({"kind": "text", "title": "x", "text": "y", "made_with": "nosuchwork"}, "made_with", "no work"),
+        ({"kind": "text", "title": "x", "text": "y", "techniques": ["a" * 41]}, "techniques", "40"),
+        ({"kind": "sound", "title": "x"}, "file", "No file"),
+    ]
+    for body, field, words in cases:
+        answer = as_alice.post("/api/media/", body, format="json")
+        assert answer.status_code == 400, (body, answer.json())
+        assert words in answer.json()["fields"][field][0], (body, answer.json())
+    assert not MediaWork.objects.exists() and not Creation.objects.exists()
+
+
+def test_cancelling_a_transcode_leaves_no_work(as_alice, alice):
+    answer = publish(as_alice, "sound", media_files.sound(1.0))
+    job_id = answer.json()["id"]
+    cancelled = as_alice.post(f"/api/media/{job_id}/cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    job = MediaWork.objects.get(public_id=job_id)
+    assert media.run(job.pk) is None and job.creation_id is None
+    job.refresh_from_db()
+    assert not job.source
+    again = as_alice.post(f"/api/media/{job_id}/cancel/")
+    assert again.status_code == 400 and "nothing to cancel" in str(again.json())
