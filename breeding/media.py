@@ -148,7 +148,7 @@ def refusal_of(message: dict, kind: str) -> str:
     if code == "damaged":
         return _("This file is damaged: it stops or goes wrong partway through. Export it again "
                  "from the program that made it.")
-    if code in ("too-much-memory", "crashed", "too-slow"):
+    if code in ("too-much-memory", "too-large-output", "crashed", "too-slow"):
         return _("Mendel could not read this file within its limits. Export it again at a "
                  "smaller size, or in H.264 or AAC.")
     if kind == Medium.VIDEO:
@@ -329,6 +329,8 @@ def text_html(text: str, markdown: bool) -> str:
 
 
 def clean_text(value, field: str, most: int, required: bool = False) -> str:
+    if value is not None and not isinstance(value, str):
+        raise Refused(_("This must be text."), field=field)
     text = str(value or "").replace("\r\n", "\n").strip()
     if "\x00" in text:
         raise Refused(_("Text may not contain NUL characters."), field=field)
@@ -368,6 +370,8 @@ def techniques_of(names) -> list[Technique]:
     """The techniques named, added to the list when new (compared without case)."""
     if isinstance(names, str):
         names = [n for n in re.split(r"[,\n]", names)]
+    if names is not None and not isinstance(names, list | tuple):
+        raise Refused(_("Techniques must be a list of names."), field="techniques")
     names = [" ".join(str(n).split()) for n in (names or []) if str(n).strip()]
     if len(names) > TECHNIQUES_MAX:
         raise Refused(_("At most %(most)d techniques.") % {"most": TECHNIQUES_MAX}, field="techniques")
@@ -593,6 +597,7 @@ def run(media_id: int, stop_if_stopping=lambda: None) -> str | None:
         if "result" not in found:
             media.fail(refusal_of(found, media.kind))
             media.source.delete(save=False)
+            media.save(update_fields=["source"])  # the row names no file that is gone
             return None
         return _finish(media, found["result"], out, poster)
     finally:

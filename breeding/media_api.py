@@ -87,6 +87,9 @@ class MediaWorks(APIView):
     @extend_schema(request={"multipart/form-data": MediaIn, "application/json": MediaIn},
                    responses={201: MediaSerializer, 202: MediaSerializer})
     def post(self, request):
+        if not hasattr(request.data, "get"):
+            raise ValidationError(_("The body must be a form or a JSON object naming the work's "
+                                    "kind and title."))
         job = media.publish(request.user, request.data, request.FILES)
         done = job.status == MediaWork.Status.DONE
         return Response(MediaSerializer(job).data,
@@ -116,8 +119,6 @@ class MediaCancel(APIView):
 
 
 class TechniqueSerializer(serializers.ModelSerializer):
-    works = serializers.IntegerField(read_only=True, required=False)
-
     class Meta:
         model = Technique
         fields = ["slug", "name"]

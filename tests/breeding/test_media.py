@@ -70,8 +70,9 @@ def test_a_sound_is_transcoded_by_a_job_with_a_waveform(as_alice, alice, api):
 
 
 def test_a_video_is_transcoded_to_h264_with_a_poster(as_alice, alice, api):
-    import av
     import io
+
+    import av
 
     job = transcoded(as_alice, "video", media_files.film(1.0, container="webm", codec="libvpx-vp9"),
                      visibility="unlisted")
@@ -172,3 +173,15 @@ def test_cancelling_a_transcode_leaves_no_work(as_alice, alice):
     assert not job.source
     again = as_alice.post(f"/api/media/{job_id}/cancel/")
     assert again.status_code == 400 and "nothing to cancel" in str(again.json())
+
+
+@pytest.mark.parametrize("body", [
+    [None, None], {"kind": "text", "title": {"a": 1}, "text": "x"},
+    {"kind": "text", "title": "x", "text": ["x"]}, {"kind": "text", "title": "x", "text": "x", "techniques": 5},
+    {"kind": "text", "title": "x", "text": "x", "links": {"url": "https://a.b"}},
+    {"kind": ["text"], "title": "x"}, {"kind": "text", "title": "x", "text": "x", "made_with": {"id": 1}},
+])
+def test_tampered_bodies_get_sentences_not_errors(as_alice, alice, body):
+    answer = as_alice.post("/api/media/", body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert "error" in answer.json()
