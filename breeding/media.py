@@ -259,8 +259,8 @@ def text_card(title: str, text: str, side: int = COVER_SIDE) -> Image.Image:
     picture = Image.new("RGB", (side, side), PAPER)
     draw = ImageDraw.Draw(picture)
     margin = side // 10
-    title_font = font_for(title + text[:200], side // 14)
-    body_font = font_for(title + text[:200], side // 22)
+    title_font = font_for(title + text[:200], side // 14, serif=True)
+    body_font = font_for(title + text[:200], side // 22, serif=True)
     y = margin
     for line in _wrap(draw, title or "", title_font, side - 2 * margin)[:2]:
         draw.text((margin, y), line, font=title_font, fill=INK)

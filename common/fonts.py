@@ -19,6 +19,9 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: fontconfig patterns, best first.
 CHINESE = ("Noto Sans CJK SC:style=Regular", ":lang=zh-cn")
 LATIN = ("DejaVu Sans", ":lang=en")
+#: ...and book faces, for words set for reading (a text work's cover).
+CHINESE_SERIF = ("Noto Serif CJK SC:style=Regular", "serif:lang=zh-cn", *CHINESE)
+LATIN_SERIF = ("DejaVu Serif", "serif", *LATIN)
 
 
 @lru_cache(maxsize=8)
@@ -33,10 +36,12 @@ def _file_of(patterns: tuple[str, ...], needs_han: bool) -> str | None:
     return None
 
 
-def font_for(text: str, size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """A font that draws ``text``: a Chinese face if it holds Han characters."""
+def font_for(text: str, size: int, serif: bool = False) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """A font that draws ``text``: a Chinese face if it holds Han characters; a book face
+    with ``serif``."""
     han = bool(HAN.search(text))
-    path = _file_of(CHINESE if han else LATIN, han)
+    faces = (CHINESE_SERIF if serif else CHINESE) if han else (LATIN_SERIF if serif else LATIN)
+    path = _file_of(faces, han)
     if path is None:
         return ImageFont.load_default(size)
     return ImageFont.truetype(path, size)
