@@ -449,7 +449,14 @@ def publish(user, data, files) -> MediaWork:
 
 
 def _one_file(files, kind: str):
-    found = [f for f in (files.getlist("file") if hasattr(files, "getlist") else files) if f is not None]
+    if hasattr(files, "getlist"):  # a request's files
+        sent = files.getlist("file")
+    elif isinstance(files, dict):  # {"file": [an UploadedFile]} or {"file": an UploadedFile}
+        sent = files.get("file") or []
+        sent = sent if isinstance(sent, list | tuple) else [sent]
+    else:
+        sent = list(files or [])
+    found = [f for f in sent if f is not None]
     if not found:
         raise Refused(_("No file was sent: choose the file to publish."), field="file")
     if len(found) > 1:

@@ -18,6 +18,7 @@ sentences, in the asker's language.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import sys
@@ -193,6 +194,13 @@ def transcode(path: str, out_media: str, out_poster: str | None, limits: Limits 
     except Refusal:
         raise
     except (av.error.FFmpegError, ValueError, OSError, EOFError) as error:
+        # The child's own limits, met: not the file's damage (a thread FFmpeg could not
+        # start within the memory limit says EAGAIN; a write past the file limit, EFBIG)
+        code = getattr(error, "errno", None)
+        if code in (errno.ENOMEM, errno.EAGAIN):
+            raise Refusal("too-much-memory") from None
+        if code == errno.EFBIG:
+            raise Refusal("too-large-output") from None
         raise Refusal("damaged", detail=str(error)[:200]) from None
 
 
@@ -323,8 +331,22 @@ def _sound(path, out_media, found: Probe, limits: Limits, progress) -> Result:
 # -- the child process ------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """On Linux, end this child when the process that started it dies (a worker killed
+    mid-job): its job runs again elsewhere, and an orphan would only burn the CPU."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _limit_resources(memory_mb: int, cpu_s: int, file_mb: int) -> None:
     import resource
+
+    _die_with_parent()
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
