@@ -26,6 +26,7 @@ from breeding.jobs import Gate, release_connection
 from breeding.models import (
     Creation,
     Gene,
+    Medium,
     Origin,
     Parentage,
     SeedKey,
@@ -159,6 +160,7 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 latent_sha=sha,
                 version=space.version,
                 origin=origin,
+                medium=Medium.VIDEO if origin == Origin.VIDEO else Medium.PICTURE,
                 seed=seed,
                 genes=genes or {},
                 depth=depth,

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from PIL import Image, ImageDraw
 
+from breeding import languages
 from breeding.jobs import Cancelled, Gate, release_connection
 from breeding.limits import in_words
 from breeding.models import (
@@ -683,7 +684,7 @@ def describe(media: MediaWork, viewer) -> dict:
         made_with = None
     return {
         "kind": media.kind,
-        "statement": media.statement,
+        "statement": languages.shown(media.statement),  # the demo's in the reader's language
         "text": media.text if media.kind == Medium.TEXT else None,
         "text_html": text_html(media.text, media.markdown) if media.kind == Medium.TEXT else None,
         "markdown": media.markdown,

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from breeding import media
 from breeding.models import Licence, MediaWork, Medium, Technique, Visibility
+from breeding.serializers import MediaSerializer
 from common.parsers import JSONParser, MultiPartParser
 
 
@@ -50,21 +51,6 @@ class MediaIn(serializers.Serializer):
                                                   Visibility.PUBLIC], required=False)
     made_with = serializers.CharField(required=False, max_length=16,
                                       help_text="The id of a bred work it was made with.")
-
-
-class MediaSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
-    creation = serializers.SerializerMethodField()
-    fraction = serializers.FloatField(read_only=True)
-
-    class Meta:
-        model = MediaWork
-        fields = ["id", "kind", "title", "status", "fraction", "eta_s", "error", "duration_s",
-                  "width", "height", "creation", "created"]
-        read_only_fields = fields
-
-    def get_creation(self, job) -> str | None:
-        return job.creation.public_id if job.creation_id else None
 
 
 def own_media(request, public_id: str) -> MediaWork:

@@ -368,3 +368,18 @@ class UpdateIn(serializers.Serializer):
     visibility = serializers.ChoiceField(
         choices=[Visibility.PRIVATE, Visibility.UNLISTED, Visibility.PUBLIC], required=False
     )
+
+
+class MediaSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    creation = serializers.SerializerMethodField()
+    fraction = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = MediaWork
+        fields = ["id", "kind", "title", "status", "fraction", "eta_s", "error", "duration_s",
+                  "width", "height", "creation", "created"]
+        read_only_fields = fields
+
+    def get_creation(self, job) -> str | None:
+        return job.creation.public_id if job.creation_id else None

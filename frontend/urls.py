@@ -19,6 +19,7 @@ urlpatterns = [
     path("library/", views.library, name="library"),
     path("notices/", notices.notices_page, name="notices"),
     path("upload/", views.upload_page, name="upload"),
+    path("publish/", views.publish_page, name="publish"),
     path("c/<str:collection_id>/", collections.collection_page, name="collection"),
     path("c/<str:collection_id>/exhibition/", collections.collection_exhibition,
          name="collection-exhibition"),

@@ -3,6 +3,7 @@ the studio and the library's controls call the REST API from ES modules."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
@@ -26,16 +27,20 @@ from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget, images, languages, spaces
+from breeding import actions, budget, images, languages, media, spaces
 from breeding.limits import client_address, in_words, take
 from breeding.lineage import lineage_tree
 from breeding.models import (
     MAX_LINEAGE_DEPTH,
     Creation,
     Gene,
+    Licence,
+    MediaWork,
+    Medium,
     Origin,
     Parentage,
     Space,
+    Technique,
     Upload,
     Video,
     Visibility,
@@ -58,11 +63,14 @@ from frontend.lineage import layout
 from gallery import comments, follows
 from gallery.listings import (
     KINDS,
+    MADE,
     ORDERS,
     GalleryPage,
     following_works,
+    made,
     of_kind,
     public_works,
+    with_technique,
     work,
 )
 from gallery.models import Like
@@ -123,14 +131,83 @@ def gallery(request):
     query = request.GET.get("q", "").strip()[:100]
     if query:
         works = works.filter(title__icontains=query)
-    kind = request.GET.get("kind", "")
-    if kind not in KINDS:
-        kind = ""
-    works = of_kind(works, kind)
-    context = {"order": order, "space": space, "q": query, "kind": kind, "spaces": Space.objects.all()}
+    kind, how, technique = _kind_of(request), _made_of(request), _technique_of(request)
+    works = with_technique(made(of_kind(works, kind), how), technique)
+    filters = {"order": order, "space": space, "kind": kind, "made": how, "technique": technique,
+               "q": query}
+    link = _linker(request, filters)
+    techniques = _techniques()
+    if technique and not any(t["slug"] == technique for t in techniques):
+        techniques.append({"slug": technique, "name": technique})  # chosen, so it can be unchosen
+    context = {"order": order, "space": space, "q": query, "kind": kind, "made": how,
+               "technique": technique, "spaces": Space.objects.all(),
+               "kinds": _kind_chips(kind, link),
+               "orders": {name: link(order=name) for name in ORDERS},
+               "techniques": techniques,
+               "any_published": bool(techniques) or how or _any_published(),
+               "filtered": bool(space or how or technique), "all_link": request.path}
     if order == "following":
         context["follows_anyone"] = request.user.follows.exists()
     return _page(request, works, ORDERS[order], context, "frontend/gallery.html")
+
+
+def _kind_of(request) -> str:
+    """The ``kind`` a page's list is filtered by ("" for all), as the API reads it; a 400
+    that says so for one that is not a kind."""
+    kind = request.GET.get("kind", "")
+    if kind and kind not in KINDS:
+        raise BadRequest(_("%(kind)s is not a kind of work: choose pictures, videos, sounds or "
+                           "texts.") % {"kind": repr(kind[:40])})
+    return kind
+
+
+def _made_of(request) -> str:
+    how = request.GET.get("made", "")
+    if how and how not in MADE:
+        raise BadRequest(_("%(made)s is not how a work is made: choose bred or published.")
+                         % {"made": repr(how[:40])})
+    return how
+
+
+def _technique_of(request) -> str:
+    technique = request.GET.get("technique", "")
+    if technique and not TECHNIQUE_SLUG.fullmatch(technique):
+        raise BadRequest(_("%(technique)s is not a technique's slug: letters, digits and "
+                           "hyphens, at most 48 of them.") % {"technique": repr(technique[:60])})
+    return technique
+
+
+#: A technique's slug as ``breeding.media.techniques_of`` makes it (Unicode letters too).
+TECHNIQUE_SLUG = re.compile(r"[-\w]{1,48}")
+
+
+def _linker(request, filters: dict):
+    """``link(**change)``: this list with some of its filters changed and the others kept
+    (empty ones left out), from its first page."""
+    def link(**change) -> str:
+        query = urlencode({k: v for k, v in {**filters, **change}.items() if v})
+        return f"?{query}" if query else request.path
+    return link
+
+
+def _kind_chips(chosen: str, link) -> list[dict]:
+    """The row of chips that filters a list by kind: All · Pictures · Videos · Sounds · Texts."""
+    labels = {"": _("All"), "pictures": _("Pictures"), "videos": _("Videos"),
+              "sounds": _("Sounds"), "texts": _("Texts")}
+    return [{"kind": kind, "label": label, "href": link(kind=kind), "current": kind == chosen}
+            for kind, label in labels.items()]
+
+
+def _techniques() -> list[dict]:
+    """The techniques of the public published works, by name: the gallery's technique filter."""
+    published = Creation.objects.public().filter(origin=Origin.MEDIA).values("pk")
+    return list(Technique.objects.filter(works__creation__in=published).distinct()
+                .order_by("name").values("slug", "name"))
+
+
+def _any_published() -> bool:
+    """Is any published work public (then the gallery offers "bred" or "published")?"""
+    return MediaWork.objects.filter(creation__in=Creation.objects.public().values("pk")).exists()
 
 
 def profile(request, username):
@@ -138,11 +215,13 @@ def profile(request, username):
         person = follows.person(username)
     except Refused as refused:
         raise Http404(refused.message) from None
-    works = public_works().filter(owner=person)
+    kind = _kind_of(request)
+    works = of_kind(public_works().filter(owner=person), kind)
     stats = Creation.objects.public().filter(owner=person).aggregate(
         count=Count("id"), likes=Sum("like_count"))
     stats.update(follows.counts(person, request.user))
-    context = {"person": person, "stats": stats, "followed": stats["followed"],
+    context = {"person": person, "stats": stats, "followed": stats["followed"], "kind": kind,
+               "kinds": _kind_chips(kind, _linker(request, {"kind": kind})),
                "mine": request.user.is_authenticated and request.user.pk == person.pk}
     return _page(request, works, ORDERS["newest"], context, "frontend/profile.html")
 
@@ -208,9 +287,11 @@ def _contributors(creation: Creation, viewer) -> list[str]:
 
 def work_page(request, public_id):
     creation = _visible(request, public_id)
+    published = _published(creation, request.user) if creation.is_media else None
     parents, hidden_parents = _visible_parents(creation, request.user)
     children = Creation.objects.listed_for(request.user).filter(parent_links__parent=creation).distinct()
-    ids = neighbour_ids(creation, NEIGHBOURS)
+    # A published work has no place in a space: no neighbours (nor a latent to find them by).
+    ids = [] if creation.is_media else neighbour_ids(creation, NEIGHBOURS)
     found = {c.pk: c for c in public_works().filter(pk__in=ids)}
     liked = request.user.is_authenticated and Like.objects.filter(user=request.user, creation=creation).exists()
     mine = request.user.is_authenticated and creation.owner_id == request.user.pk
@@ -227,13 +308,73 @@ def work_page(request, public_id):
         "hidden_parents": hidden_parents,
         "original": _original(creation, parents),
         "contributors": _contributors(creation, request.user),
-        "children": children.count(),
+        "children": 0 if creation.is_media else children.count(),
         "neighbours": [work(found[i]) for i in ids if i in found],
         "liked": liked,
-        "preview": _link_preview(request, creation, video),
+        "media": published,
+        "preview": (_published_preview(request, creation, published) if creation.is_media
+                    else _link_preview(request, creation, video)),
         "comments": comments.page_comments(creation, request.user),
     }
     return render(request, "frontend/work.html", context)
+
+
+def _published(creation: Creation, viewer) -> dict | None:
+    """What the page of a published work shows besides the work itself (``media.describe``),
+    with its techniques' slugs (links to the gallery's filter), the size of its large picture
+    (its slot reserved before it arrives) and the words of its kind."""
+    job = (MediaWork.objects.filter(creation=creation).select_related("made_with")
+           .prefetch_related("techniques").first())
+    if job is None:
+        return None
+    described = media.describe(job, viewer)
+    width, height = job.width or 0, job.height or 0
+    if job.kind == Medium.SOUND:
+        width, height = 1600, 400
+    elif job.kind == Medium.TEXT or not (width and height):
+        width, height = 1024, 1024
+    elif max(width, height) > media.LARGE_SIDE:
+        scale = media.LARGE_SIDE / max(width, height)
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    made_with = described["made_with"]
+    if made_with is not None:
+        made_with = {**made_with, "images": images.of(job.made_with)}
+    extension = (described["files"].get("file") or "").rsplit(".", 1)[-1]
+    return {**described,
+            "techniques": [{"name": t.name, "slug": t.slug} for t in job.techniques.all()],
+            "made_with": made_with,
+            "large_width": width, "large_height": height,
+            "kind_name": Medium(job.kind).label,
+            "length": _clock(job.duration_s) if job.duration_s else "",
+            "extension": extension}
+
+
+def _clock(seconds: float) -> str:
+    """A length as a player shows it: ``0:42``, ``12:05``, ``1:02:09``."""
+    whole = round(seconds)
+    hours, minutes, rest = whole // 3600, whole % 3600 // 60, whole % 60
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def _published_preview(request, creation: Creation, published: dict | None) -> dict | None:
+    """``_link_preview`` of a published work: its square cover, and its kind in words."""
+    if published is None or not creation.visible_to(None):
+        return None
+    title = languages.shown(creation.title) or _("Untitled")
+    description = {
+        Medium.PICTURE: _("A picture published in Mendel."),
+        Medium.VIDEO: _("A video published in Mendel."),
+        Medium.SOUND: _("A sound published in Mendel."),
+        Medium.TEXT: _("A text published in Mendel."),
+    }[published["kind"]]
+    return {
+        "title": _("%(title)s by %(owner)s") % {"title": title, "owner": creation.owner.username},
+        "description": published["statement"][:200] or description,
+        "url": request.build_absolute_uri(f"/w/{creation.public_id}/"),
+        "image": request.build_absolute_uri(published["files"]["cover"]),
+        "image_size": media.COVER_SIDE,
+        "listed": creation.listed_for(None),
+    }
 
 
 def _link_preview(request, creation: Creation, video) -> dict | None:
@@ -358,7 +499,7 @@ def studio_start(request):
 @login_required
 def studio(request, public_id):
     creation = _visible(request, public_id)
-    if creation.origin == Origin.VIDEO:  # a video is not bred: its page plays it
+    if creation.origin in (Origin.VIDEO, Origin.MEDIA):  # not bred: its page shows it
         return redirect("frontend:work", public_id=creation.public_id)
     space = creation.space
     genes = Gene.objects.filter(space=space, version=space.version)
@@ -387,8 +528,10 @@ def breed_from(request, public_id):
     creation = _visible(request, public_id)
     if request.method != "POST":  # back from the login page, say: show the work again
         return redirect("frontend:work", public_id=creation.public_id)
-    if creation.origin == Origin.VIDEO:
-        messages.error(request, _("A video cannot be bred from. Open one of its keyframes instead."))
+    try:
+        actions.check_breedable(creation)  # a video, a published work
+    except actions.NotBreedable as refused:
+        messages.error(request, str(refused))
         return redirect("frontend:work", public_id=creation.public_id)
     if creation.owner_id == request.user.pk:
         return redirect("frontend:studio", public_id=creation.public_id)
@@ -437,6 +580,77 @@ def upload_page(request):
         "recent": UploadSerializer(recent, many=True).data,
         "error": error,
         "chosen_space": request.POST.get("space", "abstract"),
+    }, status=status)
+
+
+#: What the file input of each kind of published work takes (its ``accept``); the server
+#: judges the bytes whatever the name says.
+PUBLISH_ACCEPT = {
+    Medium.PICTURE: "image/jpeg,image/png,image/webp,image/gif",
+    Medium.VIDEO: "video/*,.mp4,.m4v,.mov,.webm,.mkv",
+    Medium.SOUND: "audio/*,.m4a,.mp3,.ogg,.oga,.opus,.flac,.wav",
+}
+
+
+@login_required
+def publish_page(request):
+    """Publish a finished picture, video, sound or text made anywhere (``breeding.media``):
+    a text or a picture opens as a work at once; a video's or a sound's transcoding is
+    followed here (``?id=``, after a reload too). Without JavaScript the form posts here."""
+    from breeding.models import Technique
+    from breeding.serializers import MediaSerializer
+
+    error, field, status = "", "", 200
+    values = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        data = request.POST.copy()
+        # the checked techniques and the new ones typed in, one list
+        new = [n.strip() for n in request.POST.get("new_techniques", "").split(",") if n.strip()]
+        data.setlist("techniques", request.POST.getlist("techniques") + new)
+        try:
+            job = media.publish(request.user, data, request.FILES)
+        except Refused as refused:
+            error, field, status = refused.message, refused.field or "", refused.status_code
+        else:
+            if job.creation_id:
+                return redirect("frontend:work", public_id=job.creation.public_id)
+            return redirect(f"{request.path}?id={job.public_id}")
+    following = None
+    if job_id := request.GET.get("id", "")[:16]:
+        job = MediaWork.own(request.user, job_id, "creation")
+        if job is None:
+            raise Http404(_("No published file of yours by that id."))
+        following = MediaSerializer(job).data
+    made_with = None
+    if wanted := values.get("made_with", "").strip()[:16]:
+        found = (Creation.objects.visible_to(request.user).filter(public_id=wanted)
+                 .exclude(origin=Origin.MEDIA).select_related("space", "owner").first())
+        made_with = work(found) if found else None
+    mb = lambda size: size // 2**20  # noqa: E731
+    limits = {
+        Medium.PICTURE: {"bytes": MAX_BYTES, "mb": mb(MAX_BYTES)},
+        Medium.VIDEO: {"bytes": media.max_bytes(Medium.VIDEO), "mb": mb(media.max_bytes(Medium.VIDEO)),
+                       "seconds": settings.MEDIA_VIDEO_MAX_S, "length": in_words(settings.MEDIA_VIDEO_MAX_S)},
+        Medium.SOUND: {"bytes": media.max_bytes(Medium.SOUND), "mb": mb(media.max_bytes(Medium.SOUND)),
+                       "seconds": settings.MEDIA_SOUND_MAX_S, "length": in_words(settings.MEDIA_SOUND_MAX_S)},
+    }
+    kind = values.get("kind", "") if values.get("kind", "") in Medium.values else Medium.PICTURE
+    chosen = set(values.getlist("techniques"))
+    return render(request, "frontend/publish.html", {
+        "kinds": Medium.choices,
+        "kind": kind,
+        "accept": PUBLISH_ACCEPT,
+        "limits": limits,
+        "text_max": media.TEXT_MAX,
+        "techniques": [{"name": t.name, "slug": t.slug, "checked": t.name in chosen}
+                       for t in Technique.objects.all()[:200]],
+        "licences": Licence.choices,
+        "values": values,
+        "made_with": made_with,
+        "following": following,
+        "error": error,
+        "field": field,
+        "state": {"media": following, "limits": limits, "accept": PUBLISH_ACCEPT},
     }, status=status)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from asgiref.sync import sync_to_async
@@ -27,11 +28,14 @@ from common.schema import error_response, whole_number_parameter
 from gallery import actions, follows
 from gallery.listings import (
     KINDS,
+    MADE,
     ORDERS,
     GalleryPage,
     following_works,
+    made,
     of_kind,
     public_works,
+    with_technique,
     work,
 )
 from gallery.neighbours import neighbour_ids
@@ -43,15 +47,22 @@ class WorkSerializer(serializers.ModelSerializer):
     """A work as lists show it: no lineage, so a page is one query."""
 
     id = serializers.CharField(source="public_id")
-    space = serializers.CharField(source="space.slug")
+    space = serializers.CharField(source="space.slug", allow_null=True,
+                                  help_text="Its space's slug; null for a published work.")
     owner = serializers.CharField(source="owner.username")
     images = serializers.SerializerMethodField()
     kind = serializers.SerializerMethodField(
-        help_text='"picture" or "video" (whose images are its first keyframe\'s).')
+        help_text='Its medium: "picture", "video" (a morph video\'s images are its first '
+                  'keyframe\'s), "sound" or "text" (a published work\'s images are its cover: '
+                  'a poster, a waveform, its first lines).')
+    published = serializers.SerializerMethodField(
+        help_text="Whether it was published as it is (a picture, video, sound or text made "
+                  "anywhere) rather than bred in Mendel.")
 
     class Meta:
         model = Creation
-        fields = ["id", "title", "owner", "space", "like_count", "created", "images", "kind"]
+        fields = ["id", "title", "owner", "space", "like_count", "created", "images", "kind",
+                  "published"]
         read_only_fields = fields  # an answer: every field is always there
 
     def to_representation(self, creation) -> dict:
@@ -63,7 +74,23 @@ class WorkSerializer(serializers.ModelSerializer):
         return images.of(creation)
 
     def get_kind(self, creation) -> str:
-        return "video" if creation.origin == Origin.VIDEO else "picture"
+        return creation.medium
+
+    def get_published(self, creation) -> bool:
+        return creation.origin == Origin.MEDIA
+
+
+#: A technique's slug as ``breeding.media.techniques_of`` makes it (Unicode letters too).
+TECHNIQUE = re.compile(r"[-\w]{1,48}")
+
+
+def technique_param(request) -> str:
+    """The ``technique`` asked for: a slug, or "" for any; a 400 for what cannot be one."""
+    value = request.query_params.get("technique", "")
+    if value and not TECHNIQUE.fullmatch(value):
+        raise ValidationError({"technique": [_("must be a technique's slug: letters, digits "
+                                               "and hyphens, at most 48 of them.")]})
+    return value
 
 
 #: Pages of the public lists as JSON, kept for GALLERY_CACHE_SECONDS in each web process:
@@ -91,7 +118,8 @@ def page_key(request) -> tuple:
 
 
 class Gallery(APIView):
-    """Public works, newest or trending, filtered by space, owner or a title search; or,
+    """Public works, newest or trending, filtered by space, owner, medium (``kind``), how
+    they were made (``made``), technique or a title search; or,
     for a logged-in breeder, ``following``: the works of the artists they follow, newest
     first.
 
@@ -108,7 +136,15 @@ class Gallery(APIView):
                              "follows, newest first (log in first)."),
             OpenApiParameter("space", str, description="Only works of this space (its slug)."),
             OpenApiParameter("owner", str, description="Only works of this user (a username)."),
-            OpenApiParameter("kind", str, enum=list(KINDS), description="Only pictures, or only videos."),
+            OpenApiParameter("kind", str, enum=list(KINDS),
+                             description="Only works of one medium: pictures, videos, sounds or "
+                             "texts, bred or published alike."),
+            OpenApiParameter("made", str, enum=list(MADE),
+                             description="`bred`: only works bred in Mendel; `published`: only "
+                             "works published as they are (made anywhere)."),
+            OpenApiParameter("technique", {"type": "string", "maxLength": 48, "pattern": r"^[-\w]*$"},
+                             description="Only published works made with this technique (its "
+                             "slug, such as `stylegan2`)."),
             OpenApiParameter("q", {"type": "string", "maxLength": 100},
                              description="Only works whose title contains this."),
         ],
@@ -129,6 +165,8 @@ class Gallery(APIView):
         if owner := request.query_params.get("owner"):
             works = works.filter(owner__username=owner)
         works = of_kind(works, request.query_params.get("kind"))
+        works = made(works, request.query_params.get("made"))
+        works = with_technique(works, technique_param(request))
         if query := request.query_params.get("q", "").strip():
             if len(query) > 100:
                 raise ValidationError({"q": [_("must be at most %(most)s characters.") % {"most": 100}]})

@@ -201,7 +201,12 @@ def _as_is(text):
 
 
 def _worded_work(work: dict | None, shown) -> dict | None:
-    return {**work, "title": shown(work.get("title"))} if isinstance(work, dict) else work
+    if not isinstance(work, dict):
+        return work
+    published = work.get("media")
+    if isinstance(published, dict):  # a published work's statement (the demo's: translated)
+        published = {**published, "statement": shown(published.get("statement"))}
+    return {**work, "title": shown(work.get("title")), "media": published}
 
 
 def _worded_item(item, shown):

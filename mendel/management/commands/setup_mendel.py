@@ -44,4 +44,12 @@ def demo_exhibition(stdout) -> None:
     seed_demo_exhibition(stdout)
 
 
-STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery, demo_exhibition]
+def demo_media(stdout) -> None:
+    # After the first demo exhibition, which hangs only where there is no exhibition yet.
+    from frontend.demo_media import seed_demo_media
+
+    seed_demo_media(stdout)
+
+
+STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery, demo_exhibition,
+               demo_media]

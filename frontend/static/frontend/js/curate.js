@@ -254,7 +254,7 @@ async function showResults(mine, q) {
 }
 
 function search(q) {
-  nextResults = worksPages("gallery", { q, limit: 12 });
+  nextResults = worksPages("gallery", { q, limit: 12, kind: "" });  // every kind hangs
   results.replaceChildren();
   return showResults(++searching, q);
 }
@@ -273,8 +273,10 @@ function renderParents(ex) {
   const chosen = parentSelect.value;
   const options = [];
   if (ex.round?.winner) options.push(["", gettext("The last round's winner")]);
-  // A round breeds children of a picture: videos on the walls are not offered.
-  for (const item of ex.items) if (!item.work.video) options.push([item.work.id, titleOf(item.work)]);
+  // A round breeds children of a bred picture: videos and published works are not offered.
+  for (const item of ex.items) {
+    if (!item.work.video && !item.work.media) options.push([item.work.id, titleOf(item.work)]);
+  }
   parentSelect.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
   if (options.some(([value]) => value === chosen)) parentSelect.value = chosen;
   $("[data-round-start]").disabled = options.length === 0 || ex.round?.status === "voting";

@@ -278,3 +278,231 @@ export function floatReaction(layer, emoji) {
   layer.append(bubble);
   setTimeout(() => bubble.remove(), 4000);
 }
+
+// -- published works on the walls -----------------------------------------------------------
+// A published video, sound or text hangs as itself (``work.media``: the server's
+// breeding.media.shown_in_exhibitions); a published picture is its large picture, as any
+// picture is. The server draws the same markup for readers without JavaScript (walk.html,
+// _exhibit.html); ``enhanceMedia`` adds the controls only a script can work. A film plays,
+// muted, while it is in view (browsers start no sound by themselves) and pauses out of it;
+// a sound waits for its play button; one thing with sound plays at a time.
+
+// Does the work hang as a player or a page (not as a picture)?
+export const staged = (work) => Boolean(work.media) && work.media.kind !== "picture";
+
+function labelOf(work) {
+  const values = { title: titleOf(work), owner: work.owner };
+  switch (work.media.kind) {
+    case "video": return interpolate(gettext("%(title)s by %(owner)s, a video"), values);
+    case "sound": return interpolate(gettext("%(title)s by %(owner)s, a sound"), values);
+    case "text": return interpolate(gettext("%(title)s by %(owner)s, a text"), values);
+    default: return interpolate(gettext("%(title)s by %(owner)s"), values);
+  }
+}
+
+function element(tag, className, attributes = {}) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
+  return el;
+}
+
+// The frame of a published video, sound or text, as the server draws it, with its controls.
+export function mediaFrame(work) {
+  const m = work.media;
+  const frame = element("div", `media-frame media-${m.kind}`, { "data-media": m.kind });
+  if (m.kind === "video") {
+    const video = element("video", "media-player", {
+      "data-media-player": "", poster: m.files.large, preload: "metadata",
+      width: String(m.width || 1024), height: String(m.height || 1024), "aria-label": labelOf(work),
+    });
+    Object.assign(video, { controls: true, loop: true, playsInline: true, muted: true, defaultMuted: true });
+    const source = element("source", "", { src: m.files.file, type: "video/mp4" });
+    video.append(source);
+    frame.append(video);
+  } else if (m.kind === "sound") {
+    const wave = element("div", "sound-wave");
+    wave.append(element("img", "", { src: m.files.large, width: "1600", height: "400", alt: "", decoding: "async" }),
+                element("span", "playhead", { "data-media-playhead": "" }));
+    const audio = element("audio", "media-player", {
+      "data-media-player": "", controls: "", preload: "metadata", src: m.files.file, "aria-label": labelOf(work),
+    });
+    frame.append(wave, audio);
+  } else if (m.kind === "text") {
+    const reading = element("article", "reading", { tabindex: "0", "aria-label": labelOf(work) });
+    reading.innerHTML = m.text_html ?? "";  // escaped and set by the server (breeding.media.text_html), and only that
+    frame.append(reading);
+  }
+  enhanceMedia(frame);
+  return frame;
+}
+
+// Icons, inline SVG: filled shapes, and lines (``stroke``) drawn in the text's colour.
+const SVG = "http://www.w3.org/2000/svg";
+function icon(size, shapes) {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of [["viewBox", "0 0 24 24"], ["width", String(size)], ["height", String(size)],
+                               ["aria-hidden", "true"], ["focusable", "false"]]) svg.setAttribute(name, value);
+  for (const [d, stroke] of shapes) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    if (stroke) {
+      for (const [name, value] of [["fill", "none"], ["stroke", "currentColor"], ["stroke-width", "1.8"],
+                                   ["stroke-linecap", "round"]]) path.setAttribute(name, value);
+    } else {
+      path.setAttribute("fill", "currentColor");
+    }
+    svg.append(path);
+  }
+  return svg;
+}
+const SPEAKER = ["M4 9h4l5-4v14l-5-4H4z", false];
+const SPEAKER_ON = () => icon(18, [SPEAKER, ["M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12", true]]);
+const SPEAKER_OFF = () => icon(18, [SPEAKER, ["M16.5 9.5l5 5m0-5l-5 5", true]]);
+const PLAY = () => icon(22, [["M8 5v14l11-7z", false]]);
+const PAUSE = () => icon(22, [["M7 5h4v14H7zm6 0h4v14h-4z", false]]);
+
+const clock = (seconds) => {
+  if (!Number.isFinite(seconds)) return "0:00";
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+
+// Films start, muted, when half of them is in view, and stop when they leave it; one the
+// visitor paused stays paused until they play it again.
+const inView = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    const player = entry.target;
+    if (entry.isIntersecting) {
+      if (!player.dataset.held && !reducedMotion()) player.play().catch(() => {});
+    } else {
+      quiet(player);
+    }
+  }
+}, { threshold: 0.5 }) : null;
+
+function quiet(player) {
+  if (player.paused) return;
+  player.dataset.quieted = "1";  // a pause of ours, not the visitor's
+  player.pause();
+}
+
+// Give the frames under ``root`` (or ``root`` itself) their controls; once each.
+export function enhanceMedia(root) {
+  const frames = root.matches?.("[data-media]") ? [root] : [...root.querySelectorAll("[data-media]")];
+  for (const frame of frames) {
+    if (frame.dataset.enhanced) continue;
+    frame.dataset.enhanced = "1";
+    const player = frame.querySelector("[data-media-player]");
+    if (!player) continue;
+    player.addEventListener("pause", () => {
+      if (player.dataset.quieted) delete player.dataset.quieted;
+      else player.dataset.held = "1";
+    });
+    player.addEventListener("play", () => { delete player.dataset.held; });
+    if (frame.dataset.media === "video") enhanceVideo(frame, player);
+    if (frame.dataset.media === "sound") enhanceSound(frame, player);
+  }
+  return root;
+}
+
+function enhanceVideo(frame, video) {
+  const width = Number(video.getAttribute("width"));
+  const height = Number(video.getAttribute("height"));
+  if (width > 0 && height > 0) frame.style.setProperty("--ratio", `${width} / ${height}`);
+  video.muted = true;  // what browsers let start by itself
+  const sound = element("button", "media-unmute", { type: "button", "data-media-unmute": "" });
+  const show = () => {
+    const label = video.muted ? gettext("Unmute") : gettext("Mute");
+    const text = element("span");
+    text.textContent = label;
+    sound.replaceChildren(video.muted ? SPEAKER_OFF() : SPEAKER_ON(), text);
+    sound.setAttribute("aria-label", label);
+  };
+  sound.addEventListener("click", () => {
+    video.muted = !video.muted;
+    if (!video.muted && video.paused) video.play().catch(() => {});
+  });
+  video.addEventListener("volumechange", show);
+  show();
+  frame.append(sound);
+  if (reducedMotion()) return;  // still, on its poster, until played
+  video.autoplay = false;
+  inView?.observe(video);
+}
+
+// A sound: its play button and its time; its waveform is where it is (a slider: a click,
+// or the arrow keys, go elsewhere in it). The browser's own player is for readers without
+// JavaScript.
+function enhanceSound(frame, audio) {
+  const row = element("div", "sound-controls");
+  const play = element("button", "media-play", { type: "button", "data-media-play": "" });
+  const time = element("span", "sound-time num", { "data-media-time": "" });
+  const wave = frame.querySelector(".sound-wave");
+  const show = () => {
+    const label = audio.paused ? gettext("Play") : gettext("Pause");
+    if (play.dataset.showing !== String(audio.paused)) {  // (timeupdate comes often)
+      play.dataset.showing = String(audio.paused);
+      play.replaceChildren(audio.paused ? PLAY() : PAUSE());
+    }
+    play.setAttribute("aria-label", label);
+    play.title = label;
+    const where = `${clock(audio.currentTime)} / ${clock(audio.duration)}`;
+    time.textContent = where;
+    if (!wave) return;
+    wave.style.setProperty("--played", `${audio.duration ? (100 * audio.currentTime) / audio.duration : 0}%`);
+    wave.classList.toggle("started", audio.currentTime > 0 || !audio.paused);
+    wave.setAttribute("aria-valuenow", String(Math.round(audio.currentTime)));
+    wave.setAttribute("aria-valuemax", String(Math.round(audio.duration || 0)));
+    wave.setAttribute("aria-valuetext", where);
+  };
+  play.addEventListener("click", () => {
+    if (audio.paused) audio.play().catch(() => {});
+    else audio.pause();
+  });
+  for (const type of ["play", "pause", "ended", "timeupdate", "loadedmetadata", "durationchange", "seeked"]) {
+    audio.addEventListener(type, show);
+  }
+  if (wave) {
+    Object.entries({ role: "slider", tabindex: "0", "aria-label": gettext("Where in the sound"), "aria-valuemin": "0" })
+      .forEach(([name, value]) => wave.setAttribute(name, value));
+    wave.addEventListener("click", (event) => {
+      if (!audio.duration) return;
+      const box = wave.getBoundingClientRect();
+      audio.currentTime = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)) * audio.duration;
+      if (audio.paused) audio.play().catch(() => {});
+    });
+    wave.addEventListener("keydown", (event) => {
+      if (!audio.duration) return;
+      const to = { ArrowRight: audio.currentTime + 5, ArrowLeft: audio.currentTime - 5,
+                   ArrowUp: audio.currentTime + 5, ArrowDown: audio.currentTime - 5,
+                   Home: 0, End: audio.duration }[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      audio.currentTime = Math.min(audio.duration, Math.max(0, to));
+    });
+  }
+  audio.controls = false;
+  show();
+  row.append(play, time);
+  audio.before(row);
+}
+
+// Stop what plays under ``root`` (a work the walk leaves, an item taken down).
+export function stopMedia(root) {
+  for (const player of root.querySelectorAll("video, audio")) {
+    inView?.unobserve(player);
+    quiet(player);
+  }
+}
+
+// One thing with sound at a time: a sound, or a film with its sound on, silences the others.
+function soleSound(event) {
+  const started = event.target;
+  if (!started.matches?.("[data-media-player]") || started.muted || started.paused) return;
+  for (const other of document.querySelectorAll("[data-media-player]")) {
+    if (other !== started && !other.paused && !other.muted) other.pause();
+  }
+}
+document.addEventListener("play", soleSound, true);
+document.addEventListener("volumechange", soleSound, true);

@@ -4,8 +4,8 @@
 import "./placeholder.js";
 import { videoElement } from "./pictures.js";
 import {
-  dates, followExhibition, paragraphs, profileUrl, reducedMotion, statusBadge,
-  titleOf, workUrl,
+  dates, enhanceMedia, followExhibition, mediaFrame, paragraphs, profileUrl, reducedMotion, staged,
+  statusBadge, stopMedia, titleOf, workUrl,
 } from "./exhibition-live.js";
 import { roundPanel } from "./exhibition-round.js";
 import { liveBar } from "./exhibition-bar.js";
@@ -28,6 +28,8 @@ function exhibit(item) {
   if (item.work.video) {
     figure.append(videoElement(item.work.video, interpolate(gettext("%(title)s by %(owner)s, a video"),
       { title: titleOf(item.work), owner: item.work.owner })));
+  } else if (staged(item.work)) {
+    figure.append(mediaFrame(item.work));
   } else {
     const img = document.createElement("img");
     img.src = item.work.images["1024"];
@@ -35,7 +37,8 @@ function exhibit(item) {
     img.height = 1024;
     img.decoding = "async";
     img.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: titleOf(item.work), owner: item.work.owner });
-    img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
+    if (item.work.media) img.className = "media-picture";  // as wide as it is: no square placeholder
+    else img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
     link.append(img);
     figure.append(link);
   }
@@ -58,10 +61,33 @@ function exhibit(item) {
   const wall = document.createElement("div");
   wall.className = "prose";
   wall.dataset.wallText = "";
-  text.append(mark, h2, by, wall);
+  text.append(mark, h2, by, wall, ...aboutMedia(item.work.media));
   li.append(figure, text);
   setTimeout(() => li.classList.remove("arriving-item"), 50);
   return li;
+}
+
+// A published work's techniques and its artist's statement, as _exhibit.html says them.
+function aboutMedia(media) {
+  const parts = [];
+  if (media?.techniques?.length) {
+    const techniques = document.createElement("p");
+    techniques.className = "techniques muted";
+    techniques.textContent = interpolate(gettext("Made with %(techniques)s"), { techniques: media.techniques.join(", ") });
+    parts.push(techniques);
+  }
+  if (media?.statement) {
+    const details = document.createElement("details");
+    details.className = "statement-of-artist";
+    const summary = document.createElement("summary");
+    summary.textContent = gettext("The artist’s statement");
+    const prose = document.createElement("div");
+    prose.className = "prose";
+    paragraphs(prose, media.statement);
+    details.append(summary, prose);
+    parts.push(details);
+  }
+  return parts;
 }
 
 // Put the list in the exhibition's order, keeping the elements (and their loaded
@@ -70,7 +96,10 @@ function renderItems(ex) {
   const before = new Map([...list.children].map((li) => [li.dataset.item, li.getBoundingClientRect().top]));
   const keep = new Set(ex.items.map((i) => String(i.id)));
   for (const li of [...list.children]) {
-    if (!keep.has(li.dataset.item)) li.remove();
+    if (!keep.has(li.dataset.item)) {
+      stopMedia(li);
+      li.remove();
+    }
   }
   ex.items.forEach((item, index) => {
     let li = list.querySelector(`:scope > [data-item="${item.id}"]`);
@@ -166,3 +195,4 @@ const follower = followExhibition(initial, {
 
 round.render(initial.exhibition.round);
 bar.status(initial.exhibition.status);
+enhanceMedia(list);

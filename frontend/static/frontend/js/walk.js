@@ -3,7 +3,10 @@
 // and the walls change live under the visitor's feet without losing their place.
 import "./placeholder.js";
 import { videoElement } from "./pictures.js";
-import { followExhibition, paragraphs, profileUrl, reducedMotion, titleOf, workUrl } from "./exhibition-live.js";
+import {
+  enhanceMedia, followExhibition, mediaFrame, paragraphs, profileUrl, reducedMotion, staged, stopMedia,
+  titleOf, workUrl,
+} from "./exhibition-live.js";
 import { liveBar } from "./exhibition-bar.js";
 import { formatNumber, gettext, interpolate } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -44,6 +47,7 @@ function show(newIndex, { direction = 0 } = {}) {
   owner.textContent = item.work.owner;
   owner.href = profileUrl(item.work.owner);
   paragraphs($("[data-walk-wall]"), item.wall_text);
+  about(item.work.media);
   const prev = $("[data-walk-prev]");
   const next = $("[data-walk-next]");
   prev.href = index > 0 ? `?i=${index}` : "#";
@@ -51,15 +55,21 @@ function show(newIndex, { direction = 0 } = {}) {
   prev.setAttribute("aria-disabled", String(index === 0));
   next.setAttribute("aria-disabled", String(index + 1 >= all.length));
   history.replaceState(null, "", `?i=${index + 1}`);
-  const shown = item.work.video ? stage.querySelector("video")?.poster : img.getAttribute("src");
-  if (!changed && shown === (item.work.video?.poster ?? item.work.images["1024"])) return;
-  stage.querySelector("video")?.remove();
-  img.hidden = Boolean(item.work.video);
+  if (!changed && stage.dataset.shown === item.work.id) return;
+  stage.dataset.shown = item.work.id;
+  // What played stops with the work it belongs to (a film, a sound), and leaves with it.
+  stopMedia(stage);
+  for (const el of stage.querySelectorAll(":scope > video, :scope > [data-media]")) el.remove();
+  img.hidden = Boolean(item.work.video) || staged(item.work);
+  img.classList.toggle("media-picture", Boolean(item.work.media) && !staged(item.work));
   if (item.work.video) {
     stage.append(videoElement(item.work.video, interpolate(gettext("%(title)s by %(owner)s, a video"),
       { title: titleOf(item.work), owner: item.work.owner })));
+  } else if (staged(item.work)) {
+    stage.append(mediaFrame(item.work));
   } else {
-    img.style.backgroundImage = `url(${JSON.stringify(item.work.images["256"])})`;
+    // a published picture is as wide as it is: no square placeholder around it
+    img.style.backgroundImage = item.work.media ? "none" : `url(${JSON.stringify(item.work.images["256"])})`;
     img.src = item.work.images["1024"];
     img.alt = interpolate(gettext("%(title)s by %(owner)s"), { title: titleOf(item.work), owner: item.work.owner });
   }
@@ -75,8 +85,24 @@ function show(newIndex, { direction = 0 } = {}) {
 
 const go = (to) => show(to, { direction: Math.sign(to - index) });
 
+// A published work's techniques and its artist's statement, under the curator's wall text.
+function about(media) {
+  $("[data-walk-about]").hidden = !media;
+  const techniques = $("[data-walk-techniques]");
+  const names = media?.techniques ?? [];
+  techniques.hidden = names.length === 0;
+  techniques.textContent = names.length ? interpolate(gettext("Made with %(techniques)s"), { techniques: names.join(", ") }) : "";
+  const box = $("[data-walk-statement-box]");
+  if (box.dataset.statement !== (media?.statement ?? "")) {
+    box.dataset.statement = media?.statement ?? "";
+    box.open = false;
+    paragraphs($("[data-walk-statement]"), media?.statement ?? "");
+  }
+  box.hidden = !media?.statement;
+}
+
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest("input, textarea, select") || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.closest("input, textarea, select, audio, video, [role='slider']") || event.altKey || event.ctrlKey || event.metaKey) return;
   const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: items().length - 1 };
   if (event.key in moves) {
     event.preventDefault();
@@ -91,6 +117,9 @@ $("[data-walk-next]").addEventListener("click", (event) => { event.preventDefaul
 // Swipe: a mostly sideways stroke of 50 px or more.
 let touch = null;
 walk.addEventListener("pointerdown", (event) => {
+  // (a stroke along a player's bar seeks in it)
+  touch = null;
+  if (event.target.closest("audio, video[controls], input")) return;
   if (event.pointerType !== "mouse") touch = { x: event.clientX, y: event.clientY };
 });
 walk.addEventListener("pointerup", (event) => {
@@ -137,6 +166,7 @@ const follower = followExhibition(initial, {
 }, $("[data-socket-state]"));
 
 bar.status(initial.exhibition.status);
+enhanceMedia(stage);
 // Come in while a tour is under way (and no work was asked for): join it where it is.
 if (!new URLSearchParams(location.search).has("i") && initial.exhibition.tour !== null) {
   const at = initial.exhibition.items.findIndex((i) => i.id === initial.exhibition.tour);

@@ -20,8 +20,10 @@ export const TEXT = {
 
 // A reader of one list: each call brings its next page, ``{ items, done }``. ``source`` is
 // "library" (``/api/creations/``, paged by ``before``) or "gallery" (``/api/gallery/``, by
-// its cursor). Videos are left out: pickers take pictures.
-export function worksPages(source, { space = "", q = "", limit = PAGE } = {}) {
+// its cursor). Videos and published works are left out of the library's: the studio's
+// pickers take pictures to breed. The gallery's are of one ``kind`` (pictures unless told:
+// "" for every kind) and ``made`` one way ("bred", "published", or "" for both).
+export function worksPages(source, { space = "", q = "", limit = PAGE, kind = "pictures", made = "" } = {}) {
   let before = "";
   let next = "";
   let done = false;
@@ -35,9 +37,10 @@ export function worksPages(source, { space = "", q = "", limit = PAGE } = {}) {
       const items = await api("GET", `/api/creations/?${params}`);
       done = items.length < limit;
       before = items.at(-1)?.id ?? before;
-      return { items: items.filter((item) => item.origin !== "video"), done };
+      return { items: items.filter((item) => item.origin !== "video" && item.origin !== "media"), done };
     }
-    params.set("kind", "pictures");
+    if (kind) params.set("kind", kind);
+    if (made) params.set("made", made);
     // the next page's address, as a path of this site (the answer gives it absolute)
     const url = next || `/api/gallery/?${params}`;
     const page = await api("GET", url);

@@ -1,0 +1,392 @@
+// The publish page: say what the work is, choose its file (or write its words) and what is
+// said of it, send it. A text or a picture opens on its page at once; a video's or a
+// sound's encoding is followed here, from the studio socket, to a link to its page.
+import { ApiError, api, explain } from "./api.js";
+import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
+import { studioSocket } from "./socket.js";
+
+const root = document.querySelector("[data-publish-page]");
+const state = JSON.parse(document.getElementById("publish-state").textContent);
+const $ = (selector) => root.querySelector(selector);
+
+const form = $("[data-publish-form]");
+const fileInput = $("[data-file]");
+const dropzone = $("[data-dropzone]");
+const chosen = $("[data-chosen]");
+const chosenName = $("[data-chosen-name]");
+const topError = $("[data-publish-error]");
+const submit = $("[data-publish-submit]");
+const panel = $("[data-progress-panel]");
+const bar = $("[data-progress]");
+const said = $("[data-progress-state]");
+const cancel = $("[data-cancel]");
+const openLink = $("[data-open]");
+const again = $("[data-again]");
+
+const RUNNING = ["queued", "transcoding"];
+let following = state.media?.id ?? null;
+let finished = false;
+let chosenUrl = null;
+let tooLong = "";  // the sentence about a chosen film or sound that lasts too long, if it does
+// What the socket said of jobs not followed yet: a short sound may be encoded before the
+// answer that names its job arrives.
+const heard = new Map();
+
+const kind = () => form.elements.kind.value;
+
+// -- refusals, next to what they are about --------------------------------------------------
+
+function fieldOf(name) {
+  const control = form.elements[name === "techniques" ? "new_techniques" : name];
+  return control instanceof RadioNodeList ? control[0] : control;
+}
+
+function showErrors(message = "", fields = null) {
+  for (const box of root.querySelectorAll("[data-error-for]")) {
+    box.textContent = "";
+    box.hidden = true;
+  }
+  for (const invalid of form.querySelectorAll("[aria-invalid]")) invalid.removeAttribute("aria-invalid");
+  topError.textContent = "";
+  topError.hidden = true;
+  let first = null;
+  for (const [name, sentences] of Object.entries(fields ?? {})) {
+    const box = root.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (!box) continue;
+    box.textContent = [].concat(sentences).join(" ");
+    box.hidden = false;
+    fieldOf(name)?.setAttribute("aria-invalid", "true");
+    first ??= box;
+  }
+  if (!first && message) {
+    topError.textContent = message;
+    topError.hidden = false;
+    first = topError;
+  }
+  if (first && !form.hidden) {
+    const reduced = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    (first.closest(".control, fieldset, .publish-file") ?? first).scrollIntoView({ block: "center", behavior: reduced ? "auto" : "smooth" });
+  }
+}
+
+// -- the file ---------------------------------------------------------------------------------
+
+const KIND_OF_TYPE = { image: "picture", video: "video", audio: "sound" };
+
+function megabytes(bytes) {
+  return formatNumber(Math.round(bytes / 2 ** 20 * 10) / 10);
+}
+
+// A file's size as its chooser reads it.
+function sizeOf(bytes) {
+  return bytes < 2 ** 20
+    ? interpolate(gettext("%(size)s KB"), { size: formatNumber(Math.max(1, Math.round(bytes / 1024))) })
+    : interpolate(gettext("%(size)s MB"), { size: megabytes(bytes) });
+}
+
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+// How long a film or a sound lasts, as the browser reads it (null when it cannot).
+function durationOf(file, k) {
+  return new Promise((resolve) => {
+    const element = document.createElement(k === "video" ? "video" : "audio");
+    const url = URL.createObjectURL(file);
+    let timer = null;
+    const done = (seconds) => {
+      clearTimeout(timer);
+      element.onloadedmetadata = element.onerror = null;
+      element.removeAttribute("src");
+      URL.revokeObjectURL(url);
+      resolve(Number.isFinite(seconds) ? seconds : null);
+    };
+    element.preload = "metadata";
+    element.muted = true;
+    element.onloadedmetadata = () => done(element.duration);
+    element.onerror = () => done(null);
+    timer = setTimeout(() => done(null), 4000);
+    element.src = url;
+  });
+}
+
+// The refusal of the chosen file that the page can tell before sending it, or "".
+function checkFile() {
+  const file = fileInput.files[0];
+  const k = kind();
+  if (!file || k === "text") return "";
+  const most = state.limits[k].bytes;
+  if (file.size > most) {
+    return interpolate(gettext("This file is %(size)s MB, more than the %(most)s MB Mendel takes for this kind of work."),
+      { size: megabytes(file.size), most: formatNumber(state.limits[k].mb) });
+  }
+  return k === "picture" ? "" : tooLong;
+}
+
+async function choose(files) {
+  showErrors();
+  tooLong = "";
+  if (files.length > 1) {
+    showErrors("", { file: [gettext("Publish one file at a time.")] });
+    return false;
+  }
+  const file = files[0];
+  if (!file) return false;
+  const guessed = KIND_OF_TYPE[file.type.split("/")[0]];
+  if (guessed && guessed !== kind()) {
+    form.querySelector(`[data-kind-choice][value="${guessed}"]`).checked = true;
+    kindChanged();
+  }
+  if (chosenUrl) URL.revokeObjectURL(chosenUrl);
+  chosenUrl = null;
+  chosen.hidden = true;
+  if (kind() === "picture") {
+    chosenUrl = URL.createObjectURL(file);
+    chosen.src = chosenUrl;
+    chosen.hidden = false;
+  }
+  chosenName.textContent = `${file.name} · ${sizeOf(file.size)}`;
+  let refusal = checkFile();
+  if (!refusal && (kind() === "video" || kind() === "sound")) {
+    const k = kind();
+    const seconds = await durationOf(file, k);
+    if (fileInput.files[0] !== file) return true;  // another was chosen meanwhile
+    if (seconds !== null) {
+      chosenName.textContent = `${file.name} · ${sizeOf(file.size)} · ${clock(seconds)}`;
+      if (seconds > state.limits[k].seconds + 0.5) {
+        tooLong = interpolate(gettext("This file lasts %(length)s; this kind of work may last at most %(most)s."),
+          { length: clock(seconds), most: state.limits[k].length });
+        refusal = tooLong;
+      }
+    }
+  }
+  if (refusal) showErrors("", { file: [refusal] });
+  return true;
+}
+
+fileInput.addEventListener("change", () => choose(fileInput.files));
+// A file the browser cannot show shows its name only.
+chosen.addEventListener("error", () => { chosen.hidden = true; });
+
+for (const type of ["dragenter", "dragover"]) {
+  dropzone.addEventListener(type, (event) => {
+    event.preventDefault();
+    dropzone.classList.add("over");
+  });
+}
+for (const type of ["dragleave", "drop"]) {
+  dropzone.addEventListener(type, () => dropzone.classList.remove("over"));
+}
+dropzone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const files = event.dataTransfer?.files ?? [];
+  if (files.length !== 1) {
+    choose(files);
+    return;
+  }
+  const moved = new DataTransfer();
+  moved.items.add(files[0]);
+  fileInput.files = moved.files;
+  choose(fileInput.files);
+});
+
+// -- what the work is -------------------------------------------------------------------------
+
+function kindChanged() {
+  const k = kind();
+  if (state.accept[k]) fileInput.accept = state.accept[k];
+  if (k === "picture" && chosenUrl) chosen.hidden = false;
+  if (k !== "picture") chosen.hidden = true;
+  const refusal = checkFile();
+  showErrors("", refusal ? { file: [refusal] } : null);
+}
+
+for (const radio of form.querySelectorAll("[data-kind-choice]")) radio.addEventListener("change", kindChanged);
+
+// -- sending ------------------------------------------------------------------------------------
+
+async function send(data) {
+  let response;
+  try {
+    response = await fetch("/api/media/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Accept": "application/json",
+        "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content ?? "",
+      },
+      body: data,
+    });
+  } catch {
+    throw new ApiError(gettext("Mendel cannot be reached. Check your connection and try again."), 0);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: a proxy's error page, say
+  }
+  if (!response.ok) throw new ApiError(explain(response.status, body), response.status, body?.fields ?? null);
+  return body;
+}
+
+// What the page can refuse before sending anything, by field.
+function refusals() {
+  const k = kind();
+  if (k === "text" && !form.elements.text.value.trim()) return { text: [gettext("Write the text to publish.")] };
+  if (k !== "text" && !fileInput.files.length) return { file: [gettext("No file was chosen: choose the file to publish.")] };
+  const refusal = checkFile();
+  if (refusal) return { file: [refusal] };
+  if (!form.elements.title.value.trim()) return { title: [gettext("Give the work a title.")] };
+  return null;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const refused = refusals();
+  showErrors("", refused);
+  if (refused) return;
+  const data = new FormData(form);
+  // One list of techniques: those ticked and those typed in.
+  const typed = String(data.get("new_techniques") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  data.delete("new_techniques");
+  for (const name of typed) data.append("techniques", name);
+  if (kind() === "text") {
+    data.delete("file");
+  } else {
+    data.delete("text");
+    data.delete("markdown");
+  }
+  submit.disabled = true;
+  submit.textContent = kind() === "text" ? gettext("Publishing…") : gettext("Sending…");
+  try {
+    const job = await send(data);
+    if (job.creation && job.status === "done") {
+      location.assign(pageUrl(`/w/${encodeURIComponent(job.creation)}/`));
+      return;
+    }
+    follow(job);
+    history.replaceState(null, "", `?id=${encodeURIComponent(job.id)}`);
+  } catch (error) {
+    showErrors(error.message, error.fields);
+  } finally {
+    submit.disabled = false;
+    submit.textContent = gettext("Publish");
+  }
+});
+
+// -- following an encoding ------------------------------------------------------------------------
+
+function timeLeft(s) {
+  if (s == null) return "";
+  if (s < 1.5) return gettext("a moment left");
+  if (s < 90) return interpolate(gettext("about %(seconds)s s left"), { seconds: formatNumber(Math.round(s)) });
+  const minutes = Math.ceil(s / 60);
+  return interpolate(ngettext("about %(count)s minute left", "about %(count)s minutes left", minutes),
+    { count: formatNumber(minutes) });
+}
+
+function render(job) {
+  const fraction = job.status === "done" ? 1 : job.fraction ?? 0;
+  bar.value = Math.max(bar.value, fraction);  // progress only moves forward
+  cancel.hidden = !RUNNING.includes(job.status);
+  switch (job.status) {
+    case "queued":
+      said.textContent = gettext("Waiting for a worker…");
+      break;
+    case "transcoding": {
+      const left = timeLeft(job.eta_s);
+      said.textContent = fraction > 0
+        ? interpolate(gettext("Encoding: %(percent)s %"), { percent: Math.floor(fraction * 100) }) + (left ? ` · ${left}` : "")
+        : gettext("Encoding…");
+      break;
+    }
+    case "done":
+      said.textContent = gettext("Done: the work is ready.");
+      break;
+    case "cancelled":
+      said.textContent = gettext("Cancelled. Publish another file when you like.");
+      break;
+    case "failed":
+      said.textContent = job.error || gettext("This file could not be encoded.");
+      break;
+  }
+}
+
+function settle(job) {
+  if (finished) return;
+  if (job.status === "done" && job.creation) {
+    finished = true;
+    openLink.href = pageUrl(`/w/${encodeURIComponent(job.creation)}/`);
+    openLink.hidden = false;
+    again.hidden = false;
+    openLink.focus();
+  } else if (job.status === "failed" || job.status === "cancelled") {
+    finished = true;
+    form.hidden = false;
+    if (job.status === "failed") showErrors("", { file: [job.error || gettext("This file could not be encoded.")] });
+  }
+}
+
+function follow(job) {
+  following = job.id;
+  finished = false;
+  form.hidden = true;
+  panel.hidden = false;
+  openLink.hidden = true;
+  again.hidden = true;
+  bar.value = 0;
+  $("[data-progress-title]").textContent = job.title || gettext("Untitled");
+  const earlier = heard.get(job.id);
+  heard.clear();
+  const latest = earlier && (earlier.status !== "queued" || job.status === "queued") ? earlier : job;
+  render(latest);
+  settle(latest);
+}
+
+// Progress arrives on the studio socket; while it is away (or before it opens), the page asks.
+const socket = studioSocket((message) => {
+  if (message.type !== "media") return;
+  if (message.media !== following) {
+    heard.set(message.media, message);
+    return;
+  }
+  render(message);
+  settle(message);
+}, document.querySelector("[data-socket-state]"));
+
+setInterval(async () => {
+  if (!following || finished || socket.socket?.readyState === WebSocket.OPEN) return;
+  try {
+    const job = await api("GET", `/api/media/${encodeURIComponent(following)}/`);
+    render(job);
+    settle(job);
+  } catch {
+    // the socket's state line says the connection is away
+  }
+}, 2000);
+
+cancel.addEventListener("click", async () => {
+  cancel.disabled = true;
+  try {
+    const job = await api("POST", `/api/media/${encodeURIComponent(following)}/cancel/`);
+    render(job);
+    settle(job);
+  } catch (error) {
+    said.textContent = error.message;
+  } finally {
+    cancel.disabled = false;
+  }
+});
+
+kindChanged();
+if (state.media) {
+  render(state.media);
+  // Back on the page of a job already done: say so, and leave the way to the work.
+  if (state.media.status === "done") finished = true;
+  else settle(state.media);
+}
