@@ -90,7 +90,7 @@ LINK = re.compile(r"https?://[^\s<>\"']{1,500}", re.ASCII)
 NOT_MEDIA = {
     "zip": gettext_lazy("a ZIP archive"), "gzip": gettext_lazy("a compressed archive"),
     "pdf": gettext_lazy("a PDF document"), "html": gettext_lazy("a web page"),
-    "svg": gettext_lazy("an SVG drawing"), "text": gettext_lazy("text"),
+    "svg": gettext_lazy("an SVG drawing"), "text": gettext_lazy("a text file"),
 }
 
 
@@ -370,7 +370,7 @@ def clean_links(value) -> list[dict]:
 def techniques_of(names) -> list[Technique]:
     """The techniques named, added to the list when new (compared without case)."""
     if isinstance(names, str):
-        names = [n for n in re.split(r"[,\n]", names)]
+        names = [n for n in re.split(r"[,，、\n]", names)]  # commas of Chinese too
     if names is not None and not isinstance(names, list | tuple):
         raise Refused(_("Techniques must be a list of names."), field="techniques")
     names = [" ".join(str(n).split()) for n in (names or []) if str(n).strip()]

@@ -605,7 +605,7 @@ def publish_page(request):
     if request.method == "POST":
         data = request.POST.copy()
         # the checked techniques and the new ones typed in, one list
-        new = [n.strip() for n in request.POST.get("new_techniques", "").split(",") if n.strip()]
+        new = [n.strip() for n in re.split(r"[,，、]", request.POST.get("new_techniques", "")) if n.strip()]
         data.setlist("techniques", request.POST.getlist("techniques") + new)
         try:
             job = media.publish(request.user, data, request.FILES)

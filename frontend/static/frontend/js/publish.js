@@ -252,7 +252,7 @@ form.addEventListener("submit", async (event) => {
   if (refused) return;
   const data = new FormData(form);
   // One list of techniques: those ticked and those typed in.
-  const typed = String(data.get("new_techniques") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const typed = String(data.get("new_techniques") ?? "").split(/[,，、]/).map((name) => name.trim()).filter(Boolean);
   data.delete("new_techniques");
   for (const name of typed) data.append("techniques", name);
   if (kind() === "text") {
