@@ -104,11 +104,15 @@ def take(key: str, amount: int, limit: int, window_s: int, cache=None) -> int:
 
 
 def in_words(seconds: int) -> str:
-    """``42 seconds``, ``1 minute``, ``15 minutes``: a wait as a person says it."""
+    """``42 seconds``, ``1 minute``, ``15 minutes``, ``100 hours``: a wait (or a length) as
+    a person says it."""
     if seconds < 90:
         return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    if minutes < 120:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours = math.ceil(seconds / 3600)
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
 
 
 def count(key: str, amount: int, window_s: int, limit: int | None = None, cache=None) -> None:

@@ -170,7 +170,9 @@ def run_child(job: dict, on_progress=None, timeout_s: float = 3600.0) -> dict:
            "cpu_s": int(max(60, settings.MEDIA_VIDEO_MAX_S * 4)),
            "file_mb": int(settings.MEDIA_VIDEO_MAX_MB * 2 + 64), **job}
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(settings.BASE_DIR),
-           "OMP_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1",
+           # few malloc arenas: the address-space limit counts each thread's reserved arena
+           "MALLOC_ARENA_MAX": "2"}
     child = subprocess.Popen([sys.executable, "-m", "common.transcode", json.dumps(job)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env, cwd=str(settings.BASE_DIR),

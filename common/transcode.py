@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -54,6 +55,8 @@ class Limits:
 OUT_FPS = 30
 VIDEO_CRF = 23
 VIDEO_PRESET = "veryfast"
+#: The most a second of video may take (bits a second): about 600 MB for ten minutes.
+VIDEO_MAXRATE = 8_000_000
 AUDIO_RATE = 48000
 AUDIO_BITRATE = 160_000
 #: Peaks of a sound's waveform: one value for every this many seconds.
@@ -232,7 +235,10 @@ def _video(path, out_media, out_poster, found: Probe, limits: Limits, progress) 
         audio_in = source.streams.audio[0] if source.streams.audio else None
         video_in.thread_type = "AUTO"
         video_out = out.add_stream("libx264", rate=fps, options={
-            "crf": str(VIDEO_CRF), "preset": VIDEO_PRESET, "profile": "high"})
+            "crf": str(VIDEO_CRF), "preset": VIDEO_PRESET, "profile": "high",
+            # a ceiling on the rate: grain or noise at CRF 23 alone can run to 15 Mbit/s
+            "maxrate": str(VIDEO_MAXRATE), "bufsize": str(2 * VIDEO_MAXRATE),
+            "threads": str(min(os.cpu_count() or 1, 8))})
         video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
         video_out.time_base = Fraction(1, fps)
         audio_out, resampler = _audio_out(out) if audio_in is not None else (None, None)
