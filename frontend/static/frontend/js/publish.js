@@ -1,9 +1,9 @@
 // The publish page: say what the work is, choose its file (or write its words) and what is
 // said of it, send it. A text or a picture opens on its page at once; a video's or a
 // sound's encoding is followed here, from the studio socket, to a link to its page.
-import { ApiError, api, explain } from "./api.js";
+import { ApiError, explain } from "./api.js";
 import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
-import { studioSocket } from "./socket.js";
+import { followJob } from "./jobs.js";
 
 const root = document.querySelector("[data-publish-page]");
 const state = JSON.parse(document.getElementById("publish-state").textContent);
@@ -348,40 +348,15 @@ function follow(job) {
   settle(latest);
 }
 
-// Progress arrives on the studio socket; while it is away (or before it opens), the page asks.
-const socket = studioSocket((message) => {
-  if (message.type !== "media") return;
-  if (message.media !== following) {
-    heard.set(message.media, message);
-    return;
-  }
-  render(message);
-  settle(message);
-}, document.querySelector("[data-socket-state]"));
-
-setInterval(async () => {
-  if (!following || finished || socket.socket?.readyState === WebSocket.OPEN) return;
-  try {
-    const job = await api("GET", `/api/media/${encodeURIComponent(following)}/`);
+followJob({
+  type: "media", path: "/api/media/", following: () => following, finished: () => finished,
+  update: (job) => {
     render(job);
     settle(job);
-  } catch {
-    // the socket's state line says the connection is away
-  }
-}, 2000);
-
-cancel.addEventListener("click", async () => {
-  cancel.disabled = true;
-  try {
-    const job = await api("POST", `/api/media/${encodeURIComponent(following)}/cancel/`);
-    render(job);
-    settle(job);
-  } catch (error) {
-    said.textContent = error.message;
-  } finally {
-    cancel.disabled = false;
-  }
-});
+  },
+  elsewhere: (id, job) => heard.set(id, job),
+  stateLine: document.querySelector("[data-socket-state]"),
+}).cancelWith(cancel, said);
 
 kindChanged();
 if (state.media) {

@@ -1,7 +1,7 @@
 // The upload page: choose or drop a picture, send it, watch it projected, open the result.
-import { ApiError, api, explain } from "./api.js";
+import { ApiError, explain } from "./api.js";
 import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
-import { studioSocket } from "./socket.js";
+import { followJob } from "./jobs.js";
 
 const page = document.querySelector("[data-upload-page]");
 const state = JSON.parse(document.getElementById("upload-state").textContent);
@@ -185,36 +185,14 @@ function follow(upload) {
   settle(upload);
 }
 
-// Progress arrives on the studio socket; while it is away (or before it opens), the page asks.
-const socket = studioSocket((message) => {
-  if (message.type !== "upload" || message.upload !== following) return;
-  render(message);
-  settle(message);
-}, document.querySelector("[data-socket-state]"));
-
-setInterval(async () => {
-  if (!following || finished || socket.socket?.readyState === WebSocket.OPEN) return;
-  try {
-    const upload = await api("GET", `/api/uploads/${encodeURIComponent(following)}/`);
+followJob({
+  type: "upload", path: "/api/uploads/", following: () => following, finished: () => finished,
+  update: (upload) => {
     render(upload);
     settle(upload);
-  } catch {
-    // the socket's state line says the connection is away
-  }
-}, 2000);
-
-cancel.addEventListener("click", async () => {
-  cancel.disabled = true;
-  try {
-    const upload = await api("POST", `/api/uploads/${encodeURIComponent(following)}/cancel/`);
-    render(upload);
-    settle(upload);
-  } catch (error) {
-    said.textContent = error.message;
-  } finally {
-    cancel.disabled = false;
-  }
-});
+  },
+  stateLine: document.querySelector("[data-socket-state]"),
+}).cancelWith(cancel, said);
 
 if (state.upload) {
   render(state.upload);
