@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from breeding import actions, media
 from breeding.models import MediaWork, Visibility
 from tests import media_files
-from tests.frontend.test_exhibition_e2e import PASSWORD, hang, off_loop, socket_open
+from tests.frontend.test_exhibition_e2e import PASSWORD, hang, log_in, off_loop, socket_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,6 +152,26 @@ def test_published_works_hang_and_play_in_the_walk(make_server, chromium, django
                             "Read slowly.", "A photograph.", "Where it ends."])
     token = httpx.post(f"{base}/api/token/", data={"username": "alice", "password": PASSWORD}).json()["token"]
 
+    # The curator hangs one more published work as a person does: found by its title on the
+    # curating page. A round is offered only the bred works on the walls.
+    off_loop(publish, alice, "text", "Driftwood", text="Grey wood,\nwhite salt.")
+    context = chromium.new_context(viewport={"width": 1366, "height": 800})
+    try:
+        curator = context.new_page()
+        log_in(curator, base, "alice")
+        curator.goto(f"{base}/exhibitions/{show.slug}/curate/")
+        socket_open(curator)
+        parents = curator.locator("[data-round-parent] option").all_inner_texts()
+        assert {"Tidepool", "Lichen"} <= set(parents)
+        assert not {"Tide film", "Tide song", "Salt", "Shore photo"} & set(parents)
+        curator.get_by_label("Search public works by title").fill("Driftwood")
+        curator.get_by_role("button", name="Search").click()
+        curator.get_by_role("button", name="Add Driftwood").click()
+        expect(curator.locator("[data-curate-items] > li", has_text="Driftwood")).to_have_count(1)
+        assert "Driftwood" not in curator.locator("[data-round-parent] option").all_inner_texts()
+    finally:
+        context.close()
+
     for width, height in ((1366, 800), (390, 844)):
         context = chromium.new_context(viewport={"width": width, "height": height})
         try:
@@ -176,7 +196,7 @@ def test_published_works_hang_and_play_in_the_walk(make_server, chromium, django
             page.goto(f"{base}/exhibitions/{show.slug}/")
             socket_open(page)
             exhibits = page.locator("[data-items] > li")
-            expect(exhibits).to_have_count(6)
+            expect(exhibits).to_have_count(7)
             film_item = page.locator(f'[data-item="{items[1]}"]')
             film_item.scroll_into_view_if_needed()
             page.wait_for_function(PLAYING, arg=f'[data-item="{items[1]}"] video', timeout=30_000)
