@@ -185,3 +185,22 @@ def test_tampered_bodies_get_sentences_not_errors(as_alice, alice, body):
     answer = as_alice.post("/api/media/", body, format="json")
     assert answer.status_code == 400, answer.content
     assert "error" in answer.json()
+
+
+def test_the_family_tree_and_the_published_work_know_each_other(as_alice, as_bob, alice, space, api):
+    (bred,) = actions.do_random(alice, space, 1, seed=5)
+    actions.do_update(bred, visibility=Visibility.PUBLIC)
+    answer = publish(as_alice, "picture", media_files.picture(), made_with=bred.public_id,
+                     visibility="public", statement="A print of it.")
+    work = answer.json()["creation"]
+    tree = api.get(f"/api/creations/{bred.public_id}/lineage/?direction=down&depth=2").json()
+    found = [node for node in str(tree).split("'id': '")[1:] if node.startswith(work)]
+    assert found and f"/m/{answer.json()['id']}/cover.webp" in str(tree)
+    detail = api.get(f"/api/creations/{work}/").json()
+    assert detail["media"]["made_with"]["id"] == bred.public_id
+    assert detail["parents"][0]["id"] == bred.public_id
+    page = api.get(f"/w/{bred.public_id}/lineage/")
+    assert page.status_code == 200 and work in page.content.decode()
+    # made private, the bred work is no longer named to others
+    actions.do_update(bred, visibility=Visibility.PRIVATE)
+    assert as_bob.get(f"/api/creations/{work}/").json()["media"]["made_with"] is None
