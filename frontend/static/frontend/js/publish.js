@@ -209,29 +209,35 @@ for (const radio of form.querySelectorAll("[data-kind-choice]")) radio.addEventL
 
 // -- sending ------------------------------------------------------------------------------------
 
-async function send(data) {
-  let response;
-  try {
-    response = await fetch("/api/media/", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Accept": "application/json",
-        "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content ?? "",
-      },
-      body: data,
+// Sent with XMLHttpRequest rather than fetch: a film of hundreds of MB takes minutes to
+// send, and only XMLHttpRequest says how far it has gone (``onSent(fraction)``).
+function send(data, onSent) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", "/api/media/");
+    request.withCredentials = true;
+    request.setRequestHeader("Accept", "application/json");
+    request.setRequestHeader("X-CSRFToken", document.querySelector('meta[name="csrf-token"]')?.content ?? "");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onSent(event.loaded / event.total);
     });
-  } catch {
-    throw new ApiError(gettext("Mendel cannot be reached. Check your connection and try again."), 0);
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    // not JSON: a proxy's error page, say
-  }
-  if (!response.ok) throw new ApiError(explain(response.status, body), response.status, body?.fields ?? null);
-  return body;
+    request.addEventListener("error", () => reject(new ApiError(
+      gettext("Mendel cannot be reached. Check your connection and try again."), 0)));
+    request.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch {
+        // not JSON: a proxy's error page, say
+      }
+      if (request.status < 200 || request.status >= 300) {
+        reject(new ApiError(explain(request.status, body), request.status, body?.fields ?? null));
+      } else {
+        resolve(body);
+      }
+    });
+    request.send(data);
+  });
 }
 
 // What the page can refuse before sending anything, by field.
@@ -263,8 +269,14 @@ form.addEventListener("submit", async (event) => {
   }
   submit.disabled = true;
   submit.textContent = kind() === "text" ? gettext("Publishing…") : gettext("Sending…");
+  const onSent = (fraction) => {
+    if (kind() === "text") return;
+    submit.textContent = fraction < 1
+      ? interpolate(gettext("Sending: %(percent)s %"), { percent: formatNumber(Math.floor(fraction * 100)) })
+      : gettext("Checking the file…");
+  };
   try {
-    const job = await send(data);
+    const job = await send(data, onSent);
     if (job.creation && job.status === "done") {
       location.assign(pageUrl(`/w/${encodeURIComponent(job.creation)}/`));
       return;
