@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import media
-from breeding.models import Licence, MediaWork, Medium, Technique, Visibility
+from breeding.models import Licence, MediaWork, Medium, Technique
 from breeding.serializers import MediaSerializer
 from common.parsers import JSONParser, MultiPartParser
 
@@ -47,8 +47,7 @@ class MediaIn(serializers.Serializer):
                                   max_length=media.LINKS_MAX,
                                   help_text='[{"url": "https://...", "label": "..."}]')
     licence = serializers.ChoiceField(choices=Licence.choices, required=False)
-    visibility = serializers.ChoiceField(choices=[Visibility.PRIVATE, Visibility.UNLISTED,
-                                                  Visibility.PUBLIC], required=False)
+    visibility = serializers.ChoiceField(choices=media.PUBLISHABLE, required=False)
     made_with = serializers.CharField(required=False, max_length=16,
                                       help_text="The id of a bred work it was made with.")
 

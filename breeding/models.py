@@ -244,7 +244,10 @@ class Creation(models.Model):
     # Dimensions differ per space; nearest-neighbour indexes are per space (partial, expression).
     latent = VectorField(null=True, blank=True)
     latent_sha = models.CharField(max_length=32, db_index=True)
-    medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.PICTURE)
+    # (a default in the database too: rows written by SQL, as the benchmarks write them, are
+    # bred pictures)
+    medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.PICTURE,
+                              db_default=Medium.PICTURE)
     # The version of its space it was made in (``Space.version`` then): a space retrained or
     # added again is a new version, and a work keeps rendering in its own while that
     # version's weights are at hand (``breeding.images.request``).

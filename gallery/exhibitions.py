@@ -203,10 +203,10 @@ def _as_is(text):
 def _worded_work(work: dict | None, shown) -> dict | None:
     if not isinstance(work, dict):
         return work
-    published = work.get("media")
-    if isinstance(published, dict):  # a published work's statement (the demo's: translated)
-        published = {**published, "statement": shown(published.get("statement"))}
-    return {**work, "title": shown(work.get("title")), "media": published}
+    worded = {**work, "title": shown(work.get("title"))}
+    if isinstance(published := work.get("media"), dict):  # its statement (the demo's: translated)
+        worded["media"] = {**published, "statement": shown(published.get("statement"))}
+    return worded
 
 
 def _worded_item(item, shown):

@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "UploadStatusEnum": "breeding.models.UploadStatus",
         "ExhibitionStatusEnum": "gallery.models.ExhibitionStatus",
         "RoundStatusEnum": "gallery.models.RoundStatus",
+        "PublishedVisibilityEnum": "breeding.media.PUBLISHABLE",
+        "MediumEnum": "breeding.models.Medium",
     },
 }
 

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='creation',
             name='medium',
-            field=models.CharField(choices=[('picture', 'Picture'), ('video', 'Video'), ('sound', 'Sound'), ('text', 'Text')], default='picture', max_length=8),
+            field=models.CharField(choices=[('picture', 'Picture'), ('video', 'Video'), ('sound', 'Sound'), ('text', 'Text')], db_default='picture', default='picture', max_length=8),
         ),
         migrations.AlterField(
             model_name='creation',

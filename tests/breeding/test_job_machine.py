@@ -19,7 +19,7 @@ from PIL import Image
 
 from breeding import actions, projection, videos
 from breeding.jobs import sweep_scratch
-from breeding.models import Training, Upload, UploadStatus, Video, VideoStatus
+from breeding.models import MediaWork, Training, Upload, UploadStatus, Video, VideoStatus
 from breeding.tasks import Interrupted
 from breeding.uploads import decode
 from common.errors import Refused
@@ -308,8 +308,9 @@ def test_every_kind_of_job_names_the_task_that_runs_it():
     from breeding.jobs import KINDS
 
     assert KINDS == {tasks.project_upload.name: Upload, tasks.render_video.name: Video,
-                     tasks.train_space.name: Training}
-    assert (Upload.TASK_ARG, Video.TASK_ARG, Training.TASK_ARG) == ("upload_id", "video_id", "training_id")
+                     tasks.train_space.name: Training, tasks.transcode_media.name: MediaWork}
+    assert ((Upload.TASK_ARG, Video.TASK_ARG, Training.TASK_ARG, MediaWork.TASK_ARG)
+            == ("upload_id", "video_id", "training_id", "media_id"))
 
 
 @pytest.mark.django_db(transaction=True)

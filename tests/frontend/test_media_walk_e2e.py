@@ -253,7 +253,7 @@ def test_published_works_hang_and_play_in_the_walk(make_server, chromium, django
     try:
         page = context.new_page()
         page.goto(f"{base}/exhibitions/{show.slug}/")
-        expect(page.locator("[data-items] > li")).to_have_count(6)
+        expect(page.locator("[data-items] > li")).to_have_count(7)
         film_item = page.locator(f'[data-item="{items[1]}"]')
         assert film_item.locator("video[controls] source").get_attribute("src").endswith("/video.mp4")
         assert page.locator(f'[data-item="{items[2]}"] audio[controls]').get_attribute("src").endswith("/sound.m4a")

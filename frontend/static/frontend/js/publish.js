@@ -216,7 +216,6 @@ function send(data, onSent) {
     const request = new XMLHttpRequest();
     request.open("POST", "/api/media/");
     request.withCredentials = true;
-    request.setRequestHeader("Accept", "application/json");
     request.setRequestHeader("X-CSRFToken", document.querySelector('meta[name="csrf-token"]')?.content ?? "");
     request.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) onSent(event.loaded / event.total);
