@@ -41,7 +41,10 @@ def start_asgi(port: int, env: dict[str, str], log=subprocess.PIPE) -> subproces
     Its output goes to a pipe that ``stop`` reads, or to ``log`` (an open file): a server
     that logs more than a pipe holds (a warning per 4xx, many requests) must not block.
     """
-    return processes.start(processes.web_args(port), env, log)
+    # A test's browser may leave a socket open: the server closes it after 2 s when it stops
+    # instead of waiting for it until ``stop`` kills it (15 s a test).
+    return processes.start(processes.web_args(port, "127.0.0.1", "--timeout-graceful-shutdown", "2"),
+                           env, log)
 
 
 def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
