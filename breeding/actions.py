@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
 from breeding import budget, genetics, images, spaces
-from breeding.jobs import Gate, release_connection
+from breeding.jobs import DECODING, busy, release_connection
 from breeding.models import (
     Creation,
     Gene,
@@ -369,16 +369,6 @@ def do_upload(owner, space: Space, decoded, title: str = "", thumb: bytes | None
                "thumb": ("thumb.webp", ContentFile(thumb))},
         space=space, sha256=decoded.sha256, width=decoded.width, height=decoded.height,
         source_format=decoded.source_format, title=title)
-
-
-#: Pictures decoded at once in this process (decoding a large one takes a core and up to
-#: 150 MB for a while): one a core, and another upload waits its turn for a while.
-DECODING = Gate(settings.UPLOAD_DECODES)
-
-
-def busy() -> Refused:
-    return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
-                     "moment."), 503, wait=5)
 
 
 def receive(user, files: list, space_slug: str, title: str = "") -> Upload:

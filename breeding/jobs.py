@@ -518,3 +518,22 @@ class Gate:
             with self.changed:
                 self.busy -= 1
                 self.changed.notify_all()
+
+
+#: Pictures decoded at once in this process, for uploads and published pictures alike
+#: (decoding a large one takes a core and up to 150 MB for a while): one a core, and
+#: another waits its turn for a while.
+DECODING = Gate(settings.UPLOAD_DECODES)
+
+
+def busy() -> Refused:
+    return Refused(_("Mendel is busy reading other pictures just now. Try again in a "
+                     "moment."), 503, wait=5)
+
+
+def store(field, name: str, content) -> None:
+    """Save a job's file under its fixed name, replacing what an interrupted run left there."""
+    target = field.field.generate_filename(field.instance, name)
+    if field.storage.exists(target):
+        field.storage.delete(target)
+    field.save(name, content, save=False)

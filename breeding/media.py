@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from PIL import Image, ImageDraw
 
 from breeding import languages
-from breeding.jobs import Cancelled, Gate, release_connection
+from breeding.jobs import DECODING, Cancelled, busy, release_connection, store
 from breeding.limits import in_words
 from breeding.models import (
     Creation,
@@ -173,9 +173,12 @@ def run_child(job: dict, on_progress=None, timeout_s: float = 3600.0) -> dict:
            "OMP_NUM_THREADS": "1",
            # few malloc arenas: the address-space limit counts each thread's reserved arena
            "MALLOC_ARENA_MAX": "2"}
+    # Its warnings go to a file: a pipe nobody reads until the end would stop a child that
+    # writes more than the pipe holds.
+    errors = tempfile.TemporaryFile("w+")
     child = subprocess.Popen([sys.executable, "-m", "common.transcode", json.dumps(job)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=env, cwd=str(settings.BASE_DIR),
+                             stderr=errors, env=env, cwd=str(settings.BASE_DIR),
                              text=True, close_fds=True)
     killer = threading.Timer(timeout_s, child.kill)
     killer.start()
@@ -198,9 +201,9 @@ def run_child(job: dict, on_progress=None, timeout_s: float = 3600.0) -> dict:
         raise
     finally:
         killer.cancel()
-        stderr = child.stderr.read() if child.stderr else ""
-        if child.stderr:
-            child.stderr.close()
+        errors.seek(0)
+        stderr = errors.read()
+        errors.close()
         if child.stdout:
             child.stdout.close()
     if child.returncode != 0 and "result" not in last:
@@ -467,19 +470,11 @@ def _one_file(files, kind: str):
     return found[0]
 
 
-#: Pictures decoded at once for published works (as for uploads: one a core).
-DECODING = Gate(settings.UPLOAD_DECODES)
-
-
-def _busy() -> Refused:
-    return Refused(_("Mendel is busy reading other files just now. Try again in a moment."), 503, wait=5)
-
-
 def _picture(user, fields: dict, file) -> MediaWork:
     try:
         data = read_limited(file)
         release_connection()
-        with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, _busy):
+        with DECODING.slot(settings.UPLOAD_DECODE_WAIT_S, busy):
             decoded = decode(data, file.name, getattr(file, "content_type", None))
             cover, large = webp(cover_of(decoded.image)), webp(large_of(decoded.image))
     except UploadRefused as refused:
@@ -528,7 +523,8 @@ def _media(user, fields: dict, file) -> MediaWork:
         try:
             path = folder / "source"
             written = _copy(file, path, most, kind)
-            head = path.open("rb").read(4096)
+            with path.open("rb") as start:
+                head = start.read(4096)
             seen = sniff(head)
             if seen in NOT_MEDIA or seen in ("jpeg", "png", "gif", "webp", "bmp", "tiff"):
                 raise Refused(_("This file is %(what)s, not a %(kind)s.") % {
@@ -627,9 +623,9 @@ def _finish(media: MediaWork, result: dict, out: Path, poster: Path) -> str | No
         if locked.creation_id is not None:
             return None
         with out.open("rb") as f:
-            _store(locked.file, out.name, File(f))
-        _store(locked.cover, "cover.webp", ContentFile(cover))
-        _store(locked.large, "large.webp", ContentFile(large))
+            store(locked.file, out.name, File(f))
+        store(locked.cover, "cover.webp", ContentFile(cover))
+        store(locked.large, "large.webp", ContentFile(large))
         locked.duration_s = result["duration_s"]
         locked.width, locked.height = result.get("width"), result.get("height")
         locked.creation = create_work(locked)
@@ -641,13 +637,6 @@ def _finish(media: MediaWork, result: dict, out: Path, poster: Path) -> str | No
     done.source.delete(save=True)  # the file as it came is not kept
     log.info("media %s: transcoded as %s", media.public_id, done.creation.public_id)
     return done.creation.public_id
-
-
-def _store(field, name: str, content) -> None:
-    target = field.field.generate_filename(field.instance, name)
-    if field.storage.exists(target):
-        field.storage.delete(target)
-    field.save(name, content, save=False)
 
 
 def create_work(media: MediaWork) -> Creation:

@@ -110,10 +110,12 @@ class TechniqueSerializer(serializers.ModelSerializer):
 
 
 class Techniques(APIView):
-    """The techniques and tools works were made with, a list that grows."""
+    """The techniques and tools works were made with, a list that grows: the built-in ones
+    and those of the works the asker may list."""
 
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(responses=TechniqueSerializer(many=True))
     def get(self, request):
-        return Response(TechniqueSerializer(Technique.objects.all()[:500], many=True).data)
+        offered = Technique.objects.offered_to(request.user).order_by("name")[:500]
+        return Response(TechniqueSerializer(offered, many=True).data)

@@ -656,13 +656,31 @@ class Training(Job):
         }
 
 
+class TechniqueQuerySet(models.QuerySet):
+    def offered_to(self, user) -> TechniqueQuerySet:
+        """The techniques ``user`` may be shown in a list: the built-in ones and those of
+        works listed for them (``may("listed")``). A name typed for a private work is that
+        work's: nobody else sees it offered."""
+        listed = Creation.objects.listed_for(user).filter(origin=Origin.MEDIA).values("pk")
+        return self.filter(models.Q(built_in=True) | models.Q(works__creation__in=listed)).distinct()
+
+    def of_public_works(self) -> TechniqueQuerySet:
+        """Those of the works anyone may list (the gallery's filter)."""
+        listed = Creation.objects.public().filter(origin=Origin.MEDIA).values("pk")
+        return self.filter(works__creation__in=listed).distinct()
+
+
 class Technique(models.Model):
     """A technique or tool a published work was made with (StyleGAN2, GPT-3, JukeBox, ...):
     a list that grows as artists name new ones. Names are compared without case."""
 
     slug = models.SlugField(max_length=48, unique=True)
     name = models.CharField(max_length=40)
+    # Known to every Mendel from its first start (StyleGAN2, GPT-3, ...): offered to anyone.
+    built_in = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
+
+    objects = TechniqueQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

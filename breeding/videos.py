@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
 from breeding import actions, images
-from breeding.jobs import Cancelled
+from breeding.jobs import Cancelled, store
 from breeding.models import Creation, Origin, Space, Video
 from common.errors import Refused
 
@@ -261,14 +261,6 @@ def run(video_id: int, stop_if_stopping=lambda: None, render=None) -> str | None
         video.clean_scratch()
 
 
-def _store(field, name: str, content) -> None:
-    """Save a file under its fixed name, replacing what an interrupted run left there."""
-    target = field.field.generate_filename(field.instance, name)
-    if field.storage.exists(target):
-        field.storage.delete(target)
-    field.save(name, content, save=False)
-
-
 def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster, duration_s: float):
     from inference.encode import encode as encode_image
 
@@ -282,8 +274,8 @@ def finish(video: Video, keyframes: list[Creation], outs: dict[str, str], poster
             return None
         for fmt, path in outs.items():
             with open(path, "rb") as f:
-                _store(getattr(locked, fmt), f"video.{fmt}", File(f))
-        _store(locked.poster, "poster.webp", ContentFile(encode_image(poster, "webp")))
+                store(getattr(locked, fmt), f"video.{fmt}", File(f))
+        store(locked.poster, "poster.webp", ContentFile(encode_image(poster, "webp")))
         (locked.creation,) = actions.create_from_video(locked, keyframes)
         locked.frames_done = locked.frames_total = video.frames_total
         locked.duration_s = duration_s

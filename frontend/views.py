@@ -200,9 +200,7 @@ def _kind_chips(chosen: str, link) -> list[dict]:
 
 def _techniques() -> list[dict]:
     """The techniques of the public published works, by name: the gallery's technique filter."""
-    published = Creation.objects.public().filter(origin=Origin.MEDIA).values("pk")
-    return list(Technique.objects.filter(works__creation__in=published).distinct()
-                .order_by("name").values("slug", "name"))
+    return list(Technique.objects.of_public_works().order_by("name").values("slug", "name"))
 
 
 def _any_published() -> bool:
@@ -643,7 +641,7 @@ def publish_page(request):
         "limits": limits,
         "text_max": media.TEXT_MAX,
         "techniques": [{"name": t.name, "slug": t.slug, "checked": t.name in chosen}
-                       for t in Technique.objects.all()[:200]],
+                       for t in Technique.objects.offered_to(request.user).order_by("name")[:200]],
         "licences": Licence.choices,
         "values": values,
         "made_with": made_with,

@@ -25,7 +25,8 @@ def known_techniques(apps, schema_editor):
 
     Technique = apps.get_model("breeding", "Technique")
     for name in KNOWN:
-        Technique.objects.get_or_create(slug=slugify(name.replace("+", " plus ")), defaults={"name": name})
+        Technique.objects.update_or_create(slug=slugify(name.replace("+", " plus ")),
+                                           defaults={"name": name, "built_in": True})
 
 
 class Migration(migrations.Migration):
@@ -79,6 +80,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('slug', models.SlugField(max_length=48, unique=True)),
                 ('name', models.CharField(max_length=40)),
+                ('built_in', models.BooleanField(default=False)),
                 ('created', models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={

@@ -204,3 +204,17 @@ def test_the_family_tree_and_the_published_work_know_each_other(as_alice, as_bob
     # made private, the bred work is no longer named to others
     actions.do_update(bred, visibility=Visibility.PRIVATE)
     assert as_bob.get(f"/api/creations/{work}/").json()["media"]["made_with"] is None
+
+
+def test_a_technique_named_for_a_private_work_is_offered_to_its_artist_only(as_alice, as_bob, alice, api):
+    answer = as_alice.post("/api/media/", {"kind": "text", "title": "Diary", "text": "x",
+                                           "techniques": ["Letters to Marguerite"]}, format="json")
+    assert answer.status_code == 201
+    offered = {who: [t["name"] for t in client.get("/api/techniques/").json()]
+               for who, client in (("alice", as_alice), ("bob", as_bob), ("anyone", api))}
+    assert "Letters to Marguerite" in offered["alice"]
+    assert "Letters to Marguerite" not in offered["bob"] + offered["anyone"]
+    assert "StyleGAN2" in offered["anyone"]  # the built-in ones are offered to all
+    assert "Letters to Marguerite" not in as_bob.get("/publish/").content.decode()
+    actions.do_update(Creation.objects.get(public_id=answer.json()["creation"]), visibility="public")
+    assert "Letters to Marguerite" in [t["name"] for t in api.get("/api/techniques/").json()]

@@ -71,7 +71,7 @@ def assert_no_breeding(html: str) -> None:
 def test_the_publish_page_is_for_people_signed_in(client, alice):
     answer = client.get("/publish/")
     assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/?next=/publish/")
-    Technique.objects.get_or_create(slug="cyanotype", defaults={"name": "Cyanotype"})
+    Technique.objects.get_or_create(slug="cyanotype", defaults={"name": "Cyanotype", "built_in": True})
     client.force_login(alice)
     html = client.get("/publish/").content.decode()
     for kind in ("picture", "video", "sound", "text"):

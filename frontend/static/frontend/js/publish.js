@@ -3,6 +3,7 @@
 // sound's encoding is followed here, from the studio socket, to a link to its page.
 import { ApiError, explain } from "./api.js";
 import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
+import { dropZone, putInto } from "./dropzone.js";
 import { followJob } from "./jobs.js";
 
 const root = document.querySelector("[data-publish-page]");
@@ -172,25 +173,12 @@ fileInput.addEventListener("change", () => choose(fileInput.files));
 // A file the browser cannot show shows its name only.
 chosen.addEventListener("error", () => { chosen.hidden = true; });
 
-for (const type of ["dragenter", "dragover"]) {
-  dropzone.addEventListener(type, (event) => {
-    event.preventDefault();
-    dropzone.classList.add("over");
-  });
-}
-for (const type of ["dragleave", "drop"]) {
-  dropzone.addEventListener(type, () => dropzone.classList.remove("over"));
-}
-dropzone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  const files = event.dataTransfer?.files ?? [];
+dropZone(dropzone, (files) => {
   if (files.length !== 1) {
     choose(files);
     return;
   }
-  const moved = new DataTransfer();
-  moved.items.add(files[0]);
-  fileInput.files = moved.files;
+  putInto(fileInput, files[0]);
   choose(fileInput.files);
 });
 

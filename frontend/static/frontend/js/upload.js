@@ -1,6 +1,7 @@
 // The upload page: choose or drop a picture, send it, watch it projected, open the result.
 import { ApiError, explain } from "./api.js";
 import { formatNumber, gettext, interpolate, ngettext, pageUrl } from "./i18n.js";
+import { dropZone, putInto } from "./dropzone.js";
 import { followJob } from "./jobs.js";
 
 const page = document.querySelector("[data-upload-page]");
@@ -60,22 +61,8 @@ fileInput.addEventListener("change", () => choose(fileInput.files));
 // A file the browser cannot show (not a picture at all, say) shows its name only.
 chosen.addEventListener("error", () => { chosen.hidden = true; });
 
-for (const type of ["dragenter", "dragover"]) {
-  dropzone.addEventListener(type, (event) => {
-    event.preventDefault();
-    dropzone.classList.add("over");
-  });
-}
-for (const type of ["dragleave", "drop"]) {
-  dropzone.addEventListener(type, () => dropzone.classList.remove("over"));
-}
-dropzone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  const files = event.dataTransfer?.files ?? [];
-  if (!choose(files)) return;
-  const moved = new DataTransfer();
-  moved.items.add(files[0]);
-  fileInput.files = moved.files;
+dropZone(dropzone, (files) => {
+  if (choose(files)) putInto(fileInput, files[0]);
 });
 
 async function send(data) {
