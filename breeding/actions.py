@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
-from breeding import budget, genetics, images, spaces
+from breeding import budget, genetics, images, looks, spaces
 from breeding.jobs import DECODING, busy, release_connection
 from breeding.models import (
     Creation,
@@ -178,6 +178,8 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
             for i, (parent, cw, sw) in enumerate(parents)
         ]
         Parentage.objects.bulk_create(links)
+        if visibility != Visibility.DRAFT:
+            looks.wanted_after_commit(made)
     for creation in made:  # what the API answers with, without reading it back
         creation.prefetched_parent_links = [link for link in links if link.child is creation]
     return made
@@ -315,6 +317,8 @@ def do_update(creation: Creation, *, title: str | None = None, visibility: str |
         fields.append("visibility")
     if fields:
         creation.save(update_fields=fields)
+        if "kept_at" in fields:
+            looks.wanted_after_commit([creation])
     _announce(creation, was)
     return creation
 

@@ -17,6 +17,7 @@ from pgvector.django import VectorField
 
 from breeding.jobs import Job, status_field, statuses
 from breeding.limits import in_words
+from inference.look import DIMS as LOOK_DIMS
 
 PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
 PUBLIC_ID_LENGTH = 10
@@ -244,6 +245,9 @@ class Creation(models.Model):
     # Dimensions differ per space; nearest-neighbour indexes are per space (partial, expression).
     latent = VectorField(null=True, blank=True)
     latent_sha = models.CharField(max_length=32, db_index=True)
+    # How it looks (``inference.look``), found by a job once it is kept; its look-alike
+    # index is per space (``breeding.looks``).
+    look = VectorField(dimensions=LOOK_DIMS, null=True, blank=True)
     # (a default in the database too: rows written by SQL, as the benchmarks write them, are
     # bred pictures)
     medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.PICTURE,

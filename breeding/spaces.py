@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from breeding import looks
 from breeding.models import Space
 from inference.space import ADDABLE_KINDS
 
@@ -194,6 +195,7 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
             "kind": kind, "version": version, "layers": generator.layers, "dim": generator.dim,
             "coarse_layers": generator.coarse_layers, "gaussian": generator.prior == "gaussian",
             "settings": settings})
+    looks.ensure_index(row)
     register(slug, KINDS[kind], **options_of(row))
     generator.needs_gpu = needs_gpu
     adopt(slug, generator)  # loaded once already: no need to load it again

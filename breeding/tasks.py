@@ -6,11 +6,12 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
-from breeding import actions, images, languages
+from breeding import actions, images, languages, looks
 from breeding.events import send_to_all
 from breeding.models import Gene, Space
 from common.words import Words
@@ -186,6 +187,20 @@ def train_space(context, training_id: int) -> str | None:
 def purge_drafts(timestamp: int) -> int:
     """Hourly: delete drafts older than DRAFT_TTL_HOURS that nobody kept."""
     return actions.purge_drafts()
+
+
+@app.task(retry=2)
+def fill_looks(ids: list[int]) -> int:
+    """Measure the looks of works just kept (``breeding.looks``)."""
+    return looks.fill(ids)
+
+
+@app.periodic(cron="* * * * *", periodic_id="fill-looks")
+@app.task(queueing_lock="fill-looks")
+def fill_missing_looks(timestamp: int) -> int:
+    """Every minute: measure any kept work still without a look (those from before looks
+    existed, or whose job was lost), at most LOOKS_PER_SWEEP at a time."""
+    return looks.fill(limit=settings.LOOKS_PER_SWEEP)
 
 
 @app.periodic(cron="*/5 * * * *", periodic_id="sweep-renders")

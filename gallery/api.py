@@ -20,10 +20,11 @@ from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import images, languages
+from breeding import images, languages, looks
 from breeding.lookups import visible_creation
 from breeding.models import Creation, Origin
 from common.params import int_param
+from common.parsers import MultiPartParser
 from common.schema import error_response, whole_number_parameter
 from gallery import actions, follows
 from gallery.listings import (
@@ -32,6 +33,7 @@ from gallery.listings import (
     ORDERS,
     GalleryPage,
     following_works,
+    listed_works,
     made,
     of_kind,
     public_works,
@@ -287,6 +289,54 @@ class Neighbours(APIView):
         ids = neighbour_ids(creation, limit)
         found = {c.pk: c for c in public_works().filter(pk__in=ids)}
         return Response([work(found[i]) for i in ids if i in found])
+
+
+class Lookalikes(APIView):
+    """The works that look most like a work (``breeding.looks``), in its space, of those the
+    reader may list: public ones and the reader's own. Empty until the work is kept and
+    measured (a few seconds)."""
+
+    @extend_schema(
+        parameters=[whole_number_parameter("limit", 8, 1, MAX_NEIGHBOURS, "How many works.")],
+        responses=WorkSerializer(many=True),
+    )
+    def get(self, request, public_id):
+        creation = visible_creation(request, public_id)
+        limit = int_param(request, "limit", 8, 1, MAX_NEIGHBOURS)
+        return Response(listed_works(request.user, looks.like(creation, request.user, limit)))
+
+
+class PictureLookalikesFields(serializers.Serializer):
+    space = serializers.SlugField(max_length=40, required=False, default="",
+                                  help_text="Search this space only (all spaces when empty).")
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_NEIGHBOURS, default=12,
+                                     help_text="How many works.")
+
+
+class PictureLookalikesIn(PictureLookalikesFields):
+    """What ``POST /api/lookalikes/`` takes (the file is read by ``looks.like_upload``)."""
+
+    file = serializers.FileField(help_text="One picture: JPEG, PNG, WebP or GIF (its first frame).")
+
+
+class PictureLookalikes(APIView):
+    """The works that look most like a picture sent here, as it is (not projected into a
+    space), of those the reader may list. The picture is not kept."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": PictureLookalikesIn},
+        responses={200: WorkSerializer(many=True),
+                   413: error_response("The picture is larger than an upload may be.")},
+    )
+    def post(self, request):
+        fields = PictureLookalikesFields(data=request.data)
+        fields.is_valid(raise_exception=True)
+        files = [f for name in request.FILES for f in request.FILES.getlist(name)]
+        data = fields.validated_data
+        ids = looks.like_upload(request.user, files, data["space"] or None, data["limit"])
+        return Response(listed_works(request.user, ids))
 
 
 class ProfileSerializer(serializers.Serializer):

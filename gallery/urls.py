@@ -8,6 +8,8 @@ api_urls = [
     path("gallery/", api.gallery, name="gallery"),
     path("creations/<str:public_id>/like/", api.LikeView.as_view(), name="like"),
     path("creations/<str:public_id>/neighbours/", api.Neighbours.as_view(), name="neighbours"),
+    path("creations/<str:public_id>/lookalikes/", api.Lookalikes.as_view(), name="lookalikes"),
+    path("lookalikes/", api.PictureLookalikes.as_view(), name="picture-lookalikes"),
     path("creations/<str:public_id>/comments/", comment_api.Comments.as_view(), name="comments"),
     path("creations/<str:public_id>/comments/<str:comment_id>/", comment_api.CommentDetail.as_view(),
          name="comment"),

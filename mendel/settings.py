@@ -428,6 +428,12 @@ NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 200, low=10, high=1000)
 # ...and the graph it searches: links per node and the candidate list while building.
 NEIGHBOURS_HNSW_M = env_int("NEIGHBOURS_HNSW_M", 24, low=4, high=100)
 NEIGHBOURS_HNSW_EF_CONSTRUCTION = env_int("NEIGHBOURS_HNSW_EF_CONSTRUCTION", 200, low=16, high=1000)
+# Look-alikes (breeding.looks): the same three for the look vectors' indexes.
+LOOKS_EF_SEARCH = env_int("LOOKS_EF_SEARCH", 100, low=10, high=1000)
+LOOKS_HNSW_M = env_int("LOOKS_HNSW_M", 16, low=4, high=100)
+LOOKS_HNSW_EF_CONSTRUCTION = env_int("LOOKS_HNSW_EF_CONSTRUCTION", 128, low=16, high=1000)
+# Works measured by one run of the minutely sweep (about 100 a second on two cores).
+LOOKS_PER_SWEEP = env_int("LOOKS_PER_SWEEP", 3000, low=1, high=1000000)
 # JSON bodies are small; anything bigger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 

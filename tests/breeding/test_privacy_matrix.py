@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from breeding import actions, media
+from breeding import actions, looks, media
 from breeding.models import Creation, Visibility
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,7 @@ def test_the_matrix_covers_every_route_that_names_a_work():
     routes = work_routes()
     for expected in ("/api/creations/{id}/", "/api/creations/{id}/children/", "/w/{id}/",
                      "/w/{id}/lineage/", "/studio/{id}/", "/api/creations/{id}/neighbours/",
+                     "/api/creations/{id}/lookalikes/",
                      "/api/creations/{id}/like/", "/api/creations/{id}/restore/"):
         assert expected in routes
 
@@ -156,6 +157,7 @@ def list_urls(family: dict) -> list[str]:
         "/api/gallery/", "/api/gallery/?order=trending", "/api/gallery/?owner=alice",
         "/api/users/alice/",
         *(f"/api/creations/{w.public_id}/neighbours/?limit=48" for w in (gp, gc, od)),
+        *(f"/api/creations/{w.public_id}/lookalikes/?limit=48" for w in (gp, gc, od)),
         *(f"/api/creations/{w.public_id}/" for w in (gp, gc, od)),
         *(f"/api/creations/{w.public_id}/lineage/?direction={d}&depth=4"
           for w in (gp, gc, od) for d in ("up", "down")),
@@ -169,6 +171,9 @@ def list_urls(family: dict) -> list[str]:
 def test_no_list_tree_or_page_names_a_hidden_work(alice, bob, hidden, family, viewer, middle_removed):
     if middle_removed:
         actions.do_remove(family["middle"])
+    # Every work measured, drafts and hidden ones too: a look-alike list must still not
+    # name them.
+    looks.compute(list(Creation.objects.filter(space__isnull=False).select_related("space")))
     client = clients(alice, bob)[viewer]
     for url in list_urls(family):
         response = client.get(url)

@@ -32,6 +32,12 @@ def neighbour_indexes(stdout) -> None:
     ensure_indexes(stdout)
 
 
+def look_indexes(stdout) -> None:
+    from breeding.looks import ensure_indexes
+
+    ensure_indexes(stdout)
+
+
 def demo_gallery(stdout) -> None:
     from frontend.demo import seed_demo
 
@@ -51,5 +57,5 @@ def demo_media(stdout) -> None:
     seed_demo_media(stdout)
 
 
-STEPS: list = [sync_spaces, neighbour_indexes, ensure_genes, demo_gallery, demo_exhibition,
+STEPS: list = [sync_spaces, neighbour_indexes, look_indexes, ensure_genes, demo_gallery, demo_exhibition,
                demo_media]
