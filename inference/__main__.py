@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     serve.add_argument("--precision", default="fp32", help="fp32, or fp16/bf16 (mixed precision)")
     serve.add_argument("--max-batch", type=int, default=16, help="pictures in one forward pass")
+    serve.add_argument("--fixed-batch", action="store_true",
+                       help="on a GPU, render StyleGAN spaces in passes of exactly --max-batch "
+                            "pictures (padded): full batches, each picture's pixels independent "
+                            "of its companions (default: one picture a pass)")
     serve.add_argument("--max-wait-ms", type=float, default=5.0,
                        help="how long a pass waits for more requests to join it")
     serve.add_argument("--max-queue", type=int, default=256,
@@ -143,7 +147,7 @@ def _serve(args) -> int:
                         max_queue=args.max_queue, max_projections=args.max_projections,
                         max_size=args.max_size, max_large=args.max_large,
                         max_unsent_mb=args.max_unsent_mb, send_timeout_s=args.send_timeout_s,
-                        max_projection_s=args.max_projection_s)
+                        max_projection_s=args.max_projection_s, fixed_batch=args.fixed_batch)
         serve(spaces, args.host, args.port, limits, args.device, args.precision, args.graceful_s,
               token.strip() or None)
     except (KeyError, ValueError) as exc:

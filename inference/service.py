@@ -97,6 +97,9 @@ class Limits:
     send_timeout_s: float = 30.0
     #: The longest a projection may run, whatever it asked for.
     max_projection_s: float = 600.0
+    #: Off the CPU, StyleGAN spaces render in passes of exactly ``max_batch`` pictures
+    #: (``StyleGANSpace.render_fixed``) instead of one picture a pass.
+    fixed_batch: bool = False
 
 
 class HTTPError(Exception):
@@ -172,6 +175,8 @@ class Service:
             for slug in self.slugs:
                 started = time.perf_counter()
                 space = OnDevice(get_space(slug), self.device, self.precision)
+                if self.limits.fixed_batch and hasattr(space.space, "fixed_batch"):
+                    space.space.fixed_batch = self.limits.max_batch
                 batcher = RenderBatcher(space, self.limits.max_batch, self.limits.max_wait_ms)
                 batcher.render(space.sample(1, 0), WARM_SIZE)
                 self.spaces[slug], self.batchers[slug] = space, batcher
@@ -259,7 +264,7 @@ class Service:
             "threads": self.threads, "spaces": sorted(self.spaces), "waiting": self.waiting,
             "projections": self.projections, "served": self.served, "refused": self.refused,
             "max_batch": self.limits.max_batch, "max_wait_ms": self.limits.max_wait_ms,
-            "max_queue": self.limits.max_queue, "large": self.large,
+            "fixed_batch": self.limits.fixed_batch, "max_queue": self.limits.max_queue, "large": self.large,
             "unsent_bytes": self.unsent,
             "batches": {slug: b.stats.batches for slug, b in self.batchers.items()},
             "error": self.load_error,

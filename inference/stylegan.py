@@ -253,6 +253,9 @@ class StyleGANSpace:
         self.generator, self.config = load_generator(self.path)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.generator.to(self.device)
+        #: Off the CPU, render in passes of exactly this many pictures (``render_fixed``);
+        #: 0 or 1: one picture a pass.
+        self.fixed_batch = 0
         self.truncation = float(truncation)
         g = self.generator
         self.layers, self.dim = g.num_ws, g.w_dim
@@ -334,9 +337,35 @@ class StyleGANSpace:
             return img.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()
 
         if self.device.type != "cpu":
+            if self.fixed_batch > 1:
+                return self.render_fixed(latents, size, self.fixed_batch)
             return torch.cat([one(chunk) for chunk in latents.split(1)]).contiguous()
         with span_workers() as (_workers, pool):
             return torch.cat(list(pool.map(one, latents.split(1)))).contiguous()
+
+    @torch.no_grad()
+    def render_fixed(self, latents: torch.Tensor, size: int, batch: int) -> torch.Tensor:
+        """``render`` in passes of exactly ``batch`` pictures, the last one filled up with
+        copies of its first latent, whose pictures are dropped: full batches whose pictures
+        never depend on their companions. Libraries pick convolution and matrix algorithms
+        by shape, and with one shape for every pass, each picture is computed by the same
+        kernels whatever it was batched with; no operation of the network mixes the
+        pictures of a batch. (A different ``batch`` is a different shape, and may differ
+        from one-at-a-time pictures in the last bits: a deployment keeps one.) What the
+        inference service does on a GPU with ``--fixed-batch``; it runs on any device, and
+        the test of invariance runs it on the CPU."""
+        latents = check_latents(latents, self.layers, self.dim)
+        size, batch = check_size(size), int(batch)
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        out = []
+        for chunk in latents.split(batch):
+            real = chunk.shape[0]
+            if real < batch:
+                chunk = torch.cat([chunk, chunk[:1].expand(batch - real, -1, -1)])
+            img = self._synthesise(chunk.contiguous(), size)
+            out.append(img.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()[:real])
+        return torch.cat(out).contiguous()
 
     def render_float(self, latents: torch.Tensor, size: int) -> torch.Tensor:
         """Differentiable: (n, layers, dim) -> (n, size, size, 3) float32 in [0, 1]."""
