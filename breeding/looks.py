@@ -79,7 +79,8 @@ def pictures(creations: list[Creation]) -> np.ndarray:
     the space's batcher (or the inference service), after what people wait for."""
     futures = []
     for c in creations:
-        renderer = images.batcher(images.in_version(c.space.slug, c.version))
+        earlier = "" if c.version in ("", c.space.version) else c.version
+        renderer = images.batcher(images.in_version(c.space.slug, earlier))
         if isinstance(renderer, RenderBatcher):
             futures.append(renderer.submit(c.tensor()[None], SIZE, who="looks", urgent=False))
         else:  # the inference service keeps its own order

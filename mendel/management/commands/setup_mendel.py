@@ -57,5 +57,13 @@ def demo_media(stdout) -> None:
     seed_demo_media(stdout)
 
 
+def first_looks(stdout) -> None:
+    # The first few works' looks at once (a fresh site's demo: its pages show look-alikes
+    # from the start); any others are measured by the minutely job, not at start-up.
+    from breeding.looks import fill
+
+    fill(limit=200)
+
+
 STEPS: list = [sync_spaces, neighbour_indexes, look_indexes, ensure_genes, demo_gallery, demo_exhibition,
-               demo_media]
+               demo_media, first_looks]
