@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 SIZE = look.SIZE
 #: Works measured per pass of the fill job.
 BATCH = 64
+#: The fields of a work its look-alikes are found by (``like``).
+SEARCHED_BY = ("pk", "public_id", "owner_id", "space_id", "look", "visibility", "removed_at")
 
 
 def index_name(space: Space | int) -> str:
@@ -152,11 +154,14 @@ def lookalike_ids(vector, space_id: int, user, limit: int, exclude: int | None =
     if (uid := viewer_id(user)) is not None:  # and the viewer's own, exactly: a few rows
         searches.append(Creation.objects.listed_for(user).filter(owner_id=uid))
     found: dict[int, float] = {}
-    with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL lasts one transaction
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(ef_search, limit)}")
-        for rows in searches:
-            found.update((pk, d) for d, pk in nearest(rows, vector, space_id, limit, exclude))
+    with connection.cursor() as cursor:
+        # For the session, in one round trip: no transaction to open and close around the
+        # search. (Only look-alike searches read them unset; the latent neighbours set their
+        # own for their transaction.)
+        cursor.execute(f"SET hnsw.iterative_scan = relaxed_order; "
+                       f"SET hnsw.ef_search = {max(ef_search, limit + 1)}")
+    for rows in searches:
+        found.update((pk, d) for d, pk in nearest(rows, vector, space_id, limit, exclude))
     return sorted(found, key=found.__getitem__)[:limit]
 
 

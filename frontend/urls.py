@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import collections, exhibitions, notices, training, views
+from frontend import collections, exhibitions, looks, notices, training, views
 
 app_name = "frontend"
 
@@ -14,11 +14,13 @@ urlpatterns = [
     path("w/<str:public_id>/", views.work_page, name="work"),
     path("w/<str:public_id>/lineage/", views.lineage_page, name="lineage"),
     path("w/<str:public_id>/breed/", views.breed_from, name="breed-from"),
+    path("map/<slug:space>/", views.map_page, name="map"),
     path("studio/", views.studio_start, name="studio-start"),
     path("studio/<str:public_id>/", views.studio, name="studio"),
     path("library/", views.library, name="library"),
     path("notices/", notices.notices_page, name="notices"),
     path("upload/", views.upload_page, name="upload"),
+    path("looks/", looks.looks_page, name="looks"),
     path("publish/", views.publish_page, name="publish"),
     path("c/<str:collection_id>/", collections.collection_page, name="collection"),
     path("c/<str:collection_id>/exhibition/", collections.collection_exhibition,

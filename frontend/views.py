@@ -27,7 +27,7 @@ from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget, images, languages, media, spaces
+from breeding import actions, budget, images, languages, looks, media, spaces
 from breeding.limits import client_address, in_words, take
 from breeding.lineage import lineage_tree
 from breeding.models import (
@@ -67,6 +67,7 @@ from gallery.listings import (
     ORDERS,
     GalleryPage,
     following_works,
+    listed_works,
     made,
     of_kind,
     public_works,
@@ -308,6 +309,8 @@ def work_page(request, public_id):
         "contributors": _contributors(creation, request.user),
         "children": 0 if creation.is_media else children.count(),
         "neighbours": [work(found[i]) for i in ids if i in found],
+        "lookalikes": [] if creation.is_media else listed_works(
+            request.user, looks.like(creation, request.user, NEIGHBOURS)),
         "liked": liked,
         "media": published,
         "preview": (_published_preview(request, creation, published) if creation.is_media
@@ -418,6 +421,19 @@ def lineage_page(request, public_id):
         "wide": wide, "removed": removed, "show_removed": show_removed,
         "wide_link": link(wide="1"), "fold_link": link(wide=""),
         "removed_link": link(removed="" if show_removed else "1"),
+    })
+
+
+def map_page(request, space):
+    """The map of a space (map.js draws it from the map API, gallery/map_api.py); the
+    gallery's list of the space's works is its alternative for readers without WebGL."""
+    found = Space.objects.filter(slug=space).first()
+    if found is None:
+        raise Http404(_("No space %(slug)s.") % {"slug": repr(space[:40])})
+    gallery_link = f"{reverse('frontend:gallery')}?{urlencode({'space': found.slug})}"
+    return render(request, "frontend/map.html", {
+        "space": found, "api": f"/api/maps/{found.slug}/", "gallery_link": gallery_link,
+        "login_link": f"{reverse('frontend:login')}?{urlencode({'next': request.path})}",
     })
 
 

@@ -301,7 +301,8 @@ class Lookalikes(APIView):
         responses=WorkSerializer(many=True),
     )
     def get(self, request, public_id):
-        creation = visible_creation(request, public_id)
+        # Only what the search needs: a latent or a joined row would be read for nothing.
+        creation = visible_creation(request, public_id, Creation.objects.only(*looks.SEARCHED_BY))
         limit = int_param(request, "limit", 8, 1, MAX_NEIGHBOURS)
         return Response(listed_works(request.user, looks.like(creation, request.user, limit)))
 

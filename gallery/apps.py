@@ -16,6 +16,13 @@ class GalleryConfig(AppConfig):
         from gallery.trending import start_scores
 
         listing_changed.connect(_listing_changed, dispatch_uid="gallery.listing_changed")
+        # The map: a work that leaves the public leaves it at once, one that enters is placed.
+        from django.db.models.signals import post_delete
+
+        from gallery.models import MapPoint
+
+        listing_changed.connect(_map_listing, dispatch_uid="gallery.map_listing")
+        post_delete.connect(_map_point_gone, sender=MapPoint, dispatch_uid="gallery.map_point_gone")
         works_made.connect(start_scores, dispatch_uid="gallery.trending")
         pre_delete.connect(_account_deleted, sender=settings.AUTH_USER_MODEL,
                            dispatch_uid="gallery.account_deleted")
@@ -32,6 +39,18 @@ def _listing_changed(sender, creation, visible: bool, listed: bool, **kwargs) ->
     from gallery.exhibitions import announce_listing
 
     announce_listing([creation.pk], listed=listed, visible=visible)
+
+
+def _map_listing(sender, creation, visible: bool, listed: bool, **kwargs) -> None:
+    from gallery.maps import listing_changed
+
+    listing_changed(creation, listed)
+
+
+def _map_point_gone(sender, instance, **kwargs) -> None:
+    from gallery.maps import point_gone
+
+    point_gone(instance)
 
 
 def _account_deleted(sender, instance, **kwargs) -> None:

@@ -23,13 +23,13 @@ from gallery.models import Follow
 ORDERS = {"newest": ("-created", "-id"), "trending": ("-hot", "-id"), "following": ("-created", "-id")}
 
 
+#: What ``work`` reads of a work (and a list's order, ``hot``).
+WORK_FIELDS = ("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
+               "medium", "owner__username", "space__slug")
+
+
 def public_works():
-    return (
-        Creation.objects.public()
-        .select_related("owner", "space")
-        .only("public_id", "title", "like_count", "created", "hot", "latent_sha", "origin",
-              "medium", "owner__username", "space__slug")
-    )
+    return Creation.objects.public().select_related("owner", "space").only(*WORK_FIELDS)
 
 
 def following_works(viewer):
@@ -56,7 +56,7 @@ def following_works(viewer):
 def listed_works(viewer, ids: list[int]) -> list[dict]:
     """The works of ``ids`` that ``viewer`` may list, in that order, as ``work`` says them."""
     found = {c.pk: c for c in Creation.objects.listed_for(viewer).select_related("owner", "space")
-             .filter(pk__in=ids)}
+             .only(*WORK_FIELDS).filter(pk__in=ids)}
     return [work(found[i]) for i in ids if i in found]
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from breeding.models import Creation, new_public_id
+from breeding.jobs import Job, status_field, statuses
+from breeding.models import Creation, Space, new_public_id
 
 
 class Like(models.Model):
@@ -372,3 +373,141 @@ class NoticeSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notice settings of {self.user_id}"
+
+
+# -- the map of a space (``gallery.maps``) --------------------------------------------------
+
+#: The cell sizes of a map's atlases, in px: a page is ``ATLAS_SIDE`` px square and holds
+#: ``(ATLAS_SIDE / cell) ** 2`` thumbnails, row-major.
+MAP_CELLS = (16, 32, 64, 128)
+ATLAS_SIDE = 2048
+
+
+def per_page(cell: int) -> int:
+    return (ATLAS_SIDE // cell) ** 2
+
+
+class MapLayout(models.Model):
+    """One layout of a space's public works in [0, 1]^2 (``gallery.maps``): its points, its
+    atlas pages and its region labels. The space's map is its newest ``ready`` layout; a
+    relayout builds a new one beside it and the old one goes when the new one is ready.
+
+    ``state`` bumps whenever a point is added or dropped (the points' cache key, and what a
+    page polls); ``gone`` lists the orders whose atlas slots still wait to be painted blank.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="map_layouts")
+    #: What the layout was computed from: "look" (look vectors) or "latent".
+    basis = models.CharField(max_length=8, default="look")
+    created = models.DateTimeField(default=timezone.now)
+    ready = models.BooleanField(default=False)
+    works = models.PositiveIntegerField(default=0)  # points on it now
+    next_order = models.PositiveIntegerField(default=0)  # the order a new point gets
+    state = models.PositiveBigIntegerField(default=0)
+    # {"16": [{"v": version, "bbox": [x0, y0, x1, y1]}, ...], ...}: the pages of each cell size
+    atlas = models.JSONField(default=dict, blank=True)
+    gone = models.JSONField(default=list, blank=True)  # orders whose slots are to be blanked
+    # [{"x", "y", "creation": pk}]: the densest regions and the work that shows each
+    labels = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["space", "-created"], name="map_layout_newest",
+                                condition=models.Q(ready=True))]
+
+    def __str__(self) -> str:
+        return f"map {self.pk} of {self.space_id}"
+
+
+class MapPoint(models.Model):
+    """A work's place on a layout: its ``order`` (its atlas slot) and mean colour."""
+
+    # No index of its own: the constraints' (layout, order) and (layout, creation) serve it.
+    layout = models.ForeignKey(MapLayout, on_delete=models.CASCADE, related_name="points",
+                               db_index=False)
+    # Its own index (a ForeignKey's): a work that leaves the public finds its points.
+    creation = models.ForeignKey(Creation, on_delete=models.CASCADE, related_name="map_points")
+    order = models.PositiveIntegerField()
+    x = models.FloatField()
+    y = models.FloatField()
+    rgba = models.BigIntegerField(default=0xFFFFFFFF)  # uint32, r in the lowest byte
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["layout", "order"], name="map_point_order"),
+            models.UniqueConstraint(fields=["layout", "creation"], name="map_point_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creation_id} at {self.order} of {self.layout_id}"
+
+
+class MapPlace(models.Model):
+    """Where on a space's map a work was bred from (``gallery.maps.breed_here``)."""
+
+    creation = models.OneToOneField(Creation, on_delete=models.CASCADE, primary_key=True,
+                                    related_name="map_place")
+    layout = models.ForeignKey(MapLayout, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    x = models.FloatField()
+    y = models.FloatField()
+    parents = models.PositiveSmallIntegerField(default=0)  # the works blended
+
+    def __str__(self) -> str:
+        return f"{self.creation_id} bred at ({self.x:.3f}, {self.y:.3f})"
+
+
+MapBuildStatus = statuses("MapBuildStatus",
+                          running=("BUILDING", "building", pgettext_lazy("job status", "Building")))
+
+
+class MapBuild(Job):
+    """A (re)layout of a space's map, asked for by staff or by the nightly job (no owner):
+    ``gallery.maps.run_build`` lays out every public work with a look, builds the atlases,
+    and makes the new layout the space's map."""
+
+    Status = MapBuildStatus
+    RUNNING = MapBuildStatus.BUILDING
+    TASK = "gallery.tasks.build_map"
+    TASK_ARG = "build_id"
+    WAITING_MAX_SETTING = "MAP_BUILDS_WAITING_MAX"
+    PER_HOUR_SETTING = "MAP_BUILDS_PER_HOUR"
+    PRIOR_S_PER_UNIT = 0.01  # seconds per work on two cores (layout and atlases), measured
+    SAVE_EVERY_S = 2.0
+    EVENT_EVERY_S = 2.0
+
+    # The nightly relayout is the site's own: no owner.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="mapbuilds")
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="map_builds")
+    status = status_field(MapBuildStatus)
+    basis = models.CharField(max_length=8, default="look")
+    works_total = models.PositiveIntegerField(default=0)
+    layout = models.ForeignKey(MapLayout, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"map build {self.public_id} of {self.space_id}"
+
+    def work_units(self) -> float:
+        return max(1, self.works_total)
+
+    def announce(self, **extra) -> None:
+        if self.owner_id is not None:
+            super().announce(**extra)
+
+    def event(self, **extra) -> dict:
+        return {
+            "type": "map",
+            "build": self.public_id,
+            "space": self.space.slug,
+            "status": self.status,
+            "fraction": self.fraction,
+            "eta_s": None if self.eta_s is None else round(self.eta_s),
+            "error": self.error,
+            **extra,
+        }

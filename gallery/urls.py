@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from gallery import api, collection_api, comment_api, exhibition_api, notice_api
+from gallery import api, collection_api, comment_api, exhibition_api, map_api, notice_api
 
 api_urls = [
     path("gallery/", api.gallery, name="gallery"),
@@ -39,4 +39,13 @@ api_urls = [
     path("exhibitions/<slug:slug>/rounds/", exhibition_api.Rounds.as_view(), name="exhibition-rounds"),
     path("exhibitions/<slug:slug>/rounds/end/", exhibition_api.RoundEnd.as_view(),
          name="exhibition-round-end"),
+    path("maps/<slug:space>/", map_api.MapState.as_view(), name="map"),
+    path("maps/<slug:space>/points.bin", map_api.MapPoints.as_view(), name="map-points"),
+    path("maps/<slug:space>/atlas/<int:layout>/<int:cell>/<int:page>.webp", map_api.AtlasPage.as_view(),
+         name="map-atlas"),
+    path("maps/<slug:space>/works/<int:order>/", map_api.MapWork.as_view(), name="map-work"),
+    path("maps/<slug:space>/mine/", map_api.MapMine.as_view(), name="map-mine"),
+    path("maps/<slug:space>/search/", map_api.MapSearch.as_view(), name="map-search"),
+    path("maps/<slug:space>/breed/", map_api.MapBreed.as_view(), name="map-breed"),
+    path("maps/<slug:space>/build/", map_api.MapBuildView.as_view(), name="map-build"),
 ]

@@ -373,6 +373,11 @@ MEDIA_TRANSCODE_MEMORY_MB = env_int("MEDIA_TRANSCODE_MEMORY_MB", 1536, low=256, 
 # TRAINING_CHECKPOINT_S seconds and a sample grid every TRAINING_SAMPLES_S.
 TRAININGS_WAITING_MAX = env_int("TRAININGS_WAITING_MAX", 1, low=1, high=100)
 TRAININGS_PER_HOUR = env_int("TRAININGS_PER_HOUR", 4, low=1, high=1000)
+# The map of a space (gallery/maps.py): a relayout asked for by staff, at most
+# MAP_BUILDS_WAITING_MAX waiting or building at once per person, MAP_BUILDS_PER_HOUR an hour
+# (the nightly relayout is the site's own and is not counted).
+MAP_BUILDS_WAITING_MAX = env_int("MAP_BUILDS_WAITING_MAX", 2, low=1, high=100)
+MAP_BUILDS_PER_HOUR = env_int("MAP_BUILDS_PER_HOUR", 6, low=1, high=1000)
 TRAINING_DIR = env_path("TRAINING_DIR", VAR_DIR / "training", BASE_DIR)
 TRAINING_CHECKPOINT_S = env_float("TRAINING_CHECKPOINT_S", 300.0, low=0.01, high=86400.0)
 TRAINING_SAMPLES_S = env_float("TRAINING_SAMPLES_S", 120.0, low=0.01, high=86400.0)
@@ -429,7 +434,7 @@ NEIGHBOURS_EF_SEARCH = env_int("NEIGHBOURS_EF_SEARCH", 200, low=10, high=1000)
 NEIGHBOURS_HNSW_M = env_int("NEIGHBOURS_HNSW_M", 24, low=4, high=100)
 NEIGHBOURS_HNSW_EF_CONSTRUCTION = env_int("NEIGHBOURS_HNSW_EF_CONSTRUCTION", 200, low=16, high=1000)
 # Look-alikes (breeding.looks): the same three for the look vectors' indexes.
-LOOKS_EF_SEARCH = env_int("LOOKS_EF_SEARCH", 100, low=10, high=1000)
+LOOKS_EF_SEARCH = env_int("LOOKS_EF_SEARCH", 64, low=10, high=1000)
 LOOKS_HNSW_M = env_int("LOOKS_HNSW_M", 16, low=4, high=100)
 LOOKS_HNSW_EF_CONSTRUCTION = env_int("LOOKS_HNSW_EF_CONSTRUCTION", 128, low=16, high=1000)
 # Works measured by one run of the minutely sweep (about 100 a second on two cores).

@@ -306,11 +306,14 @@ def test_a_progress_never_goes_back_and_the_time_left_is_measured(alice, space):
 def test_every_kind_of_job_names_the_task_that_runs_it():
     from breeding import tasks
     from breeding.jobs import KINDS
+    from gallery import tasks as gallery_tasks
+    from gallery.models import MapBuild
 
     assert KINDS == {tasks.project_upload.name: Upload, tasks.render_video.name: Video,
-                     tasks.train_space.name: Training, tasks.transcode_media.name: MediaWork}
-    assert ((Upload.TASK_ARG, Video.TASK_ARG, Training.TASK_ARG, MediaWork.TASK_ARG)
-            == ("upload_id", "video_id", "training_id", "media_id"))
+                     tasks.train_space.name: Training, tasks.transcode_media.name: MediaWork,
+                     gallery_tasks.build_map.name: MapBuild}
+    assert ((Upload.TASK_ARG, Video.TASK_ARG, Training.TASK_ARG, MediaWork.TASK_ARG, MapBuild.TASK_ARG)
+            == ("upload_id", "video_id", "training_id", "media_id", "build_id"))
 
 
 @pytest.mark.django_db(transaction=True)

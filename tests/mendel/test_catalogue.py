@@ -194,7 +194,7 @@ SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,.!?…:][^\n]*[A-Za-z]{2,}|^[A-Z][a-z]+[.
 MARKED_CALL = re.compile(r"\b(?:gettext|ngettext|pgettext)\([^()]*$")
 NOT_SPOKEN = re.compile(r"(querySelector(?:All)?|closest|matches|addEventListener|getAttribute|"
                         r"setAttribute|removeAttribute|toggleAttribute|dataset|classList\.\w+|"
-                        r"type|kind|event|import|from|headers?\b.*|Accept)\s*[(=:,]?\s*$")
+                        r"type|kind|event|import|from|headers?\b.*|Accept|transform)\s*[(=:,]?\s*$")
 
 
 def unmarked_in_script(source: str) -> list[str]:
@@ -204,6 +204,8 @@ def unmarked_in_script(source: str) -> list[str]:
         text = re.sub(r"\$\{[^}]*\}", " ", text).strip()
         if not SENTENCE.search(text) or text.startswith(("(", "/", "data:")) or "://" in text:
             continue  # media queries, addresses
+        if text.startswith("#version"):
+            continue  # a WebGL shader's source
         if re.fullmatch(r"[\w.:#\[\]=\"'>*-]+(\s+[\w.:#\[\]=\"'>*-]+)*", text) and not re.search(r"[A-Z]", text):
             continue  # class lists, selectors, storage keys
         if re.search(r"([!=]==?|case)\s*$", before):
@@ -225,6 +227,10 @@ def test_the_script_check_finds_an_unmarked_sentence():
         ["Could not make children."]
     assert unmarked_in_script('box.textContent = gettext("Could not make children.");') == []
     assert unmarked_in_script('el.classList.add("tile is-new");') == []
+    # A shader's source and a CSS transform are code, not words; a sentence beside them is.
+    assert unmarked_in_script('const VS = `#version 300 es\nin vec2 a_pos; void main() {}`;') == []
+    assert unmarked_in_script('el.style.transform = `translate(${x}px, ${y}px) scale(${s})`;') == []
+    assert unmarked_in_script('tip.textContent = `Zoom in to see ${n} works`;') == ["Zoom in to see   works"]
 
 
 # Sentences of the API and the sockets -------------------------------------------------

@@ -1,0 +1,36 @@
+"""Find works that look like a picture of yours: a form that sends one picture (it is
+measured as it is, by ``breeding.looks``, and not kept), and the works the reader may list
+that look most like it. Works without JavaScript; with it, the chosen picture is shown
+beside the answer."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from breeding import looks
+from breeding.models import Space
+from common.errors import Refused
+from gallery.listings import listed_works
+
+#: Works shown for a picture.
+FOUND = 24
+
+
+def looks_page(request):
+    error, status, found, sent = "", 200, None, False
+    chosen = request.POST.get("space", "")[:40] if request.method == "POST" else request.GET.get("space", "")[:40]
+    if request.method == "POST":
+        sent = True
+        try:
+            ids = looks.like_upload(request.user, request.FILES.getlist("file"), chosen or None, FOUND)
+        except Refused as refused:
+            error, status = refused.message, refused.status_code
+        else:
+            found = listed_works(request.user, ids)
+    return render(request, "frontend/looks.html", {
+        "spaces": list(Space.objects.order_by("pk").values_list("slug", flat=True)),
+        "chosen_space": chosen,
+        "found": found,
+        "sent": sent,
+        "error": error,
+    }, status=status)
