@@ -173,10 +173,11 @@ def like(creation: Creation, user, limit: int) -> list[int]:
     return lookalike_ids(creation.look, creation.space_id, user, limit, exclude=creation.pk)
 
 
-def like_upload(user, files, space_slug: str | None, limit: int) -> list[int]:
+def like_upload(user, files, space_slug: str | None, limit: int) -> tuple[list[int], np.ndarray]:
     """Ids of the works the viewer may list that look most like an uploaded picture (one
     file, checked and decoded by the upload rules), in one space or in every space that
-    has looks; ``Refused`` with a sentence for a bad file or an unknown space."""
+    has looks, and the picture as it was measured (RGB, at most 256 px a side); ``Refused``
+    with a sentence for a bad file or an unknown space."""
     if space_slug:
         space = Space.objects.filter(slug=space_slug).first()
         if space is None:
@@ -197,7 +198,7 @@ def like_upload(user, files, space_slug: str | None, limit: int) -> list[int]:
     except UploadRefused as refused:
         raise Refused(refused.message, 413 if refused.code == "too-large" else 400,
                       field="file") from None
-    return like_picture(picture, user, limit, space_ids)
+    return like_picture(picture, user, limit, space_ids), picture
 
 
 def like_picture(picture: np.ndarray, user, limit: int, space_ids: list[int]) -> list[int]:

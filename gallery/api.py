@@ -336,7 +336,7 @@ class PictureLookalikes(APIView):
         fields.is_valid(raise_exception=True)
         files = [f for name in request.FILES for f in request.FILES.getlist(name)]
         data = fields.validated_data
-        ids = looks.like_upload(request.user, files, data["space"] or None, data["limit"])
+        ids, _picture = looks.like_upload(request.user, files, data["space"] or None, data["limit"])
         return Response(listed_works(request.user, ids))
 
 

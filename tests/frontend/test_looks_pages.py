@@ -21,7 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def works(alice, bob):
     space = actions.sync_spaces()[0]
-    looks.ensure_index(space)
     made = actions.do_random(alice, space, 5, seed=51)
     for w in made[:4]:
         actions.do_update(w, visibility=Visibility.PUBLIC)
@@ -68,6 +67,7 @@ def test_the_look_alike_page_finds_works_for_a_picture_and_keeps_nothing(works):
     picture = get_space("abstract").render(works[2].tensor()[None], 128)[0].numpy()
     answer = client.post("/looks/", {"file": png(picture), "space": "abstract"})
     assert answer.status_code == 200
+    assert 'src="data:image/webp;base64,' in answer.content.decode()  # the picture, shown back
     found = tiles(answer.content.decode(), "found-title")
     assert found[0] == works[2].public_id and works[4].public_id not in found
     assert Creation.objects.count() == 5
