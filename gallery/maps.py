@@ -85,6 +85,8 @@ LABEL_SEPARATION = 4
 #: (``BREED_MUTATION``), so that the pictures differ as the neighbourhood does.
 BREED_PARENTS = 8
 BREED_REACH = 0.12
+BREED_MIN_PARENTS = 3
+BREED_MAX_REACH = 0.48
 BREED_MIN_SIGMA = 0.01
 BREED_CONCENTRATION = 0.5
 BREED_MUTATION = 0.15
@@ -736,12 +738,19 @@ def blank_gone(layout_id: int) -> int:
 def parents_near(layout: MapLayout, x: float, y: float,
                  count: int = BREED_PARENTS) -> list[tuple[Creation, float, float, float]]:
     """The public works of the layout nearest (x, y) within ``BREED_REACH`` that can be
-    bred from, with their distance and place on the map, nearest first."""
-    box = shown_points(layout).filter(x__gte=x - BREED_REACH, x__lte=x + BREED_REACH,
-                                      y__gte=y - BREED_REACH, y__lte=y + BREED_REACH)
-    rows = list(box.values_list("creation_id", "x", "y"))
-    scored = sorted((math.hypot(px - x, py - y), pk, px, py) for pk, px, py in rows)
-    scored = [row for row in scored if row[0] <= BREED_REACH]
+    bred from, with their distance and place on the map, nearest first; on a sparse map
+    the reach doubles (up to ``BREED_MAX_REACH``) until ``BREED_MIN_PARENTS`` are found,
+    so that a place always blends several works."""
+    reach = BREED_REACH
+    while True:
+        box = shown_points(layout).filter(x__gte=x - reach, x__lte=x + reach,
+                                          y__gte=y - reach, y__lte=y + reach)
+        rows = list(box.values_list("creation_id", "x", "y"))
+        scored = sorted((math.hypot(px - x, py - y), pk, px, py) for pk, px, py in rows)
+        scored = [row for row in scored if row[0] <= reach]
+        if len(scored) >= BREED_MIN_PARENTS or reach >= BREED_MAX_REACH:
+            break
+        reach = min(2 * reach, BREED_MAX_REACH)
     works = {c.pk: c for c in Creation.objects.public().filter(
         pk__in=[row[1] for row in scored]).exclude(origin__in=NOT_ON_MAPS).select_related("space")}
     return [(works[pk], d, px, py) for d, pk, px, py in scored if pk in works][:count]
