@@ -195,7 +195,9 @@ def add_space(kind: str, path: str | os.PathLike, slug: str, title: str = "", *,
             "kind": kind, "version": version, "layers": generator.layers, "dim": generator.dim,
             "coarse_layers": generator.coarse_layers, "gaussian": generator.prior == "gaussian",
             "settings": settings})
-    looks.ensure_index(row)
+    # Its look-alike index once the row is committed: DDL cannot follow writes whose
+    # deferred checks are still pending in the same transaction.
+    transaction.on_commit(lambda: looks.ensure_index(row))
     register(slug, KINDS[kind], **options_of(row))
     generator.needs_gpu = needs_gpu
     adopt(slug, generator)  # loaded once already: no need to load it again
