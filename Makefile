@@ -38,10 +38,14 @@ MESSAGES_IGNORE := -i '*/migrations/*' -i '.venv/*' -i 'var/*' -i 'tests/*' -i '
 run: $(STAMP) catalogues
 	$(PY) -m mendel.serve
 
+# One worker per core (pytest-xdist), each with its own test database and Redis database;
+# a file's tests stay together on one worker (their module fixtures start servers once).
+TEST_WORKERS ?= auto
+
 test: $(STAMP) catalogues
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(PY) bench/render.py

@@ -16,6 +16,7 @@ job, and searched per space with pgvector HNSW (Euclidean).
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from pgvector.django import L2Distance
 from PIL import Image
 from procrastinate.contrib.django import app
 
-from breeding import images
+from breeding import budget, images
 from breeding.jobs import DECODING, busy, release_connection
 from breeding.models import PUBLIC_SQL, Creation, Origin, Space, viewer_id
 from breeding.uploads import UploadRefused, check_files, decode, read_limited
@@ -173,11 +174,29 @@ def like(creation: Creation, user, limit: int) -> list[int]:
     return lookalike_ids(creation.look, creation.space_id, user, limit, exclude=creation.pk)
 
 
-def like_upload(user, files, space_slug: str | None, limit: int) -> tuple[list[int], np.ndarray]:
+def like_upload(user, address: str | None, files, space_slug: str | None,
+                limit: int) -> tuple[list[int], np.ndarray]:
     """Ids of the works the viewer may list that look most like an uploaded picture (one
     file, checked and decoded by the upload rules), in one space or in every space that
     has looks, and the picture as it was measured (RGB, at most 256 px a side); ``Refused``
-    with a sentence for a bad file or an unknown space."""
+    with a sentence for a bad file, an unknown space or a spent render budget.
+
+    Decoding and measuring a picture is computing like painting one: what it measured is
+    charged to the sender's render budget (``breeding.budget``; per ``address`` for a
+    visitor), so that a stream of pictures is refused before it holds the decoders that
+    uploads wait for."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    wait, message = budget.spend(user_id, address, 0.001)
+    if wait:
+        raise Refused(message, 429, wait=wait)
+    started = time.process_time()
+    try:
+        return _like_upload(user, files, space_slug, limit)
+    finally:
+        budget.settle(user_id, address, time.process_time() - started)
+
+
+def _like_upload(user, files, space_slug, limit):
     if space_slug:
         space = Space.objects.filter(slug=space_slug).first()
         if space is None:

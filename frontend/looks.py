@@ -12,6 +12,7 @@ from django.shortcuts import render
 from PIL import Image
 
 from breeding import looks
+from breeding.limits import client_address
 from breeding.models import Space
 from common.errors import Refused
 from gallery.listings import listed_works
@@ -34,8 +35,8 @@ def looks_page(request):
     if request.method == "POST":
         sent = True
         try:
-            ids, picture = looks.like_upload(request.user, request.FILES.getlist("file"),
-                                             chosen or None, FOUND)
+            ids, picture = looks.like_upload(request.user, client_address(request),
+                                             request.FILES.getlist("file"), chosen or None, FOUND)
         except Refused as refused:
             error, status = refused.message, refused.status_code
         else:

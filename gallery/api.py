@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import images, languages, looks
+from breeding.limits import client_address
 from breeding.lookups import visible_creation
 from breeding.models import Creation, Origin
 from common.params import int_param
@@ -329,14 +330,16 @@ class PictureLookalikes(APIView):
     @extend_schema(
         request={"multipart/form-data": PictureLookalikesIn},
         responses={200: WorkSerializer(many=True),
-                   413: error_response("The picture is larger than an upload may be.")},
+                   413: error_response("The picture is larger than an upload may be."),
+                   429: error_response("The sender's render budget for this minute is spent.")},
     )
     def post(self, request):
         fields = PictureLookalikesFields(data=request.data)
         fields.is_valid(raise_exception=True)
         files = [f for name in request.FILES for f in request.FILES.getlist(name)]
         data = fields.validated_data
-        ids, _picture = looks.like_upload(request.user, files, data["space"] or None, data["limit"])
+        ids, _picture = looks.like_upload(request.user, client_address(request), files,
+                                          data["space"] or None, data["limit"])
         return Response(listed_works(request.user, ids))
 
 

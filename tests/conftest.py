@@ -23,12 +23,22 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 def pytest_configure(config):
     """The translation catalogues compiled, as ``make test`` does, for a bare ``pytest`` too."""
+    if hasattr(config, "workerinput"):
+        return  # a worker of a parallel run: the run's first process compiled them
     from mendel.catalogues import compile_catalogues
 
     compile_catalogues()
 
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+def _worker_number() -> int:
+    """0, or the number of this pytest-xdist worker (``gw3`` is 3)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+# Each worker of a parallel run has a Redis database of its own (15, 14, ...), as it has its
+# own test database: the exhibitions of two workers share primary keys, so their channel
+# groups and presence counts would otherwise meet.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _worker_number()}")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -67,6 +77,43 @@ def _renders_settle():
     from breeding import images
 
     assert images.settle(timeout=120), "a picture was still rendering two minutes after its test"
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A test that leaves a language active in its thread (a page in Chinese, a job run
+    for a reader) does not speak it to the tests after it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture
+def no_jobs_queued(db):
+    """The test starts with no jobs in procrastinate's tables: Django's flush after a
+    transactional test does not know those tables, and servers a test started commit jobs
+    of their own, so a test that counts queued jobs must not count an earlier test's. Jobs
+    a worker is running are left to it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE status <> 'doing'")
+        cursor.execute("DELETE FROM procrastinate_periodic_defers")
+
+
+@pytest.fixture
+def built_in_techniques(db):
+    """The techniques every Mendel knows from its migrations (StyleGAN2, GPT-3, ...),
+    made again where a transactional test before this one flushed them."""
+    import importlib
+
+    from django.apps import apps
+
+    from breeding.models import Technique
+
+    if not Technique.objects.filter(built_in=True).exists():
+        importlib.import_module("breeding.migrations.0013_media_works").known_techniques(apps, None)
 
 
 @pytest.fixture(autouse=True)

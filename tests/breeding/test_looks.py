@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 import torch
 from django.db import connection, transaction
+from django.test import Client
 from PIL import Image
 from procrastinate.contrib.django.models import ProcrastinateJob
+from rest_framework.test import APIClient
 
 from breeding import actions, looks, tasks
 from breeding.models import Creation, Origin, Visibility
 from inference import get_space, look
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_jobs_queued")]
 
 
 def render64(creation) -> np.ndarray:
@@ -119,14 +121,15 @@ def ids(response):
 
 def test_lookalikes_are_the_nearest_works_the_reader_may_list(api, as_alice, as_bob, measured):
     first, public = measured["public"][0], measured["public"]
-    url = f"/api/creations/{first.public_id}/lookalikes/?limit=20"
+    base = f"/api/creations/{first.public_id}/lookalikes/"
+    url = base + "?limit=20"
     assert ids(api.get(url)) == [w.public_id for w in public[1:]]
     assert ids(as_bob.get(url)) == [measured["bobs"].public_id] + [w.public_id for w in public[1:]]
     # Alice finds all of hers, her unlisted and draft ones too, never a removed one.
     assert ids(as_alice.get(url)) == [measured["private"].public_id, public[1].public_id,
                                       measured["unlisted"].public_id, measured["draft"].public_id,
                                       ] + [w.public_id for w in public[2:]]
-    assert ids(api.get(url.replace("20", "2"))) == [w.public_id for w in public[1:3]]
+    assert ids(api.get(base + "?limit=2")) == [w.public_id for w in public[1:3]]
 
 
 def test_lookalikes_of_a_hidden_or_unknown_work_answer_as_missing(api, as_bob, measured):
@@ -188,3 +191,25 @@ def test_a_bad_picture_or_space_gets_a_sentence(api, space):
     response = api.post("/api/lookalikes/", {"file": png(np.zeros((8, 8, 3), np.uint8)),
                                              "space": "nowhere"}, format="multipart")
     assert response.status_code == 400 and "nowhere" in str(response.json())
+
+
+def test_searching_by_picture_draws_from_the_senders_render_budget(alice, space, settings, one_minute):
+    """A visitor who keeps sending pictures is refused with a sentence once their address's
+    minute of computing is spent (decoding and measuring are charged as measured); another
+    address, and the page as well as the API, answer by the same budget."""
+    settings.RENDER_BUDGET_ANON_CPU_S_PER_MIN = 0.2
+    picture = (np.random.default_rng(3).random((900, 900, 3)) * 255).astype(np.uint8)
+    visitor = APIClient(REMOTE_ADDR="203.0.113.7")
+    statuses = []
+    for _ in range(60):
+        response = visitor.post("/api/lookalikes/", {"file": png(picture)}, format="multipart")
+        statuses.append(response.status_code)
+        if response.status_code != 200:
+            break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200} and len(statuses) >= 2, statuses
+    assert response.json()["error"].startswith("Visitors from your address have asked for more")
+    assert response["Retry-After"] == str(response.json()["retry_after"])
+    page = Client(REMOTE_ADDR="203.0.113.7").post("/looks/", {"file": png(picture)})
+    assert page.status_code == 429 and "Visitors from your address" in page.content.decode()
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.9")
+    assert elsewhere.post("/api/lookalikes/", {"file": png(picture)}, format="multipart").status_code == 200

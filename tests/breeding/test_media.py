@@ -206,7 +206,8 @@ def test_the_family_tree_and_the_published_work_know_each_other(as_alice, as_bob
     assert as_bob.get(f"/api/creations/{work}/").json()["media"]["made_with"] is None
 
 
-def test_a_technique_named_for_a_private_work_is_offered_to_its_artist_only(as_alice, as_bob, alice, api):
+def test_a_technique_named_for_a_private_work_is_offered_to_its_artist_only(as_alice, as_bob, alice, api,
+                                                                         built_in_techniques):
     answer = as_alice.post("/api/media/", {"kind": "text", "title": "Diary", "text": "x",
                                            "techniques": ["Letters to Marguerite"]}, format="json")
     assert answer.status_code == 201

@@ -23,7 +23,7 @@ from breeding.models import Creation, Visibility
 from gallery import maps
 from gallery.models import MAP_CELLS, MapBuild, MapLayout, MapPlace, MapPoint, per_page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_jobs_queued")]
 
 WORKS = 30
 

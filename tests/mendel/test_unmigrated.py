@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -18,14 +19,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def empty_database():
-    url = database_url_for_children()
-    name = "mendel_never_migrated"
-    admin = url.replace("/test_mendel?", "/postgres?") if "/test_mendel?" in url else None
-    assert admin, url
+    url = urlsplit(database_url_for_children())
+    # beside the test database (test_mendel, or test_mendel_gw1 for a worker of a parallel run)
+    name = "mendel_never_migrated_" + url.path.strip("/")
+    admin = urlunsplit(url._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f"DROP DATABASE IF EXISTS {name}")
         db.execute(f"CREATE DATABASE {name}")
-    yield url.replace("/test_mendel?", f"/{name}?")
+    yield urlunsplit(url._replace(path=f"/{name}"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

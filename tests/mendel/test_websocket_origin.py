@@ -8,7 +8,9 @@ from channels.testing import WebsocketCommunicator
 
 from mendel.asgi import application
 
-pytestmark = pytest.mark.asyncio
+# The consumer's dispatch closes stale database connections (channels), which counts as
+# database access once any earlier test has opened one in its thread.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 
 async def opens(origin: str | None, host: str = "127.0.0.1:8000", **extra: str) -> bool:
