@@ -9,7 +9,7 @@ from breeding import tasks
 from breeding.genes import DISCOVERY_VERSION
 from breeding.models import Gene
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_jobs_queued")]
 
 
 def test_the_job_stores_validated_genes_for_the_current_weights(space):

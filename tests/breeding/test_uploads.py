@@ -15,7 +15,7 @@ from breeding import actions, projection
 from breeding.models import Creation, Origin, Upload, UploadStatus, Visibility
 from breeding.uploads import decode
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_jobs_queued")]
 
 
 @pytest.fixture(autouse=True)

@@ -240,6 +240,8 @@ def test_children_open_in_place_back_and_forward_and_reload_keep_the_breeding(ma
     assert page.eval_on_selector_all("[data-children] .draft-tile", "e => e.map(x => x.dataset.id)") == second_batch
     page.go_back()
     page.wait_for_url(f"{base}/studio/{first}/")
+    # the first picture is fetched again after the reload: its children replace the child's
+    page.wait_for_function("sha => document.querySelector('[data-current]').src.includes(sha)", arg=first_sha)
     expect(page.locator("[data-children] .draft-tile")).to_have_count(8)
 
     # the downloads: PNG and WebP at 1024 and 2048 px, named after the title as it is now

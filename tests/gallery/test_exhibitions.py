@@ -340,7 +340,7 @@ async def test_a_breeding_round_one_vote_each_and_the_winner_hangs(client, show,
 
 
 @pytest.mark.django_db
-def test_anonymous_sessions_vote_once_and_a_round_closes_once(show, works, curator):
+def test_anonymous_sessions_vote_once_and_a_round_closes_once(show, works, curator, no_jobs_queued):
     exhibitions.do_start_round(show, curator, works[0].public_id, n=2, seconds=30)
     rnd = show.rounds.get()
     from django.db import connection
