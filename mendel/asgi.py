@@ -10,11 +10,34 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mendel.settings")
 
+import django  # noqa: E402
+from asgiref.sync import sync_to_async  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+
+class OneTripHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware run as one synchronous chain in the
+    request's thread: one trip from the event loop and back per request.
+
+    Django's own handler runs each middleware written for threads (all of the site's) as an
+    async step that moves the request to the request's thread and back: two trips per
+    middleware, 18 per request. That cost 2.5-3 ms of CPU a request here (an API answer
+    6.9 ms in place of 4.4, ``/healthz`` 5.5 in place of 2.5; in-process, 2 vCPUs of an
+    AMD EPYC). Views written as coroutines (the pictures, files, the gallery's kept pages)
+    still run on the event loop (``async_to_sync``), and their thread-bound calls in the
+    request's thread, as under a WSGI server."""
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+django.setup(set_prefix=False)
+django_asgi_app = ASGIStaticFilesHandler(OneTripHandler())
 
 # Consumers import models: only after the app registry is ready.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

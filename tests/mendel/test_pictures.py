@@ -129,3 +129,44 @@ def test_bad_hosts_nul_and_other_methods_are_refused_as_the_site_refuses_them(wo
     status, _, body = fast(path, query="x=%00")
     assert status == 400 and b"NUL" in body
     assert fast(path, method="POST")[0] == whole_stack(path, method="POST")[0] == 403  # Django answers: CSRF
+
+
+def stock(*args, **kwargs):
+    """The same request through Django's own ASGI handler (each middleware its own trip)."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.handlers.asgi import ASGIHandler
+
+    return async_to_sync(_get)(ASGIStaticFilesHandler(ASGIHandler()), *args, **kwargs)
+
+
+def test_every_other_request_crosses_to_its_thread_once_and_is_answered_as_by_django(world, monkeypatch):
+    """Pages, API answers (a session, a token, a refusal) and coroutine views go through the
+    middleware as one synchronous chain: one trip to the request's thread for the middleware
+    and the view (Django's own handler makes two per middleware: 21 in all), and the same
+    answer as Django's own handler gives."""
+    from asgiref.sync import SyncToAsync
+
+    trips = []
+    crossing = SyncToAsync.__call__
+
+    async def counted(self, *args, **kwargs):
+        trips.append(getattr(self.func, "__qualname__", ""))
+        return await crossing(self, *args, **kwargs)
+
+    shared, hidden = world["shared"].public_id, world["hidden"].public_id
+    paths = ["/healthz", f"/api/creations/{shared}/", f"/api/creations/{hidden}/", f"/w/{shared}/",
+             "/api/gallery/", "/api/creations/nope/", f"/w/{hidden}/"]
+    for who, credentials in world["askers"].items():
+        for path in paths:
+            expected = stock(path, **credentials)
+            monkeypatch.setattr(SyncToAsync, "__call__", counted)
+            trips.clear()
+            status, headers, body = fast(path, **credentials)
+            monkeypatch.setattr(SyncToAsync, "__call__", crossing)
+            assert trips.count("BaseHandler.get_response") == 1 and len(trips) <= 4, (who, path, trips)
+            assert status == expected[0], (who, path)
+            if path != f"/w/{shared}/" and path != f"/w/{hidden}/":  # pages carry a fresh CSRF token
+                assert body == expected[2], (who, path)
+            assert set(headers) == set(expected[1]), (who, path, set(headers) ^ set(expected[1]))
+    assert fast(f"/api/creations/{hidden}/", **world["askers"]["alice"])[0] == 200
+    assert fast(f"/api/creations/{hidden}/", **world["askers"]["bob"])[0] == 404
