@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -78,7 +79,8 @@ TOUCH_AFTER_S = 600
 LOW_WATER = 0.8
 _disk_lock = threading.Lock()
 _sweep_lock = threading.Lock()  # one sweep at a time in a process
-_disk: dict = {"root": None, "bytes": None}  # this process's count of the stored files
+#: This process's count of the stored files, and of the bytes being written now.
+_disk: dict = {"root": None, "bytes": None, "pending": 0}
 
 
 #: The formats a picture is served in: WebP for pages, PNG for downloads (lossless).
@@ -387,12 +389,11 @@ def _store(key, name: str, rendering: Future, result: Future, who: Hashable = No
                 except Exception:
                     log.exception("could not charge the render of %s", name)
         if not default_storage.exists(name):
-            make_room(len(data))
-            try:
-                default_storage.save(name, ContentFile(data))
-            except FileNotFoundError:  # a sweep removed the emptied folder meanwhile
-                default_storage.save(name, ContentFile(data))
-            _counted(len(data))
+            with room_for(len(data)):
+                try:
+                    default_storage.save(name, ContentFile(data))
+                except FileNotFoundError:  # a sweep removed the emptied folder meanwhile
+                    default_storage.save(name, ContentFile(data))
         result.set_result(data)
     except Exception as exc:
         log.exception("could not render or store %s", name)
@@ -497,22 +498,32 @@ def _remove_empty(folder: str, root: str) -> None:
         folder = os.path.dirname(folder)
 
 
-def make_room(size: int) -> None:
-    """Before writing ``size`` bytes: sweep if this process's count says they would not fit."""
+@contextmanager
+def room_for(size: int):
+    """Around writing ``size`` bytes of a picture: first a sweep if this process's count says
+    they would not fit beside the stored pictures and those other threads are writing now;
+    the bytes count as being written until the block ends, then as stored. (Two pictures
+    written at once each fit alone, and would not together: the second one's check must see
+    the first.)"""
     root = _local_path("renders")
     if root is None:
+        yield
         return
     with _disk_lock:
         if _disk["root"] != root:
-            _disk.update(root=root, bytes=None)
+            _disk.update(root=root, bytes=None, pending=0)
     with _sweep_lock:
         with _disk_lock:  # read again: another thread may have swept meanwhile
-            known = _disk["bytes"]
-        if known is None or known + size > budget_bytes():
-            sweep(room=size)
-
-
-def _counted(size: int) -> None:
-    with _disk_lock:
-        if _disk["bytes"] is not None:
-            _disk["bytes"] += size
+            known, pending = _disk["bytes"], _disk["pending"]
+        if known is None or known + pending + size > budget_bytes():
+            sweep(room=pending + size)
+        with _disk_lock:
+            _disk["pending"] += size
+    try:
+        yield
+    finally:
+        with _disk_lock:
+            if _disk["root"] == root:
+                _disk["pending"] -= size
+                if _disk["bytes"] is not None:
+                    _disk["bytes"] += size

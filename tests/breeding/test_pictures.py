@@ -240,3 +240,26 @@ def test_a_png_is_served_like_the_webp_under_the_same_privacy_cache_and_budget(a
     # other sizes and formats are refused by name
     assert owner.get(f"/r/abstract/{work.latent_sha}/1000.png").status_code == 404
     assert owner.get(f"/r/abstract/{work.latent_sha}/1024.jpg").status_code == 404
+
+
+def test_pictures_written_at_once_fit_the_budget_together(settings):
+    """Two pictures being written at the same moment (the two encoder threads) each fit
+    beside the stored ones alone, and would not together: the second one's check counts
+    the first, and the oldest picture makes room for both."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    old = [default_storage.save(f"renders/ab/old{i}.webp", ContentFile(b"o" * 5000)) for i in range(2)]
+    hour_ago = time.time() - 3600
+    for i, name in enumerate(old):
+        os.utime(default_storage.path(name), (hour_ago + i, hour_ago + i))
+    settings.MEDIA_CACHE_MAX_GB = 14_000 / 1e9
+    images.sweep()  # the count: 10,000 bytes, within the budget
+    with images.room_for(3000):  # 13,000 with this one: it fits
+        with images.room_for(3000):  # 16,000 with both: the oldest must go
+            default_storage.save("renders/cd/new0.webp", ContentFile(b"n" * 3000))
+            default_storage.save("renders/cd/new1.webp", ContentFile(b"n" * 3000))
+    assert renders_total(settings) <= 14_000
+    assert not default_storage.exists(old[0]) and default_storage.exists(old[1])
+    # what the process counts is what the disk holds
+    assert images._disk["bytes"] == renders_total(settings) and images._disk["pending"] == 0
