@@ -23,11 +23,11 @@ class OneTripHandler(ASGIHandler):
 
     Django's own handler runs each middleware written for threads (all of the site's) as an
     async step that moves the request to the request's thread and back: two trips per
-    middleware, 18 per request. That cost 2.5-3 ms of CPU a request here (an API answer
-    6.9 ms in place of 4.4, ``/healthz`` 5.5 in place of 2.5; in-process, 2 vCPUs of an
-    AMD EPYC). Views written as coroutines (the pictures, files, the gallery's kept pages)
-    still run on the event loop (``async_to_sync``), and their thread-bound calls in the
-    request's thread, as under a WSGI server."""
+    middleware, 21 in all per request. That cost about 3 ms of CPU a request
+    (``bench/handler.py``, docs/benchmarks.md: ``/healthz`` 6.8 ms against 3.3, a work's
+    look-alikes 9.7 against 6.7, at p50). Views written as coroutines (the pictures, files,
+    the gallery's kept pages) still run on the event loop (``async_to_sync``), and their
+    thread-bound calls in the request's thread, as under a WSGI server."""
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
