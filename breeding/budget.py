@@ -29,6 +29,7 @@ from rest_framework.exceptions import ErrorDetail, Throttled
 
 from breeding import images
 from breeding.limits import client_address, count, in_words, take
+from common.errors import Refused
 
 WINDOW_S = 60
 #: The budget is counted in milliseconds of CPU (the counters are integers).
@@ -105,16 +106,24 @@ def charge(request, seconds: float) -> None:
 
 
 @contextmanager
-def metered(request):
-    """Charge a DRF request by what the work inside the block measures, in process CPU
-    seconds (the render threads' work included): refused beforehand (429) only when the
+def measured(user_id: int | None, address: str | None):
+    """Charge the client by what the work inside the block measures, in process CPU seconds
+    (the render threads' work included): refused beforehand (``Refused``, 429) only when the
     budget is spent already, charged afterwards whatever it took. For work too varied to
-    estimate, such as a video preview (planning, rendering and encoding)."""
-    charge(request, 0.001)
+    estimate, such as a video preview (planning, rendering and encoding) or a picture sent
+    to be measured."""
+    wait, message = spend(user_id, address, 0.001)
+    if wait:
+        raise Refused(message, 429, wait=wait)
     started = time.process_time()
     try:
         yield
     finally:
-        user = request.user
-        user_id = user.pk if user.is_authenticated else None
-        settle(user_id, client_address(request), time.process_time() - started)
+        settle(user_id, address, time.process_time() - started)
+
+
+def metered(request):
+    """``measured`` for a DRF request's client."""
+    user = request.user
+    return measured(user.pk if user is not None and user.is_authenticated else None,
+                    client_address(request))

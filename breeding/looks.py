@@ -16,7 +16,6 @@ job, and searched per space with pgvector HNSW (Euclidean).
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import torch
@@ -185,15 +184,8 @@ def like_upload(user, address: str | None, files, space_slug: str | None,
     charged to the sender's render budget (``breeding.budget``; per ``address`` for a
     visitor), so that a stream of pictures is refused before it holds the decoders that
     uploads wait for."""
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    wait, message = budget.spend(user_id, address, 0.001)
-    if wait:
-        raise Refused(message, 429, wait=wait)
-    started = time.process_time()
-    try:
+    with budget.measured(user.pk if user is not None and user.is_authenticated else None, address):
         return _like_upload(user, files, space_slug, limit)
-    finally:
-        budget.settle(user_id, address, time.process_time() - started)
 
 
 def _like_upload(user, files, space_slug, limit):

@@ -4,6 +4,7 @@ rules and headers as through Django's whole stack, for every kind of asker."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -131,12 +132,17 @@ def test_bad_hosts_nul_and_other_methods_are_refused_as_the_site_refuses_them(wo
     assert fast(path, method="POST")[0] == whole_stack(path, method="POST")[0] == 403  # Django answers: CSRF
 
 
-def stock(*args, **kwargs):
-    """The same request through Django's own ASGI handler (each middleware its own trip)."""
+@functools.cache
+def _stock_app():
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.handlers.asgi import ASGIHandler
 
-    return async_to_sync(_get)(ASGIStaticFilesHandler(ASGIHandler()), *args, **kwargs)
+    return ASGIStaticFilesHandler(ASGIHandler())
+
+
+def stock(*args, **kwargs):
+    """The same request through Django's own ASGI handler (each middleware its own trip)."""
+    return async_to_sync(_get)(_stock_app(), *args, **kwargs)
 
 
 def test_every_other_request_crosses_to_its_thread_once_and_is_answered_as_by_django(world, monkeypatch):
