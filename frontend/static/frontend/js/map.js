@@ -1078,7 +1078,11 @@ class MapPage {
     }
     // An empty place: no work within a finger's width either (there, which was meant?).
     if (this.hit(px, py, 12) >= 0 || !this.meta?.can_breed && "user" in this.root.dataset) return;
-    this.offerAt(px, py, ...this.toWorld(px, py));
+    // The map spans 0 to 1 each way: a place in the margin beyond its edge is bred at the
+    // edge (the works nearest it are there), and marked there.
+    const [x, y] = this.toWorld(px, py).map((v) => Math.min(1, Math.max(0, v)));
+    const [sx, sy] = this.toScreen(x, y);
+    this.offerAt(sx, sy, x, y);
   }
 
   offerAt(px, py, x, y) {
