@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
-from breeding import budget, genetics, images, looks, spaces
+from breeding import budget, genetics, images, looks, spaces, words
 from breeding.jobs import DECODING, busy, release_connection
 from breeding.models import (
     Creation,
@@ -131,7 +131,8 @@ def sync_spaces() -> list[Space]:
 
 def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int | None,
             parents: Sequence[tuple[Creation, float, float]] = (), genes: dict | None = None,
-            title: str = "", visibility: str = Visibility.DRAFT, copy: bool = False) -> list[Creation]:
+            title: str = "", visibility: str = Visibility.DRAFT, copy: bool = False,
+            phrase: str = "") -> list[Creation]:
     depth = 1 + max((p.depth for p, _, _ in parents), default=-1)
     shas = [latent_sha(space.slug, space.version, latent) for latent in latents]
     # Children at chaos 0, an edit that moves no gene, a cross with all the weight on one
@@ -165,6 +166,7 @@ def _create(owner, space: Space, latents: torch.Tensor, origin: str, seed: int |
                 genes=genes or {},
                 depth=depth,
                 title=title,
+                phrase=phrase,
                 visibility=visibility,
                 kept_at=None if visibility == Visibility.DRAFT else now,
             )
@@ -189,6 +191,16 @@ def do_random(owner, space: Space, n: int, seed: int | None = None) -> list[Crea
     seed = new_seed() if seed is None else seed
     latents = space.generator().sample(n, stream(owner, seed))
     return _create(owner, space, latents, Origin.RANDOM, seed)
+
+
+def do_words(owner, space: Space, phrase: str, n: int, seed: int | None = None):
+    """``n`` works that carry the words of ``phrase`` (``breeding.words``), made and stored
+    like random ones, the phrase kept as their origin: (works, what was made of the phrase).
+    Refuses a phrase the space cannot read (``common.errors.Refused``)."""
+    reading = words.understand(space, phrase)
+    seed = new_seed() if seed is None else seed
+    latents = words.phrase_latents(space, reading, n, stream(owner, seed))
+    return _create(owner, space, latents, Origin.WORDS, seed, phrase=reading.phrase), reading
 
 
 def do_copy(owner, source: Creation) -> Creation:

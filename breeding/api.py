@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breeding import actions, budget, delivery
+from breeding.delivery import PICTURES_PARAMETER
 from breeding.lineage import lineage_tree
 from breeding.lookups import (
     breedable,
@@ -59,15 +60,6 @@ def respond_made(made, request, pictures: int | None):
 #: What the views that make works answer: JSON, or with ``?pictures=`` a stream of lines.
 MADE_RESPONSES = {(201, "application/json"): CreationSerializer(many=True),
                   (201, delivery.CONTENT_TYPE): OpenApiTypes.STR}
-#: ``?pictures=256`` on the views that make works.
-PICTURES_PARAMETER = OpenApiParameter(
-    "pictures", int, enum=list(delivery.SIZES), required=False,
-    description="Answer with the new works' pictures of this size too, each as soon as it is "
-                "painted: newline-delimited JSON (application/x-ndjson), first {\"works\": [...]}, "
-                "then one {\"id\", \"size\", \"webp\" (base64)} or {\"id\", \"size\", \"error\"} "
-                "a picture, last {\"done\": true}.")
-
-
 # -- views ----------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ import torch
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
@@ -53,8 +54,10 @@ def wanted_size(request) -> int | None:
     return int(asked)
 
 
-def answer(body, made: list[Creation], size: int, status_code: int, owner_id: int) -> StreamingHttpResponse:
-    """The streamed answer (see the module): ``body`` is the works' JSON, ``made`` the works."""
+def answer(body, made: list[Creation], size: int, status_code: int, owner_id: int,
+           extra: dict | None = None) -> StreamingHttpResponse:
+    """The streamed answer (see the module): ``body`` is the works' JSON, ``made`` the works,
+    ``extra`` more members of the first line (what a phrase was read as)."""
     who = budget.payer(owner_id, None)
     pending = []
     for work in made:
@@ -66,7 +69,7 @@ def answer(body, made: list[Creation], size: int, status_code: int, owner_id: in
         pending.append((work.public_id, images.request(
             slug, work.latent_sha, latent, size, who=who,
             on_cost=budget.settler(owner_id, None, budget.picture(size, slug)))))
-    first = b'{"works":' + JSONRenderer().render(body) + b"}\n"
+    first = JSONRenderer().render({"works": body, **(extra or {})}) + b"\n"
     # The lines are written after the view has returned: in the asker's language, said now.
     language = translation.get_language()
     return StreamingHttpResponse(_lines(first, pending, size, language), status=status_code,
@@ -101,3 +104,12 @@ async def _lines(first: bytes, pending, size: int, language: str | None = None):
     finally:  # the asker left: stop waiting (the renders go on, shielded)
         for task in tasks:
             task.cancel()
+
+
+#: ``?pictures=256`` on the views that make works.
+PICTURES_PARAMETER = OpenApiParameter(
+    "pictures", int, enum=list(SIZES), required=False,
+    description="Answer with the new works' pictures of this size too, each as soon as it is "
+                "painted: newline-delimited JSON (application/x-ndjson), first {\"works\": [...]}, "
+                "then one {\"id\", \"size\", \"webp\" (base64)} or {\"id\", \"size\", \"error\"} "
+                "a picture, last {\"done\": true}.")

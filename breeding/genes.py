@@ -609,19 +609,19 @@ def _mean_rho(amounts: np.ndarray, rows: np.ndarray, *, one_sided: bool) -> floa
     rhos = []
     for row in rows:
         if not one_sided:
-            rhos.append(_spearman(amounts, row))
+            rhos.append(spearman(amounts, row))
             continue
         sides = []
         for mask in (amounts >= 0, amounts <= 0):
             x, y = np.abs(amounts[mask]), row[mask]
             if not np.any(x == 0):  # an even number of steps: add the unmoved picture
                 x, y = np.append(0.0, x), np.append(0.0, y)
-            sides.append(_spearman(x, y))
+            sides.append(spearman(x, y))
         rhos.append(sum(sides) / 2)
     return float(np.mean(rhos))
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation (scipy), with NaN (a constant input) as 0."""
     if np.ptp(y) == 0:
         return 0.0

@@ -124,6 +124,8 @@ class Origin(models.TextChoices):
     # A finished work an artist brought in as it is (a picture, film, sound or text made
     # anywhere): no place in a space, nothing to breed from (``breeding.media``).
     MEDIA = "media", pgettext_lazy("origin of a work", "Published work")
+    # Started from a phrase ("red cat"), in a space that knows words (``breeding.words``).
+    WORDS = "words", pgettext_lazy("origin of a work", "From words")
 
 
 class Medium(models.TextChoices):
@@ -260,6 +262,8 @@ class Creation(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     genes = models.JSONField(default=dict, blank=True)  # gene slug -> amount, for edits
     title = models.CharField(max_length=120, blank=True)
+    # The words a work was started from (origin ``words``), as the breeder typed them.
+    phrase = models.CharField(max_length=200, blank=True, default="")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.DRAFT)
     depth = models.PositiveIntegerField(default=0)  # generations from a random ancestor
     created = models.DateTimeField(default=timezone.now, db_index=True)
@@ -387,6 +391,47 @@ class Gene(models.Model):
         return torch.from_numpy(np.asarray(self.direction, dtype=np.float32).copy()).view(
             self.space.layers, self.space.dim
         )
+
+
+class Vocabulary(models.Model):
+    """The words a space knows, for one version of its weights (``breeding.words``): made by
+    a job from the pictures it was trained on and their labels. A space without labels has
+    none."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="vocabularies")
+    version = models.CharField(max_length=64)
+    method = models.CharField(max_length=20)  # how its pictures got latents: "encoder"
+    pictures = models.PositiveIntegerField()  # labelled pictures behind it
+    mean = VectorField()  # (dim,) the mean w of those pictures: where no word pulls
+    made = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["space", "version"], name="vocabulary_version")]
+
+    def __str__(self) -> str:
+        return f"{self.space.slug}@{self.version}"
+
+
+class Word(models.Model):
+    """A word of a vocabulary: where its pictures' latents meet (``point``), the way from
+    the other pictures to them (``direction``, unit length), and how sure that is: how
+    many pictures carry it and how tight they are (1: one place; 0: as scattered as all)."""
+
+    vocabulary = models.ForeignKey(Vocabulary, on_delete=models.CASCADE, related_name="words")
+    language = models.CharField(max_length=8)  # "en" or "zh"
+    text = models.CharField(max_length=80)
+    point = VectorField()
+    direction = VectorField()
+    count = models.PositiveIntegerField()
+    tightness = models.FloatField()
+    reach = models.FloatField()  # the distance from the other pictures' mean to the point
+
+    class Meta:
+        ordering = ["vocabulary", "text"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "text"], name="word_text")]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def lineage(creation: Creation, direction: str, depth: int) -> list[dict]:

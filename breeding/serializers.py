@@ -25,6 +25,7 @@ from breeding.models import (
     Upload,
     Video,
     Visibility,
+    Vocabulary,
     viewer_id,
 )
 from breeding.videos import files_of
@@ -83,7 +84,7 @@ class CreationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Creation
-        fields = ["id", "space", "version", "owner", "title", "visibility", "origin", "seed",
+        fields = ["id", "space", "version", "owner", "title", "phrase", "visibility", "origin", "seed",
                   "genes", "depth", "created", "kept_at", "images", "parents", "video", "medium",
                   "media"]
         read_only_fields = fields  # an answer: every field is always there
@@ -192,15 +193,20 @@ class SpaceSerializer(serializers.ModelSerializer):
         "and something can render it).")
     reason = serializers.SerializerMethodField(
         help_text="Why the space is unavailable, in a sentence; empty when it is available.")
+    has_words = serializers.SerializerMethodField(
+        help_text="Whether pictures can be started from words and genes made from words here.")
 
     class Meta:
         model = Space
         fields = ["slug", "title", "kind", "version", "layers", "dim", "coarse_layers",
-                  "can_project", "can_move_camera", "available", "reason"]
+                  "can_project", "can_move_camera", "available", "reason", "has_words"]
         read_only_fields = fields  # an answer: every field is always there
 
     def get_title(self, space) -> str:
         return spaces.title_of(space)
+
+    def get_has_words(self, space) -> bool:
+        return Vocabulary.objects.filter(space=space, version=space.version).exists()
 
     def get_can_project(self, space) -> bool:
         return spaces.can_project(space, self._availability(space))
@@ -292,6 +298,19 @@ class UploadSerializer(serializers.ModelSerializer):
 
 
 # -- input ----------------------------------------------------------------------------
+
+
+class WordsIn(serializers.Serializer):
+    phrase = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=True,
+                                   help_text="A few words, such as \"red cat\" or \"猫 笑\".")
+    n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=8)
+    seed = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+
+
+class WordGeneIn(serializers.Serializer):
+    word = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=True,
+                                 help_text="A word the space knows, as \"cat\", \"more cat\" or "
+                                 "\"less smile\".")
 
 
 class RandomIn(serializers.Serializer):

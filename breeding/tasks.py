@@ -13,7 +13,7 @@ from procrastinate.contrib.django import app
 
 from breeding import actions, images, languages, looks
 from breeding.events import send_to_all
-from breeding.models import Gene, Space
+from breeding.models import Gene, Space, Vocabulary
 from common.words import Words
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     reporter = Reporter("genes", space_slug)
     found = discover(images.rendering_space(space.generator()), samples=samples, held_out=held_out, on_progress=reporter)
     with transaction.atomic():
-        Gene.objects.filter(space=space).delete()
+        # (genes made from words stay: they are checked for this version when made)
+        Gene.objects.filter(space=space).exclude(source="word", version=space.version).delete()
         Gene.objects.bulk_create(
             Gene(space=space, version=space.version, discovery=DISCOVERY_VERSION, slug=g.slug,
                  label=g.label, source=g.source, direction=g.direction.flatten().tolist(),
@@ -82,6 +83,40 @@ def discover_genes(space_slug: str, samples: int = 1024, held_out: int = 32) -> 
     reporter.done(genes=len(found))
     log.info("%s: %d genes for version %s", space_slug, len(found), space.version)
     return len(found)
+
+
+@app.task(retry=2)
+def learn_words(space_slug: str) -> int:
+    """Make the words of a space for its present weights (``breeding.words``); idempotent."""
+    from breeding import words
+
+    space = Space.objects.get(slug=space_slug)
+    reporter = Reporter("words", space_slug)
+    count = words.learn(space, on_progress=reporter)
+    reporter.done(words=count)
+    return count
+
+
+def ensure_words(stdout=None) -> None:
+    """Start learning the words of every space that can have words and has none for its
+    present weights (the built-in ``emoji`` space on a first start, a space trained from a
+    labelled folder, a space whose weights changed)."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    from breeding import words
+    from breeding.spaces import availability
+
+    for space in Space.objects.all():
+        if not availability(space).available or Vocabulary.objects.filter(
+                space=space, version=space.version).exists() or not words.can_learn(space):
+            continue
+        try:
+            with transaction.atomic():  # a savepoint, as in ensure_genes
+                learn_words.configure(queueing_lock=f"learn-words:{space.slug}").defer(space_slug=space.slug)
+        except AlreadyEnqueued:
+            continue
+        if stdout:
+            stdout.write(f"Learning the words of the {space.slug} space in the background.")
 
 
 #: Attempts of a projection that fails with an error (a killed worker's job is put back by
@@ -225,7 +260,7 @@ def ensure_genes(stdout=None) -> None:
             continue  # found once its weights are back, or something can render it
         current = Gene.objects.filter(
             space=space, version=space.version, discovery=DISCOVERY_VERSION
-        )
+        ).exclude(source="word")
         if current.exists():
             continue
         try:

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
+from breeding import wordsets
 from breeding.jobs import Cancelled
 from breeding.models import Space, Training
 from breeding.trainsets import TrainingSetRefused, picture_files, read_folder, replace, save_png
@@ -180,6 +181,10 @@ def finish(job: Training, trainer) -> str | None:
     # As ``breeding.tasks.ensure_genes`` queues it: once per space, one discovery at a time.
     genes = app.configure_task("breeding.tasks.discover_genes", allow_unknown=False,
                                queueing_lock=f"discover-genes:{job.slug}", lock="gene-discovery")
+    # A folder with labels (``_labels.json``) teaches the space words too (``breeding.words``).
+    learn = (app.configure_task("breeding.tasks.learn_words", allow_unknown=False,
+                                queueing_lock=f"learn-words:{job.slug}")
+             if wordsets.has_labels(job.folder) else None)
 
     weights = weights_of(job)
     tmp = weights.with_suffix(".tmp")
@@ -196,6 +201,8 @@ def finish(job: Training, trainer) -> str | None:
             raise
         locked.space, locked.pictures_shown = space, trainer.nimg
         transaction.on_commit(lambda: _discover(genes, space.slug))
+        if learn is not None:
+            transaction.on_commit(lambda: _discover(learn, space.slug))
         made.append(space.slug)
         return ["space", "pictures_shown"]
 

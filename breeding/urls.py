@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from breeding import api, media_api, upload_api, video_api, views
+from breeding import api, media_api, upload_api, video_api, views, word_api
 
 api_urls = [
     path("spaces/", api.SpaceList.as_view(), name="spaces"),
     path("spaces/<slug:slug>/genes/", api.SpaceGenes.as_view(), name="space-genes"),
     path("spaces/<slug:slug>/random/", api.RandomCreations.as_view(), name="random"),
+    path("spaces/<slug:slug>/words/", word_api.SpaceWords.as_view(), name="space-words"),
+    path("spaces/<slug:slug>/genes/words/", word_api.WordGenes.as_view(), name="word-genes"),
     path("creations/", api.MyCreations.as_view(), name="my-creations"),
     path("creations/<str:public_id>/", api.CreationDetail.as_view(), name="creation"),
     path("creations/<str:public_id>/children/", api.Children.as_view(), name="children"),

@@ -14,7 +14,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,6 +44,7 @@ from breeding.models import (
     Upload,
     Video,
     Visibility,
+    Vocabulary,
 )
 from breeding.serializers import (
     GeneSerializer,
@@ -56,6 +57,7 @@ from breeding.serializers import (
 )
 from breeding.uploads import MAX_BYTES
 from breeding.videos import files_of
+from breeding.words import MAX_PHRASE
 from common import names
 from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
@@ -69,6 +71,7 @@ from gallery.listings import (
     following_works,
     listed_works,
     made,
+    near_phrase,
     of_kind,
     public_works,
     with_technique,
@@ -140,8 +143,9 @@ def gallery(request):
     techniques = _techniques()
     if technique and not any(t["slug"] == technique for t in techniques):
         techniques.append({"slug": technique, "name": technique})  # chosen, so it can be unchosen
+    all_spaces = list(_spaces_knowing_words())
     context = {"order": order, "space": space, "q": query, "kind": kind, "made": how,
-               "technique": technique, "spaces": Space.objects.all(),
+               "technique": technique, "spaces": all_spaces,
                "kinds": _kind_chips(kind, link),
                "orders": {name: link(order=name) for name in ORDERS},
                "techniques": techniques,
@@ -149,7 +153,51 @@ def gallery(request):
                "filtered": bool(space or how or technique), "all_link": request.path}
     if order == "following":
         context["follows_anyone"] = request.user.follows.exists()
+    # Search by words: what ``q`` means, where some space knows words (else titles only).
+    word_spaces = [s for s in all_spaces if s.has_words]
+    by = "words" if word_spaces and request.GET.get("by") == "words" else ""
+    context.update(word_spaces=word_spaces, by=by)
+    if by and query:
+        context.update(_by_words(word_spaces, space, query))
+        return render(request, "frontend/gallery.html", context)
     return _page(request, works, ORDERS[order], context, "frontend/gallery.html")
+
+
+#: Works the gallery shows for a search by words: one page, nearest first.
+WORDS_RESULTS = 48
+
+
+def _spaces_knowing_words():
+    """Every space, each with ``has_words``: whether it knows words now (a vocabulary for
+    its present weights), so pictures start from a phrase there and the gallery searches
+    it by words. One query."""
+    return Space.objects.annotate(has_words=Exists(
+        Vocabulary.objects.filter(space=OuterRef("pk"), version=OuterRef("version"))))
+
+
+def _by_words(word_spaces: list[Space], space: str, query: str) -> dict:
+    """The gallery's search by words: the works nearest the phrase ``query`` in a space that
+    knows words (the one chosen, or the only one), what the phrase was read as, or why
+    nothing was searched (a sentence). Orders and filters other than the space do not apply."""
+    found = {"works": [], "more": None}
+    chosen = next((s for s in word_spaces if s.slug == space), None)
+    if chosen is None and not space and len(word_spaces) == 1:
+        chosen = word_spaces[0]
+    if chosen is None:
+        listed = ", ".join(spaces.title_of(s) for s in word_spaces)
+        found["words_error"] = ngettext(
+            "Search by words works in the %(spaces)s space: choose it.",
+            "Search by words works in these spaces: %(spaces)s. Choose one.", len(word_spaces)) % {"spaces": listed}
+        return found
+    found.update(space=chosen.slug, words_space=spaces.title_of(chosen))
+    try:
+        # The gallery's works: public ones, as its other lists (not the viewer's drafts).
+        reading, results = near_phrase(None, chosen, query, WORDS_RESULTS)
+    except Refused as refused:
+        found["words_error"] = refused.message
+        return found
+    found.update(works=results, reading=reading)
+    return found
 
 
 def _kind_of(request) -> str:
@@ -504,9 +552,11 @@ def studio_start(request):
     drafts = Creation.objects.filter(owner=request.user).drafts().alive()
 
     return render(request, "frontend/studio_start.html", {
-        "spaces": [{"slug": s.slug, "title": spaces.title_of(s), "state": spaces.availability(s)}
-                   for s in Space.objects.all()],
+        "spaces": [{"slug": s.slug, "title": spaces.title_of(s), "state": spaces.availability(s),
+                    "has_words": s.has_words}
+                   for s in _spaces_knowing_words()],
         "recent": [work(c) for c in drafts.select_related("space", "owner")[:12]],
+        "max_phrase": MAX_PHRASE,
     })
 
 

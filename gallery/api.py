@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.response import Response
@@ -36,6 +36,7 @@ from gallery.listings import (
     following_works,
     listed_works,
     made,
+    near_phrase,
     of_kind,
     public_works,
     with_technique,
@@ -180,6 +181,34 @@ class Gallery(APIView):
         if order == "following":  # one breeder's page: no shared cache keeps it
             patch_cache_control(response, private=True)
         return response
+
+
+class WordSearch(APIView):
+    """Works near a phrase, in a space that knows words: not titles that contain the words,
+    but works whose place in the space is near where the words' pictures are
+    (``breeding.words``). The viewer's own works count as the gallery's lists count them."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("space", str, required=True, description="The space's slug."),
+            OpenApiParameter("q", {"type": "string", "maxLength": 100}, required=True,
+                             description="A few words, such as `red cat`."),
+            whole_number_parameter("limit", 24, 1, 96, "Works to answer, nearest first."),
+        ],
+        responses={200: inline_serializer("WordSearchAnswer", {
+            "reading": serializers.DictField(help_text="The words known, and those not, with notes."),
+            "results": WorkSerializer(many=True)})},
+    )
+    def get(self, request):
+        from breeding.models import Space
+
+        space = Space.objects.filter(slug=request.query_params.get("space", "")).first()
+        if space is None:
+            raise ValidationError({"space": [_("No space %(slug)s.") % {
+                "slug": repr(request.query_params.get("space", ""))}]})
+        limit = int_param(request, "limit", 24, 1, 96)
+        reading, results = near_phrase(request.user, space, request.query_params.get("q", ""), limit)
+        return Response({"reading": reading, "results": results})
 
 
 _gallery_view = Gallery.as_view()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,6 +59,24 @@ def listed_works(viewer, ids: list[int]) -> list[dict]:
     found = {c.pk: c for c in Creation.objects.listed_for(viewer).select_related("owner", "space")
              .only(*WORK_FIELDS).filter(pk__in=ids)}
     return [work(found[i]) for i in ids if i in found]
+
+
+def near_phrase(viewer, space, phrase: str, limit: int) -> tuple[dict, list[dict]]:
+    """The works of ``space`` that ``viewer`` may list, nearest the point of ``phrase``
+    (``breeding.words``): what the phrase was read as, and the works, nearest first. An
+    exact scan of the space's listed works (the distance of every work's latent, each row
+    of its W+, to the phrase's point on every row)."""
+    from pgvector.django import L2Distance, VectorField
+
+    from breeding import words
+
+    reading = words.understand(space, phrase)
+    vector = VectorField(dimensions=int(space.latent_size))
+    literal = "[" + ",".join(repr(float(x)) for x in words.phrase_vector(space, reading)) + "]"
+    found = (Creation.objects.listed_for(viewer).filter(space=space).exclude(origin=Origin.VIDEO)
+             .select_related("owner", "space").only(*WORK_FIELDS)
+             .order_by(L2Distance(Cast("latent", vector), Cast(Value(literal), vector)))[:limit])
+    return reading.as_dict(), [work(c) for c in found]
 
 
 def work(creation: Creation) -> dict:

@@ -6,6 +6,7 @@ from gallery import api, collection_api, comment_api, exhibition_api, map_api, n
 
 api_urls = [
     path("gallery/", api.gallery, name="gallery"),
+    path("gallery/words/", api.WordSearch.as_view(), name="gallery-words"),
     path("creations/<str:public_id>/like/", api.LikeView.as_view(), name="like"),
     path("creations/<str:public_id>/neighbours/", api.Neighbours.as_view(), name="neighbours"),
     path("creations/<str:public_id>/lookalikes/", api.Lookalikes.as_view(), name="lookalikes"),

@@ -138,6 +138,25 @@ def one_minute(monkeypatch):
 
 
 @pytest.fixture
+def emoji(db):
+    """The built-in ``emoji`` space's row."""
+    from breeding import actions
+    from breeding.models import Space
+
+    actions.sync_spaces()
+    return Space.objects.get(slug="emoji")
+
+
+@pytest.fixture
+def learnt(emoji):
+    """The ``emoji`` space with its words learnt (``breeding.words``: about a second)."""
+    from breeding import words
+
+    assert words.learn(emoji) > 1000
+    return emoji
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.org", "correct horse 1")
 

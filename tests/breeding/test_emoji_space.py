@@ -7,18 +7,12 @@ import pytest
 import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from breeding import actions, projection
-from breeding.models import Creation, Space, Upload
+from breeding import projection
+from breeding.models import Creation, Upload
 from breeding.uploads import decode
 from tests.breeding.test_uploads import picture_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def emoji(db):
-    actions.sync_spaces()
-    return Space.objects.get(slug="emoji")
 
 
 def test_the_emoji_space_breeds_crosses_by_layer_group_and_takes_uploads(emoji, as_alice, alice, settings):

@@ -26,6 +26,12 @@ def ensure_genes(stdout) -> None:
     ensure(stdout)
 
 
+def ensure_words(stdout) -> None:
+    from breeding.tasks import ensure_words as ensure
+
+    ensure(stdout)
+
+
 def neighbour_indexes(stdout) -> None:
     from gallery.neighbours import ensure_indexes
 
@@ -65,5 +71,5 @@ def first_looks(stdout) -> None:
     fill(limit=200)
 
 
-STEPS: list = [sync_spaces, neighbour_indexes, look_indexes, ensure_genes, demo_gallery, demo_exhibition,
+STEPS: list = [sync_spaces, neighbour_indexes, look_indexes, ensure_genes, ensure_words, demo_gallery, demo_exhibition,
                demo_media, first_looks]

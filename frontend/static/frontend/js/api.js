@@ -28,6 +28,12 @@ export async function apiBlob(method, url, body) {
 // is painted, and every <img> of one of them (pictures.js) shows it without asking its
 // address. A picture that does not come this way is asked for at its address.
 export async function apiWorks(url, body, size) {
+  return (await apiWorksWith(url, body, size)).works;
+}
+
+// The same, resolving to the whole first line of the answer: the works and what else it
+// says about them (``reading``: what a phrase was read as).
+export async function apiWorksWith(url, body, size) {
   const asked = `${url}${url.includes("?") ? "&" : "?"}pictures=${size}`;
   return request("POST", asked, body, (response) => readWorks(response, size));
 }
@@ -46,7 +52,7 @@ function readWorks(response, size) {
           addresses.set(work.id, work.images[String(size)]);
           expectPicture(work.images[String(size)]);
         }
-        resolve(works);
+        resolve(item);
       } else if (item.id && addresses.has(item.id)) {
         pictureArrived(addresses.get(item.id), item.webp ? `data:image/webp;base64,${item.webp}` : null);
         addresses.delete(item.id);

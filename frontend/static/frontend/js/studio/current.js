@@ -73,6 +73,11 @@ export function setupCurrent(store, root) {
       $("[data-their-owner]").textContent = current.owner;
       $("[data-copy-form]").action = pageUrl(`/w/${encodeURIComponent(current.id)}/breed/`);
     }
+    // Where a picture started from words came from: the breeder's own phrase, as text.
+    const origin = $("[data-origin-words]");
+    const fromWords = current.origin === "words" && Boolean(current.phrase);
+    origin.hidden = !fromWords;
+    origin.textContent = fromWords ? interpolate(gettext("Started from the words “%(phrase)s”."), { phrase: current.phrase }) : "";
     $("[data-link-lineage]").href = pageUrl(`/w/${encodeURIComponent(current.id)}/lineage/`);
     $("[data-link-work]").href = pageUrl(`/w/${encodeURIComponent(current.id)}/`);
   }

@@ -1,7 +1,7 @@
 // Gene sliders: the picture answers while a slider moves; "Keep this edit" saves a draft.
 // Opening another picture puts the sliders back at zero.
-import { api } from "../api.js";
-import { gettext } from "../i18n.js";
+import { api, isSessionExpired } from "../api.js";
+import { gettext, interpolate } from "../i18n.js";
 import { swapImage } from "../pictures.js";
 import { showError, toast } from "../toast.js";
 import { studioUrl } from "./state.js";
@@ -24,7 +24,7 @@ function discovering() {
   return box;
 }
 
-export function setupGenes(store, { panel, stageImg, setStageStatus }) {
+export function setupGenes(store, { panel, stageImg, setStageStatus, space }) {
   const box = panel.querySelector("[data-genes]");
   const resetButton = panel.querySelector("[data-reset-genes]");
   const keepEdit = panel.querySelector("[data-keep-edit]");
@@ -36,38 +36,105 @@ export function setupGenes(store, { panel, stageImg, setStageStatus }) {
   let pausedUntil = 0;  // after a 429, until the server says to try again
   let wantedSize = 256;
 
+  // A gene's slider; a gene made from a word is named by its word, in quotes.
+  function slider(gene) {
+    const id = `gene-${gene.slug}`;
+    const wrap = document.createElement("div");
+    wrap.className = "control";
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    const output = document.createElement("output");
+    output.className = "num";
+    const name = gene.source === "word" ? interpolate(gettext("“%(word)s”"), { word: gene.label }) : gene.label;
+    label.append(`${name} `, output);
+    const input = document.createElement("input");
+    const step = (gene.high - gene.low) / 100;
+    const amount = amounts[gene.slug] ?? 0;
+    Object.assign(input, { type: "range", id, min: String(gene.low), max: String(gene.high), step: String(step), value: String(amount) });
+    output.textContent = amount.toFixed(1);
+    input.dataset.gene = gene.slug;
+    input.addEventListener("input", () => {
+      amounts[gene.slug] = Number(input.value);
+      output.textContent = Number(input.value).toFixed(1);
+      schedulePreview(256);
+      // Once the slider rests, a sharper picture of where it landed.
+      clearTimeout(sharpTimer);
+      sharpTimer = setTimeout(() => schedulePreview(1024, 0), 400);
+    });
+    wrap.append(label, input);
+    return wrap;
+  }
+
+  // The sliders of ``genes``; where a gene was shown already its amount stays (the list
+  // comes again when discovery ends, and holds the genes made from words meanwhile).
   function render(genes) {
     box.replaceChildren();
-    for (const slug of Object.keys(amounts)) delete amounts[slug];
+    for (const slug of Object.keys(amounts)) {
+      if (!genes.some((gene) => gene.slug === slug)) delete amounts[slug];
+    }
     if (!genes.length) {
       box.append(discovering());
       return;
     }
-    for (const gene of genes) {
-      const id = `gene-${gene.slug}`;
-      const wrap = document.createElement("div");
-      wrap.className = "control";
-      const label = document.createElement("label");
-      label.htmlFor = id;
-      const output = document.createElement("output");
-      output.className = "num";
-      output.textContent = "0.0";
-      label.append(`${gene.label} `, output);
-      const input = document.createElement("input");
-      const step = (gene.high - gene.low) / 100;
-      Object.assign(input, { type: "range", id, min: String(gene.low), max: String(gene.high), step: String(step), value: "0" });
-      input.dataset.gene = gene.slug;
-      input.addEventListener("input", () => {
-        amounts[gene.slug] = Number(input.value);
-        output.textContent = Number(input.value).toFixed(1);
-        schedulePreview(256);
-        // Once the slider rests, a sharper picture of where it landed.
-        clearTimeout(sharpTimer);
-        sharpTimer = setTimeout(() => schedulePreview(1024, 0), 400);
-      });
-      wrap.append(label, input);
-      box.append(wrap);
+    for (const gene of genes) box.append(slider(gene));
+  }
+
+  // A gene from a word ("more cat"): asked for, then a slider like any other, moved to one
+  // step of the word's way and previewed as a slider move would be.
+  function addGene(gene, sign) {
+    let input = box.querySelector(`[data-gene="${CSS.escape(gene.slug)}"]`);
+    if (!input) {
+      box.querySelector("[data-discovering]")?.remove();
+      box.append(slider(gene));
+      input = box.querySelector(`[data-gene="${CSS.escape(gene.slug)}"]`);
     }
+    const now = Number(input.value);
+    if (now === 0 || Math.sign(now) !== sign) {
+      input.value = String(Math.min(gene.high, Math.max(gene.low, sign)));
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    input.scrollIntoView({ block: "nearest" });
+    input.focus();
+  }
+
+  const wordForm = panel.querySelector("[data-word-gene]");
+  if (wordForm) {
+    const word = wordForm.querySelector('input[name="word"]');
+    const add = wordForm.querySelector('button[type="submit"]');
+    const refusal = wordForm.querySelector("[data-word-gene-error]");
+    const help = wordForm.querySelector("[data-word-gene-help]");
+    const helpText = help.textContent;
+    const clear = () => {
+      refusal.textContent = "";
+      word.removeAttribute("aria-invalid");
+    };
+    wordForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clear();
+      const asked = word.value.trim();
+      if (!asked) {
+        refusal.textContent = gettext("Type a word, such as “more cat” or “less smile”.");
+        word.setAttribute("aria-invalid", "true");
+        return;
+      }
+      add.disabled = true;
+      wordForm.setAttribute("aria-busy", "true");
+      help.textContent = interpolate(gettext("Checking “%(word)s”…"), { word: asked });
+      try {
+        const { gene, sign } = await api("POST", `/api/spaces/${encodeURIComponent(space)}/genes/words/`, { word: asked });
+        word.value = "";
+        addGene(gene, sign);
+      } catch (error) {
+        if (isSessionExpired(error)) showError(error);
+        refusal.textContent = error.message;
+        word.setAttribute("aria-invalid", "true");
+      } finally {
+        add.disabled = false;
+        wordForm.removeAttribute("aria-busy");
+        help.textContent = helpText;
+      }
+    });
+    word.addEventListener("input", () => { if (refusal.textContent) clear(); });
   }
 
   const moved = () => Object.fromEntries(Object.entries(amounts).filter(([, v]) => v !== 0));

@@ -63,7 +63,7 @@ const children = setupChildren(store, { panel: root.querySelector("#panel-childr
 const pick = setupPicker(document.querySelector("[data-picker]"), data.space.slug);
 const cross = setupCross(store, { panel: root.querySelector("#panel-cross"), pick, announce, selectTab });
 const onVideo = setupAnimate(store, { panel: root.querySelector("#panel-animate"), pick, space: data.space, announce });
-const genes = setupGenes(store, { panel: root.querySelector("#panel-genes"), stageImg, setStageStatus });
+const genes = setupGenes(store, { panel: root.querySelector("#panel-genes"), stageImg, setStageStatus, space: data.space.slug });
 
 const actions = { open, keep, discard, addParent: cross.addParent };
 for (const row of [children.row, cross.row, root.querySelector("[data-drafts]")]) wireGrid(row, actions);
