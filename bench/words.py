@@ -184,7 +184,7 @@ def sheet(space, table, mean, path: Path) -> None:
             grid.paste(Image.fromarray(picture.numpy()), (label_w + col * cell, row * cell))
         draw.text((10, row * cell + cell // 2 - 12), phrase, fill=(235, 235, 235), font=font)
     path.parent.mkdir(parents=True, exist_ok=True)
-    grid.save(path, optimize=True)
+    grid.quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)  # a few hundred KB
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -72,8 +72,9 @@ SPREAD_SAMPLES = 64
 
 
 def words_file(space: Space) -> Path | None:
-    """The words file beside the space's weights, if it has one."""
-    path = getattr(space.generator(), "path", None)
+    """The words file beside the space's weights, if it has one (an added space's weights
+    are where its row says; a built-in space is loaded already)."""
+    path = space.settings.get("path") or getattr(space.generator(), "path", None)
     if path is None:
         return None
     found = inference_words.words_path(path)

@@ -44,3 +44,8 @@ class Command(BaseCommand):
             f"Added the {row.settings['title']} space ({row.slug}): {row.settings['architecture']}, "
             f"latent {row.layers} x {row.dim}, version {row.version}; {where}."
         )
+        # A words file beside the weights (``<name>.words.safetensors``, docs/words.md)
+        # teaches the space its words.
+        from breeding.tasks import ensure_words
+
+        ensure_words(self.stdout)
