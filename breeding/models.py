@@ -263,7 +263,8 @@ class Creation(models.Model):
     genes = models.JSONField(default=dict, blank=True)  # gene slug -> amount, for edits
     title = models.CharField(max_length=120, blank=True)
     # The words a work was started from (origin ``words``), as the breeder typed them.
-    phrase = models.CharField(max_length=200, blank=True, default="")
+    # (a default in the database too: rows written by SQL, as the benchmarks write them)
+    phrase = models.CharField(max_length=200, blank=True, default="", db_default="")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.DRAFT)
     depth = models.PositiveIntegerField(default=0)  # generations from a random ancestor
     created = models.DateTimeField(default=timezone.now, db_index=True)

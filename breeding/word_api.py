@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
@@ -74,7 +75,7 @@ class SpaceWords(APIView):
         responses={201: inline_serializer("FromWords", {
             "works": serializers.ListField(child=serializers.DictField()),
             "reading": READING}),
-            (201, delivery.CONTENT_TYPE): serializers.CharField()},
+            (201, delivery.CONTENT_TYPE): OpenApiTypes.STR},
         description="Start from a phrase: `n` new works (drafts) that carry its words, made like "
                     "random ones with the phrase recorded as their origin. Words the space does "
                     "not know are named in `reading.notes`; a phrase with none it knows, an empty "

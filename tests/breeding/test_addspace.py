@@ -52,7 +52,7 @@ def test_addspace_records_the_file_digest_and_the_space_is_selectable(added, sna
     assert listed(api, "portraits") | {"version": None} == {
         "slug": "portraits", "title": "Portraits", "kind": "stylegan", "version": None,
         "layers": 8, "dim": 16, "coarse_layers": row.coarse_layers, "can_project": True, "can_move_camera": False,
-        "available": True, "reason": ""}
+        "available": True, "reason": "", "has_words": False}
     made = as_alice.post("/api/spaces/portraits/random/", {"n": 2, "seed": 1}, format="json")
     assert made.status_code == 201, made.content
     picture = as_alice.get(made.json()[0]["images"]["64"])
