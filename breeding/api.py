@@ -79,7 +79,7 @@ class SpaceGenes(APIView):
     @extend_schema(responses=GeneSerializer(many=True))
     def get(self, request, slug):
         space = get_object_or_404(Space, slug=slug)
-        genes = Gene.objects.filter(space=space, version=space.version)
+        genes = Gene.objects.offered_to(request.user, space)
         return Response(GeneSerializer(genes, many=True).data)
 
 

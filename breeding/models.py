@@ -358,6 +358,16 @@ class Parentage(models.Model):
         return f"{self.parent_id} -> {self.child_id}"
 
 
+class GeneQuerySet(models.QuerySet):
+    def offered_to(self, user, space: Space) -> GeneQuerySet:
+        """The genes of ``space``'s present version a breeder's Genes tab shows: every gene
+        found for the space, and the genes from words this breeder added."""
+        mine = models.Q(added_by=user.pk) if user is not None and user.is_authenticated else models.Q(pk__in=[])
+        words = Gene.objects.filter(mine, space=space, version=space.version, source="word").values("pk")
+        return self.filter(space=space, version=space.version).filter(
+            ~models.Q(source="word") | models.Q(pk__in=words))
+
+
 class Gene(models.Model):
     """A named direction in a space: moving along it changes the picture steadily."""
 
@@ -374,6 +384,12 @@ class Gene(models.Model):
     high = models.FloatField()
     rho = models.FloatField()
     position = models.PositiveSmallIntegerField(default=0)
+    # A gene made from a word (source "word", ``breeding.words``): the breeders who added it
+    # to their Genes tab. It is offered to them, not to everyone: one breeder's words do
+    # not crowd another's sliders.
+    added_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="word_genes")
+
+    objects = GeneQuerySet.as_manager()
 
     class Meta:
         ordering = ["space", "position"]

@@ -113,5 +113,5 @@ class WordGenes(APIView):
         data = parse(WordGeneIn, request)
         usable(space)
         with budget.metered(request):
-            gene, sign = words.word_gene(space, data["word"])
+            gene, sign = words.word_gene(space, data["word"], request.user)
         return Response({"gene": GeneSerializer(gene).data, "sign": sign})

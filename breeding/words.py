@@ -348,10 +348,11 @@ def parse_gene_request(text: object) -> tuple[str, int]:
     return " ".join(words), sign
 
 
-def word_gene(space: Space, request_text: object) -> tuple[Gene, int]:
+def word_gene(space: Space, request_text: object, user=None) -> tuple[Gene, int]:
     """The gene of a word (found, or made and validated now), and the sign asked for
-    ("less": -1). Refuses a word the space does not know, or whose direction does not move
-    what it names more than anything else, with the reason."""
+    ("less": -1), added to ``user``'s Genes tab. Refuses a word the space does not know, or
+    whose direction does not move what it names more than anything else, with the
+    reason."""
     text, sign = parse_gene_request(request_text)
     if len(text) > 80:
         raise Refused(_("A word is at most %(count)d characters.") % {"count": 80}, field="word")
@@ -370,6 +371,8 @@ def word_gene(space: Space, request_text: object) -> tuple[Gene, int]:
     slug = gene_slug(text)
     found = Gene.objects.filter(space=space, slug=slug, version=space.version).first()
     if found is not None:
+        if user is not None:
+            found.added_by.add(user)
         return found, sign
     reader = reader_of(space)
     if reader is None:
@@ -389,6 +392,8 @@ def word_gene(space: Space, request_text: object) -> tuple[Gene, int]:
             space=space, version=space.version, slug=slug, label=text, source=SOURCE,
             direction=direction.flatten().tolist(), low=-GENE_AMOUNT, high=GENE_AMOUNT,
             rho=check.rho, position=position)
+        if user is not None:
+            gene.added_by.add(user)
     return gene, sign
 
 

@@ -566,7 +566,7 @@ def studio(request, public_id):
     if creation.origin in (Origin.VIDEO, Origin.MEDIA):  # not bred: its page shows it
         return redirect("frontend:work", public_id=creation.public_id)
     space = creation.space
-    genes = Gene.objects.filter(space=space, version=space.version)
+    genes = Gene.objects.offered_to(request.user, space)
     drafts = (Creation.objects.filter(owner=request.user, space=space).drafts()
               .alive().exclude(pk=creation.pk).select_related("space", "owner")[:FILMSTRIP])
     state = {

@@ -204,7 +204,7 @@ def test_works_from_words_stream_their_pictures_with_the_reading(learnt, as_alic
 # -- genes from words -----------------------------------------------------------------------
 
 
-def test_a_gene_from_a_word_is_validated_then_offered_like_any_gene(learnt, as_alice, api):
+def test_a_gene_from_a_word_is_validated_then_offered_like_any_gene(learnt, as_alice, as_bob, api):
     found = {}
     for word in ("flag", "heart", "woman", "hand", "face", "man"):
         answer = as_alice.post("/api/spaces/emoji/genes/words/", {"word": f"more {word}"}, format="json")
@@ -215,8 +215,15 @@ def test_a_gene_from_a_word_is_validated_then_offered_like_any_gene(learnt, as_a
     assert passed, {w: a.json() for w, a in found.items()}
     gene = found[passed[0]].json()
     assert gene["sign"] == 1 and gene["gene"]["source"] == "word" and gene["gene"]["label"] == passed[0]
-    listed = api.get("/api/spaces/emoji/genes/").json()
+    listed = as_alice.get("/api/spaces/emoji/genes/").json()
     assert gene["gene"]["slug"] in [g["slug"] for g in listed]
+    # In her Genes tab, not in everyone's: Bob's and a visitor's lists have no word genes
+    # until Bob adds one himself (the same gene, not checked again).
+    for other in (as_bob, api):
+        assert all(g["source"] != "word" for g in other.get("/api/spaces/emoji/genes/").json())
+    assert as_bob.post("/api/spaces/emoji/genes/words/", {"word": passed[0]}, format="json").status_code == 200
+    assert [g["slug"] for g in as_bob.get("/api/spaces/emoji/genes/").json() if g["source"] == "word"] == [
+        gene["gene"]["slug"]]
     for word in refused:  # each with its reason
         assert found[word].json()["error"].startswith(f"“{word}” cannot be a gene: ")
     # Asked again ("less"), the same gene, the other way; nothing validated twice.
