@@ -42,6 +42,9 @@ from torch import nn
 
 #: English words that carry no picture ("woman with headscarf", "flag: Japan").
 STOP_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
+#: Chinese words that carry no picture either ("红色的猫", "猫和狗"): skipped where no longer
+#: known word starts with them.
+STOP_WORDS_ZH = frozenset("的 和 与 及 或 在 是 一个 一只 个 只 了".split())
 #: The fewest pictures a word must have to get a place: fewer is a guess.
 MIN_PICTURES = 3
 #: The side the encoder reads pictures at.
@@ -257,12 +260,13 @@ def split_phrase(phrase: str, known: Iterable[str]) -> list[str]:
             i = 0
             while i < len(chunk):
                 for j in range(min(len(chunk), i + longest), i, -1):
-                    if chunk[i:j] in known or j == i + 1:
-                        out.append(chunk[i:j])
+                    if chunk[i:j] in known or j == i + 1 or (j == i + 2 and chunk[i:j] in STOP_WORDS_ZH):
+                        if chunk[i:j] not in STOP_WORDS_ZH or chunk[i:j] in known:
+                            out.append(chunk[i:j])
                         i = j
                         break
         else:
-            out.extend(t for t in _TOKEN.findall(chunk) if t not in STOP_WORDS)
+            out.extend(singular(t, known) for t in _TOKEN.findall(chunk) if t not in STOP_WORDS)
     # English runs that are one known word ("light skin tone" stays three; "ice cream" if known).
     merged: list[str] = []
     i = 0
@@ -277,6 +281,17 @@ def split_phrase(phrase: str, known: Iterable[str]) -> list[str]:
             merged.append(out[i])
             i += 1
     return list(dict.fromkeys(merged))
+
+
+def singular(word: str, known: set[str]) -> str:
+    """An English plural the vocabulary knows in the singular ("cats", "boxes", "berries"),
+    as that word; any other word as it is."""
+    if word in known or len(word) < 4 or not word.endswith("s"):
+        return word
+    for ending, instead in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(ending) and word[: -len(ending)] + instead in known:
+            return word[: -len(ending)] + instead
+    return word
 
 
 def phrase_point(words: list[WordPoint], mean: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,11 @@ def test_a_phrase_splits_into_known_words_in_either_language():
     assert inference_words.split_phrase("猫 笑", known) == inference_words.split_phrase("猫笑", known) == ["猫", "笑"]
     assert inference_words.split_phrase("猫笑脸", known) == ["猫", "笑脸"]  # the longest known word
     assert inference_words.split_phrase("cat with a spaceship", known) == ["cat", "spaceship"]
+    # Plurals of known words, and the Chinese words that carry no picture, as a person types.
+    known |= {"box", "berry", "dog", "红色", "狗"}
+    assert inference_words.split_phrase("Cats, boxes and berries!", known) == ["cat", "box", "berry"]
+    assert inference_words.split_phrase("红色的猫", known) == ["红色", "猫"]
+    assert inference_words.split_phrase("猫和狗", known) == ["猫", "狗"]
 
 
 def test_a_word_sits_where_its_pictures_are_and_is_as_sure_as_they_are_tight():
