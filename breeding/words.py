@@ -252,10 +252,9 @@ def phrase_latents(space: Space, reading: Reading, n: int, seed: int) -> torch.T
     return inference_words.phrase_latents(space.generator(), reading.known, reading.mean, n, seed)
 
 
-def phrase_vector(space: Space, reading: Reading) -> list[float]:
-    """The phrase's point as a latent of the space (every row the same), for searching."""
-    point = inference_words.phrase_point(reading.known, reading.mean)
-    return point[None].expand(space.layers, -1).flatten().tolist()
+def phrase_point(reading: Reading) -> list[float]:
+    """The phrase's point: one row of the space's latent, for searching."""
+    return inference_words.phrase_point(reading.known, reading.mean).tolist()
 
 
 def suggestions(space: Space, prefix: str, limit: int = 12) -> list[str]:

@@ -192,7 +192,7 @@ def _by_words(word_spaces: list[Space], space: str, query: str) -> dict:
     found.update(space=chosen.slug, words_space=spaces.title_of(chosen))
     try:
         # The gallery's works: public ones, as its other lists (not the viewer's drafts).
-        reading, results = near_phrase(None, chosen, query, WORDS_RESULTS)
+        reading, results = near_phrase(chosen, query, WORDS_RESULTS)
     except Refused as refused:
         found["words_error"] = refused.message
         return found

@@ -186,7 +186,7 @@ class Gallery(APIView):
 class WordSearch(APIView):
     """Works near a phrase, in a space that knows words: not titles that contain the words,
     but works whose place in the space is near where the words' pictures are
-    (``breeding.words``). The viewer's own works count as the gallery's lists count them."""
+    (``breeding.words``). Public works, as in the gallery's other lists."""
 
     @extend_schema(
         parameters=[
@@ -207,7 +207,7 @@ class WordSearch(APIView):
             raise ValidationError({"space": [_("No space %(slug)s.") % {
                 "slug": repr(request.query_params.get("space", ""))}]})
         limit = int_param(request, "limit", 24, 1, 96)
-        reading, results = near_phrase(request.user, space, request.query_params.get("q", ""), limit)
+        reading, results = near_phrase(space, request.query_params.get("q", ""), limit)
         return Response({"reading": reading, "results": results})
 
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import Q, Value
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from breeding import images, languages
+from breeding import images, languages, words
 from breeding.models import Creation, Medium, Origin
 from common.params import int_param
 from gallery.models import Follow
+from gallery.neighbours import near_place_ids
 
 #: "following" is newest first too, of the works of the artists the viewer follows
 #: (``following_works``): a list of its own for each viewer.
@@ -61,22 +61,14 @@ def listed_works(viewer, ids: list[int]) -> list[dict]:
     return [work(found[i]) for i in ids if i in found]
 
 
-def near_phrase(viewer, space, phrase: str, limit: int) -> tuple[dict, list[dict]]:
-    """The works of ``space`` that ``viewer`` may list, nearest the point of ``phrase``
-    (``breeding.words``): what the phrase was read as, and the works, nearest first. An
-    exact scan of the space's listed works (the distance of every work's latent, each row
-    of its W+, to the phrase's point on every row)."""
-    from pgvector.django import L2Distance, VectorField
-
-    from breeding import words
-
+def near_phrase(space, phrase: str, limit: int) -> tuple[dict, list[dict]]:
+    """The public works of ``space`` nearest the point of ``phrase`` (``breeding.words``):
+    what the phrase was read as, and the works, nearest first. Through the space's place
+    index (``gallery.neighbours.near_place_ids``): public works only, as the gallery's
+    other lists."""
     reading = words.understand(space, phrase)
-    vector = VectorField(dimensions=int(space.latent_size))
-    literal = "[" + ",".join(repr(float(x)) for x in words.phrase_vector(space, reading)) + "]"
-    found = (Creation.objects.listed_for(viewer).filter(space=space).exclude(origin=Origin.VIDEO)
-             .select_related("owner", "space").only(*WORK_FIELDS)
-             .order_by(L2Distance(Cast("latent", vector), Cast(Value(literal), vector)))[:limit])
-    return reading.as_dict(), [work(c) for c in found]
+    point = words.phrase_point(reading)
+    return reading.as_dict(), listed_works(None, near_place_ids(space, point, limit))
 
 
 def work(creation: Creation) -> dict:

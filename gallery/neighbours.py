@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
@@ -52,8 +53,60 @@ def ensure_index(space: Space, m: int | None = None, ef_construction: int | None
 
 
 def ensure_indexes(stdout=None) -> None:
+    from breeding import words
+
     for space in Space.objects.all():
         ensure_index(space)
+        if words.can_learn(space):
+            ensure_place_index(space)
+
+
+# -- a work's place, for the search by words ------------------------------------------------
+
+
+def place_sql(space: Space) -> str:
+    """SQL for a work's place in ``space`` as the search by words compares it: the sum of its
+    latent's rows (W+: one w per row), a vector of the space's ``dim``. A phrase's point on
+    every row sums to ``layers`` times the point, so the nearest sums are the nearest
+    mean rows. An expression the space's place index is built on, so that the search
+    repeats it word for word."""
+    layers, dim = int(space.layers), int(space.dim)
+    whole = f"latent::vector({layers * dim})"
+    rows = " + ".join(f"subvector({whole}, {1 + i * dim}, {dim})" for i in range(layers))
+    return f"(({rows})::vector({dim}))"
+
+
+def place_index_name(space: Space) -> str:
+    return f"creation_place_space_{space.pk}"
+
+
+def ensure_place_index(space: Space) -> None:
+    """The space's HNSW index (L2) of its public works' places (``place_sql``)."""
+    if int(space.dim) > HNSW_MAX_DIMS:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {place_index_name(space)} ON breeding_creation "
+            f"USING hnsw ({place_sql(space)} vector_l2_ops) "
+            f"WHERE space_id = {int(space.pk)} AND {PUBLIC_SQL}"
+        )
+
+
+def near_place_query(space: Space, point: list[float]):
+    """The query of the public works of ``space`` whose places are nearest ``point`` (a
+    ``dim`` vector, a mean row), nearest first: the index's predicate and expression."""
+    layers = int(space.layers)
+    literal = "[" + ",".join(repr(float(x) * layers) for x in point) + "]"
+    distance = RawSQL(f"{place_sql(space)} <-> %s::vector({int(space.dim)})", [literal])
+    return (Creation.objects.public().filter(space_id=space.pk).exclude(origin=Origin.VIDEO)
+            .order_by(distance))
+
+
+def near_place_ids(space: Space, point: list[float], limit: int) -> list[int]:
+    with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL lasts one transaction
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(int(settings.NEIGHBOURS_EF_SEARCH), limit)}")
+        return list(near_place_query(space, point).values_list("id", flat=True)[:limit])
 
 
 def neighbours_query(creation: Creation, limit: int):

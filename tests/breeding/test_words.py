@@ -274,3 +274,29 @@ def test_the_gallery_finds_works_near_a_phrase_and_only_those_one_may_list(learn
     assert api.get("/api/gallery/words/?space=emoji&q=xqzv").status_code == 400
     assert api.get("/api/gallery/words/?space=abstract&q=cat").status_code == 400
     assert api.get("/api/gallery/words/?space=nowhere&q=cat").status_code == 400
+
+
+def test_the_search_by_words_walks_the_spaces_place_index(learnt, alice):
+    from django.db import connection, transaction
+
+    from gallery.neighbours import (
+        ensure_place_index,
+        near_place_ids,
+        near_place_query,
+        place_index_name,
+    )
+
+    ensure_place_index(learnt)
+    made, reading = actions.do_words(alice, learnt, "cat", 3, seed=2)
+    for w in made:
+        actions.do_update(w, visibility=Visibility.PUBLIC)
+    point = words.phrase_point(reading)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = near_place_query(learnt, point)[:5].explain()
+    assert place_index_name(learnt) in plan, plan
+    # The place is the mean row: a work made at the point itself is the nearest.
+    at_point = actions._create(alice, learnt, torch.tensor(point)[None, None].expand(1, learnt.layers, -1),
+                               Origin.WORDS, 0, phrase="cat")[0]
+    actions.do_update(at_point, visibility=Visibility.PUBLIC)
+    assert near_place_ids(learnt, point, 2)[0] == at_point.pk
