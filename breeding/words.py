@@ -303,19 +303,41 @@ class GeneCheck:
                 and self.effect >= GENE_MIN_RATIO * self.rival_effect and self.change >= GENE_MIN_CHANGE)
 
 
+_spreads: dict[tuple, torch.Tensor] = {}
+
+
+@functools.lru_cache(maxsize=8)
+def _samples_of(slug: str, version: str, generator) -> torch.Tensor:
+    return generator.sample(256, 3).mean(1)
+
+
+def _samples(generator) -> torch.Tensor:
+    """The mean rows of 256 random latents of the space (the same draws every time)."""
+    return _samples_of(generator.slug, generator.version, generator)
+
+
+def _score_spreads(generator, reader, table: Table, seed: int) -> torch.Tensor:
+    """Each word's score spread over random pictures of the space (``SPREAD_SAMPLES`` of
+    them, rendered and read back): the same for every check in one version, so measured
+    once per process."""
+    key = (generator.slug, generator.version, table.vocabulary_id, id(reader), seed)
+    found = _spreads.get(key)
+    if found is None:
+        directions = torch.stack([w.direction for w in table.words.values()])
+        pictures = generator.render(generator.sample(SPREAD_SAMPLES, seed + 7), GENE_SIZE)
+        found = _spreads[key] = inference_words.word_scores(reader, pictures, directions).std(0).clamp_min(1e-6)
+    return found
+
+
 def check_word_direction(generator, reader, table: Table, word: inference_words.WordPoint,
                          direction: torch.Tensor, seed: int = 0) -> GeneCheck:
     """Walk held-out pictures along ``direction`` (W+, in spreads), read every picture back
     with the encoder and measure what moved."""
-
-
     texts = list(table.words)
     directions = torch.stack([table.words[t].direction for t in texts])
     own = texts.index(word.text)
     same = (directions @ word.direction) >= GENE_SAME_WAY
-    random_latents = generator.sample(SPREAD_SAMPLES, seed + 7)
-    spread = inference_words.word_scores(reader, generator.render(random_latents, GENE_SIZE),
-                                         directions).std(0).clamp_min(1e-6)
+    spread = _score_spreads(generator, reader, table, seed)
     held = generator.sample(GENE_HELD_OUT, seed + 11)
     amounts = torch.linspace(-GENE_AMOUNT, GENE_AMOUNT, GENE_STEPS)
     moved = held[:, None] + amounts[None, :, None, None] * direction  # (held, steps, layers, dim)
@@ -378,8 +400,8 @@ def word_gene(space: Space, request_text: object, user=None) -> tuple[Gene, int]
         raise Refused(no_words(space), field="word")
     generator = space.generator()
     # In spreads of the space's own pictures along it, as every gene's amounts are.
-    samples = generator.sample(256, 3)
-    along = (samples.mean(1) - samples.mean(1).mean(0)) @ word.direction
+    samples = _samples(generator)
+    along = (samples - samples.mean(0)) @ word.direction
     direction = word.direction[None].expand(space.layers, -1) * float(along.std())
     check = check_word_direction(generator, reader, table, word, direction)
     if not check.passed():
