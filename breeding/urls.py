@@ -10,6 +10,7 @@ api_urls = [
     path("spaces/<slug:slug>/random/", api.RandomCreations.as_view(), name="random"),
     path("spaces/<slug:slug>/words/", word_api.SpaceWords.as_view(), name="space-words"),
     path("spaces/<slug:slug>/genes/words/", word_api.WordGenes.as_view(), name="word-genes"),
+    path("spaces/<slug:slug>/genes/words/<str:gene>/", word_api.WordGene.as_view(), name="word-gene"),
     path("creations/", api.MyCreations.as_view(), name="my-creations"),
     path("creations/<str:public_id>/", api.CreationDetail.as_view(), name="creation"),
     path("creations/<str:public_id>/children/", api.Children.as_view(), name="children"),

@@ -115,3 +115,16 @@ class WordGenes(APIView):
         with budget.metered(request):
             gene, sign = words.word_gene(space, data["word"], request.user)
         return Response({"gene": GeneSerializer(gene).data, "sign": sign})
+
+
+class WordGene(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="space_word_gene_remove",
+                   description="Take a gene made from a word out of the requester's Genes tab "
+                               "(others who added it keep it).")
+    def delete(self, request, slug, gene):
+        space = space_or_404(slug)
+        if not words.remove_word_gene(space, gene, request.user):
+            raise NotFound(_("No gene %(slug)s among your genes from words.") % {"slug": repr(gene)})
+        return Response(status=status.HTTP_204_NO_CONTENT)

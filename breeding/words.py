@@ -418,6 +418,16 @@ def word_gene(space: Space, request_text: object, user=None) -> tuple[Gene, int]
     return gene, sign
 
 
+def remove_word_gene(space: Space, slug: str, user) -> bool:
+    """Take a gene from a word out of ``user``'s Genes tab; whether it was there. The gene
+    stays for the others who added it (and, checked, for whoever asks for it next)."""
+    gene = Gene.objects.filter(space=space, slug=slug, source=SOURCE, added_by=user.pk).first()
+    if gene is None:
+        return False
+    gene.added_by.remove(user)
+    return True
+
+
 def gene_refusal(text: str, check: GeneCheck) -> str:
     if check.change < GENE_MIN_CHANGE:
         return _("“%(word)s” cannot be a gene: moving along it barely changes the pictures.") % {"word": text}

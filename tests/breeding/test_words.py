@@ -235,6 +235,14 @@ def test_a_gene_from_a_word_is_validated_then_offered_like_any_gene(learnt, as_a
     less = as_alice.post("/api/spaces/emoji/genes/words/", {"word": f"less {passed[0]}"}, format="json")
     assert less.json()["sign"] == -1 and less.json()["gene"]["slug"] == gene["gene"]["slug"]
     assert Gene.objects.filter(source="word").count() == len(passed)
+    # Taken out of Bob's tab, it stays in Alice's; what he never added is not his to remove.
+    slug = gene["gene"]["slug"]
+    assert api.delete(f"/api/spaces/emoji/genes/words/{slug}/").status_code in (401, 403)
+    assert as_bob.delete(f"/api/spaces/emoji/genes/words/{slug}/").status_code == 204
+    assert as_bob.delete(f"/api/spaces/emoji/genes/words/{slug}/").status_code == 404
+    assert all(g["source"] != "word" for g in as_bob.get("/api/spaces/emoji/genes/").json())
+    assert slug in [g["slug"] for g in as_alice.get("/api/spaces/emoji/genes/").json()]
+    assert as_bob.post("/api/spaces/emoji/genes/words/", {"word": passed[0]}, format="json").status_code == 200
     # It edits like any gene: a preview moves the picture.
     work = as_alice.post("/api/spaces/emoji/random/", {"n": 1, "seed": 2}, format="json").json()[0]
     edited = as_alice.post(f"/api/creations/{work['id']}/edit/",

@@ -166,6 +166,15 @@ def test_a_gene_from_a_word_becomes_a_slider_that_moves_the_picture(make_server,
     expect(page.get_by_text("The edit is saved as a draft.")).to_be_visible()
     edit = Creation.objects.get(origin=Origin.EDIT, owner=wren)
     assert edit.genes == {gene.slug: pytest.approx(-1.0)}
+
+    # taken out of the tab again: gone now and after a reload
+    page.get_by_role("button", name=f"Remove the gene “{accepted}” from your genes").click()
+    expect(page.locator("[data-gene]")).to_have_count(0)
+    assert not gene.added_by.filter(pk=wren.pk).exists()
+    page.reload()
+    page.get_by_role("tab", name="Genes").click()
+    expect(page.get_by_label("Add a gene from a word")).to_be_visible()
+    expect(page.locator(f"#gene-{gene.slug}")).to_have_count(0)
     assert set(page.problems) <= {REFUSED}
 
 

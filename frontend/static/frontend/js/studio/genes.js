@@ -62,7 +62,32 @@ export function setupGenes(store, { panel, stageImg, setStageStatus, space }) {
       sharpTimer = setTimeout(() => schedulePreview(1024, 0), 400);
     });
     wrap.append(label, input);
+    if (gene.source === "word") wrap.append(removeButton(gene, wrap));
     return wrap;
+  }
+
+  // A gene from a word leaves this breeder's Genes tab (others who added it keep it).
+  function removeButton(gene, wrap) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "button quiet small";
+    button.dataset.removeGene = gene.slug;
+    button.textContent = gettext("Remove");
+    button.setAttribute("aria-label", interpolate(gettext("Remove the gene “%(word)s” from your genes"), { word: gene.label }));
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await api("DELETE", `/api/spaces/${encodeURIComponent(space)}/genes/words/${encodeURIComponent(gene.slug)}/`);
+        const wasMoved = (amounts[gene.slug] ?? 0) !== 0;
+        delete amounts[gene.slug];
+        wrap.remove();
+        if (wasMoved) schedulePreview(1024, 0);
+      } catch (error) {
+        showError(error);
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   // The sliders of ``genes``; where a gene was shown already its amount stays (the list
