@@ -260,7 +260,9 @@ class Tally:
         self.unexpected: list[str] = []
         self.socket = Counter()
         self.fetched: set[str] = set()  # pictures anyone has fetched: stored on the server
-        self.public: deque[tuple[str, str]] = deque(maxlen=600)  # (id, owner) of public works
+        # (id, owner, space) of public works; the space is None where the page did not say
+        # (a gallery page's links) or the work has none (a published work)
+        self.public: deque[tuple[str, str, str | None]] = deque(maxlen=600)
         self.signed_up = 0
         self.ended = deadline
 
@@ -277,8 +279,8 @@ class Tally:
         self.error_kinds[kind] += 1
         self.errors.append(f"{self.at()} {kind}: {what}")
 
-    def add_public(self, work_id: str, owner: str | None) -> None:
-        self.public.append((work_id, owner or ""))
+    def add_public(self, work_id: str, owner: str | None, space: str | None = None) -> None:
+        self.public.append((work_id, owner or "", space))
 
 
 def retry_after(body: bytes, headers) -> float:
@@ -471,10 +473,12 @@ class Person:
                 if self.current == old:
                     self.current = None
 
-    def some_work(self) -> str | None:
-        """A work to look at: a public one, or one of their own."""
-        if self.tally.public and (not self.works or self.rng.random() < 0.7):
-            return self.rng.choice(self.tally.public)[0]
+    def some_work(self, to_breed: bool = False) -> str | None:
+        """A work to look at: a public one, or one of their own; to breed from, one of their
+        space (a published work, or one of another space, cannot be a parent here)."""
+        public = [p for p in self.tally.public if p[2] == self.space] if to_breed else self.tally.public
+        if public and (not self.works or self.rng.random() < 0.7):
+            return self.rng.choice(public)[0]
         return self.rng.choice(list(self.works)) if self.works else None
 
     async def breed(self, kind: str, path: str, body: dict) -> list[dict]:
@@ -492,7 +496,7 @@ class Person:
                 await self.studio()
 
     async def children(self) -> None:
-        parent = self.current if self.current and self.rng.random() < 0.8 else self.some_work()
+        parent = self.current if self.current and self.rng.random() < 0.8 else self.some_work(to_breed=True)
         if parent is None:
             return await self.random()
         made = await self.breed("api children", f"/api/creations/{parent}/children/",
@@ -501,8 +505,8 @@ class Person:
             self.current = self.rng.choice(made)["id"]
 
     async def cross(self) -> None:
-        first = self.current or self.some_work()
-        second = self.some_work()
+        first = self.current or self.some_work(to_breed=True)
+        second = self.some_work(to_breed=True)
         if first is None or second is None or first == second:
             return await self.children()
         mutation = self.rng.choice([0.0, 0.0, 0.1, 0.3])
@@ -562,7 +566,7 @@ class Person:
         if saved:
             self.works[saved["id"]] = saved
             if visibility == "public":
-                self.tally.add_public(saved["id"], self.name)
+                self.tally.add_public(saved["id"], self.name, self.space)
 
     async def discard(self) -> None:
         drafts = [w["id"] for w in self.works.values() if w["visibility"] == "draft" and w["id"] != self.current]
@@ -609,7 +613,7 @@ class Person:
         if not listed:
             return
         for w in listed["results"]:
-            self.tally.add_public(w["id"], w["owner"])
+            self.tally.add_public(w["id"], w["owner"], w.get("space"))
         if listed["results"]:  # the picker's thumbnails, or an API client's small ones
             shown = self.rng.sample(listed["results"], min(6, len(listed["results"])))
             await self.pictures([w["images"]["256" if self.browser else "64"] for w in shown])
@@ -633,7 +637,7 @@ class Person:
             await self.picture(work["images"]["1024"])
         near = await self.api("api neighbours", "GET", f"/api/creations/{work_id}/neighbours/?limit=12")
         for w in near or []:
-            self.tally.add_public(w["id"], w["owner"])
+            self.tally.add_public(w["id"], w["owner"], w.get("space"))
         await self.maybe_like(work_id)
 
     async def maybe_like(self, work_id: str) -> None:
@@ -656,7 +660,7 @@ class Person:
                 await self.api("api lineage", "GET", f"/api/creations/{work_id}/lineage/?direction={direction}&depth=4")
 
     async def profile(self) -> None:
-        owners = [owner for _, owner in self.tally.public if owner]
+        owners = [owner for _, owner, _ in self.tally.public if owner]
         owner = self.rng.choice(owners) if owners else self.name
         if self.browser:
             await self.page("html profile", f"/u/{owner}/", lists_public=True)
