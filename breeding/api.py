@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breeding import actions, budget, delivery
+from breeding import actions, budget, delivery, words
 from breeding.delivery import PICTURES_PARAMETER
 from breeding.lineage import lineage_tree
 from breeding.lookups import (
@@ -72,7 +72,7 @@ class Breeding(APIView):
 class SpaceList(APIView):
     @extend_schema(responses=SpaceSerializer(many=True))
     def get(self, request):
-        return Response(SpaceSerializer(Space.objects.all(), many=True).data)
+        return Response(SpaceSerializer(words.knowing_words(Space.objects.all()), many=True).data)
 
 
 class SpaceGenes(APIView):

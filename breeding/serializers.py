@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from breeding import images, spaces
+from breeding import images, spaces, words
 from breeding.genetics import MAX_CHAOS
 from breeding.models import (
     Creation,
@@ -25,7 +25,6 @@ from breeding.models import (
     Upload,
     Video,
     Visibility,
-    Vocabulary,
     viewer_id,
 )
 from breeding.videos import files_of
@@ -206,7 +205,7 @@ class SpaceSerializer(serializers.ModelSerializer):
         return spaces.title_of(space)
 
     def get_has_words(self, space) -> bool:
-        return Vocabulary.objects.filter(space=space, version=space.version).exists()
+        return words.has_words(space)
 
     def get_can_project(self, space) -> bool:
         return spaces.can_project(space, self._availability(space))

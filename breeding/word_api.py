@@ -4,7 +4,6 @@ pictures started from a phrase (``POST`` there), and a gene from a word
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -60,7 +59,7 @@ class SpaceWords(APIView):
         operation_id="space_words",
     )
     def get(self, request, slug):
-        space = get_object_or_404(Space, slug=slug)
+        space = space_or_404(slug)
         vocabulary = words.vocabulary_of(space)
         if vocabulary is None:
             return Response({"has_words": False, "message": words.no_words(space), "pictures": 0,

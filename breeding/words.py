@@ -100,6 +100,21 @@ def vocabulary_of(space: Space) -> Vocabulary | None:
     return Vocabulary.objects.filter(space=space, version=space.version).first()
 
 
+def knowing_words(spaces):
+    """``spaces`` (a Space queryset), each with ``has_words``: whether it has a vocabulary
+    for its present version. One query for all of them."""
+    from django.db.models import Exists, OuterRef
+
+    return spaces.annotate(has_words=Exists(
+        Vocabulary.objects.filter(space=OuterRef("pk"), version=OuterRef("version"))))
+
+
+def has_words(space: Space) -> bool:
+    """Whether ``space`` knows words now (``knowing_words`` said so already, or ask)."""
+    known = getattr(space, "has_words", None)
+    return vocabulary_of(space) is not None if known is None else bool(known)
+
+
 def no_words(space: Space) -> str:
     """Why a space has no words, as a sentence."""
     if can_learn(space):
@@ -117,7 +132,8 @@ def learn(space: Space, on_progress=None) -> int:
 
     path = words_file(space)
     generator = space.generator()
-    if path is None or inference_words.load(path).version != space.version:
+    made = inference_words.load(path) if path is not None else None
+    if made is None or made.version != space.version:
         folder = labelled_folder(space)
         if folder is None:
             if path is not None:
@@ -126,7 +142,7 @@ def learn(space: Space, on_progress=None) -> int:
         reader, latents, names, labels = wordsets.learn(generator, folder, on_progress=on_progress)
         path = inference_words.words_path(generator.path)
         inference_words.save(path, reader, latents, names, labels, space.version, method="encoder")
-    made = inference_words.load(path)
+        made = inference_words.load(path)
     table = inference_words.word_table(made.latents, made.words)
     with transaction.atomic():
         Vocabulary.objects.filter(space=space, version=space.version).delete()

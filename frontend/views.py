@@ -14,7 +14,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from rest_framework.exceptions import NotFound as ApiNotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
-from breeding import actions, budget, images, languages, looks, media, spaces
+from breeding import actions, budget, images, languages, looks, media, spaces, words
 from breeding.limits import client_address, in_words, take
 from breeding.lineage import lineage_tree
 from breeding.models import (
@@ -44,7 +44,6 @@ from breeding.models import (
     Upload,
     Video,
     Visibility,
-    Vocabulary,
 )
 from breeding.serializers import (
     GeneSerializer,
@@ -57,7 +56,6 @@ from breeding.serializers import (
 )
 from breeding.uploads import MAX_BYTES
 from breeding.videos import files_of
-from breeding.words import MAX_PHRASE
 from common import names
 from common.errors import Refused
 from frontend.exhibitions import HOME_EXHIBITIONS, open_exhibitions
@@ -143,7 +141,7 @@ def gallery(request):
     techniques = _techniques()
     if technique and not any(t["slug"] == technique for t in techniques):
         techniques.append({"slug": technique, "name": technique})  # chosen, so it can be unchosen
-    all_spaces = list(_spaces_knowing_words())
+    all_spaces = list(words.knowing_words(Space.objects.all()))
     context = {"order": order, "space": space, "q": query, "kind": kind, "made": how,
                "technique": technique, "spaces": all_spaces,
                "kinds": _kind_chips(kind, link),
@@ -165,14 +163,6 @@ def gallery(request):
 
 #: Works the gallery shows for a search by words: one page, nearest first.
 WORDS_RESULTS = 48
-
-
-def _spaces_knowing_words():
-    """Every space, each with ``has_words``: whether it knows words now (a vocabulary for
-    its present weights), so pictures start from a phrase there and the gallery searches
-    it by words. One query."""
-    return Space.objects.annotate(has_words=Exists(
-        Vocabulary.objects.filter(space=OuterRef("pk"), version=OuterRef("version"))))
 
 
 def _by_words(word_spaces: list[Space], space: str, query: str) -> dict:
@@ -554,9 +544,9 @@ def studio_start(request):
     return render(request, "frontend/studio_start.html", {
         "spaces": [{"slug": s.slug, "title": spaces.title_of(s), "state": spaces.availability(s),
                     "has_words": s.has_words}
-                   for s in _spaces_knowing_words()],
+                   for s in words.knowing_words(Space.objects.all())],
         "recent": [work(c) for c in drafts.select_related("space", "owner")[:12]],
-        "max_phrase": MAX_PHRASE,
+        "max_phrase": words.MAX_PHRASE,
     })
 
 

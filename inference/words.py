@@ -175,8 +175,8 @@ def train_encoder(w: torch.Tensor, pictures: torch.Tensor, *, epochs: int = 12, 
                   seed: int = 0, width: int = 32,
                   on_progress: Callable[[float, float], object] | None = None) -> Reader:
     """An encoder from (w, picture) pairs: mean squared error on standardised w, Adam with
-    a cosine learning rate; pictures mirrored at random only where w is (never: a mirror is
-    a different w), so no augmentation. ``on_progress(fraction, loss)`` after each epoch."""
+    a one-cycle learning rate, no augmentation (a mirrored picture is another w).
+    ``on_progress(fraction, loss)`` after each epoch."""
     g = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))
     mean, std = w.mean(0), w.std(0).clamp_min(1e-6)
